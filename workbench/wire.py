@@ -1,0 +1,334 @@
+"""The OpenAI chat/completions wire format: request bodies, reply objects and SSE framing.
+
+Pure functions and data only (no I/O), shared by the mock, the client and the checks so
+that all three agree byte for byte on what a well-formed exchange looks like.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
+
+CHAT_PATH = "/chat/completions"
+MODELS_PATH = "/models"
+
+SSE_CONTENT_TYPE = "text/event-stream"
+JSON_CONTENT_TYPE = "application/json"
+DONE = "[DONE]"
+SSE_DONE = b"data: [DONE]\n\n"
+
+# OpenAI's documented values; anything else is non-standard.
+FINISH_REASONS = frozenset({"stop", "length", "tool_calls", "content_filter", "function_call"})
+ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+
+# Parameters of chat/completions that take numbers, with the JSON type each must have.
+NUMERIC_PARAMS = ("temperature", "top_p", "frequency_penalty", "presence_penalty")
+INTEGER_PARAMS = ("max_tokens", "max_completion_tokens", "n", "seed")
+
+_WORD = re.compile(r"\S+\s*|\s+")
+
+
+def new_completion_id() -> str:
+    """An id shaped like OpenAI's: `chatcmpl-` and 24 hex characters."""
+    return "chatcmpl-" + secrets.token_hex(12)
+
+
+def now() -> int:
+    """`created` is an integer count of seconds since the epoch."""
+    return int(time.time())
+
+
+def count_tokens(text: str) -> int:
+    """Roughly one token a word: good enough for `usage`, and says so in the README."""
+    return len(text.split())
+
+
+def split_words(text: str) -> list[str]:
+    """Split text into stream deltas of a word each, keeping the spaces so they join back exactly."""
+    return _WORD.findall(text) or [text]
+
+
+def content_text(content: Any) -> str:
+    """The text of a message `content`, which may be a string, null, or a list of parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text"]
+        return "".join(p for p in parts if isinstance(p, str))
+    return ""
+
+
+def last_user_text(messages: list[dict[str, Any]]) -> str:
+    """The text of the last user turn, as the PolyAI Flask sample echoes it."""
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            return content_text(message.get("content"))
+    return ""
+
+
+# ---- request bodies -------------------------------------------------------------------
+
+
+def message(role: str, content: str) -> dict[str, Any]:
+    return {"role": role, "content": content}
+
+
+def chat_request(
+    model: str,
+    messages: list[dict[str, Any]],
+    *,
+    stream: bool = False,
+    include_usage: bool = False,
+    **params: Any,
+) -> dict[str, Any]:
+    """A chat/completions request body; `params` are copied as they are (None is left out)."""
+    body: dict[str, Any] = {"model": model, "messages": messages}
+    body.update({k: v for k, v in params.items() if v is not None})
+    body["stream"] = stream
+    if stream and include_usage:
+        body["stream_options"] = {"include_usage": True}
+    return body
+
+
+# ---- reply objects --------------------------------------------------------------------
+
+
+def usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
+
+
+def completion(
+    model: str,
+    content: str | None,
+    *,
+    id: str | None = None,
+    created: int | None = None,
+    finish_reason: str | None = "stop",
+    usage: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """A non-streaming `chat.completion` object with one choice."""
+    body: dict[str, Any] = {
+        "id": id or new_completion_id(),
+        "object": "chat.completion",
+        "created": created if created is not None else now(),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": finish_reason,
+            }
+        ],
+    }
+    if usage is not None:
+        body["usage"] = usage
+    return body
+
+
+def chunk(
+    id: str,
+    model: str,
+    created: int,
+    delta: dict[str, Any],
+    finish_reason: str | None = None,
+) -> dict[str, Any]:
+    """One `chat.completion.chunk` with one choice."""
+    return {
+        "id": id,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+    }
+
+
+def usage_chunk(id: str, model: str, created: int, usage: dict[str, int]) -> dict[str, Any]:
+    """The last chunk OpenAI sends when `stream_options.include_usage` is set: empty `choices`."""
+    return {
+        "id": id,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": model,
+        "choices": [],
+        "usage": usage,
+    }
+
+
+def model_list(ids: Iterable[str], owned_by: str = "workbench", created: int | None = None) -> dict[str, Any]:
+    stamp = created if created is not None else now()
+    return {
+        "object": "list",
+        "data": [{"id": i, "object": "model", "created": stamp, "owned_by": owned_by} for i in ids],
+    }
+
+
+def error_envelope(
+    message: str, type: str = "invalid_request_error", param: str | None = None, code: str | None = None
+) -> dict[str, Any]:
+    """OpenAI's error shape: `{"error": {"message", "type", "param", "code"}}`."""
+    return {"error": {"message": message, "type": type, "param": param, "code": code}}
+
+
+# ---- SSE framing ----------------------------------------------------------------------
+
+
+def dumps(obj: Any) -> str:
+    """Compact JSON, as OpenAI sends it."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def sse_event(data: Any) -> bytes:
+    """One SSE event: `data: <json>` and a blank line. Strings are sent as they are."""
+    text = data if isinstance(data, str) else dumps(data)
+    return ("data: " + text + "\n\n").encode()
+
+
+@dataclass
+class SSEEvent:
+    """One event as framed on the wire: its raw lines and the fields they carry."""
+
+    raw: str
+    data: str | None = None
+    event: str | None = None
+    id: str | None = None
+    comments: list[str] = field(default_factory=list)
+
+    @property
+    def is_done(self) -> bool:
+        return self.data is not None and self.data.strip() == DONE
+
+    @property
+    def is_comment_only(self) -> bool:
+        return self.data is None and self.event is None and bool(self.comments)
+
+
+class SSEDecoder:
+    """Incremental SSE parser (the WHATWG algorithm) that keeps each event's raw text.
+
+    Feed it bytes split anywhere; it yields events as their terminating blank line arrives.
+    Lines end in LF, CRLF or CR. `data:` with or without a space is accepted, comments
+    (`: keep-alive`) are kept on the event so a check can report them. Lines longer than
+    `max_line` are cut to that length so a hostile stream cannot grow memory without bound.
+    """
+
+    def __init__(self, max_line: int = 1 << 20) -> None:
+        self.max_line = max_line
+        self._buffer = ""
+        self._pending_cr = False
+        self._lines: list[str] = []
+        self.lines_truncated = 0
+
+    def feed(self, text: str) -> Iterator[SSEEvent]:
+        if self._pending_cr and text.startswith("\n"):
+            text = text[1:]
+        self._pending_cr = False
+        self._buffer += text
+        while True:
+            cut = _first_line_end(self._buffer)
+            if cut is None:
+                if len(self._buffer) > self.max_line:
+                    self._buffer = self._buffer[: self.max_line]
+                    self.lines_truncated += 1
+                return
+            start, end = cut
+            line = self._buffer[:start]
+            if self._buffer[start] == "\r" and end == len(self._buffer):
+                # A CR at the end of the buffer may be the first half of a CRLF.
+                self._pending_cr = True
+            self._buffer = self._buffer[end:]
+            if len(line) > self.max_line:
+                line = line[: self.max_line]
+                self.lines_truncated += 1
+            event = self._line(line)
+            if event is not None:
+                yield event
+
+    def close(self) -> Iterator[SSEEvent]:
+        """End of stream: a last event without its blank line is still returned, flagged by the caller."""
+        if self._buffer:
+            event = self._line(self._buffer)
+            self._buffer = ""
+            if event is not None:
+                yield event
+        if self._lines:
+            yield _event_from_lines(self._lines)
+            self._lines = []
+
+    @property
+    def pending(self) -> bool:
+        """True when an event has started but its blank line has not arrived."""
+        return bool(self._lines or self._buffer)
+
+    def _line(self, line: str) -> SSEEvent | None:
+        if line == "":
+            if not self._lines:
+                return None
+            event = _event_from_lines(self._lines)
+            self._lines = []
+            return event
+        self._lines.append(line)
+        return None
+
+
+def _first_line_end(buffer: str) -> tuple[int, int] | None:
+    """Where the first line ends: (index of the terminator, index after it)."""
+    lf = buffer.find("\n")
+    cr = buffer.find("\r")
+    if cr == -1 and lf == -1:
+        return None
+    if cr == -1 or (lf != -1 and lf < cr):
+        return lf, lf + 1
+    if cr + 1 < len(buffer) and buffer[cr + 1] == "\n":
+        return cr, cr + 2
+    return cr, cr + 1
+
+
+def _event_from_lines(lines: list[str]) -> SSEEvent:
+    event = SSEEvent(raw="\n".join(lines))
+    data: list[str] = []
+    for line in lines:
+        if line.startswith(":"):
+            event.comments.append(line[1:].lstrip(" "))
+            continue
+        name, _, value = line.partition(":")
+        if value.startswith(" "):
+            value = value[1:]
+        if name == "data":
+            data.append(value)
+        elif name == "event":
+            event.event = value
+        elif name == "id":
+            event.id = value
+    if data:
+        event.data = "\n".join(data)
+    return event
+
+
+def parse_sse(text: str) -> list[SSEEvent]:
+    """All events of a complete SSE body."""
+    decoder = SSEDecoder()
+    events = list(decoder.feed(text))
+    events.extend(decoder.close())
+    return events
+
+
+def delta_text(chunk_obj: Any) -> str:
+    """The content text a parsed chunk adds (first choice), or "" when it carries none."""
+    if not isinstance(chunk_obj, dict):
+        return ""
+    choices = chunk_obj.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        return ""
+    delta = choices[0].get("delta")
+    if not isinstance(delta, dict):
+        return ""
+    content = delta.get("content")
+    return content if isinstance(content, str) else ""
