@@ -227,6 +227,8 @@ class SSEDecoder:
         self.lines_truncated = 0
 
     def feed(self, text: str) -> Iterator[SSEEvent]:
+        if not text:
+            return
         if self._pending_cr and text.startswith("\n"):
             text = text[1:]
         self._pending_cr = False
