@@ -1,0 +1,157 @@
+"""Platform: how one voice-agent platform calls a BYOM endpoint, and what it requires of it.
+
+A Platform is data plus two small hooks (`headers`, `body`). `build_request` turns a Target
+and a list of messages into exactly the request that platform would send, so the check, the
+simulator and the TUI all call an endpoint the same way the platform does. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench import wire
+from workbench.target import AUTH_METHODS, Target, Timeouts
+
+# The general voice comfort line: past about a second of silence a caller notices.
+VOICE_FIRST_TOKEN_BUDGET_MS = 1000.0
+
+
+@dataclass(frozen=True)
+class SetupField:
+    """One thing the platform asks the developer for, and where its value comes from.
+
+    `source` is one of: "base_url", "chat_url", "model", "auth", "credential".
+    """
+
+    label: str
+    source: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PlatformRequest:
+    """A request exactly as the platform would send it."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+    auth: str = "none"  # the auth method the platform used for this request
+    stream: bool = False
+
+    def content(self) -> bytes:
+        """The body bytes, compact JSON as the platforms (and OpenAI) send it."""
+        return wire.dumps(self.body).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Platform:
+    """What a platform sends and what it requires; subclasses override `extra_body`/`extra_headers`."""
+
+    id: str
+    title: str
+    auth_methods: tuple[str, ...]
+    default_auth: str
+    stream_default: bool
+    stream_required: bool
+    timeouts: Timeouts
+    first_token_budget_ms: float = VOICE_FIRST_TOKEN_BUDGET_MS
+    budget_source: str = "the general voice line of 1 s (the platform documents no budget)"
+    uses_models_endpoint: bool = False
+    max_messages: int | None = None
+    string_content_only: bool = False  # True: array content parts are flattened to a string
+    checklist: tuple[str, ...] = ()
+    setup_fields: tuple[SetupField, ...] = ()
+    defaults: dict[str, Any] = field(default_factory=dict)  # body parameters it sends by default
+    system_prompt: str = "You are a helpful voice assistant. Keep replies short."
+    # Message forms some callers on this platform send; the check probes them (warning if refused).
+    optional_message_forms: tuple[str, ...] = ()
+    docs: str = ""  # where these facts come from
+
+    # ---- what it sends ----------------------------------------------------------------
+
+    def auth_method(self, target: Target) -> str:
+        """The auth header style this platform sends for `target`.
+
+        The profile's method when the platform can send it; otherwise the platform's own
+        (Play.ai only sends Bearer, whatever the profile says). No credential, no header.
+        """
+        if target.auth == "none" or not target.api_key:
+            return "none"
+        if target.auth in self.auth_methods:
+            return target.auth
+        return self.default_auth
+
+    def stream_for(self, target: Target, stream: bool | None) -> bool:
+        if stream is not None:
+            return stream
+        return self.stream_default
+
+    def build_request(
+        self,
+        target: Target,
+        messages: list[dict[str, Any]],
+        *,
+        stream: bool | None = None,
+        turn: int = 0,
+    ) -> PlatformRequest:
+        """Exactly what this platform sends to `target` for these messages."""
+        streaming = self.stream_for(target, stream)
+        auth = self.auth_method(target)
+        headers = {"Content-Type": wire.JSON_CONTENT_TYPE}
+        headers.update(self.extra_headers(target, stream=streaming))
+        headers.update(target.headers)
+        headers.update(target.auth_headers(auth) if auth != "none" else {})
+        body = self.body(target, self.shape_messages(messages), stream=streaming, turn=turn)
+        return PlatformRequest("POST", target.chat_url, headers, body, auth=auth, stream=streaming)
+
+    def shape_messages(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The messages as this platform forwards them (string content, history limit)."""
+        shaped = [dict(m) for m in messages]
+        if self.string_content_only:
+            for m in shaped:
+                if isinstance(m.get("content"), list):
+                    m["content"] = wire.content_text(m["content"])
+        if self.max_messages is not None and len(shaped) > self.max_messages:
+            system = [m for m in shaped[:1] if m.get("role") == "system"]
+            shaped = system + shaped[len(shaped) - (self.max_messages - len(system)) :]
+        return shaped
+
+    def body(self, target: Target, messages: list[dict[str, Any]], *, stream: bool, turn: int) -> dict[str, Any]:
+        """Model, messages, the platform's defaults, the profile's parameters, stream, extras."""
+        body: dict[str, Any] = {"model": target.model, "messages": messages}
+        body.update(copy.deepcopy(self.defaults))
+        body.update(copy.deepcopy(target.params))
+        body["stream"] = stream
+        body.update(self.extra_body(target, stream=stream, turn=turn))
+        return body
+
+    def extra_headers(self, target: Target, *, stream: bool) -> dict[str, str]:
+        return {}
+
+    def extra_body(self, target: Target, *, stream: bool, turn: int) -> dict[str, Any]:
+        return {}
+
+    # ---- what its checks send ---------------------------------------------------------
+
+    def smoke_messages(self) -> list[dict[str, Any]]:
+        """The messages of this platform's own smoke test (its first, simplest request)."""
+        return [wire.message("system", self.system_prompt), wire.message("user", "Hello! Can you hear me?")]
+
+    def conversation_messages(self) -> list[dict[str, Any]]:
+        """A short call: system prompt, a user turn, the assistant's reply, another user turn."""
+        return [
+            wire.message("system", self.system_prompt),
+            wire.message("user", "Hi, I'd like to book a table for two."),
+            wire.message("assistant", "Of course. For which day and time?"),
+            wire.message("user", "Friday at seven, please."),
+        ]
+
+    def __post_init__(self) -> None:
+        for method in (*self.auth_methods, self.default_auth):
+            if method not in AUTH_METHODS or method == "none":
+                raise ValueError(f"{self.id}: auth method {method!r} is not one a platform sends")
+        if self.default_auth not in self.auth_methods:
+            raise ValueError(f"{self.id}: default auth {self.default_auth!r} is not among {self.auth_methods}")

@@ -1,0 +1,130 @@
+"""OpenAI SDK: exactly what the official `openai` Python SDK sends when given a `base_url`.
+
+LiveKit, Pipecat and most voice frameworks call a custom endpoint this way. The headers
+mirror the SDK's own (User-Agent `OpenAI/Python <version>`, the `X-Stainless-*` family,
+`Accept: application/json` even for streams), the body keeps the SDK's key order (model,
+stream, messages, then its parameters), and its timeouts are the SDK's defaults (5 s to
+connect, 600 s to read). tests/test_platforms_openai_sdk.py compares this against a request
+captured from the real SDK, so a drift in a new SDK release is caught.
+"""
+
+from __future__ import annotations
+
+import platform as _runtime
+import sys
+from importlib import metadata
+from typing import Any
+
+from workbench import wire
+from workbench.platforms.base import Platform, SetupField
+from workbench.target import Target, Timeouts
+
+# The SDK version we mirror when the SDK itself is not installed.
+FALLBACK_SDK_VERSION = "1.54.0"
+
+# The SDK's order of body parameters after `messages` (openai.resources.chat.completions).
+SDK_PARAM_ORDER = (
+    "service_tier", "audio", "frequency_penalty", "function_call", "functions", "logit_bias", "logprobs",
+    "max_completion_tokens", "max_tokens", "metadata", "modalities", "moderation", "n", "parallel_tool_calls",
+    "prediction", "presence_penalty", "prompt_cache_key", "prompt_cache_options", "prompt_cache_retention",
+    "reasoning_effort", "response_format", "safety_identifier", "seed", "stop", "store", "stream_options",
+    "temperature", "tool_choice", "tools", "top_logprobs", "top_p", "user", "verbosity", "web_search_options",
+)
+
+
+def sdk_version() -> str:
+    try:
+        return metadata.version("openai")
+    except metadata.PackageNotFoundError:
+        return FALLBACK_SDK_VERSION
+
+
+def _os_name() -> str:
+    """The SDK's X-Stainless-OS value (openai._base_client.get_platform, common cases)."""
+    system = _runtime.system().lower()
+    name = _runtime.platform().lower()
+    if "iphone" in name or "ipad" in name:
+        return "iOS"
+    if system == "darwin":
+        return "MacOS"
+    if system == "windows":
+        return "Windows"
+    if "android" in name:
+        return "Android"
+    if system == "freebsd":
+        return "FreeBSD"
+    if system == "openbsd":
+        return "OpenBSD"
+    if system == "linux":
+        return "Linux"
+    return f"Other:{system}" if system else "Unknown"
+
+
+def _arch() -> str:
+    """The SDK's X-Stainless-Arch value (openai._base_client.get_architecture)."""
+    machine = _runtime.machine().lower()
+    if machine in ("arm64", "aarch64"):
+        return "arm64"
+    if machine == "arm":
+        return "arm"
+    if machine == "x86_64":
+        return "x64"
+    if sys.maxsize <= 2**32:
+        return "x32"
+    return f"other:{machine}" if machine else "unknown"
+
+
+class OpenAISDK(Platform):
+    def stream_for(self, target: Target, stream: bool | None) -> bool:
+        # SDK users choose per call; the profile's `stream` setting is that choice.
+        return target.stream if stream is None else stream
+
+    def extra_headers(self, target: Target, *, stream: bool) -> dict[str, str]:
+        version = sdk_version()
+        return {
+            "Accept": wire.JSON_CONTENT_TYPE,
+            "User-Agent": f"OpenAI/Python {version}",
+            "X-Stainless-Lang": "python",
+            "X-Stainless-Package-Version": version,
+            "X-Stainless-OS": _os_name(),
+            "X-Stainless-Arch": _arch(),
+            "X-Stainless-Runtime": _runtime.python_implementation(),
+            "X-Stainless-Runtime-Version": _runtime.python_version(),
+            "X-Stainless-Async": "false",
+            "X-Stainless-Retry-Count": "0",
+            "X-Stainless-Read-Timeout": f"{self.timeouts.read:g}",
+        }
+
+    def body(self, target: Target, messages: list[dict[str, Any]], *, stream: bool, turn: int) -> dict[str, Any]:
+        params = dict(target.params)
+        body: dict[str, Any] = {"model": target.model, "stream": stream, "messages": messages}
+        for name in SDK_PARAM_ORDER:
+            if name in params:
+                body[name] = params.pop(name)
+        body.update(params)  # extra_body goes last, as the SDK merges it
+        return body
+
+
+OPENAI = OpenAISDK(
+    id="openai",
+    title="OpenAI SDK",
+    auth_methods=("bearer",),
+    default_auth="bearer",
+    stream_default=True,
+    stream_required=False,
+    timeouts=Timeouts(connect=5.0, read=600.0, first_token=600.0),
+    checklist=(
+        "base_url ends where /chat/completions can be appended (usually .../v1).",
+        "The key is accepted as Authorization: Bearer.",
+        "Non-streaming replies parse as chat.completion; streams as chat.completion.chunk SSE.",
+        "Errors use OpenAI's envelope so the SDK raises a typed exception.",
+    ),
+    setup_fields=(
+        SetupField("base_url", "base_url"),
+        SetupField("model", "model"),
+        SetupField("api_key", "credential", "sent as Authorization: Bearer"),
+    ),
+    system_prompt="You are a helpful voice assistant. Keep replies short.",
+    optional_message_forms=("developer-role", "array-content"),
+    docs="openai-python: OpenAI(base_url=..., api_key=...).chat.completions.create",
+)
