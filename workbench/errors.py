@@ -98,9 +98,35 @@ class Cancelled(EndpointError):
 
 
 class ProfileError(WorkbenchError):
-    """A profile file is missing, malformed, or a name is not allowed."""
+    """A profile file is missing, malformed, or a name is not allowed.
+
+    `path`, `line` and `column` say where, when a file is to blame (line and column count
+    from 1, as editors do); the message already starts with `path:line:column:`.
+    """
 
     kind = "profile"
+
+    def __init__(
+        self,
+        message: str,
+        hint: str = "",
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        super().__init__(message, hint)
+        self.path = path
+        self.line = line
+        self.column = column
+
+    def to_dict(self) -> dict[str, str | int]:  # type: ignore[override]
+        data: dict[str, str | int] = dict(super().to_dict())
+        for key in ("path", "line", "column"):
+            value = getattr(self, key)
+            if value is not None:
+                data[key] = value
+        return data
 
 
 class SecretStoreError(WorkbenchError):

@@ -1,8 +1,40 @@
-"""Credentials in the OS keyring, and the one masking function every view uses."""
+"""Credentials in the OS keyring, and the one masking function every view uses.
+
+A profile's key lives in the OS keyring under service `byom-workbench`, user = profile name,
+or in an environment variable the profile names (`api_key_env`); never in a file.
+Where no keyring works we say so with the fix and stop: there is no silent fallback to a
+plaintext file, and a plaintext backend is used only if the user configured it for keyring
+themselves. Every keyring call runs under a deadline, because a Secret Service waiting on an
+unlock prompt nobody can see (an SSH session, a container) would otherwise hang forever.
+"""
 
 from __future__ import annotations
 
+import configparser
+import os
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol, TypeVar
+
+from workbench.errors import ProfileError, SecretStoreError
+
 ELLIPSIS = "…"
+SERVICE = "byom-workbench"
+TIMEOUT_ENV = "WORKBENCH_KEYRING_TIMEOUT"
+DEFAULT_TIMEOUT_S = 15.0
+
+UNLOCK_FIX = (
+    "start and unlock gnome-keyring (in a desktop session it is running already; on a headless box run "
+    "`dbus-run-session -- $SHELL`, then `printf '%s\\n' \"$KEYRING_PASSWORD\" | "
+    "gnome-keyring-daemon --unlock --components=secrets`)"
+)
+ENV_FIX = (
+    "set api_key_env in the profile (`workbench profiles edit NAME --api-key-env VAR`) "
+    "and export the key in that variable"
+)
+NO_KEYRING_FIX = f"{UNLOCK_FIX}, or {ENV_FIX}"
+
+T = TypeVar("T")
 
 
 def mask(secret: str | None) -> str:
@@ -17,3 +49,271 @@ def mask(secret: str | None) -> str:
         return ELLIPSIS * 3
     head = secret[: secret.index("-") + 1] if "-" in secret[:4] else secret[:2]
     return f"{head}{ELLIPSIS}{secret[-4:]}"
+
+
+class KeyedProfile(Protocol):
+    """What credential lookup needs from a profile (workbench.profiles.Profile has it)."""
+
+    name: str
+    auth: str
+    api_key_env: str | None
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A resolved credential and where it came from.
+
+    `source` is "keyring", "env:VAR", "missing" (auth needs a key and none was found) or
+    "none" (the profile's auth is none, so no key is needed). `note` explains a missing key.
+    """
+
+    value: str | None
+    source: str
+    note: str = ""
+
+    @property
+    def masked(self) -> str:
+        return mask(self.value)
+
+    def describe(self) -> str:
+        if self.source == "keyring":
+            return "the OS keyring"
+        if self.source.startswith("env:"):
+            return f"environment variable {self.source[4:]}"
+        if self.source == "none":
+            return "not needed (auth none)"
+        return "missing" + (f": {self.note}" if self.note else "")
+
+
+# ---- the keyring, with a deadline and errors worded for a person ------------------------------
+
+
+def keyring_timeout() -> float:
+    raw = os.environ.get(TIMEOUT_ENV, "")
+    try:
+        value = float(raw)
+    except ValueError:
+        return DEFAULT_TIMEOUT_S
+    return value if value > 0 else DEFAULT_TIMEOUT_S
+
+
+def _with_deadline(doing: str, call: Callable[[], T]) -> T:
+    """Run one keyring call in a daemon thread; give up (not hang) after `keyring_timeout()`.
+
+    A thread cannot be killed, but a daemon thread never keeps the process alive, so the
+    command can report and exit while D-Bus keeps waiting.
+    """
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as error:  # handed to the caller's thread below
+            outcome["error"] = error
+
+    worker = threading.Thread(target=run, name="keyring-call", daemon=True)
+    worker.start()
+    timeout = keyring_timeout()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise SecretStoreError(
+            f"The OS keyring did not answer within {timeout:g} s while {doing} "
+            "(a locked keyring may be waiting for an unlock prompt nobody can see, as over SSH).",
+            f"{NO_KEYRING_FIX}; or allow more time with {TIMEOUT_ENV}=SECONDS",
+        )
+    if "error" in outcome:
+        error = outcome["error"]
+        if isinstance(error, SecretStoreError):
+            raise error
+        raise _explain(error, doing) from error
+    return outcome["value"]
+
+
+def _explain(error: BaseException, doing: str) -> SecretStoreError:
+    """Turn whatever keyring, secretstorage, jeepney or the OS raised into one sentence."""
+    from keyring import errors as keyring_errors
+
+    detail = str(error).strip() or type(error).__name__
+    names = {cls.__name__ for cls in type(error).__mro__}
+    if isinstance(error, keyring_errors.NoKeyringError):
+        what = "No OS keyring is available (keyring found no working backend)"
+    elif isinstance(error, keyring_errors.KeyringLocked) or names & {"LockedException", "PromptDismissedException"}:
+        what = f"The OS keyring is locked and was not unlocked ({detail})"
+    elif isinstance(error, keyring_errors.InitError):
+        what = f"The OS keyring could not be opened ({detail})"
+    elif isinstance(error, keyring_errors.PasswordSetError):
+        what = f"The OS keyring refused to store the key ({detail})"
+    elif names & {"SecretServiceNotAvailableException", "DBusErrorResponse", "SecretStorageException"}:
+        what = f"The Secret Service could not be used over D-Bus ({detail})"
+    elif isinstance(error, (OSError, EOFError)):
+        what = f"The OS keyring could not be reached ({type(error).__name__}: {detail})"
+    else:
+        what = f"The OS keyring failed ({type(error).__name__}: {detail})"
+    return SecretStoreError(f"{what} while {doing}.", NO_KEYRING_FIX)
+
+
+def _explicitly_configured() -> bool:
+    """True when the user chose keyring's backend (PYTHON_KEYRING_BACKEND or keyringrc.cfg)."""
+    if os.environ.get("PYTHON_KEYRING_BACKEND"):
+        return True
+    from keyring.util import platform_
+
+    config = configparser.RawConfigParser()
+    try:
+        config.read(platform_.config_root() / "keyringrc.cfg", encoding="utf-8")
+    except (OSError, configparser.Error):
+        return False
+    return config.has_option("backend", "default-keyring")
+
+
+def _stores_plaintext(backend: object) -> bool:
+    """keyrings.alt backends keep secrets in files we would not pick: not an OS keyring."""
+    return type(backend).__module__.startswith("keyrings.alt")
+
+
+def _usable_backend() -> Any:
+    """The backend keyring chose, or SecretStoreError when it cannot keep a secret safely."""
+    import keyring
+    from keyring.backends import chainer, fail, null
+
+    backend = keyring.get_keyring()
+    if isinstance(backend, fail.Keyring) or (isinstance(backend, chainer.ChainerBackend) and not backend.backends):
+        # An empty chainer "stores" by doing nothing; that must not pass for success.
+        raise SecretStoreError(
+            "No OS keyring is available: keyring found no working backend "
+            "(on Linux it needs a Secret Service such as gnome-keyring, reached over D-Bus).",
+            NO_KEYRING_FIX,
+        )
+    if isinstance(backend, null.Keyring):
+        raise SecretStoreError(
+            "The OS keyring is turned off (keyring is configured with its null backend, which stores nothing).",
+            "remove the null backend from keyring's config (`keyring diagnose` shows where it is), "
+            f"or {ENV_FIX}",
+        )
+    first = backend.backends[0] if isinstance(backend, chainer.ChainerBackend) else backend
+    if _stores_plaintext(first) and not _explicitly_configured():
+        raise SecretStoreError(
+            f"The only keyring backend available is {type(first).__module__}.{type(first).__name__}, "
+            "which keeps secrets in a file; the workbench will not choose it for you.",
+            f"{NO_KEYRING_FIX}; or, if you accept that file, select it yourself with "
+            "PYTHON_KEYRING_BACKEND",
+        )
+    return backend
+
+
+def backend_description() -> str:
+    """The keyring backend in use, e.g. `keyring.backends.SecretService.Keyring`."""
+
+    def describe() -> str:
+        backend = _usable_backend()
+        return f"{type(backend).__module__}.{type(backend).__name__}"
+
+    return _with_deadline("looking for a keyring backend", describe)
+
+
+def _check_name(profile_name: str) -> None:
+    if not profile_name:
+        raise ProfileError("A keyring entry needs a profile name; got an empty one.")
+
+
+def get_secret(profile_name: str) -> str | None:
+    """The key stored for this profile, or None when there is none."""
+    _check_name(profile_name)
+    return _with_deadline(
+        f"reading the key of profile {profile_name!r}",
+        lambda: _usable_backend().get_password(SERVICE, profile_name),
+    )
+
+
+def set_secret(profile_name: str, value: str) -> None:
+    """Store (or replace) the key of this profile."""
+    _check_name(profile_name)
+    if not value or not value.strip():
+        raise ProfileError(f"The key for profile {profile_name!r} is empty; nothing was stored.",
+                           "paste the key at the prompt, or pipe it in with --stdin")
+    if value != value.strip() or "\n" in value or "\r" in value:
+        raise ProfileError(
+            f"The key for profile {profile_name!r} has spaces or line breaks around or in it "
+            "(a copy-and-paste slip?); nothing was stored.",
+            "enter the key alone, on one line",
+        )
+    _with_deadline(
+        f"storing the key of profile {profile_name!r}",
+        lambda: _usable_backend().set_password(SERVICE, profile_name, value),
+    )
+
+
+def delete_secret(profile_name: str) -> bool:
+    """Remove the key of this profile; False when there was none."""
+    from keyring.errors import PasswordDeleteError
+
+    _check_name(profile_name)
+
+    def delete() -> bool:
+        backend = _usable_backend()
+        try:
+            backend.delete_password(SERVICE, profile_name)
+        except PasswordDeleteError:  # what every backend raises for "no such entry"
+            return False
+        return True
+
+    return _with_deadline(f"removing the key of profile {profile_name!r}", delete)
+
+
+def move_secret(old_name: str, new_name: str) -> bool:
+    """Move a profile's key to a new profile name; False when the old name had none.
+
+    The copy is written before the original is removed, so a failure in between leaves two
+    copies rather than none. A stale key under the new name (left by an earlier profile of
+    that name) is removed, so a renamed profile never inherits someone else's key.
+    """
+    value = get_secret(old_name)
+    if value is None:
+        delete_secret(new_name)
+        return False
+    set_secret(new_name, value)
+    delete_secret(old_name)
+    return True
+
+
+# ---- where a profile's credential comes from --------------------------------------------------
+
+
+def resolve_credential(profile: KeyedProfile) -> Credential:
+    """The profile's credential: its environment variable if set and present, else the keyring.
+
+    Raises SecretStoreError (with the fix) only when the keyring is the one place left to
+    look and it cannot be used.
+    """
+    if profile.auth == "none":
+        return Credential(None, "none")
+    if profile.api_key_env:
+        from_env = os.environ.get(profile.api_key_env)
+        if from_env:
+            return Credential(from_env, f"env:{profile.api_key_env}")
+        try:
+            stored = get_secret(profile.name)
+        except SecretStoreError:
+            # The profile chose the environment; say that is what is missing, not the keyring.
+            return Credential(None, "missing", f"environment variable {profile.api_key_env} is not set")
+        if stored:
+            return Credential(stored, "keyring")
+        return Credential(None, "missing",
+                          f"environment variable {profile.api_key_env} is not set and the keyring holds no key")
+    stored = get_secret(profile.name)
+    if stored:
+        return Credential(stored, "keyring")
+    return Credential(None, "missing", "the keyring holds no key for it")
+
+
+def require_credential(profile: KeyedProfile) -> Credential:
+    """Like resolve_credential, but a missing key is an error that says how to provide one."""
+    credential = resolve_credential(profile)
+    if credential.source == "missing":
+        ways = f"run `workbench profiles set-key {profile.name}`"
+        if profile.api_key_env:
+            ways += f", or export {profile.api_key_env}"
+        raise ProfileError(
+            f"Profile {profile.name!r} uses {profile.auth} auth but has no key: {credential.note}.", ways
+        )
+    return credential
