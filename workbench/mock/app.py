@@ -1,0 +1,341 @@
+"""The mock's routes and request handling on aiohttp.web: auth, validation, faults, replies, the log.
+
+Order of checks on POST chat/completions (openai persona): route (404/405) -> API key (401)
+-> redirect fault (307) -> body size (413) -> JSON and fields (400) -> the remaining faults
+-> the reply. Polyant checks its throttle first and the key after the body, as its engine
+does (the key belongs to the instance the model names). Every error, expected or not, leaves
+as a JSON envelope: never a traceback on the wire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from workbench import wire
+from workbench.mock import persona_polyant as polyant
+from workbench.mock.answer import Answer, completion_body, make_answer
+from workbench.mock.auth import KeyCheck, bearer_token, headers_seen
+from workbench.mock.config import MockConfig
+from workbench.mock.error_replies import HTML_500, RATE_LIMITED, SERVER_ERROR, error_body
+from workbench.mock.faults import STREAM_ONLY, FaultPicker
+from workbench.mock.replies import ReplyScript
+from workbench.mock.request_log import RequestLog, RequestRecord, masked_body, masked_headers
+from workbench.mock.streaming import Pacing, content_type, stream_steps, write_steps
+from workbench.mock.validation import BadRequest, ChatRequest, check_chat_request
+
+logger = logging.getLogger("workbench.mock")
+
+REDIRECT_PREFIX = "/moved"
+ROUTES_HINT = "This server answers POST /v1/chat/completions, GET /v1/models and GET /health."
+JSON_HEADERS = {"Content-Type": "application/json"}
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class MockApp:
+    """The state one running mock shares across requests, and its aiohttp handlers."""
+
+    def __init__(self, config: MockConfig, script: ReplyScript, log: RequestLog, picker: FaultPicker) -> None:
+        self.config = config
+        self.script = script
+        self.log = log
+        self.picker = picker
+        self.polyant = config.persona == "polyant"
+        self.key_check = KeyCheck(config.api_key, config.auth_header) if config.api_key else None
+        self.throttle = polyant.Throttle(config.polyant_requests_per_minute) if self.polyant else None
+        interval = 1.0 / config.tokens_per_s if config.tokens_per_s > 0 else 0.0
+        self.pacing = Pacing(config.ttft_ms / 1000.0, interval, config.stall_s)
+        owner = polyant.OWNED_BY if self.polyant else "workbench"
+        self.model_list = wire.model_list(config.models, owned_by=owner)
+        self.model_list_bytes = wire.dumps(self.model_list).encode()
+        # Handler tasks that are waiting (streams, delays): cancelled at shutdown so stop is prompt.
+        self.waiting: set[asyncio.Task[Any]] = set()
+
+    def build(self) -> web.Application:
+        app = web.Application(client_max_size=self.config.max_body, middlewares=[self.middleware])
+        router = app.router
+        for prefix in ("", "/v1", REDIRECT_PREFIX, REDIRECT_PREFIX + "/v1"):
+            router.add_post(prefix + wire.CHAT_PATH, self.chat)
+        for prefix in ("", "/v1"):
+            router.add_get(prefix + wire.MODELS_PATH, self.models)
+            router.add_get(prefix + wire.MODELS_PATH + "/{model}", self.model)
+        router.add_get("/health", self.health)
+        return app
+
+    # ---- the wrapper every request goes through --------------------------------------
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as exc:  # the router's 404/405, aiohttp's own 413
+            response = self.http_exception(request, exc)
+            status = response.status
+            return response
+        except asyncio.CancelledError:
+            request["error"] = "closed: the server is shutting down"
+            status = 200 if request.get("prepared") else 503
+            raise
+        except Exception as exc:  # a bug in the mock: a clean 500, the details on stderr only
+            logger.exception("mock: unexpected error answering %s %s", request.method, request.path)
+            message = f"The mock server hit an unexpected {type(exc).__name__}; its console has the details."
+            response = self.error(request, 500, message)
+            status = 500
+            return response
+        finally:
+            self.record(request, status, started)
+
+    def record(self, request: web.Request, status: int, started: float) -> None:
+        headers = request.headers
+        self.log.add(
+            RequestRecord(
+                time=time.time(),
+                method=request.method,
+                path=request.path_qs,
+                auth_header=headers_seen(headers),
+                status=status,
+                latency_ms=(time.perf_counter() - started) * 1000.0,
+                headers=masked_headers(headers),
+                body=masked_body(request.get("body", b""), self.config.api_key),
+                client=request.remote,
+                stream=request.get("stream", False),
+                fault=request.get("fault"),
+                error=request.get("error"),
+            )
+        )
+
+    # ---- replies --------------------------------------------------------------------
+
+    def json(self, obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+        return web.Response(body=wire.dumps(obj).encode(), status=status,
+                            headers={**JSON_HEADERS, **headers} if headers else JSON_HEADERS)
+
+    def error(self, request: web.Request, status: int, message: str, *, param: str | None = None,
+              code: str | None = None, headers: dict[str, str] | None = None) -> web.Response:
+        request["error"] = message
+        return self.json(error_body(status, message, nest=self.polyant, param=param, code=code), status, headers)
+
+    def http_exception(self, request: web.Request, exc: web.HTTPException) -> web.Response:
+        if isinstance(exc, web.HTTPMethodNotAllowed):
+            allowed = ", ".join(sorted(exc.allowed_methods))
+            message = f"Method {request.method} is not allowed on {request.path}; use {allowed}."
+            return self.error(request, 405, message, headers={"Allow": allowed})
+        if isinstance(exc, web.HTTPRequestEntityTooLarge):
+            return self.too_large(request, None)
+        if isinstance(exc, web.HTTPNotFound):
+            if self.polyant:
+                return self.error(request, 404, f"Cannot {request.method} {request.path}")
+            return self.error(request, 404, f"Unknown request URL: {request.method} {request.path}. {ROUTES_HINT}")
+        return self.error(request, exc.status, exc.reason)
+
+    def too_large(self, request: web.Request, size: int | None) -> web.Response:
+        limit = self.config.max_body
+        came = f"{size} bytes" if size is not None else f"more than {limit} bytes"
+        return self.error(request, 413, f"The request body is {came}; this server takes at most {limit} bytes.")
+
+    # ---- routes ---------------------------------------------------------------------
+
+    async def health(self, request: web.Request) -> web.Response:
+        return web.Response(body=b'{"status":"ok"}', headers=JSON_HEADERS)
+
+    async def models(self, request: web.Request) -> web.Response:
+        refusal = self.models_refusal(request)
+        if refusal is not None:
+            return refusal
+        return web.Response(body=self.model_list_bytes, headers=JSON_HEADERS)
+
+    async def model(self, request: web.Request) -> web.Response:
+        refusal = self.models_refusal(request)
+        if refusal is not None:
+            return refusal
+        wanted = request.match_info["model"]
+        for entry in self.model_list["data"]:
+            if entry["id"] == wanted:
+                return self.json(entry)
+        if self.polyant:
+            return self.error(request, 404, f"Cannot {request.method} {request.path}")
+        return self.error(request, 404, f"The model '{wanted}' does not exist.", param="model", code="model_not_found")
+
+    def models_refusal(self, request: web.Request) -> web.Response | None:
+        if self.polyant:
+            # Polyant's /v1/models is never open: a Bearer token (the key, when one is set) is required.
+            token = bearer_token(request.headers)
+            if token is None or (self.key_check and self.key_check.refuse(request.headers, "bearer")):
+                return self.error(request, 401, polyant.INVALID_KEY)
+            return None
+        if self.key_check is not None:
+            refusal = self.key_check.refuse(request.headers)
+            if refusal is not None:
+                return self.error(request, 401, refusal)
+        return None
+
+    async def chat(self, request: web.Request) -> web.StreamResponse:
+        fault = self.picker.pick()
+        if self.polyant:
+            assert self.throttle is not None
+            retry = self.throttle.retry_after(request.remote or "unknown")
+            if retry is not None:
+                return self.error(request, 429, polyant.THROTTLED, headers={"Retry-After": str(retry)})
+        elif self.key_check is not None:
+            refusal = self.key_check.refuse(request.headers, "bearer" if fault == "ignore-x-api-key" else None)
+            if refusal is not None:
+                if fault == "ignore-x-api-key" and self.key_check.refuse(request.headers) is None:
+                    request["fault"] = fault  # the fault is what turned this request away
+                return self.error(request, 401, refusal)
+        if fault == "redirect" and not request.path.startswith(REDIRECT_PREFIX):
+            request["fault"] = fault
+            return web.Response(status=307, headers={"Location": REDIRECT_PREFIX + request.path_qs})
+
+        size = request.content_length
+        if size is not None and size > self.config.max_body:
+            return self.too_large(request, size)
+        raw = await request.read()
+        request["body"] = raw
+        try:
+            chat = check_chat_request(raw)
+        except BadRequest as bad:
+            return self.error(request, 400, bad.message, param=bad.param)
+        request["stream"] = chat.stream
+
+        if self.polyant:
+            refusal = self.polyant_refusal(request, chat)
+            if refusal is not None:
+                return refusal
+        fault = self.effective_fault(fault, chat)
+        request["fault"] = fault
+        if fault is not None:
+            early = self.fault_reply(request, fault, chat)
+            if early is not None:
+                return early
+
+        answer = make_answer(chat, self.script.reply_for(chat.messages), polyant=self.polyant, fault=fault)
+        if chat.stream and fault != "json-when-stream":
+            return await self.stream(request, answer, fault, chat.include_usage and not self.polyant)
+        return await self.complete(request, answer, fault)
+
+    def polyant_refusal(self, request: web.Request, chat: ChatRequest) -> web.Response | None:
+        if chat.model not in self.config.models:
+            return self.error(request, 401, polyant.unknown_model_message(chat.model, self.config.models))
+        if self.key_check is not None and self.key_check.refuse(request.headers, "bearer") is not None:
+            return self.error(request, 401, polyant.INVALID_KEY)
+        return None
+
+    @staticmethod
+    def effective_fault(fault: str | None, chat: ChatRequest) -> str | None:
+        """The fault if it changes this request's reply, else None (so the log tells the truth)."""
+        if fault is None:
+            return None
+        if fault in STREAM_ONLY and not chat.stream:
+            return None
+        if fault == "reject-developer-role" and not any(m.get("role") == "developer" for m in chat.messages):
+            return None
+        if fault == "reject-array-content" and not any(isinstance(m.get("content"), list) for m in chat.messages):
+            return None
+        if fault in ("ignore-x-api-key", "redirect"):
+            return None  # they act before the body is read; here the request got through
+        return fault
+
+    def fault_reply(self, request: web.Request, fault: str, chat: ChatRequest) -> web.Response | None:
+        """Faults that replace the whole reply with an error; None for those that shape the reply."""
+        if fault == "rate-limit":
+            return self.error(request, 429, RATE_LIMITED, headers={"Retry-After": "1"})
+        if fault == "server-error":
+            return self.error(request, 500, SERVER_ERROR)
+        if fault == "html-500":
+            request["error"] = "HTML 500 page"
+            return web.Response(text=HTML_500, status=500, content_type="text/html")
+        if fault == "error-body-200":
+            request["error"] = "error body with HTTP 200"
+            return self.json(error_body(500, SERVER_ERROR, nest=self.polyant))
+        if fault == "reject-developer-role":
+            index = next(i for i, m in enumerate(chat.messages) if m.get("role") == "developer")
+            param = f"messages[{index}].role"
+            return self.error(request, 400, f"Invalid value for '{param}': 'developer'. Supported values are: "
+                              "'system', 'user', 'assistant', 'tool' and 'function'.", param=param)
+        if fault == "reject-array-content":
+            index = next(i for i, m in enumerate(chat.messages) if isinstance(m.get("content"), list))
+            param = f"messages[{index}].content"
+            return self.error(request, 400, f"Invalid type for '{param}': expected a string, but got an array instead.",
+                              param=param)
+        return None
+
+    def delay_s(self, answer: Answer, fault: str | None) -> float:
+        """How long a non-streamed reply waits: as long as the same reply would take to stream."""
+        ttft = self.pacing.ttft_s
+        if fault == "slow-first-token":
+            ttft = max(ttft, self.config.slow_first_token_s)
+        delay = ttft + max(len(answer.tokens) - 1, 0) * self.pacing.token_interval_s
+        if fault == "stall":
+            delay += self.pacing.stall_s
+        return delay
+
+    async def complete(self, request: web.Request, answer: Answer, fault: str | None) -> web.StreamResponse:
+        delay = self.delay_s(answer, fault)
+        if delay > 0:
+            with self.waiting_task():
+                await asyncio.sleep(delay)
+        body = wire.dumps(completion_body(answer, fault)).encode()
+        if fault != "drop-mid-stream":
+            return web.Response(body=body, headers=JSON_HEADERS)
+        # Promise the whole body, send half, hang up.
+        response = web.StreamResponse(headers=JSON_HEADERS)
+        response.content_length = len(body)
+        await response.prepare(request)
+        request["prepared"] = True
+        await response.write(body[: len(body) // 2])
+        if request.transport is not None:
+            request.transport.close()
+        request["error"] = "dropped halfway through the body"
+        return response
+
+    async def stream(self, request: web.Request, answer: Answer, fault: str | None, include_usage: bool) -> web.StreamResponse:
+        pacing = self.pacing
+        if fault == "slow-first-token":
+            pacing = Pacing(max(pacing.ttft_s, self.config.slow_first_token_s), pacing.token_interval_s, pacing.stall_s)
+        steps = stream_steps(answer, fault, include_usage=include_usage)
+        response = web.StreamResponse(headers={"Content-Type": content_type(fault), "Cache-Control": "no-cache"})
+        with self.waiting_task():
+            await response.prepare(request)
+            request["prepared"] = True
+            try:
+                if not await write_steps(request, response, steps, pacing):
+                    request["error"] = "dropped mid-stream"
+            except ConnectionError:
+                request["error"] = "the client closed the stream"
+        return response
+
+    def waiting_task(self) -> _Waiting:
+        return _Waiting(self.waiting)
+
+    def close_waiting(self) -> None:
+        """Shutdown: end every open stream and pending delay now."""
+        for task in list(self.waiting):
+            task.cancel()
+
+
+class _Waiting:
+    """Holds the current handler task in `waiting` while it sleeps or streams."""
+
+    __slots__ = ("tasks", "task")
+
+    def __init__(self, tasks: set[asyncio.Task[Any]]) -> None:
+        self.tasks = tasks
+        self.task: asyncio.Task[Any] | None = None
+
+    def __enter__(self) -> None:
+        self.task = asyncio.current_task()
+        if self.task is not None:
+            self.tasks.add(self.task)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.task is not None:
+            self.tasks.discard(self.task)

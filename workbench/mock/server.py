@@ -1,0 +1,204 @@
+"""MockServer: start and stop the fake LLM in-process (async), or in a thread for sync code.
+
+    async with MockServer(MockConfig()) as server:        # port 0 -> a free port
+        server.base_url                                   # http://127.0.0.1:PORT/v1
+
+    handle = MockServer.start_in_thread(MockConfig())     # its own loop in a daemon thread
+    ...; handle.stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from aiohttp import web
+
+from workbench.errors import WorkbenchError
+from workbench.mock.app import MockApp
+from workbench.mock.config import MockConfig, check_fault_name, check_fault_rate
+from workbench.mock.faults import FaultPicker
+from workbench.mock.replies import ReplyScript
+from workbench.mock.request_log import RequestLog, RequestRecord
+
+# A safety net only: open streams are cancelled before the runner shuts down.
+SHUTDOWN_TIMEOUT_S = 1.0
+
+
+class MockServer:
+    """One fake LLM server. Bad settings (reply file, log path) fail here, before it listens."""
+
+    def __init__(self, config: MockConfig | None = None) -> None:
+        self.config = config or MockConfig()
+        script = ReplyScript.load(self.config.reply_file) if self.config.reply_file not in (None, "", "echo") else ReplyScript()
+        self._log = RequestLog(self.config.log_path)
+        self._picker = FaultPicker(self.config.fault, self.config.fault_rate, self.config.seed)
+        self._app = MockApp(self.config, script, self._log, self._picker)
+        self._runner: web.AppRunner | None = None
+        self.port: int | None = None
+
+    # ---- addresses ------------------------------------------------------------------
+
+    @property
+    def root_url(self) -> str:
+        if self.port is None:
+            raise RuntimeError("the mock server is not running yet")
+        host = self.config.host
+        if host in ("0.0.0.0", "", "::"):
+            host = "127.0.0.1"  # listening everywhere: this machine's loopback is the one to paste
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return self.root_url + "/v1"
+
+    @property
+    def running(self) -> bool:
+        return self._runner is not None
+
+    # ---- run-time controls ------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """Every request answered, oldest first (the latest 10,000 at least are kept)."""
+        return self._log.records
+
+    def subscribe(self, callback: Callable[[RequestRecord], None]) -> Callable[[], None]:
+        """Call `callback(record)` as each request completes (on the server's loop); returns unsubscribe."""
+        return self._log.subscribe(callback)
+
+    def set_fault(self, name: str | None, rate: float = 1.0) -> None:
+        """Switch the injected fault (None: behave) while running; raises UsageError for unknown names."""
+        check_fault_name(name)
+        check_fault_rate(rate)
+        self._picker.set(name, rate)
+
+    @property
+    def fault(self) -> str | None:
+        return self._picker.fault
+
+    @property
+    def fault_rate(self) -> float:
+        return self._picker.rate
+
+    @property
+    def auth_summary(self) -> str:
+        """How auth is set, in words, for the ready line (never the key itself)."""
+        config = self.config
+        if config.persona == "polyant":
+            key = "Authorization: Bearer <key>" if config.api_key else "open (no key; /v1/models needs any Bearer token)"
+            return f"auth: {key}; persona polyant, models: {', '.join(config.models)}"
+        if not config.api_key:
+            return "auth: open (no API key required)"
+        accepted = {
+            "any": "x-api-key: <key> or Authorization: Bearer <key>",
+            "x-api-key": "x-api-key: <key> only",
+            "bearer": "Authorization: Bearer <key> only",
+        }[config.auth_header]
+        return f"auth: {accepted}"
+
+    # ---- start and stop ---------------------------------------------------------------
+
+    async def start(self) -> MockServer:
+        if self._runner is not None:
+            return self
+        self._log.open()
+        runner = web.AppRunner(self._app.build(), access_log=None, handle_signals=False,
+                               shutdown_timeout=SHUTDOWN_TIMEOUT_S)
+        await runner.setup()
+        site = web.TCPSite(runner, self.config.host, self.config.port)
+        try:
+            await site.start()
+        except OSError as error:
+            await runner.cleanup()
+            self._log.close()
+            raise _listen_error(self.config, error) from None
+        self._runner = runner
+        self.port = _bound_port(runner, self.config.port)
+        return self
+
+    async def stop(self) -> None:
+        """Stop listening, end open streams and pending replies now, close the log file."""
+        runner, self._runner = self._runner, None
+        if runner is None:
+            return
+        self._app.close_waiting()
+        await runner.cleanup()
+        self._log.close()
+
+    async def __aenter__(self) -> MockServer:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @classmethod
+    def start_in_thread(cls, config: MockConfig | None = None) -> MockThread:
+        """Run a mock on its own event loop in a daemon thread; returns once it listens."""
+        return MockThread(cls(config))
+
+
+class MockThread:
+    """A MockServer running in a background thread, for sync code and the sync openai client."""
+
+    def __init__(self, server: MockServer) -> None:
+        self.server = server
+        self._loop = asyncio.new_event_loop()
+        started: Future[None] = Future()
+        self._thread = threading.Thread(target=self._run, args=(started,), name="workbench-mock", daemon=True)
+        self._thread.start()
+        started.result()  # re-raises a start-up error (port in use, bad log path) here
+
+    def _run(self, started: Future[None]) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self.server.start())
+        except BaseException as error:
+            started.set_exception(error)
+            self._loop.close()
+            return
+        started.set_result(None)
+        self._loop.run_forever()
+        self._loop.run_until_complete(self.server.stop())
+        self._loop.close()
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+    @property
+    def root_url(self) -> str:
+        return self.server.root_url
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the server (open streams are closed at once) and wait for the thread to end."""
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout)
+
+    def __enter__(self) -> MockThread:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _bound_port(runner: web.AppRunner, asked: int) -> int:
+    for address in runner.addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            return int(address[1])
+    return asked
+
+
+def _listen_error(config: MockConfig, error: OSError) -> WorkbenchError:
+    where = f"{config.host}:{config.port}"
+    if error.errno == errno.EADDRINUSE:
+        return WorkbenchError(f"cannot listen on {where}: the port is already in use.",
+                              "stop the other server, or pick another --port (0 picks a free one).")
+    if error.errno == errno.EACCES:
+        return WorkbenchError(f"cannot listen on {where}: permission denied.", "use a port above 1024.")
+    return WorkbenchError(f"cannot listen on {where}: {error.strerror or error}.", "check --host and --port.")

@@ -1,0 +1,186 @@
+"""Streamed replies: the events of an Answer, framed as SSE (or misframed by a fault), paced and written.
+
+`stream_steps` says what goes on the wire, in order; `write_steps` puts it there on time.
+Pacing follows one clock from the start of the reply (first content token at ttft, then one
+token every 1/tokens_per_s), so timing does not drift however long the stream runs.
+The role chunk goes out at once, so a client sees the server alive before the first token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from aiohttp import web
+
+from workbench import wire
+from workbench.mock.answer import Answer, finish_reason_for, inconsistent_usage, strip_ids, tool_call
+
+NDJSON_CONTENT_TYPE = "application/x-ndjson"
+KEEP_ALIVE = b": keep-alive\n\n"
+MID_STREAM_ERROR = wire.error_envelope(
+    "The model stopped generating: the server had an error while streaming.", "server_error", code="stream_error"
+)
+
+
+@dataclass(slots=True)
+class Step:
+    """Bytes to write; `token` marks a content token, which waits for its slot in the pacing."""
+
+    data: bytes
+    token: bool = False
+
+
+# Actions between steps.
+STALL = Step(b"")
+DROP = Step(b"")
+
+
+@dataclass(frozen=True)
+class Pacing:
+    ttft_s: float = 0.0
+    token_interval_s: float = 0.0  # 0: as fast as the socket takes it
+    stall_s: float = 30.0
+
+
+def framer(fault: str | None) -> Callable[[Any], bytes]:
+    """How one event is framed on the wire under this fault."""
+    if fault == "no-space":
+        return lambda obj: b"data:" + _text(obj) + b"\n\n"
+    if fault == "crlf":
+        return lambda obj: b"data: " + _text(obj) + b"\r\n\r\n"
+    if fault == "single-newline":
+        return lambda obj: b"data: " + _text(obj) + b"\n"
+    if fault == "ndjson":
+        return lambda obj: _text(obj) + b"\n"
+    return wire.sse_event
+
+
+def _text(obj: Any) -> bytes:
+    return (obj if isinstance(obj, str) else wire.dumps(obj)).encode()
+
+
+def content_type(fault: str | None) -> str:
+    if fault == "ndjson":
+        return NDJSON_CONTENT_TYPE
+    if fault == "wrong-content-type":
+        return wire.JSON_CONTENT_TYPE
+    return wire.SSE_CONTENT_TYPE
+
+
+def stream_steps(answer: Answer, fault: str | None, *, include_usage: bool) -> list[Step]:
+    """Every write of the streamed reply, in order, shaped by the fault."""
+    frame = framer(fault)
+    make = answer_chunk_maker(answer, strip=fault == "missing-fields")
+    steps: list[Step] = []
+
+    if fault != "no-role":
+        role_delta: dict[str, Any] = {"role": "assistant", "content": None if fault == "null-content" else ""}
+        steps.append(Step(frame(make(role_delta))))
+    if fault == "stall":
+        steps.append(STALL)
+
+    if answer.tool_name is not None:
+        call = tool_call(answer, index=None if fault == "tool-call-no-index" else 0,
+                         arguments_as_object=fault == "arguments-object")
+        steps.append(Step(frame(make({"tool_calls": [call]})), token=True))
+    elif fault != "empty-content":
+        steps.extend(_content_steps(answer, fault, frame, make))
+        if fault in ("mid-stream-error", "drop-mid-stream"):
+            return steps
+
+    finish_reason = finish_reason_for(answer, fault)
+    if finish_reason is not None:
+        steps.append(Step(frame(make({}, finish_reason))))
+    if include_usage or fault == "no-usage-consistency":
+        usage = inconsistent_usage(answer.usage) if fault == "no-usage-consistency" else answer.usage
+        usage_obj = wire.usage_chunk(answer.id, answer.model, answer.created, usage)
+        steps.append(Step(frame(strip_ids(usage_obj) if fault == "missing-fields" else usage_obj)))
+    if fault not in ("no-done", "ndjson"):
+        steps.append(Step(frame(wire.DONE)))
+    if fault == "keep-alive":
+        steps = _with_keep_alives(steps)
+    return steps
+
+
+def _content_steps(answer: Answer, fault: str | None, frame: Callable[[Any], bytes],
+                   make: Callable[..., dict[str, Any]]) -> list[Step]:
+    steps: list[Step] = []
+    so_far = ""
+    tokens = answer.tokens
+    cut_at = 2 if fault in ("mid-stream-error", "drop-mid-stream") else len(tokens)
+    broken = 1 if len(tokens) > 1 else 0  # invalid-json-chunk spoils the second chunk when there is one
+    for index, token in enumerate(tokens[:cut_at]):
+        so_far += token
+        content: str | None = so_far if fault == "cumulative-deltas" else token
+        if fault == "null-content":
+            content = None
+        data = frame(make({"content": content}))
+        if fault == "invalid-json-chunk" and index == broken:
+            payload = wire.dumps(make({"content": content}))
+            data = frame(payload[: len(payload) // 2])
+        steps.append(Step(data, token=True))
+        if fault == "empty-choices-chunk" and index == 0:
+            steps.append(Step(frame(wire.usage_chunk(answer.id, answer.model, answer.created, answer.usage))))
+    if fault == "mid-stream-error":
+        steps.append(Step(frame(MID_STREAM_ERROR)))
+    elif fault == "drop-mid-stream":
+        steps.append(DROP)
+    return steps
+
+
+def answer_chunk_maker(answer: Answer, *, strip: bool) -> Callable[..., dict[str, Any]]:
+    def make(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
+        obj = wire.chunk(answer.id, answer.model, answer.created, delta, finish_reason)
+        return strip_ids(obj) if strip else obj
+
+    return make
+
+
+def _with_keep_alives(steps: list[Step]) -> list[Step]:
+    out: list[Step] = []
+    for step in steps:
+        if out and step is not STALL and step is not DROP:
+            out.append(Step(KEEP_ALIVE))
+        out.append(step)
+    return out
+
+
+async def write_steps(request: web.Request, response: web.StreamResponse, steps: list[Step], pacing: Pacing) -> bool:
+    """Write the steps on time; False when the stream was cut on purpose (drop-mid-stream).
+
+    Steps due at the same moment go out in one write: unpaced replies cost one syscall.
+    """
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    paced = pacing.ttft_s > 0 or pacing.token_interval_s > 0
+    token_index = 0
+    pending: list[bytes] = []
+    for step in steps:
+        if step is STALL:
+            if pending:
+                await response.write(b"".join(pending))
+                pending.clear()
+            await asyncio.sleep(pacing.stall_s)
+            start += pacing.stall_s
+            continue
+        if step is DROP:
+            if pending:
+                await response.write(b"".join(pending))
+            if request.transport is not None:
+                request.transport.close()
+            return False
+        if step.token and paced:
+            delay = start + pacing.ttft_s + token_index * pacing.token_interval_s - loop.time()
+            token_index += 1
+            if delay > 0:
+                if pending:
+                    await response.write(b"".join(pending))
+                    pending.clear()
+                await asyncio.sleep(delay)
+        pending.append(step.data)
+    if pending:
+        await response.write(b"".join(pending))
+    await response.write_eof()
+    return True
