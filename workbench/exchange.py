@@ -22,6 +22,7 @@ class RecordedRequest:
     url: str
     headers: list[tuple[str, str]]  # as sent, with secret values masked
     body: bytes = b""
+    secret_headers: list[str] = field(default_factory=list)  # lower-case names whose values were masked
 
     @property
     def json(self) -> Any:
@@ -58,6 +59,7 @@ class Timings:
     first_token_ms: float | None = None  # first event whose delta carries content text
     chunk_gaps_ms: list[float] = field(default_factory=list)  # between content-bearing events
     total_ms: float | None = None
+    first_byte_ms: float | None = None  # first byte of the body
 
 
 @dataclass
@@ -85,6 +87,7 @@ class Exchange:
     failure: Failure | None = None
     cancelled: bool = False
     label: str = ""  # what this exchange was for ("chat", "check: auth.missing", …)
+    stream_requested: bool = False  # the caller expected an SSE stream
 
     # ---- views ------------------------------------------------------------------------
 
@@ -147,6 +150,7 @@ class Exchange:
             url=req["url"],
             headers=[tuple(h) for h in req["headers"]],
             body=_bytes_in(req["body"]),
+            secret_headers=list(req.get("secret_headers", [])),
         )
         failure = data.get("failure")
         return cls(
@@ -164,6 +168,7 @@ class Exchange:
             failure=Failure(**failure) if failure else None,
             cancelled=data.get("cancelled", False),
             label=data.get("label", ""),
+            stream_requested=data.get("stream_requested", False),
         )
 
 
