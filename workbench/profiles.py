@@ -23,13 +23,13 @@ from urllib.parse import urlsplit
 
 import tomli_w
 
-from workbench import secrets
+from workbench import platforms, secrets
 from workbench.atomic import fsync_dir, write_atomic
 from workbench.errors import ProfileError, SecretStoreError
 from workbench.locations import ensure_dir, profiles_dir
 from workbench.target import AUTH_METHODS, Target, Timeouts
 
-PLATFORMS = ("polyai", "playai", "polyant", "vapi", "elevenlabs", "openai")
+PLATFORMS = tuple(platforms.PLATFORMS)  # polyai, playai, polyant, vapi, elevenlabs, openai
 DEFAULT_PLATFORM = "openai"
 SUFFIX = ".toml"
 
@@ -527,9 +527,8 @@ def _unquote(part: str) -> str:
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 
 
-def parse_file(path: Path, name: str | None = None) -> Profile:
-    """Read and validate one profile file; ProfileError with path, line and column if broken."""
-    name = name if name is not None else path.name.removesuffix(SUFFIX)
+def read_toml(path: Path) -> tuple[dict[str, Any], str]:
+    """A TOML file's content and source text; ProfileError with path, line and column if broken."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -544,7 +543,7 @@ def parse_file(path: Path, name: str | None = None) -> Profile:
         raise ProfileError(f"{path}:{line}: is not UTF-8 text (byte {error.start}).",
                            "save the file as UTF-8", path=str(path), line=line) from None
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as error:
         message = str(error)
         position = _TOML_POSITION.search(message)
@@ -557,7 +556,12 @@ def parse_file(path: Path, name: str | None = None) -> Profile:
             "TOML wants `key = value` lines, text in double quotes, and tables as [name]",
             path=str(path), line=line, column=column,
         ) from None
-    return from_dict(data, name, path=path, text=text)
+
+
+def parse_file(path: Path, name: str | None = None) -> Profile:
+    """Read and validate one profile file; ProfileError with path, line and column if broken."""
+    data, text = read_toml(path)
+    return from_dict(data, name if name is not None else path.name[: -len(SUFFIX)], path=path, text=text)
 
 
 # ---- settings from the command line (`profiles add` flags, `profiles edit --set key=value`) ----------
@@ -566,11 +570,13 @@ _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
 
-def parse_setting(setting: str) -> tuple[str, str]:
-    """`key=value` -> (key, value), for `--set`."""
+def parse_setting(setting: str, option: str = "--set") -> tuple[str, str]:
+    """`key=value` -> (key, value), for `--set` and `--extra`."""
     key, sep, value = setting.partition("=")
     if not sep or not key.strip():
-        raise ProfileError(f"--set expects key=value, got {setting!r}.", "for example --set params.temperature=0.5")
+        # Not echoed whole: a key pasted by mistake would land in the terminal's scrollback.
+        raise ProfileError(f"{option} expects KEY=VALUE, got {secrets.mask(setting) or 'nothing'}.",
+                           f"for example {option} params.temperature=0.5" if option == "--set" else f"for example {option} seed=7")
     return key.strip(), value
 
 
@@ -696,6 +702,13 @@ class ProfileStore:
         if not path.is_file():
             raise self._not_found(name)
         return parse_file(path, name)
+
+    def read_data(self, name: str) -> dict[str, Any]:
+        """A profile file's raw content, not validated, so an edit can repair a bad value."""
+        path = self.path_for(name)
+        if not path.is_file():
+            raise self._not_found(name)
+        return read_toml(path)[0]
 
     def _not_found(self, name: str) -> ProfileError:
         others = self.names()
