@@ -346,10 +346,17 @@ class ExpectationResult:
     kind: str  # reply | contains | matches | first_token_ms
     expected: str
     passed: bool
-    message: str
+    message: str  # a whole sentence naming the turn, what was expected and what came
+    summary: str = ""  # a few words for a checklist line ("contains \"table\"")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "expected": self.expected, "passed": self.passed, "message": self.message}
+        return {
+            "kind": self.kind,
+            "expected": self.expected,
+            "passed": self.passed,
+            "message": self.message,
+            "summary": self.summary,
+        }
 
 
 @dataclass
@@ -407,12 +414,15 @@ def judge_turn(
 ) -> list[ExpectationResult]:
     """Pure: hold one turn's reply and timing against its expectations."""
     quoted_reply = _quote(reply)
+    has_reply = bool(reply.strip())
     results = [
         ExpectationResult(
             "reply",
             "a non-empty reply",
-            bool(reply.strip()),
-            f"turn {number}: expected a reply, but it was empty (a voice agent would say nothing)",
+            has_reply,
+            f"turn {number}: expected a reply, "
+            + (f"and {len(reply.split())} words came" if has_reply else "but it was empty (a voice agent would say nothing)"),
+            "a reply",
         )
     ]
     folded = reply.casefold()
@@ -425,6 +435,7 @@ def judge_turn(
                 held,
                 f"turn {number}: expected the reply to contain {_quote(text)}, "
                 + ("and it did" if held else f"but the reply was {quoted_reply}"),
+                f"contains {_quote(text)}",
             )
         )
     if turn.expect.matches is not None:
@@ -436,6 +447,7 @@ def judge_turn(
                 held,
                 f"turn {number}: expected the reply to match /{turn.expect.matches}/, "
                 + ("and it did" if held else f"but the reply was {quoted_reply}"),
+                f"matches /{turn.expect.matches}/",
             )
         )
     if first_token_ms is None:
@@ -445,6 +457,7 @@ def judge_turn(
                 f"{budget_ms:g}",
                 False,
                 f"turn {number}: expected the first token within {budget_ms:g} ms, but no token came",
+                f"first token within {budget_ms:g} ms",
             )
         )
     else:
@@ -455,7 +468,8 @@ def judge_turn(
                 f"{budget_ms:g}",
                 held,
                 f"turn {number}: expected the first token within {budget_ms:g} ms, "
-                + (f"and it came after {first_token_ms:.0f} ms" if held else f"but it came after {first_token_ms:.0f} ms"),
+                + ("and" if held else "but") + f" it came after {first_token_ms:.0f} ms",
+                f"first token within {budget_ms:g} ms ({first_token_ms:.0f} ms)",
             )
         )
     return results
@@ -571,6 +585,7 @@ class AgentRun:
             request.url,
             json=body,
             headers=request.headers,
+            auth=request.auth,  # the header style the platform sends, not the profile's if they differ
             stream=streamed,
             label=f"simulate: {self.agent.name}: turn {number}",
             raise_on_failure=False,
@@ -623,3 +638,65 @@ def _error_detail(exchange: Exchange) -> str:
             return body["message"]
     text = exchange.text.strip()
     return text[:200]
+
+
+# ---- reading a run as text ------------------------------------------------------------
+
+PASS_MARK = "✓"
+FAIL_MARK = "✗"
+
+
+def header_lines(agent: AgentConfig, target: Target) -> list[str]:
+    """What is about to be played, against what."""
+    from workbench.platforms import get_platform
+
+    platform = get_platform(agent.platform)
+    streaming = agent.parameters.stream if agent.parameters.stream is not None else platform.stream_for(target, None)
+    return [
+        f'Simulating "{agent.name}" as {platform.title}: {len(agent.turns)} turn{"s" * (len(agent.turns) != 1)}, '
+        + ("streamed" if streaming else "not streamed"),
+        f"  file:   {agent.path}",
+        f"  target: {target.base_url} (model {target.model})",
+    ]
+
+
+def turn_lines(result: TurnResult, total: int) -> list[str]:
+    """One turn as a person reads it: verdict and timings, what was said, each expectation."""
+    timing = []
+    if not result.streamed and result.total_ms is not None:
+        timing.append(f"whole reply in {result.total_ms:.0f} ms, not streamed")
+    else:
+        if result.first_token_ms is not None:
+            timing.append(f"first token {result.first_token_ms:.0f} ms")
+        if result.total_ms is not None:
+            timing.append(f"total {result.total_ms:.0f} ms")
+    verdict = "PASS" if result.passed else "FAIL"
+    lines = [f"Turn {result.number} of {total}  {verdict}" + (f"  ({', '.join(timing)})" if timing else "")]
+    lines.append(f"  caller: {result.user}")
+    if result.failure is None or result.reply:
+        lines.append(f"  agent:  {result.reply if result.reply else '(nothing)'}")
+    if result.failure is not None:
+        lines.append(f"  {FAIL_MARK} turn {result.number}: {result.failure.message}")
+        if result.failure.hint:
+            lines.append(f"    hint: {result.failure.hint}")
+    for expectation in result.expectations:
+        if expectation.passed:
+            lines.append(f"  {PASS_MARK} {expectation.summary or expectation.message}")
+        else:
+            lines.append(f"  {FAIL_MARK} {expectation.message}")
+    return lines
+
+
+def summary_lines(report: SimulationReport) -> list[str]:
+    expectations = [e for t in report.turns for e in t.expectations]
+    held = sum(e.passed for e in expectations)
+    turns_passed = sum(t.passed for t in report.turns)
+    planned = len(report.agent.turns)
+    verdict = "PASS" if report.passed else "FAIL"
+    lines = [
+        f"{verdict}: {turns_passed} of {planned} turn{'s' * (planned != 1)} passed, "
+        f"{held} of {len(expectations)} expectation{'s' * (len(expectations) != 1)} held."
+    ]
+    if report.stopped:
+        lines.append(f"  {report.stopped}")
+    return lines
