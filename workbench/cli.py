@@ -117,6 +117,125 @@ def mock_command(
     sys.stdout.flush()
 
 
+# ---- workbench simulate ---------------------------------------------------------------
+
+
+@cli.command("simulate", context_settings=CONTEXT)
+@click.argument("agent_file", metavar="AGENT_FILE")
+@click.option("--profile", "profile", metavar="P", help="Call the endpoint of this profile (a name or a .toml path).")
+@click.option("--url", metavar="URL", help="Call this base URL (e.g. http://127.0.0.1:8000/v1); overrides the profile's.")
+@click.option("--model", metavar="M", help="The model name to send (needed with --url alone).")
+@click.option("--auth", type=click.Choice(["none", "x-api-key", "bearer"]),
+              help="How the key is sent (default: the profile's; bearer when --api-key-env is given alone).")
+@click.option("--api-key-env", "api_key_env", metavar="VAR", help="Read the key from this environment variable.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def simulate_command(
+    ctx: click.Context, agent_file: str, profile: str | None, url: str | None, model: str | None,
+    auth: str | None, api_key_env: str | None, fmt: str,
+) -> None:
+    """Play an agent file's scripted call against an endpoint, as its platform would.
+
+    Each caller turn is sent the way the agent's platform sends it (its headers, parameters
+    and the history so far, with the agent's earlier replies), and the reply is held to the
+    turn's expectations. Exit status 0 when every expectation holds, 1 otherwise.
+    Examples are in profiles/agents/.
+    """
+    import asyncio
+    import json
+
+    from workbench.agents import AgentRun, header_lines, load_agent, summary_lines, turn_lines
+    from workbench.targets_from_cli import resolve_target
+
+    agent = load_agent(agent_file)
+    target = resolve_target(profile, url=url, model=model, auth=auth, api_key_env=api_key_env,
+                            profiles_dir=ctx.obj.get("profiles_dir")).target
+    run = AgentRun(agent, target)
+    total = len(agent.turns)
+
+    async def play() -> None:
+        async for result in run:
+            if fmt == "text":
+                click.echo("")
+                for line in turn_lines(result, total):
+                    click.echo(_styled_sim_line(line))
+
+    if fmt == "text":
+        for line in header_lines(agent, target):
+            click.echo(line)
+    asyncio.run(play())
+    report = run.report
+    if fmt == "json":
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo("")
+        for line in summary_lines(report):
+            click.echo(_styled_sim_line(line))
+    ctx.exit(0 if report.passed else 1)
+
+
+def _styled_sim_line(line: str) -> str:
+    """Colour marks and verdicts on a terminal (click.echo drops the colour elsewhere)."""
+    stripped = line.lstrip()
+    if stripped.startswith("✓"):
+        return click.style(line, fg="green")
+    if stripped.startswith("✗") or stripped.startswith("FAIL") or " FAIL" in line[:20]:
+        return click.style(line, fg="red", bold=stripped.startswith(("Turn", "FAIL")))
+    if stripped.startswith("PASS") or (line.startswith("Turn") and " PASS" in line[:20]):
+        return click.style(line, fg="green", bold=True)
+    return line
+
+
+# ---- workbench export -----------------------------------------------------------------
+
+
+@cli.command("export", context_settings=CONTEXT)
+@click.argument("profile", metavar="PROFILE")
+@click.option("--for", "platform", metavar="PLATFORM",
+              help="polyai, playai, polyant, vapi, elevenlabs or openai (default: the profile's platform).")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "json", "text"]), default="markdown", show_default=True)
+@click.option("--reveal", is_flag=True, help="Print the credential itself instead of its masked form.")
+@click.option("--output", "output", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write the sheet to FILE (mode 0600) instead of printing it.")
+@click.pass_context
+def export_command(ctx: click.Context, profile: str, platform: str | None, fmt: str, reveal: bool, output: str | None) -> None:
+    """Print the setup sheet a platform asks for: URL, model, auth, credential, latest check.
+
+    PolyAI: what to send your PolyAI representative. Play.ai: the PATCH body and a curl
+    command. Vapi, ElevenLabs, Polyant, OpenAI SDK: their own settings. The credential is
+    masked unless --reveal is given.
+    """
+    from workbench.errors import SecretStoreError
+    from workbench.export import export_sheet
+    from workbench.platforms import get_platform
+    from workbench.profiles import load
+    from workbench.secrets import Credential, resolve_credential
+
+    chosen = load(profile, ctx.obj.get("profiles_dir"))
+    platform_id = get_platform(platform or chosen.platform).id
+    try:
+        credential = resolve_credential(chosen)
+    except SecretStoreError as error:
+        # The sheet is still worth printing; the credential row says why it is missing.
+        credential = Credential(None, "missing", f"the keyring cannot be read: {error.message}")
+    text = export_sheet(chosen, platform_id, credential, fmt=fmt, reveal=reveal)
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    from workbench.atomic import write_atomic
+
+    target_path = os.path.abspath(os.path.expanduser(output))
+    if not os.path.isdir(os.path.dirname(target_path)):
+        raise UsageError(f"cannot write {output}: the folder {os.path.dirname(target_path)} does not exist.",
+                         "create the folder first, or pick another --output path.")
+    try:
+        write_atomic(target_path, text.encode("utf-8"), mode=0o600)
+    except OSError as error:
+        raise WorkbenchError(f"cannot write {output}: {error.strerror or error}.", "check the path and its permissions.") from None
+    shown = "revealed" if reveal else "masked"
+    click.echo(f"wrote the {get_platform(platform_id).title} setup sheet to {output} ({fmt}, credential {shown}, mode 0600)", err=True)
+
+
 # ---- profiles and credentials (core: workbench/profiles.py, workbench/secrets.py) --------------
 
 
