@@ -1,0 +1,101 @@
+"""Small helpers that quote what an endpoint sent, so every finding carries its evidence."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from workbench.exchange import Exchange
+
+_TRACEBACK = re.compile(
+    r"Traceback \(most recent call last\)|^\s+at [\w$.<>]+ \(.*:\d+:\d+\)|Exception in thread|"
+    r"File \"[^\"]+\", line \d+",
+    re.MULTILINE,
+)
+
+
+def excerpt(text: str, limit: int = 160) -> str:
+    """One line of at most `limit` characters, for quoting a body inside a sentence."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def quote_body(exchange: Exchange, limit: int = 160) -> str:
+    if not exchange.body:
+        return "an empty body"
+    return f"`{excerpt(exchange.text, limit)}`"
+
+
+def parse_json(raw: bytes | str) -> tuple[Any, str | None]:
+    """(value, None) when `raw` is JSON, else (None, why not)."""
+    try:
+        return json.loads(raw), None
+    except (ValueError, UnicodeDecodeError) as error:
+        return None, str(error)
+
+
+def is_openai_error(obj: Any) -> bool:
+    """OpenAI's envelope: {"error": {"message": "...", ...}}."""
+    return isinstance(obj, dict) and isinstance(obj.get("error"), dict) and isinstance(
+        obj["error"].get("message"), str
+    )
+
+
+def carries_error(obj: Any) -> bool:
+    """Any JSON object that reports an error instead of a reply (OpenAI's, NestJS's, or ad hoc)."""
+    if not isinstance(obj, dict):
+        return False
+    if "error" in obj and obj["error"] not in (None, False, ""):
+        return True
+    return "choices" not in obj and ("statusCode" in obj or ("message" in obj and "detail" in obj))
+
+
+def error_message(obj: Any) -> str:
+    """The human message inside an error body of any common shape."""
+    if isinstance(obj, dict):
+        inner = obj.get("error")
+        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
+            return inner["message"]
+        if isinstance(inner, str) and inner:
+            return inner if not isinstance(obj.get("message"), str) else obj["message"]
+        for key in ("message", "detail", "msg"):
+            if isinstance(obj.get(key), str):
+                return obj[key]
+            if isinstance(obj.get(key), list):
+                return "; ".join(str(item) for item in obj[key])
+    return ""
+
+
+def error_shape(exchange: Exchange) -> str:
+    """A name for the shape of an error body: openai, nestjs, html, json, text, empty."""
+    if not exchange.body:
+        return "empty"
+    obj, _ = parse_json(exchange.body)
+    if is_openai_error(obj):
+        return "openai"
+    if isinstance(obj, dict) and {"statusCode", "message"} <= obj.keys():
+        return "nestjs"
+    if obj is not None:
+        return "json"
+    if exchange.content_type == "text/html" or exchange.text.lstrip().lower().startswith(("<!doctype", "<html")):
+        return "html"
+    return "text"
+
+
+def has_traceback(text: str) -> bool:
+    return bool(_TRACEBACK.search(text))
+
+
+def status_line(exchange: Exchange) -> str:
+    """`HTTP 404 Not Found` for the exchange's status."""
+    if exchange.status is None:
+        return "no HTTP status"
+    reason = f" {exchange.reason}" if exchange.reason else ""
+    return f"HTTP {exchange.status}{reason}"
+
+
+def describe_reply(exchange: Exchange) -> str:
+    """`HTTP 500 with application/json `{…}``: status, content type and a quote of the body."""
+    kind = exchange.content_type or "no content type"
+    return f"{status_line(exchange)} ({kind}) with {quote_body(exchange)}"

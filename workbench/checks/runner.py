@@ -1,0 +1,343 @@
+"""Runs a platform's check against a target: probes out, Exchanges in, Findings as they come.
+
+Order: the platform's own request goes alone first (its latency is the one reported, so
+nothing runs beside it); when it fails, one or two diagnosis requests say why (/v1 missing,
+the other auth header, the extra fields) and the check stops there. When it works, the
+follow-up probes run concurrently. Every request is bounded by the check's timeouts, so a
+stalled endpoint costs at most about two timeouts. `iter_check` yields events for a live
+checklist; `run_check` returns the Report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from workbench import wire
+from workbench.checks import probes as plan
+from workbench.checks.findings import Finding, ProbeResult, Report, finding, probe_status
+from workbench.checks.judging import Judging
+from workbench.checks.probes import Probe
+from workbench.checks.rules import auth, conversation, errors, latency, models, params, reachability, schema, stream
+from workbench.exchange import Exchange
+from workbench.platforms import get_platform
+from workbench.platforms.base import Platform
+from workbench.platforms.playai import SMOKE_REPLY
+from workbench.target import Target, Timeouts
+
+DEFAULT_TIMEOUT_S = 30.0
+TIMEOUT_KINDS = ("read-timeout", "first-token-timeout", "connect-timeout")
+MAX_DIAGNOSIS_ROUNDS = 3
+
+
+@dataclass(frozen=True)
+class ProbeStarted:
+    probe: Probe
+
+
+@dataclass(frozen=True)
+class ProbeFinished:
+    """A checklist line is done. `exchange` is None for lines judged from other probes (latency, auth)."""
+
+    probe: Probe
+    result: ProbeResult
+    exchange: Exchange | None = None
+
+
+@dataclass(frozen=True)
+class CheckFinished:
+    report: Report
+    exchanges: tuple[Exchange, ...] = ()
+
+
+CheckEvent = ProbeStarted | ProbeFinished | CheckFinished
+
+
+def check_timeouts(platform: Platform, timeout: float | None) -> Timeouts:
+    """The platform's timeouts, each capped by --timeout (default 30 s), so no probe can hang the check."""
+    cap = DEFAULT_TIMEOUT_S if timeout is None else timeout
+    limits = platform.timeouts
+    return Timeouts(connect=min(limits.connect, cap), read=min(limits.read, cap),
+                    first_token=min(limits.first_token, cap))
+
+
+def shown_url(url: str) -> str:
+    """The base URL for the report, without any user:password in it."""
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        host = parts.hostname or ""
+        if parts.port:
+            host += f":{parts.port}"
+        return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return url
+
+
+class _Check:
+    """The state of one check run: the findings so far, the exchanges, the probe results."""
+
+    def __init__(self, target: Target, platform: Platform, timeout: float | None) -> None:
+        self.platform = platform
+        self.original = target
+        self.target = target.with_(timeouts=check_timeouts(platform, timeout))
+        self.findings: list[Finding] = []
+        self.results: list[ProbeResult] = []
+        self.exchanges: list[tuple[str, Exchange]] = []
+        self.started = time.perf_counter()
+        self.primary_exchange: Exchange | None = None
+        self.primary_probe: Probe | None = None
+
+    def judging(self, probe: Probe) -> Judging:
+        return Judging(self.platform, self.target, probe=probe.id, stream=probe.stream,
+                       include_usage=probe.include_usage, optional=probe.optional)
+
+    def finish(self, probe: Probe, exchange: Exchange | None, found: list[Finding]) -> ProbeFinished:
+        if probe.optional:
+            mode = "streaming" if probe.stream else "non-streaming replies"
+            lead = f"Only matters if you use {mode} (optional for {self.platform.title}): "
+            found = [Finding(f.id, f.category, f.severity, lead + f.message, f.hint, f.probe) for f in found]
+        self.findings.extend(found)
+        ms = exchange.timings.total_ms if exchange is not None else None
+        result = ProbeResult(probe.id, probe.title, probe_status(found), ms, tuple(found), _detail(exchange))
+        self.results.append(result)
+        return ProbeFinished(probe, result, exchange)
+
+    def report(self) -> Report:
+        metrics: dict[str, object] = {"ttft_ms": None, "total_ms": None}
+        ex, probe = self.primary_exchange, self.primary_probe
+        if ex is not None and probe is not None and ex.ok:
+            first = latency.first_token_ms(ex, probe.stream)
+            metrics["ttft_ms"] = round(first, 1) if first is not None else None
+            metrics["total_ms"] = round(ex.timings.total_ms, 1) if ex.timings.total_ms is not None else None
+            metrics["streamed"] = probe.stream
+        metrics["requests"] = len(self.exchanges)
+        metrics["check_ms"] = round((time.perf_counter() - self.started) * 1000, 1)
+        return Report.build(self.platform.id, shown_url(self.original.base_url), self.findings, metrics, self.results)
+
+
+async def iter_check(
+    target: Target, platform: Platform | str, *, timeout: float | None = None
+) -> AsyncIterator[CheckEvent]:
+    """Check `target` as `platform` would call it; yields each probe as it starts and finishes, then the Report."""
+    from workbench.client import Client  # httpx: imported when a check runs, not at `workbench --help`
+
+    platform = get_platform(platform) if isinstance(platform, str) else platform
+    state = _Check(target, platform, timeout)
+    async with Client(state.target) as client:
+
+        async def send(probe: Probe) -> Exchange:
+            call = client.request(
+                probe.method, probe.url, content=probe.content, headers=probe.headers, auth=probe.auth,
+                api_key=probe.api_key, stream=probe.stream, label=f"check: {probe.id}", raise_on_failure=False,
+            )
+            exchange = await call.run()
+            state.exchanges.append((probe.id, exchange))
+            return exchange
+
+        probe = plan.primary(platform, state.target)
+        yield ProbeStarted(probe)
+        exchange = await send(probe)
+        mismatch = auth.judge_method_mismatch(state.judging(probe))
+        diagnosis: list[tuple[Probe, Exchange]] = []
+        carry_on = True
+        for _ in range(MAX_DIAGNOSIS_ROUNDS):
+            status = exchange.status
+            if status is not None and 200 <= status < 300:
+                break
+            found, retry, fixed_target = await _diagnose(state, probe, exchange, send)
+            if retry is not None:
+                diagnosis.append(retry)
+            primary_findings = mismatch + found
+            mismatch = []
+            yield state.finish(probe, exchange, primary_findings)
+            if retry is not None:
+                yield state.finish(retry[0], retry[1], [])
+            if fixed_target is None:
+                carry_on = False
+                break
+            # The diagnosis found a working variant: go on with it, so every other problem shows too.
+            state.target = fixed_target
+            probe = plan.primary(platform, fixed_target)
+            exchange = retry[1] if retry is not None else exchange
+        else:
+            carry_on = False
+
+        if carry_on:
+            state.primary_exchange, state.primary_probe = exchange, probe
+            ctx = state.judging(probe)
+            found = mismatch + _judge_reply(probe, exchange, ctx)
+            if platform.id == "playai" and exchange.ok:
+                found += conversation.judge_smoke_reply(exchange, ctx, SMOKE_REPLY)
+            yield state.finish(probe, exchange, found)
+            budget = Probe("latency", f"First token within {platform.first_token_budget_ms:.0f} ms "
+                                      f"({platform.budget_source})", kind=plan.QUICK)
+            yield state.finish(budget, None, latency.judge_first_token(exchange, _as(ctx, "latency")))
+
+            usable = conversation.usable(exchange) and not any(f.severity == "error" for f in found)
+            stalled = exchange.failure is not None and exchange.failure.kind in TIMEOUT_KINDS
+            followups = plan.plan_followups(platform, state.target, probe.stream, quick_only=stalled)
+            for followup in followups:
+                yield ProbeStarted(followup)
+            by_id: dict[str, Exchange] = {}
+            tasks = {asyncio.ensure_future(_sent(send, p)): p for p in followups}
+            try:
+                for next_done in asyncio.as_completed(tasks):
+                    done_probe, done_exchange = await next_done
+                    by_id[done_probe.id] = done_exchange
+                    found = _judge_followup(done_probe, done_exchange, state.judging(done_probe), usable)
+                    yield state.finish(done_probe, done_exchange, found)
+            finally:
+                for task in tasks:
+                    task.cancel()
+            if probe.auth == "none" or "auth.none" in by_id:
+                gate = Probe("auth.enforced", "Only the right credential gets in", kind=plan.QUICK)
+                yield state.finish(gate, None, auth.judge_open(_as(ctx, gate.id), by_id.get("auth.none"),
+                                                               by_id.get("auth.wrong"), probe.auth))
+
+        shapes = Probe("errors.shape", "Error replies use OpenAI's error envelope", kind=plan.QUICK)
+        refusals = [(pid, ex) for pid, ex in state.exchanges if ex.status is not None and ex.status >= 400]
+        if refusals:
+            yield state.finish(shapes, None, errors.judge_error_bodies(refusals, _as(state.judging(probe), shapes.id)))
+    yield CheckFinished(state.report(), tuple(ex for _, ex in state.exchanges))
+
+
+async def run_check(
+    target: Target,
+    platform: Platform | str,
+    *,
+    timeout: float | None = None,
+    on_event: Callable[[CheckEvent], None] | None = None,
+) -> Report:
+    """Run the whole check and return its Report; `on_event` sees every event as it happens."""
+    report: Report | None = None
+    async for event in iter_check(target, platform, timeout=timeout):
+        if on_event is not None:
+            on_event(event)
+        if isinstance(event, CheckFinished):
+            report = event.report
+    assert report is not None
+    return report
+
+
+# ---- judging ----------------------------------------------------------------------------
+
+
+async def _sent(send: Callable[[Probe], "asyncio.Future[Exchange]"], probe: Probe) -> tuple[Probe, Exchange]:
+    return probe, await send(probe)
+
+
+def _as(ctx: Judging, probe_id: str) -> Judging:
+    from dataclasses import replace
+
+    return replace(ctx, probe=probe_id)
+
+
+def _judge_reply(probe: Probe, exchange: Exchange, ctx: Judging) -> list[Finding]:
+    """A chat request's reply: transport, status, then the body (stream or completion)."""
+    if exchange.status is None:
+        found = reachability.judge_failure(exchange, ctx)
+        return [_soften(f, ctx) for f in found]
+    if not 200 <= exchange.status < 300:
+        kind = "stream" if probe.stream else "schema"
+        mode = "streaming" if probe.stream else "non-streaming"
+        from workbench.checks.evidence import describe_reply
+
+        return [finding(f"{kind}.refused", ctx.severity("error"),
+                        f"A {mode} request was refused: {describe_reply(exchange)}.",
+                        f"{ctx.platform.title} sends stream: {str(probe.stream).lower()} "
+                        + ("when streaming is turned on; support it or leave streaming off in the platform."
+                           if probe.optional else "; answer it with 200."), probe=ctx.probe)]
+    if probe.stream:
+        return stream.judge_stream(exchange, ctx)
+    return schema.judge_completion(exchange, ctx)
+
+
+def _soften(f: Finding, ctx: Judging) -> Finding:
+    if f.severity == ctx.severity(f.severity):
+        return f
+    return Finding(f.id, f.category, ctx.severity(f.severity), f.message, f.hint, f.probe)
+
+
+def _judge_followup(probe: Probe, exchange: Exchange, ctx: Judging, primary_usable: bool) -> list[Finding]:
+    """A follow-up probe's findings; the conversation is only judged when the first reply was usable
+    (otherwise its failure is the same defect again, already reported)."""
+    if probe.id in ("chat.stream", "chat.json"):
+        return _judge_reply(probe, exchange, ctx)
+    if probe.id == "conversation":
+        return conversation.judge_turns(exchange, ctx) if primary_usable else []
+    if probe.form:
+        return conversation.judge_form(exchange, ctx, probe.form)
+    if probe.id.startswith("errors."):
+        return errors.judge_malformed(exchange, ctx, probe.what)
+    if probe.id == "models":
+        return models.judge_models(exchange, ctx)
+    return []  # auth.none / auth.wrong are judged together, as "auth.enforced"
+
+
+async def _diagnose(
+    state: _Check, probe: Probe, exchange: Exchange, send: Callable[[Probe], "asyncio.Future[Exchange]"]
+) -> tuple[list[Finding], tuple[Probe, Exchange] | None, Target | None]:
+    """Why the platform's own request failed: findings, the diagnosis request sent, and a target that works."""
+    ctx = state.judging(probe)
+    target = state.target
+    status = exchange.status
+    if status is None:
+        return reachability.judge_failure(exchange, ctx), None, None
+    if 300 <= status < 400:
+        location = exchange.header("location")
+        if not location:
+            return reachability.judge_redirect(exchange, ctx), None, None
+        url = urljoin(exchange.request.url, location)
+        retry = plan.at_url(probe, url, "path.redirect", "The redirect's target")
+        retried = await send(retry)
+        fixed = None
+        if retried.ok:
+            new_base = url[: -len(wire.CHAT_PATH)] if url.rstrip("/").endswith(wire.CHAT_PATH) else url
+            fixed = target.with_(base_url=new_base)
+        return reachability.judge_redirect(exchange, ctx, retried), (retry, retried), fixed
+    if status in (404, 405):
+        base = target.base_url.rstrip("/")
+        new_base = ""
+        if reachability.ends_with_chat_path(base):
+            new_base = base[: -len(wire.CHAT_PATH)]
+            title = "Without the doubled /chat/completions"
+        elif reachability.needs_v1(base):
+            new_base = base + "/v1"
+            title = "With /v1 added to the base URL"
+        if not new_base:
+            return reachability.judge_path(exchange, ctx), None, None
+        retry = plan.at_base_url(probe, base, new_base, "path.retry", title)
+        retried = await send(retry)
+        fixed = target.with_(base_url=new_base) if retried.ok else None
+        return reachability.judge_path(exchange, ctx, retried, new_base), (retry, retried), fixed
+    if status in auth.REFUSED:
+        other = plan.with_other_auth(probe)
+        if other is None:
+            return auth.judge_refused(exchange, ctx, probe.auth), None, None
+        retried = await send(other)
+        found = auth.judge_refused(exchange, ctx, probe.auth, retried, other.auth)
+        fixed = None
+        if retried.ok and other.auth in state.platform.auth_methods:
+            fixed = target.with_(auth=other.auth)
+        return found, (other, retried), fixed
+    if status in (400, 413, 422):
+        smaller = plan.minimal(probe)
+        retried = await send(smaller) if smaller is not None else None
+        found = params.judge_rejected(exchange, ctx, retried, probe.body or {})
+        return found, ((smaller, retried) if smaller is not None and retried is not None else None), None
+    return errors.judge_status(exchange, ctx), None, None
+
+
+def _detail(exchange: Exchange | None) -> str:
+    if exchange is None:
+        return ""
+    if exchange.status is None:
+        return exchange.failure.kind if exchange.failure else "no reply"
+    parts = [f"HTTP {exchange.status}"]
+    if exchange.events:
+        parts.append(f"{len(exchange.events)} events")
+    if exchange.failure is not None:
+        parts.append(exchange.failure.kind)
+    return ", ".join(parts)
