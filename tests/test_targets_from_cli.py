@@ -63,3 +63,14 @@ def test_a_profile_with_flags_overriding_its_fields(tmp_path: Path, monkeypatch:
     with_url = resolve_target("local", url="http://127.0.0.1:10/v1", auth="none", profiles_dir=str(tmp_path))
     assert with_url.target.base_url == "http://127.0.0.1:10/v1"
     assert with_url.target.auth == "none" and with_url.target.api_key is None
+
+
+def test_a_key_without_auth_is_sent_the_platforms_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BENCH_TEST_KEY", "sk-test-0123456789")
+    target = resolve_target(url="http://x/v1", model="m", api_key_env="BENCH_TEST_KEY", default_auth="x-api-key").target
+    assert target.auth == "x-api-key"
+
+
+def test_a_url_that_is_not_http_is_refused() -> None:
+    with pytest.raises(UsageError, match="http:// or https://"):
+        resolve_target(url="127.0.0.1:8000/v1", model="m")

@@ -30,13 +30,14 @@ def resolve_target(
     auth: str | None = None,
     api_key_env: str | None = None,
     profiles_dir: str | None = None,
+    default_auth: str = "bearer",
 ) -> ResolvedTarget:
     """Turn a command line's endpoint options into a Target, with its credential resolved.
 
     - PROFILE: the profile (a name in the profiles folder, or a path to a .toml file), its key from
       its environment variable or the OS keyring; any flag given overrides that field.
-    - no PROFILE: --url is required, --model too; --auth defaults to bearer when --api-key-env is
-      given, else none. The key is only ever read from the environment, never from argv.
+    - no PROFILE: --url is required, --model too; --auth defaults to `default_auth` (the way the
+      chosen platform sends keys) when --api-key-env is given, else none. The key is only ever read from the environment, never from argv.
     """
     if auth is not None and auth not in AUTH_METHODS:
         raise UsageError(f"unknown auth method {auth!r}.", f"use one of: {', '.join(AUTH_METHODS)}.")
@@ -50,12 +51,14 @@ def resolve_target(
             "for example `--url http://127.0.0.1:8000/v1 --model mock-model` "
             "(start a local one with `workbench mock`), or `workbench profiles list` to see your profiles.",
         )
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"--url must start with http:// or https://; got {url!r}.", "e.g. --url http://127.0.0.1:8000/v1")
     if not model:
         raise UsageError(
             f"--url {url} needs --model: the endpoint is asked for a model by name.",
             "pass the model id your endpoint serves, e.g. --model mock-model for `workbench mock`.",
         )
-    chosen_auth = auth or ("bearer" if api_key_env else "none")
+    chosen_auth = auth or (default_auth if api_key_env else "none")
     if chosen_auth != "none" and not api_key_env:
         raise UsageError(
             f"--auth {chosen_auth} needs a key, and keys are not taken on the command line.",

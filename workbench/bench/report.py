@@ -1,0 +1,90 @@
+"""The human forms of a benchmark: the text report and the one-line progress bar. Pure strings."""
+
+from __future__ import annotations
+
+from workbench.bench.result import BenchResult
+from workbench.bench.runner import Progress
+from workbench.bench.stats import Summary
+
+# (label, unit, BenchResult attribute), in the order a voice developer reads them.
+FIGURES = (
+    ("first token", "ms", "ttft"),
+    ("chunk gap", "ms", "itl"),
+    ("time per token", "ms", "tpot"),
+    ("end to end", "ms", "e2e"),
+    ("tokens/s", "", "tokens_per_s"),
+)
+COLUMNS = ("p50", "p90", "p99", "min", "max", "mean")
+
+
+def render_text(result: BenchResult) -> str:
+    """The report `workbench bench` prints: what ran, the percentile table, errors, the verdict."""
+    run = result.run
+    lines: list[str] = []
+    load = (
+        f"{run.rate:g} requests/s (open loop" + (f", at most {run.concurrency} in flight)" if run.concurrency else ")")
+        if run.mode == "open"
+        else f"concurrency {run.concurrency} (closed loop)"
+    )
+    lines.append(f"bench {run.target} · model {run.model} · as {run.platform} · {load}")
+    finished = f"{result.requests} requests in {run.elapsed_s:.1f} s ({result.requests_per_s:.1f}/s)"
+    if run.interrupted:
+        planned = f" of {run.planned_requests} planned" if run.planned_requests else ""
+        finished = f"interrupted: {result.requests}{planned} requests finished in {run.elapsed_s:.1f} s"
+        if run.cancelled:
+            finished += f"; {run.cancelled} in flight were cancelled and are not counted"
+    lines.append(finished)
+    lines.append("")
+    lines.append(f"{'':<20}" + "".join(f"{c:>9}" for c in COLUMNS))
+    for label, unit, attribute in FIGURES:
+        summary: Summary | None = getattr(result, attribute)
+        name = f"{label} ({unit})" if unit else label
+        if summary is None:
+            lines.append(f"{name:<20}" + f"{'—':>9}" * len(COLUMNS))
+        else:
+            lines.append(f"{name:<20}" + "".join(f"{_number(getattr(summary, c)):>9}" for c in COLUMNS))
+    lines.append("")
+    if result.errors:
+        kinds = ", ".join(f"{kind} {count}" for kind, count in result.errors_by_kind.items())
+        lines.append(f"errors: {result.errors} of {result.requests} ({kinds})")
+    else:
+        lines.append(f"errors: none of {result.requests}")
+    over = result.over_platform_budget
+    if over is not None and run.platform_budget_ms is not None:
+        ok = len(result.ok_samples)
+        share = f"{over / ok:.0%}" if ok else "—"
+        lines.append(
+            f"over {run.platform}'s first-token budget of {run.platform_budget_ms:g} ms: {over} of {ok} ({share})"
+        )
+    cpu = result.client_cpu_ms_per_request
+    if cpu is not None and run.elapsed_s > 0:
+        share = run.client_cpu_s / run.elapsed_s
+        note = f"client overhead: {cpu:.2f} ms CPU a request ({share:.0%} of one core)"
+        if share > 0.8:
+            note += ": the workbench itself was busy, so latencies include its own queueing; lower -c or --rate"
+        lines.append(note)
+    if run.mode == "open" and run.max_launch_lag_ms > 50:
+        lines.append(f"requests left up to {run.max_launch_lag_ms:.0f} ms behind schedule (the rate was not held)")
+    verdict = result.verdict
+    lines.append(f"verdict: {'PASS' if verdict.passed else 'FAIL'}: {verdict.reason}")
+    return "\n".join(lines)
+
+
+def progress_line(progress: Progress, width: int = 30) -> str:
+    """`[#######-----] 120/500 done · 2 errors · 10 in flight · 3.2 s`, for a terminal's status line."""
+    fraction = progress.fraction
+    if fraction is None:
+        bar = ""
+    else:
+        filled = int(round(fraction * width))
+        bar = "[" + "#" * filled + "-" * (width - filled) + "] "
+    count = f"{progress.done}/{progress.planned_requests}" if progress.planned_requests else f"{progress.done}"
+    timing = f"{progress.elapsed_s:.1f} s"
+    if progress.planned_duration_s:
+        timing += f"/{progress.planned_duration_s:g} s"
+    errors = f"{progress.errors} error" + ("" if progress.errors == 1 else "s")
+    return f"{bar}{count} done · {errors} · {progress.in_flight} in flight · {timing}"
+
+
+def _number(value: float) -> str:
+    return f"{value:.1f}" if abs(value) < 100_000 else f"{value:.3g}"

@@ -1,0 +1,100 @@
+"""Runs a benchmark from a terminal: a progress line on stderr, and Ctrl-C that stops it cleanly.
+
+On a TTY the progress bar redraws in place (at most 10 times a second); otherwise a plain line
+is written every few seconds, so logs and CI output stay readable. The first Ctrl-C stops the
+run and keeps what finished; a second one (if cancelling hangs) interrupts at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from typing import TextIO
+
+from workbench.bench.report import progress_line
+from workbench.bench.result import BenchResult, VoiceBudget
+from workbench.bench.runner import Bench, BenchPlan, Progress
+from workbench.target import Target
+
+TTY_REDRAW_S = 0.1
+PLAIN_EVERY_S = 5.0
+
+
+class ProgressPrinter:
+    """Draws Progress snapshots on a stream: in place on a TTY, a line every few seconds elsewhere."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self.stream = stream
+        self.tty = bool(stream is not None and getattr(stream, "isatty", lambda: False)())
+        # Plain output waits a whole interval first: a short run prints no progress at all.
+        self._last_drawn = 0.0 if self.tty else time.monotonic()
+        self._drawn_any = False
+
+    def update(self, progress: Progress, force: bool = False) -> None:
+        if self.stream is None:
+            return
+        now = time.monotonic()
+        every = TTY_REDRAW_S if self.tty else PLAIN_EVERY_S
+        if not force and now - self._last_drawn < every:
+            return
+        self._last_drawn = now
+        line = progress_line(progress)
+        if self.tty:
+            self.stream.write("\r\033[K" + line)
+        else:
+            self.stream.write("bench: " + line + "\n")
+        self.stream.flush()
+        self._drawn_any = True
+
+    def clear(self) -> None:
+        if self.stream is not None and self.tty and self._drawn_any:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+def run_bench_command(
+    target: Target,
+    platform: str,
+    plan: BenchPlan,
+    budget: VoiceBudget,
+    *,
+    progress_to: TextIO | None = None,
+) -> BenchResult:
+    """Run the benchmark to its end or to Ctrl-C, drawing progress; return what finished."""
+    printer = ProgressPrinter(progress_to)
+    bench = Bench(target, platform=platform, plan=plan, budget=budget, on_progress=printer.update)
+
+    async def main() -> BenchResult:
+        loop = asyncio.get_running_loop()
+
+        def on_interrupt() -> None:
+            bench.stop()
+            # A second Ctrl-C gets Python's default behaviour (KeyboardInterrupt: "Interrupted.").
+            loop.remove_signal_handler(signal.SIGINT)
+
+        try:
+            loop.add_signal_handler(signal.SIGINT, on_interrupt)
+            handling = True
+        except (NotImplementedError, RuntimeError):  # no signal handlers here (Windows, not the main thread)
+            handling = False
+        ticker = asyncio.ensure_future(_tick(bench, printer)) if printer.tty else None
+        try:
+            return await bench.run()
+        finally:
+            if ticker is not None:
+                ticker.cancel()
+            if handling:
+                loop.remove_signal_handler(signal.SIGINT)
+
+    try:
+        return asyncio.run(main())
+    finally:
+        printer.clear()
+
+
+async def _tick(bench: Bench, printer: ProgressPrinter) -> None:
+    """Redraw while requests are slow to finish, so the elapsed time keeps moving."""
+    while True:
+        await asyncio.sleep(0.25)
+        printer.update(bench.snapshot())
