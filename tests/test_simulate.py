@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any, AsyncIterator
@@ -188,3 +189,22 @@ async def test_an_unreachable_endpoint_fails_the_first_turn_without_raising() ->
     assert not report.passed
     assert report.turns[0].failure is not None
     assert report.turns[0].failure.kind == "connection-refused"
+
+
+async def test_a_cancelled_call_keeps_what_arrived_and_sends_no_more_turns() -> None:
+    agent = load_agent(AGENTS / "vapi-short.toml")
+    async with MockServer(MockConfig(port=0, tokens_per_s=20)) as server:
+        run = AgentRun(agent, target_for(server))
+        run.on_text = lambda turn, text: run.cancel()  # stop at the first piece of the reply
+        report = await run.run()
+        for _ in range(200):  # the mock logs a request when its reply ends: the cut stream, here
+            if server.requests:
+                break
+            await asyncio.sleep(0.01)
+        users = [body["messages"][-1]["content"] for body in bodies(server)]
+        assert users == [agent.turns[0].user]
+    (turn,) = report.turns
+    assert turn.failure is not None and turn.failure.kind == "cancelled"
+    assert turn.reply  # what arrived before the cancel is kept
+    assert report.stopped == "the call was cancelled during turn 1"
+    assert not report.passed

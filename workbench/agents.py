@@ -523,7 +523,8 @@ class AgentRun:
     `async for result in AgentRun(agent, target): …` yields each TurnResult as its turn
     ends; `on_text(turn_number, text)` is called with each piece of a reply as it arrives.
     The call stops at the first turn whose request fails outright (no reply to carry into
-    the history); expectations that fail do not stop it. `report` holds everything so far.
+    the history); expectations that fail do not stop it. `cancel()` stops it mid-turn (from
+    the loop's thread), keeping what arrived. `report` holds everything so far.
     """
 
     def __init__(
@@ -545,9 +546,17 @@ class AgentRun:
         self.report = SimulationReport(agent=agent, target=target)
         # The agent's own parameters go where the platform puts a profile's: over its defaults.
         self.request_target = target.with_(params={**target.params, **agent.parameters.body_fields()})
+        self._call: Any = None
+        self._cancelled = False
 
     def __aiter__(self) -> AsyncIterator[TurnResult]:
         return self._play()
+
+    def cancel(self) -> None:
+        """Stop the call: the turn in flight ends with what arrived, no further turn is sent."""
+        self._cancelled = True
+        if self._call is not None:
+            self._call.cancel()
 
     async def run(self) -> SimulationReport:
         """Play the whole call and return the report."""
@@ -560,9 +569,15 @@ class AgentRun:
 
         async with Client(self.target) as client:
             for index, turn in enumerate(self.agent.turns):
+                if self._cancelled:
+                    self.report.stopped = f"the call was cancelled before turn {index + 1}"
+                    return
                 result = await self._play_turn(client, index, turn)
                 self.report.turns.append(result)
                 yield result
+                if self._cancelled and result.number < len(self.agent.turns):
+                    self.report.stopped = f"the call was cancelled during turn {result.number}"
+                    return
                 if result.failure is not None:
                     remaining = len(self.agent.turns) - result.number
                     if remaining:
@@ -590,10 +605,14 @@ class AgentRun:
             label=f"simulate: {self.agent.name}: turn {number}",
             raise_on_failure=False,
         )
-        async for text in call:
-            if self.on_text is not None and text:
-                self.on_text(number, text)
-        exchange = await call.run()
+        self._call = call
+        try:
+            async for text in call:
+                if self.on_text is not None and text:
+                    self.on_text(number, text)
+            exchange = await call.run()
+        finally:
+            self._call = None
         result.exchange = exchange
         result.status = exchange.status
         result.reply = exchange.reply_text
