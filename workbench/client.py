@@ -80,6 +80,7 @@ class Client:
             ),
             limits=limits,
         )
+        await _warm_up()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -653,7 +654,19 @@ class Call:
             f"Expected a text/event-stream reply to a streaming request; got {came} "
             f"({len(exchange.body)} bytes, beginning {preview!r})."
         )
-        if exchange.events:
+        parsed = exchange.json() if exchange.content_type == wire.JSON_CONTENT_TYPE else None
+        error_object = parsed.get("error") if isinstance(parsed, dict) else None
+        if error_object is not None:
+            said = error_object.get("message") if isinstance(error_object, dict) else error_object
+            message = (
+                f"Expected a text/event-stream reply to a streaming request; got HTTP {exchange.status} "
+                f"with a JSON error object instead: {str(said)[:200]!r}."
+            )
+            hint = (
+                "Report errors with a 4xx/5xx status and the OpenAI error envelope, never under 200: "
+                "clients take 200 for success and the voice agent says nothing."
+            )
+        elif exchange.events:
             hint = (
                 "The body is SSE but labelled otherwise, and strict clients (httpx-sse, the platforms) "
                 "refuse it: send Content-Type: text/event-stream."
@@ -776,6 +789,16 @@ def _bad_request(url: str, error: BaseException, secrets: list[str]) -> errors.E
         f"The request could not be built: {_scrub(_first_line(error), secrets, minimum=1)}.",
         "Header values must be ASCII text on one line, and the body JSON-serialisable.",
     )
+
+
+async def _warm_up() -> None:
+    """Load what httpcore imports on its first connection (anyio's asyncio backend, ~20 ms),
+    so that cost is not counted in the first request's time to headers and first token."""
+    import anyio
+    import anyio.streams.tls  # noqa: F401
+    import anyio.to_thread  # noqa: F401
+
+    await anyio.sleep(0)
 
 
 async def _close_quietly(response: httpx.Response) -> None:

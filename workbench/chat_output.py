@@ -1,0 +1,250 @@
+"""Plain-text views of an Exchange: the request as sent, the reply with event times, a status line.
+
+Pure functions over Exchange data (already masked by the client), used by `workbench chat
+--show-request` and by the TUI's request/response panes. No colour here: the shells style.
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+from workbench import errors
+from workbench.exchange import Exchange
+
+BODY_SHOWN = 64 * 1024  # bytes of a non-stream body printed before "… N more bytes"
+RULE_WIDTH = 60
+
+
+def rule(title: str) -> str:
+    head = f"── {title} "
+    return head + "─" * max(3, RULE_WIDTH - len(head))
+
+
+def render_request(exchange: Exchange) -> str:
+    """The request line, every header as sent (secrets masked) and the exact body."""
+    request = exchange.request
+    lines = [rule("request"), f"{request.method} {request.url}"]
+    lines += [f"{name}: {value}" for name, value in request.headers]
+    lines.append("")
+    if request.body:
+        lines.append(_decode(request.body))
+    return "\n".join(lines)
+
+
+def render_response(exchange: Exchange) -> str:
+    """Status, headers, every event with its arrival time (or the body), timings and failure."""
+    lines = [rule("reply")]
+    if exchange.status is None:
+        lines.append("(no response)")
+    else:
+        lines.append(f"{exchange.http_version or 'HTTP'} {exchange.status} {exchange.reason}".rstrip())
+        lines += [f"{name}: {value}" for name, value in exchange.response_headers]
+        lines.append("")
+        if exchange.events:
+            lines += [_event_line(event) for event in exchange.events]
+        elif exchange.body:
+            lines.append(_body_preview(exchange))
+        if exchange.body_truncated:
+            lines.append(f"(recording stopped at the {exchange.body_cap}-byte cap)")
+    lines.append(rule("timings"))
+    lines.append(timings_line(exchange))
+    if exchange.failure is not None:
+        lines.append(rule("failure"))
+        lines.append(f"{exchange.failure.kind}: {exchange.failure.message}")
+        if exchange.failure.hint:
+            lines.append(f"  hint: {exchange.failure.hint}")
+    return "\n".join(lines)
+
+
+def _event_line(event: Any) -> str:
+    stamp = f"[{event.t_ms:9.1f} ms] "
+    pad = " " * len(stamp)
+    text = stamp + event.raw.replace("\n", "\n" + pad)
+    notes = []
+    if event.json_error:
+        notes.append(f"not JSON: {event.json_error}")
+    if event.unterminated:
+        notes.append("the stream ended before this event's blank line")
+    if notes:
+        text += "\n" + pad + "^ " + "; ".join(notes)
+    return text
+
+
+def _body_preview(exchange: Exchange) -> str:
+    body = bytes(exchange.body)
+    shown = _decode(body[:BODY_SHOWN])
+    if len(body) > BODY_SHOWN:
+        shown += f"\n… {len(body) - BODY_SHOWN} more bytes"
+    return shown
+
+
+def _decode(raw: bytes) -> str:
+    return bytes(raw).decode("utf-8", errors="replace")
+
+
+# ---- numbers ----------------------------------------------------------------------------
+
+
+def content_times(exchange: Exchange) -> list[float]:
+    return [event.t_ms for event in exchange.events if event.text]
+
+
+def tokens_per_s(exchange: Exchange) -> float | None:
+    """Content chunks a second after the first one (one chunk counted as one token, as most servers send)."""
+    times = content_times(exchange)
+    if len(times) < 2 or times[-1] <= times[0]:
+        return None
+    return (len(times) - 1) / ((times[-1] - times[0]) / 1000)
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value / 1000:.2f} s" if value >= 10_000 else f"{value:.1f} ms"
+
+
+def timings_line(exchange: Exchange) -> str:
+    timings = exchange.timings
+    parts = [f"headers {_ms(timings.headers_ms)}"]
+    if exchange.events:
+        parts.append(f"first event {_ms(timings.first_event_ms)}")
+        parts.append(f"first token {_ms(timings.first_token_ms)}")
+    parts.append(f"total {_ms(timings.total_ms)}")
+    chunks = len(content_times(exchange))
+    if exchange.events:
+        gap = f", median gap {statistics.median(timings.chunk_gaps_ms):.1f} ms" if timings.chunk_gaps_ms else ""
+        parts.append(f"{len(exchange.events)} events, {chunks} with text{gap}")
+    return " · ".join(parts)
+
+
+def status_line(exchange: Exchange) -> str:
+    """One short line for the end of a chat: status, time to first token, pace, total."""
+    if exchange.status is None:
+        parts = ["no reply"]
+    else:
+        parts = [f"{exchange.status} {exchange.reason}".rstrip()]
+    timings = exchange.timings
+    if timings.first_token_ms is not None:
+        parts.append(f"ttft {_ms(timings.first_token_ms)}")
+    rate = tokens_per_s(exchange)
+    if rate is not None:
+        parts.append(f"{rate:.1f} tokens/s")
+    parts.append(f"total {_ms(timings.total_ms)}")
+    if exchange.cancelled:
+        parts.append("cancelled")
+    return " · ".join(parts)
+
+
+# ---- is the reply usable? ---------------------------------------------------------------
+
+_STATUS_HINTS = {
+    400: "The endpoint refused the request body; its error message above says which field.",
+    401: "Check the credential and the auth method (x-api-key or Authorization: Bearer) the server expects.",
+    403: "The credential was accepted but is not allowed this model or route; check its permissions.",
+    404: "Check the base URL: it should stop before /chat/completions (e.g. http://host:8000/v1).",
+    405: "The route exists but not for POST: check the base URL and the server's route table.",
+    408: "The server timed out reading the request; check its limits.",
+    413: "The request body is over the server's size limit; raise it or send a shorter conversation.",
+    415: "Send Content-Type: application/json, and make the server accept it.",
+    422: "The endpoint could not validate the body; its error message says which field.",
+    429: "Rate limited: wait (see retry-after) or raise the limit; platforms retry little, if at all.",
+}
+
+
+def reply_problem(exchange: Exchange) -> errors.EndpointError | None:
+    """Why a completed exchange gave the user no usable reply, or None. (Failures are separate.)"""
+    if exchange.failure is not None or exchange.status is None:
+        return None
+    status = exchange.status
+    said = _error_message(exchange)
+    if 300 <= status < 400:
+        where = exchange.header("location") or "(no Location header)"
+        return errors.EndpointError(
+            f"The endpoint answered {status} {exchange.reason} to {where} instead of a reply.",
+            "Platforms do not follow redirects on POST: use the final URL as the base URL.",
+        )
+    if status >= 400:
+        detail = f": {said}" if said else ""
+        hint = _STATUS_HINTS.get(status)
+        if hint is None:
+            hint = (
+                "A server error: the server's log has the cause." if status >= 500
+                else "The endpoint refused the request; its message says why."
+            )
+        if exchange.content_type not in ("application/json", "text/event-stream") and status >= 500:
+            hint += " Errors should use the OpenAI JSON envelope ({\"error\": {\"message\": …}}), not HTML."
+        return errors.EndpointError(f"The endpoint answered {status} {exchange.reason}{detail}.", hint)
+    if said is not None and exchange.events:
+        return errors.EndpointError(
+            f"The stream carried an error event after {len(exchange.reply_text)} characters of text: {said}.",
+            "Report errors before the stream starts, as a 4xx/5xx reply; an error mid-stream leaves the "
+            "voice agent mid-sentence.",
+        )
+    if said is not None:
+        return errors.EndpointError(
+            f"The endpoint answered {status} {exchange.reason}, but the reply is an error: {said}.",
+            "Report errors with a 4xx/5xx status; under 200 clients take the error for an empty reply.",
+        )
+    if not exchange.reply_text:
+        if exchange.events:
+            broken = [e for e in exchange.events if e.json_error]
+            detail = f"{len(exchange.events)} events"
+            if broken:
+                detail += f", {len(broken)} whose data is not JSON ({broken[0].json_error})"
+            hint = (
+                "Stream text in choices[0].delta.content, one JSON object a `data:` line, and end every "
+                "event with a blank line (\\n\\n)."
+            )
+        else:
+            detail = f"{len(exchange.body)} bytes"
+            hint = "Put the reply in choices[0].message.content."
+        return errors.EndpointError(
+            f"The endpoint answered {status} {exchange.reason}, but the reply has no content text ({detail}).",
+            hint,
+        )
+    return None
+
+
+def reply_warnings(exchange: Exchange) -> list[str]:
+    """Defects worth a line even when text came (the checks judge them in full)."""
+    warnings = []
+    broken = [e for e in exchange.events if e.json_error]
+    if broken:
+        warnings.append(f"{len(broken)} event(s) carried data that is not JSON and were skipped: {broken[0].json_error}")
+    if any(e.unterminated for e in exchange.events):
+        warnings.append("the stream ended in the middle of an event (no blank line after it)")
+    if exchange.events and exchange.is_sse and not any(e.is_done for e in exchange.events) and exchange.failure is None:
+        warnings.append("the stream did not end with data: [DONE]")
+    return warnings
+
+
+def _error_message(exchange: Exchange) -> str | None:
+    """The `error.message` of an OpenAI error envelope (body or stream event), else a body preview for errors."""
+    for event in exchange.events:
+        found = _envelope_message(event.parsed)
+        if found is not None:
+            return found
+    if not exchange.events:
+        found = _envelope_message(exchange.json())
+        if found is not None:
+            return found
+    if exchange.status is not None and exchange.status >= 400 and exchange.body:
+        preview = _decode(bytes(exchange.body[:200])).strip().replace("\n", " ")
+        return repr(preview + ("…" if len(exchange.body) > 200 else ""))
+    return None
+
+
+def _envelope_message(parsed: Any) -> str | None:
+    if not isinstance(parsed, dict) or "error" not in parsed:
+        return None
+    error = parsed["error"]
+    if isinstance(error, dict):
+        message = error.get("message")
+        return _sentence(str(message) if message is not None else str(error))
+    return _sentence(str(error))
+
+
+def _sentence(text: str) -> str:
+    """A quoted message without its own final full stop (ours follows it)."""
+    return text.strip().rstrip(".")
