@@ -131,7 +131,7 @@ def _error(text: str, path: str = "agent.toml") -> AgentFileError:
         ('platform = "polyai"\n[parameters.extra]\nmessages = []\n[[turns]]\nuser = "a"\n', 3,
          "set by the simulation itself", "remove `messages`"),
         # a turn typo
-        ('platform = "polyai"\n[[turns]]\nuser = "a"\ncontain = "x"\n', 4, "unknown key `turns.0.contain`", "did you mean `contains`"),
+        ('platform = "polyai"\n[[turns]]\nuser = "a"\ncontain = "x"\n', 4, "unknown key `contain` in turn 1", "did you mean `contains`"),
     ],
 )
 def test_bad_agent_files_name_path_line_and_fix(text: str, line: int | None, said: str, hint: str) -> None:

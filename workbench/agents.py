@@ -132,7 +132,9 @@ def load_agent(path: str | Path) -> AgentConfig:
             path=shown,
         ) from None
     except OSError as error:
-        raise AgentFileError(f"cannot read {shown}: {error.strerror}", "check the file's permissions", path=shown) from None
+        raise AgentFileError(
+            f"cannot read {shown}: {error.strerror}", "check the file's permissions", path=shown
+        ) from None
     return parse_agent(text, shown)
 
 
@@ -205,18 +207,23 @@ class _AgentReader:
             if key in known:
                 continue
             close = difflib.get_close_matches(key, known, n=1)
-            hint = f"did you mean `{close[0]}`?" if close else f"the keys allowed here are: {', '.join(known)}"
+            hint = f"did you mean `{close[0]}`?" if close else f"the keys allowed here: {', '.join(known)}"
             if where == ("parameters",) and not close:
                 hint = "put other request fields under [parameters.extra], e.g. frequency_penalty = 0.0"
-            label = ".".join(str(p) for p in where + (key,))
-            raise self.fail(where + (key,), f"unknown key `{label}`", hint)
+            if len(where) == 2 and where[0] == "turns":
+                label = f"`{key}` in turn {int(where[1]) + 1}"
+            else:
+                label = "`" + ".".join(str(p) for p in where + (key,)) + "`"
+            raise self.fail(where + (key,), f"unknown key {label}", hint)
 
     def platform(self, data: dict[str, Any]) -> Any:
         from workbench.platforms import PLATFORMS, get_platform
 
         names = ", ".join(PLATFORMS)
         if "platform" not in data:
-            raise self.fail((), "no `platform`: which platform calls this agent?", f'add e.g. platform = "polyai" (one of {names})')
+            raise self.fail(
+                (), "no `platform`: which platform calls this agent?", f'add e.g. platform = "polyai" (one of {names})'
+            )
         value = data["platform"]
         if not isinstance(value, str):
             raise self.fail(("platform",), f"`platform` must be a string, got {_shown(value)}", f"one of {names}")
@@ -233,7 +240,8 @@ class _AgentReader:
             return default
         value = table[key]
         if not isinstance(value, str):
-            raise self.fail(where, f"`{_label(where)}` must be a string, got {_shown(value)}", 'put the text in quotes: key = "text"')
+            message = f"`{_label(where)}` must be a string, got {_shown(value)}"
+            raise self.fail(where, message, 'put the text in quotes: key = "text"')
         return value
 
     def rules(self, data: dict[str, Any]) -> tuple[str, ...]:
@@ -241,22 +249,26 @@ class _AgentReader:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(rule, str) for rule in value):
-            raise self.fail(("rules",), f"`rules` must be a list of strings, got {_shown(value)}", 'write rules = ["Be brief.", "Confirm the date."]')
+            message = f"`rules` must be a list of strings, got {_shown(value)}"
+            raise self.fail(("rules",), message, 'write rules = ["Be brief.", "Confirm the date."]')
         return tuple(rule for rule in value if rule.strip())
 
     def parameters(self, table: Any, platform: Any) -> AgentParameters:
         where = ("parameters",)
         if not isinstance(table, dict):
-            raise self.fail(where, f"`parameters` must be a table, got {_shown(table)}", "write it as a [parameters] section")
+            message = f"`parameters` must be a table, got {_shown(table)}"
+            raise self.fail(where, message, "write it as a [parameters] section")
         self.unknown_keys(table, where, PARAMETER_KEYS)
         temperature = self.number(table, where + ("temperature",), low=0.0, high=2.0)
         top_p = self.number(table, where + ("top_p",), low=0.0, high=1.0)
         max_tokens = table.get("max_tokens")
-        if max_tokens is not None and (isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1):
-            raise self.fail(where + ("max_tokens",), f"`parameters.max_tokens` must be a whole number above 0, got {_shown(max_tokens)}", "e.g. max_tokens = 250")
+        if max_tokens is not None and (not _is_int(max_tokens) or max_tokens < 1):
+            message = f"`parameters.max_tokens` must be a whole number above 0, got {_shown(max_tokens)}"
+            raise self.fail(where + ("max_tokens",), message, "e.g. max_tokens = 250")
         stream = table.get("stream")
         if stream is not None and not isinstance(stream, bool):
-            raise self.fail(where + ("stream",), f"`parameters.stream` must be true or false, got {_shown(stream)}", "write stream = true (no quotes)")
+            message = f"`parameters.stream` must be true or false, got {_shown(stream)}"
+            raise self.fail(where + ("stream",), message, "write stream = true (no quotes)")
         if stream is False and platform.stream_required:
             raise self.fail(
                 where + ("stream",),
@@ -265,18 +277,26 @@ class _AgentReader:
             )
         extra = table.get("extra", {})
         if not isinstance(extra, dict):
-            raise self.fail(where + ("extra",), f"`parameters.extra` must be a table, got {_shown(extra)}", "write it as a [parameters.extra] section")
+            message = f"`parameters.extra` must be a table, got {_shown(extra)}"
+            raise self.fail(where + ("extra",), message, "write it as a [parameters.extra] section")
         reserved = sorted({"model", "messages", "stream"} & set(extra))
         if reserved:
-            raise self.fail(where + ("extra", reserved[0]), f"`parameters.extra.{reserved[0]}` is set by the simulation itself", f"remove `{reserved[0]}` from [parameters.extra]")
-        return AgentParameters(temperature=temperature, top_p=top_p, max_tokens=max_tokens, stream=stream, extra=dict(extra))
+            raise self.fail(
+                where + ("extra", reserved[0]),
+                f"`parameters.extra.{reserved[0]}` is set by the simulation itself",
+                f"remove `{reserved[0]}` from [parameters.extra]",
+            )
+        return AgentParameters(
+            temperature=temperature, top_p=top_p, max_tokens=max_tokens, stream=stream, extra=dict(extra)
+        )
 
     def number(self, table: dict[str, Any], where: tuple[PathItem, ...], *, low: float, high: float) -> float | None:
         value = table.get(where[-1])
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-            raise self.fail(where, f"`{_label(where)}` must be a number from {low:g} to {high:g}, got {_shown(value)}", f"e.g. {where[-1]} = {high / 2:g}")
+        if not _is_number(value) or not low <= value <= high:
+            message = f"`{_label(where)}` must be a number from {low:g} to {high:g}, got {_shown(value)}"
+            raise self.fail(where, message, f"e.g. {where[-1]} = {high / 2:g}")
         return float(value)
 
     def turns(self, data: dict[str, Any]) -> tuple[Turn, ...]:
@@ -285,33 +305,50 @@ class _AgentReader:
         if value is None:
             raise self.fail((), "no `turns`: the scripted call is empty", f"add at least one caller turn:\n{example}")
         if not isinstance(value, list) or not value:
-            raise self.fail(("turns",), f"`turns` must be a list of [[turns]] tables, got {_shown(value)}", f"write each caller turn as\n{example}")
+            message = f"`turns` must be a list of [[turns]] tables, got {_shown(value)}"
+            raise self.fail(("turns",), message, f"write each caller turn as\n{example}")
         return tuple(self.turn(item, ("turns", index)) for index, item in enumerate(value))
 
     def turn(self, item: Any, where: tuple[PathItem, ...]) -> Turn:
         number = int(where[-1]) + 1
         if not isinstance(item, dict):
-            raise self.fail(where, f"turn {number} must be a table with `user = \"…\"`, got {_shown(item)}", "write each turn as a [[turns]] section")
+            message = f'turn {number} must be a table with `user = "…"`, got {_shown(item)}'
+            raise self.fail(where, message, "write each turn as a [[turns]] section")
         self.unknown_keys(item, where, TURN_KEYS)
         user = item.get("user")
         if not isinstance(user, str) or not user.strip():
-            raise self.fail(where + ("user",) if "user" in item else where, f"turn {number} needs `user`: what the caller says (a non-empty string)", 'add user = "…" to this [[turns]] section')
+            raise self.fail(
+                where + ("user",) if "user" in item else where,
+                f"turn {number} needs `user`: what the caller says (a non-empty string)",
+                'add user = "…" to this [[turns]] section',
+            )
         contains = item.get("contains", [])
         if isinstance(contains, str):
             contains = [contains]
         if not isinstance(contains, list) or not all(isinstance(c, str) and c for c in contains):
-            raise self.fail(where + ("contains",), f"turn {number}: `contains` must be a string or a list of non-empty strings, got {_shown(item.get('contains'))}", 'e.g. contains = ["Friday", "four"]')
+            shown = _shown(item.get("contains"))
+            message = f"turn {number}: `contains` must be a string or a list of non-empty strings, got {shown}"
+            raise self.fail(where + ("contains",), message, 'e.g. contains = ["Friday", "four"]')
         matches = item.get("matches")
         if matches is not None:
             if not isinstance(matches, str):
-                raise self.fail(where + ("matches",), f"turn {number}: `matches` must be a regular expression in a string, got {_shown(matches)}", "e.g. matches = '(?i)friday|saturday' (single quotes keep backslashes as they are)")
+                raise self.fail(
+                    where + ("matches",),
+                    f"turn {number}: `matches` must be a regular expression in a string, got {_shown(matches)}",
+                    "e.g. matches = '(?i)friday|saturday' (single quotes keep backslashes as they are)",
+                )
             try:
                 re.compile(matches)
             except re.error as error:
-                raise self.fail(where + ("matches",), f"turn {number}: `matches` is not a valid regular expression: {error}", "fix the pattern; use single quotes so backslashes are not escapes") from None
+                raise self.fail(
+                    where + ("matches",),
+                    f"turn {number}: `matches` is not a valid regular expression: {error}",
+                    "fix the pattern; use single quotes so backslashes are not escapes",
+                ) from None
         budget = item.get("first_token_ms")
-        if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float)) or not math.isfinite(budget) or budget <= 0):
-            raise self.fail(where + ("first_token_ms",), f"turn {number}: `first_token_ms` must be a number of milliseconds above 0, got {_shown(budget)}", "e.g. first_token_ms = 800")
+        if budget is not None and (not _is_number(budget) or not math.isfinite(budget) or budget <= 0):
+            message = f"turn {number}: `first_token_ms` must be a number of milliseconds above 0, got {_shown(budget)}"
+            raise self.fail(where + ("first_token_ms",), message, "e.g. first_token_ms = 800")
         return Turn(
             user=user,
             expect=Expectations(
@@ -320,6 +357,14 @@ class _AgentReader:
                 first_token_ms=float(budget) if budget is not None else None,
             ),
         )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _label(where: Sequence[PathItem]) -> str:
@@ -421,7 +466,11 @@ def judge_turn(
             "a non-empty reply",
             has_reply,
             f"turn {number}: expected a reply, "
-            + (f"and {len(reply.split())} words came" if has_reply else "but it was empty (a voice agent would say nothing)"),
+            + (
+                f"and {len(reply.split())} words came"
+                if has_reply
+                else "but it was empty (a voice agent would say nothing)"
+            ),
             "a reply",
         )
     ]
@@ -590,7 +639,9 @@ class AgentRun:
     async def _play_turn(self, client: Any, index: int, turn: Turn) -> TurnResult:
         number = index + 1
         self.messages.append({"role": "user", "content": turn.user})
-        request = self.platform.build_request(self.request_target, list(self.messages), stream=self.agent.parameters.stream, turn=index)
+        request = self.platform.build_request(
+            self.request_target, list(self.messages), stream=self.agent.parameters.stream, turn=index
+        )
         body = request.body
         streamed = request.stream
         result = TurnResult(number=number, user=turn.user, streamed=streamed)

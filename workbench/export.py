@@ -260,7 +260,10 @@ class _Secret:
 
     def note_if_masked(self, notes: list[str], where: str) -> None:
         if self.present and not self.reveal:
-            notes.append(f"The key in {where} is masked. Run again with --reveal to print the real value, or paste it in yourself.")
+            notes.append(
+                f"The key in {where} is masked. "
+                "Run again with --reveal to print the real value, or paste it in yourself."
+            )
 
 
 def _auth_sent(profile: ExportProfile, spec: Any) -> str:
@@ -287,7 +290,8 @@ def _auth_notes(profile: ExportProfile, spec: Any, notes: list[str]) -> None:
     elif sent != profile.auth:
         notes.append(
             f"{spec.title} sends the key as {AUTH_LABELS[sent].split(', sent as ')[-1]}, but this profile uses "
-            f"{profile.auth}: make the endpoint accept {sent}, or `workbench check {profile.name} --as {spec.id}` will fail on auth."
+            f"{profile.auth}: make the endpoint accept {sent}, "
+            f"or `workbench check {profile.name} --as {spec.id}` will fail on auth."
         )
 
 
@@ -391,9 +395,12 @@ def _polyant(profile: ExportProfile, spec: Any, secret: _Secret) -> SetupSheet:
 def _vapi(profile: ExportProfile, spec: Any, secret: _Secret) -> SetupSheet:
     model = {"model": {"provider": "custom-llm", "url": profile.base_url, "model": profile.model}}
     credential = {"provider": "custom-llm", "apiKey": secret.shown}
-    snippets = [Snippet("assistant_model", "Assistant model (custom-llm provider)", "json", json.dumps(model, indent=2))]
+    snippets = [
+        Snippet("assistant_model", "Assistant model (custom-llm provider)", "json", json.dumps(model, indent=2))
+    ]
     if profile.auth != "none":
-        snippets.append(Snippet("credential", "Credential (POST /credential)", "json", json.dumps(credential, indent=2, ensure_ascii=False)))
+        credential_json = json.dumps(credential, indent=2, ensure_ascii=False)
+        snippets.append(Snippet("credential", "Credential (POST /credential)", "json", credential_json))
         snippets.append(
             Snippet(
                 "credential_curl",
@@ -453,7 +460,8 @@ def _elevenlabs(profile: ExportProfile, spec: Any, secret: _Secret) -> SetupShee
         "In the agent's settings choose LLM: Custom LLM, then fill in the fields above.",
         f'Store the key as a workspace secret (for example named "{secret_name}") and pick it as the API key; '
         "ElevenLabs sends it as Authorization: Bearer.",
-        f"ElevenLabs calls POST {_chat_url(profile)} and always streams: the endpoint must answer with text/event-stream.",
+        f"ElevenLabs calls POST {_chat_url(profile)} and always streams: "
+        "the endpoint must answer with text/event-stream.",
         'Turn on "Custom LLM extra body" only if the endpoint reads elevenlabs_extra_body.',
     ]
     _auth_notes(profile, spec, notes)
@@ -524,7 +532,9 @@ def _generic(profile: ExportProfile, spec: Any, secret: _Secret) -> SetupSheet:
         "credential": secret.field_value,
     }
     fields = [
-        SheetField(f.source, f.label, sources.get(f.source, ""), secret.field_note if f.source == "credential" else f.note)
+        SheetField(
+            f.source, f.label, sources.get(f.source, ""), secret.field_note if f.source == "credential" else f.note
+        )
         for f in spec.setup_fields
     ]
     notes: list[str] = []
