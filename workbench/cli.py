@@ -389,7 +389,7 @@ def _settings_from_flags(flags: dict, name: str) -> list[tuple[str, object]]:
 def _read_key(name: str, from_stdin: bool) -> str:
     """A key from one line of stdin, or a hidden, confirmed prompt: never from argv."""
     if from_stdin:
-        value = click.get_text_stream("stdin").readline().rstrip("\r\n")
+        value = sys.stdin.readline().rstrip("\r\n")
         if not value:
             raise UsageError(
                 "--stdin read no key: standard input was empty.",

@@ -256,6 +256,11 @@ def suggest(key: str, known: tuple[str, ...] | list[str]) -> str:
     return f"did you mean {close[0]!r}? " if close else ""
 
 
+def suggest_or_list(key: str, known: tuple[str, ...]) -> str:
+    """"did you mean 'model'?" for a typo, else the whole list of known keys."""
+    return suggest(key, known).strip() or f"expected one of {', '.join(known)}."
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -270,7 +275,7 @@ def check_profile(data: dict[str, Any], name: str) -> list[Problem]:
         if key.lower().replace("-", "_") in SECRET_KEYS:
             add(Problem(key, f"{key}: a profile never holds a secret, and this file has a {key!r} key.", key_hint))
         elif key not in TOP_KEYS:
-            add(Problem(key, f"unknown key {key!r}; {suggest(key, TOP_KEYS)}expected one of {', '.join(TOP_KEYS)}."))
+            add(Problem(key, f"unknown key {key!r}; {suggest_or_list(key, TOP_KEYS)}"))
 
     if "name" in data and data["name"] != name:
         add(Problem("name", f"name: the file says {shown(data['name'])} but the file name makes it {name!r}.",
@@ -308,8 +313,7 @@ def check_profile(data: dict[str, Any], name: str) -> list[Problem]:
             if key.lower().replace("-", "_") in SECRET_KEYS:
                 add(Problem(f"{table}.{key}", f"{table}.{key}: a profile never holds a secret.", key_hint))
             elif key not in keys:
-                add(Problem(f"{table}.{key}", f"{table}: unknown key {key!r}; {suggest(key, keys)}"
-                            f"expected one of {', '.join(keys)}."))
+                add(Problem(f"{table}.{key}", f"{table}: unknown key {key!r}; {suggest_or_list(key, keys)}"))
 
     problems.extend(_check_headers(data.get("headers"), key_hint))
     params = data.get("params") if isinstance(data.get("params"), dict) else {}
@@ -321,7 +325,7 @@ def check_profile(data: dict[str, Any], name: str) -> list[Problem]:
             add(Problem("params.max_tokens", f"params.max_tokens: expected a whole number above 0, got {shown(value)}."))
     _check_bool(problems, params, "params.stream")
     if "extra" in params:
-        problems.extend(_check_extra(params["extra"]))
+        problems.extend(_check_extra(params["extra"], key_hint))
     timeouts = data.get("timeouts") if isinstance(data.get("timeouts"), dict) else {}
     for key in TIMEOUT_KEYS:
         if key in timeouts:
@@ -383,7 +387,7 @@ def _check_headers(headers: Any, key_hint: str) -> list[Problem]:
     problems = []
     for header, value in headers.items():
         dotted = f"headers.{header}"
-        if header.lower() in CREDENTIAL_HEADERS:
+        if header.lower().replace("_", "-") in CREDENTIAL_HEADERS:
             # The value is not shown: it is a credential.
             problems.append(Problem(dotted, f"{dotted}: this header carries a credential, which a profile never holds.",
                                     f"set auth (x-api-key or bearer) instead; {key_hint}"))
@@ -394,14 +398,13 @@ def _check_headers(headers: Any, key_hint: str) -> list[Problem]:
     return problems
 
 
-def _check_extra(extra: Any) -> list[Problem]:
+def _check_extra(extra: Any, key_hint: str) -> list[Problem]:
     if not isinstance(extra, dict):
         return [Problem("params.extra", f"params.extra: expected a table of extra JSON fields, got {shown(extra)}.")]
     problems = []
     for key in extra:
         if key.lower().replace("-", "_") in SECRET_KEYS:
-            problems.append(Problem(f"params.extra.{key}", f"params.extra.{key}: a profile never holds a secret.",
-                                    "keys go in the OS keyring (`workbench profiles set-key NAME`)"))
+            problems.append(Problem(f"params.extra.{key}", f"params.extra.{key}: a profile never holds a secret.", key_hint))
         elif key in RESERVED_EXTRA:
             instead = RESERVED_EXTRA[key]
             where = f"set {instead} instead" if instead else "the workbench sends it itself"
@@ -472,7 +475,9 @@ def problems_error(problems: list[Problem], name: str, *, path: Path | None = No
     first = located[0][1]
     where = str(path) if path else f"profile {name!r}"
     hints = list(dict.fromkeys(p.hint for p in problems if p.hint))
-    hint = "; ".join(hints) if hints else "fix the file (it is plain TOML) or change it with `workbench profiles edit`"
+    if not hints and path is not None:
+        hints = [f"fix the file (it is plain TOML), or change it with `workbench profiles edit {name} --set KEY=VALUE`"]
+    hint = "; ".join(hints)
     if len(located) == 1:
         problem, position = located[0]
         prefix = f"{where}:{position[0]}:{position[1]}" if position else where
@@ -590,8 +595,8 @@ def coerce_setting(dotted: str, raw: str, name: str = "NAME") -> Any:
             kind = table_kind
     if kind is None:
         known = list(FIELD_TYPES) + [f"{t}.NAME" for t in OPEN_TABLES]
-        raise ProfileError(f"unknown setting {dotted!r}; {suggest(dotted, list(FIELD_TYPES))}"
-                           f"expected one of {', '.join(known)}.")
+        guess = suggest(dotted, list(FIELD_TYPES)).strip()
+        raise ProfileError(f"unknown setting {dotted!r}; {guess or 'expected one of ' + ', '.join(known) + '.'}")
     if kind == "str":
         return raw
     if kind == "json":

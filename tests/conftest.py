@@ -1,0 +1,69 @@
+"""Shared pytest fixtures. Several parts of the suite add theirs here: keep additions small."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import pytest
+
+# ---- keyring backends and running the real `main()` (profiles and credentials) ----------------
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator["MemoryKeyring"]:  # noqa: F821
+    """Install an in-memory keyring backend for one test; the previous one comes back after."""
+    import keyring
+    import keyring.core
+    from memory_keyring import MemoryKeyring
+
+    previous = keyring.core._keyring_backend
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.core._keyring_backend = previous
+
+
+@pytest.fixture
+def no_keyring() -> Iterator[None]:
+    """keyring's fail backend, as on a headless box without a Secret Service."""
+    import keyring
+    import keyring.core
+    from keyring.backends import fail
+
+    previous = keyring.core._keyring_backend
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.core._keyring_backend = previous
+
+
+@dataclass
+class CliRun:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run_workbench(monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliRun]:
+    """Run `workbench ARGS` through the real `main()` (its error wording and exit codes), in-process.
+
+    In-process so fixtures such as `memory_keyring` apply; `input` feeds stdin and hidden prompts.
+    """
+    from click.testing import CliRunner
+
+    from workbench.cli import main
+
+    def run(*args: str, input: str | None = None, env: dict[str, str | None] | None = None) -> CliRun:
+        runner = CliRunner()
+        with runner.isolation(input=input, env=env) as (out, err, _):
+            monkeypatch.setattr(sys, "argv", ["workbench", *args])
+            try:
+                main()
+                code = 0
+            except SystemExit as done:
+                code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+            return CliRun(code, out.getvalue().decode(), err.getvalue().decode())
+
+    return run
