@@ -93,14 +93,14 @@ class _Check:
         return Judging(self.platform, self.target, probe=probe.id, stream=probe.stream,
                        include_usage=probe.include_usage, optional=probe.optional)
 
-    def finish(self, probe: Probe, exchange: Exchange | None, found: list[Finding]) -> ProbeFinished:
+    def finish(self, probe: Probe, exchange: Exchange | None, found: list[Finding], detail: str = "") -> ProbeFinished:
         if probe.optional:
             mode = "streaming" if probe.stream else "non-streaming replies"
             lead = f"Only matters if you use {mode} (optional for {self.platform.title}): "
             found = [Finding(f.id, f.category, f.severity, lead + f.message, f.hint, f.probe) for f in found]
         self.findings.extend(found)
         ms = exchange.timings.total_ms if exchange is not None else None
-        result = ProbeResult(probe.id, probe.title, probe_status(found), ms, tuple(found), _detail(exchange))
+        result = ProbeResult(probe.id, probe.title, probe_status(found), ms, tuple(found), detail or _detail(exchange))
         self.results.append(result)
         return ProbeFinished(probe, result, exchange)
 
@@ -171,9 +171,11 @@ async def iter_check(
             if platform.id == "playai" and exchange.ok:
                 found += conversation.judge_smoke_reply(exchange, ctx, SMOKE_REPLY)
             yield state.finish(probe, exchange, found)
-            budget = Probe("latency", f"First token within {platform.first_token_budget_ms:.0f} ms "
-                                      f"({platform.budget_source})", kind=plan.QUICK)
-            yield state.finish(budget, None, latency.judge_first_token(exchange, _as(ctx, "latency")))
+            budget = Probe("latency", f"First token within {platform.first_token_budget_ms:.0f} ms: "
+                                      f"{platform.budget_source}", kind=plan.QUICK)
+            measured = latency.first_token_ms(exchange, probe.stream)
+            yield state.finish(budget, None, latency.judge_first_token(exchange, _as(ctx, "latency")),
+                               f"{measured:.0f} ms" if measured is not None else "not measured")
 
             usable = conversation.usable(exchange) and not any(f.severity == "error" for f in found)
             stalled = exchange.failure is not None and exchange.failure.kind in TIMEOUT_KINDS
@@ -303,6 +305,9 @@ async def _diagnose(
         if reachability.ends_with_chat_path(base):
             new_base = base[: -len(wire.CHAT_PATH)]
             title = "Without the doubled /chat/completions"
+        elif base.endswith("/v1"):
+            new_base = base[: -len("/v1")]
+            title = "Without /v1 at the end of the base URL"
         elif reachability.needs_v1(base):
             new_base = base + "/v1"
             title = "With /v1 added to the base URL"
@@ -313,6 +318,13 @@ async def _diagnose(
         fixed = target.with_(base_url=new_base) if retried.ok else None
         return reachability.judge_path(exchange, ctx, retried, new_base), (retry, retried), fixed
     if status in auth.REFUSED:
+        if state.platform.uses_models_endpoint:
+            # Polyant answers an unknown model with 401 too: the model list tells the two apart.
+            listing = plan.models(state.platform, target)
+            listed = await send(listing)
+            missing = [f for f in models.judge_models(listed, _as(ctx, listing.id)) if f.id == "models.model-missing"]
+            if missing:
+                return missing, (listing, listed), None
         other = plan.with_other_auth(probe)
         if other is None:
             return auth.judge_refused(exchange, ctx, probe.auth), None, None

@@ -58,7 +58,7 @@ class Platform:
     stream_required: bool
     timeouts: Timeouts
     first_token_budget_ms: float = VOICE_FIRST_TOKEN_BUDGET_MS
-    budget_source: str = "the general voice line of 1 s (the platform documents no budget)"
+    budget_source: str = "the general 1 s voice line (the platform documents no tighter budget)"
     uses_models_endpoint: bool = False
     max_messages: int | None = None
     string_content_only: bool = False  # True: array content parts are flattened to a string

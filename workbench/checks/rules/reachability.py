@@ -67,6 +67,14 @@ def judge_path(exchange: Exchange, ctx: Judging, retry: Exchange | None = None, 
             f"({status_line(exchange)})" + (f"; {fixed}{wire.CHAT_PATH} answers correctly." if worked else "."),
             f"Give the platform the base URL without /chat/completions: {fixed}. It appends the path itself.",
             probe=ctx.probe)]
+    if retry is not None and retry.ok and retry_base and not retry_base.rstrip("/").endswith("/v1"):
+        return [finding(
+            "reachability.extra-v1", "error",
+            f"{url} answered {status_line(exchange)}, but {retry_base.rstrip('/')}{wire.CHAT_PATH} works: "
+            "the server has no /v1 prefix, so the base URL must not end in /v1.",
+            f"Use {retry_base} as the base URL, or serve the handler under /v1 as most OpenAI-compatible "
+            "servers do.",
+            probe=ctx.probe)]
     if retry is not None and retry.ok and retry_base:
         return [finding(
             "reachability.missing-v1", "error",

@@ -1,0 +1,217 @@
+"""`workbench check` against the real mock in every fault mode: each defect found with the right id and severity.
+
+One mock (openai persona, a key required) serves the whole module; `set_fault` switches it
+between cases. The expected findings are exact: every warning and error the check reports
+must be listed here, so a false alarm fails the test as surely as a missed defect.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from workbench.checks.findings import CATEGORIES
+from workbench.checks.runner import run_check
+from workbench.mock import FAULTS, MockConfig, MockServer
+from workbench.platforms import PLATFORMS
+from workbench.target import Target
+
+KEY = "sk-check-faults-0001"
+
+E, W = "error", "warning"
+
+# (platform, fault) -> the exact set of (finding id, severity) the check must report (info aside).
+# vapi streams (every stream fault is an error or warning there); polyai does not stream by
+# default, so its optional streaming probe reports stream defects as warnings.
+EXPECTED: dict[tuple[str, str], set[tuple[str, str]]] = {
+    ("vapi", "rate-limit"): {("errors.rate-limited", E)},
+    ("vapi", "server-error"): {("errors.server-error", E)},
+    ("vapi", "error-body-200"): {("schema.error-body", E)},
+    ("vapi", "html-500"): {("errors.server-error", E), ("errors.traceback", W), ("errors.error-shape", W)},
+    ("vapi", "json-when-stream"): {("stream.json-reply", E)},
+    ("vapi", "wrong-content-type"): {("stream.content-type", E)},
+    ("vapi", "single-newline"): {("stream.framing", E)},
+    ("vapi", "invalid-json-chunk"): {("stream.invalid-json", E)},
+    ("vapi", "no-done"): {("stream.done-missing", W)},
+    ("vapi", "no-finish-reason"): {("stream.finish-reason-missing", W)},
+    ("vapi", "empty-finish-reason"): {("stream.finish-reason-empty", W)},
+    ("vapi", "nonstandard-finish-reason"): {("stream.finish-reason-nonstandard", W)},
+    ("vapi", "no-role"): {("stream.role-missing", W)},
+    ("vapi", "missing-fields"): {("stream.fields-missing", W)},
+    ("vapi", "drop-mid-stream"): {("stream.dropped", E)},
+    ("vapi", "stall"): {("stream.stall", E)},
+    ("vapi", "slow-first-token"): {("latency.first-token-slow", W)},
+    ("vapi", "cumulative-deltas"): {("stream.cumulative-deltas", E)},
+    ("vapi", "ndjson"): {("stream.ndjson", E)},
+    ("vapi", "no-space"): set(),  # valid SSE
+    ("vapi", "keep-alive"): set(),  # valid SSE
+    ("vapi", "crlf"): set(),  # valid SSE
+    ("vapi", "empty-choices-chunk"): {("stream.empty-choices", W)},  # valid, but breaks naive clients
+    ("vapi", "mid-stream-error"): {("stream.mid-stream-error", E)},
+    ("vapi", "tool-call-no-index"): {("stream.tool-call-index-missing", E)},
+    ("vapi", "arguments-object"): {("stream.tool-arguments-not-string", E)},
+    ("vapi", "empty-content"): {("stream.content-empty", E)},
+    ("vapi", "null-content"): {("stream.content-empty", E)},
+    ("vapi", "redirect"): {("reachability.redirect", W)},
+    ("vapi", "no-usage-consistency"): {("stream.usage-inconsistent", W), ("stream.empty-choices", W)},
+    ("polyai", "error-body-200"): {("schema.error-body", E), ("schema.error-body", W)},
+    ("polyai", "json-when-stream"): {("stream.json-reply", W)},
+    ("polyai", "no-finish-reason"): {("schema.finish-reason-missing", W), ("stream.finish-reason-missing", W)},
+    ("polyai", "empty-finish-reason"): {("schema.finish-reason-empty", W), ("stream.finish-reason-empty", W)},
+    ("polyai", "nonstandard-finish-reason"): {("schema.finish-reason-nonstandard", W),
+                                              ("stream.finish-reason-nonstandard", W)},
+    ("polyai", "no-role"): {("schema.role-missing", W), ("stream.role-missing", W)},
+    ("polyai", "missing-fields"): {("schema.fields-missing", E), ("stream.fields-missing", W)},
+    ("polyai", "drop-mid-stream"): {("schema.body-truncated", E), ("stream.dropped", W)},
+    ("polyai", "stall"): {("reachability.read-timeout", E)},
+    ("polyai", "arguments-object"): {("schema.tool-arguments-not-string", E), ("stream.tool-arguments-not-string", W)},
+    ("polyai", "empty-content"): {("schema.content-empty", E), ("stream.content-empty", W)},
+    ("polyai", "null-content"): {("schema.content-null", E), ("stream.content-empty", W)},
+    ("polyai", "no-usage-consistency"): {("schema.usage-inconsistent", W), ("stream.usage-inconsistent", W),
+                                         ("stream.empty-choices", W)},
+    ("polyai", "ignore-x-api-key"): {("auth.header-ignored", E)},
+    ("polyai", "html-500"): {("errors.server-error", E), ("errors.traceback", W), ("errors.error-shape", W)},
+    ("openai", "reject-developer-role"): {("conversation.developer-role-rejected", W)},
+    ("openai", "reject-array-content"): {("conversation.array-content-rejected", W)},
+}
+
+# The auth method each platform's profile uses in these tests (PolyAI's x-api-key meets ignore-x-api-key).
+AUTH = {"polyai": "x-api-key"}
+# Long enough for slow-first-token (1.1 s here) to come through; the stall (30 s) is cut by it.
+TIMEOUT_S = 2.0
+
+
+@pytest.fixture(scope="module")
+def mock():
+    handle = MockServer.start_in_thread(MockConfig(port=0, api_key=KEY, slow_first_token_s=1.1, stall_s=30))
+    yield handle
+    handle.stop()
+
+
+def target_for(mock, platform: str) -> Target:
+    return Target(mock.base_url, "mock-model", auth=AUTH.get(platform, "bearer"), api_key=KEY)
+
+
+def test_every_fault_has_an_expected_outcome() -> None:
+    covered = {fault for _, fault in EXPECTED}
+    assert covered == set(FAULTS), f"faults with no expected findings: {set(FAULTS) - covered}"
+
+
+@pytest.mark.parametrize(("platform", "fault"), sorted(EXPECTED), ids=lambda v: v)
+async def test_fault_is_found(mock, platform: str, fault: str) -> None:
+    mock.server.set_fault(fault)
+    try:
+        report = await run_check(target_for(mock, platform), platform, timeout=TIMEOUT_S)
+    finally:
+        mock.server.set_fault(None)
+    found = {(f.id, f.severity) for f in report.findings if f.severity != "info"}
+    assert found == EXPECTED[(platform, fault)], "\n".join(f"{f.severity} {f.id}: {f.message}" for f in report.findings)
+    assert report.compatible == (not any(sev == E for _, sev in EXPECTED[(platform, fault)]))
+    for f in report.findings:
+        assert f.category == f.id.split(".")[0] and f.category in CATEGORIES
+        assert f.message and f.hint, f"{f.id} must say what came and how to fix it"
+
+
+@pytest.mark.parametrize("platform", list(PLATFORMS))
+async def test_correct_endpoint_has_no_findings(mock, platform: str) -> None:
+    """The well-behaved mock, called as each platform calls it: not one finding, not even info."""
+    mock.server.set_fault(None)
+    report = await run_check(target_for(mock, platform), platform, timeout=TIMEOUT_S)
+    assert report.findings == [], "\n".join(f"{f.severity} {f.id}: {f.message}" for f in report.findings)
+    assert report.compatible
+    assert report.metrics["ttft_ms"] is not None and report.metrics["requests"] >= 5
+    assert all(result.status == "passed" for result in report.probes)
+
+
+async def test_open_endpoint_is_one_warning() -> None:
+    async with MockServer(MockConfig(port=0)) as server:
+        report = await run_check(Target(server.base_url, "mock-model"), "polyai")
+    assert [(f.id, f.severity) for f in report.findings] == [("auth.open", W)]
+    assert report.compatible
+
+
+async def test_wrong_key_and_missing_key_are_refused_with_the_reason() -> None:
+    async with MockServer(MockConfig(port=0, api_key=KEY)) as server:
+        wrong = await run_check(Target(server.base_url, "mock-model", auth="bearer", api_key="sk-not-the-key-99"), "vapi")
+        missing = await run_check(Target(server.base_url, "mock-model"), "vapi")
+    assert [(f.id, f.severity) for f in wrong.findings] == [("auth.rejected", E)]
+    assert "sk-not-the-key-99" not in wrong.to_json()
+    assert [(f.id, f.severity) for f in missing.findings] == [("auth.credential-required", E)]
+
+
+async def test_endpoint_that_accepts_any_key_is_a_warning() -> None:
+    """A server that checks only that some key came (not which) lets the wrong-key probe in."""
+    from aiohttp import web
+
+    from workbench import wire
+
+    async def chat(request: web.Request) -> web.StreamResponse:
+        if not request.headers.get("Authorization"):
+            return web.json_response(wire.error_envelope("no key"), status=401)
+        body = await request.json()
+        return web.json_response(wire.completion(body["model"], "Hello there."))
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", chat)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        report = await run_check(Target(f"http://127.0.0.1:{port}/v1", "m", auth="bearer", api_key=KEY), "polyai")
+    finally:
+        await runner.cleanup()
+    ids = {(f.id, f.severity) for f in report.findings}
+    assert ("auth.wrong-key-accepted", W) in ids
+    assert report.compatible
+
+
+async def test_platform_auth_style_the_profile_cannot_use_is_info() -> None:
+    """Play.ai only sends Bearer: a profile set to x-api-key is checked with Bearer, and told so."""
+    async with MockServer(MockConfig(port=0, api_key=KEY)) as server:
+        report = await run_check(Target(server.base_url, "mock-model", auth="x-api-key", api_key=KEY), "playai")
+    assert [(f.id, f.severity) for f in report.findings] == [("auth.method-unsupported", "info")]
+    sent = [r for r in server.requests if r.path.endswith("/chat/completions")][0]
+    assert sent.auth_header == "authorization"
+
+
+async def test_doubled_chat_path_is_diagnosed_and_the_check_goes_on(mock) -> None:
+    mock.server.set_fault(None)
+    target = target_for(mock, "vapi").with_(base_url=mock.base_url + "/chat/completions")
+    report = await run_check(target, "vapi")
+    assert [(f.id, f.severity) for f in report.findings] == [("reachability.double-chat-path", E)]
+    assert mock.base_url in report.findings[0].hint
+    assert any(r.id == "conversation" and r.status == "passed" for r in report.probes)
+
+
+async def test_unreachable_endpoint_stops_at_reachability() -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    report = await run_check(Target(f"http://127.0.0.1:{port}/v1", "m"), "polyai", timeout=2)
+    assert [(f.id, f.severity) for f in report.findings] == [("reachability.refused", E)]
+    assert report.metrics["requests"] == 1
+
+
+async def test_tls_to_a_plain_http_port_is_a_tls_finding(mock) -> None:
+    https = mock.base_url.replace("http://", "https://")
+    report = await run_check(Target(https, "mock-model"), "polyai", timeout=2)
+    assert [f.category for f in report.findings] == ["reachability"]
+    assert not report.compatible
+
+
+async def test_stalled_endpoint_is_bounded_by_the_timeout(mock) -> None:
+    """A 30 s stall with --timeout 1: the check ends with the stall found, not after 30 s."""
+    import time
+
+    mock.server.set_fault("stall")
+    started = time.monotonic()
+    try:
+        report = await run_check(target_for(mock, "vapi"), "vapi", timeout=1)
+    finally:
+        mock.server.set_fault(None)
+    elapsed = time.monotonic() - started
+    assert [f.id for f in report.findings if f.severity == E] == ["stream.stall"]
+    assert elapsed < 30  # bounded by its timeouts, far below the stall
