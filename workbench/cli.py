@@ -112,7 +112,7 @@ def mock_command(
         click.echo(ready_line(server))  # type: ignore[arg-type]
         sys.stdout.flush()
 
-    serve(config, on_ready, lambda record: print(record.console_line()))
+    serve(config, on_ready, sys.stdout)
     click.echo("workbench mock stopped.")
     sys.stdout.flush()
 
@@ -605,6 +605,150 @@ def profiles_locate(ctx: click.Context, fmt: str) -> None:
         click.echo(f"{place.name.ljust(width)}  {place.path}  ({place.why})")
     where = keyring.get("backend") or f"not usable: {keyring['error']}"
     click.echo(f"{'keyring'.ljust(width)}  service {secrets.SERVICE}, user = profile name ({where})")
+
+
+# ---- workbench chat (core: workbench/chat.py, client.py, chat_output.py) ----------------
+
+
+@cli.command("chat", context_settings=CONTEXT)
+@click.argument("words", nargs=-1, metavar="[PROFILE] MESSAGE")
+@click.option("--url", metavar="URL", help="Call this base URL instead of (or over) a profile's, e.g. http://127.0.0.1:8000/v1.")
+@click.option("--model", metavar="M", help="The model name to send (needed with --url alone).")
+@click.option("--auth", type=click.Choice(["none", "x-api-key", "bearer"]),
+              help="How to send the key (with --url: bearer when --api-key-env is given, else none).")
+@click.option("--api-key-env", "api_key_env", metavar="VAR", help="Read the key from this environment variable.")
+@click.option("--system", metavar="TEXT", help="A system message to send before MESSAGE.")
+@click.option("--no-stream", is_flag=True, help="Ask for one whole reply instead of a stream.")
+@click.option("--show-request", is_flag=True,
+              help="Print the exact request (secrets masked), then the status, headers and timed events.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: print the recorded exchange (secrets masked) instead of the reply.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="S",
+              help="Seconds to wait for a reply, and for its first token (default: the profile's, else 30 s / 20 s).")
+@click.pass_context
+def chat_command(
+    ctx: click.Context, words: tuple[str, ...], url: str | None, model: str | None, auth: str | None,
+    api_key_env: str | None, system: str | None, no_stream: bool, show_request: bool, fmt: str,
+    timeout: float | None,
+) -> None:
+    """Send MESSAGE to an endpoint and print the reply as it streams in.
+
+    Name a PROFILE, or give --url and --model. MESSAGE "-" reads the message from stdin.
+    Exit status 0 with a reply, 1 when the call failed or the reply is unusable, 2 on a usage error.
+    """
+    import asyncio
+    import json
+
+    from workbench.chat import chat_once
+    from workbench.chat_output import render_request, render_response, reply_problem, reply_warnings, status_line
+    from workbench.target_source import resolve_target
+
+    if not words:
+        raise UsageError("Missing MESSAGE: say what to send.", 'e.g. workbench chat local-mock "hello"')
+    if len(words) > 2:
+        raise UsageError(f"Too many arguments ({len(words)}): expected [PROFILE] MESSAGE.",
+                         "Quote a message that has spaces: workbench chat local-mock \"hello there\".")
+    profile, message = (words[0], words[1]) if len(words) == 2 else (None, words[0])
+    if profile is None and not url:
+        raise UsageError("No target: name a profile before the message, or give --url and --model.",
+                         'e.g. workbench chat local-mock "hello", or '
+                         'workbench chat --url http://127.0.0.1:8000/v1 --model mock-model "hello"')
+    if message == "-":
+        message = sys.stdin.read()
+    if not message.strip():
+        raise UsageError("The message is empty.", "Give some text to send (or pipe it in with MESSAGE \"-\").")
+    target = resolve_target(profile, url=url, model=model, auth=auth, api_key_env=api_key_env,
+                            timeout=timeout, profiles_dir=ctx.obj.get("profiles_dir"))
+    text_out = fmt == "text"
+    wrote: list[str] = []
+
+    def on_request(exchange: object) -> None:
+        if text_out and show_request:
+            click.echo(render_request(exchange))  # type: ignore[arg-type]
+            click.echo(click.style("── reply text " + "─" * 46, dim=True))
+
+    def on_text(text: str) -> None:
+        if text_out:
+            sys.stdout.write(text)
+            sys.stdout.flush()  # show each piece as it arrives
+            wrote.append(text)
+
+    exchange = asyncio.run(chat_once(target, message, system=system, stream=False if no_stream else None,
+                                     on_request=on_request, on_text=on_text))
+    if fmt == "json":
+        click.echo(json.dumps(exchange.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        if wrote and not wrote[-1].endswith("\n"):
+            sys.stdout.write("\n")
+        if show_request:
+            click.echo(render_response(exchange))
+        sys.stdout.flush()
+        click.echo(click.style(status_line(exchange), dim=True), err=True)
+        for warning in reply_warnings(exchange):
+            click.echo(click.style(f"warning: {warning}", fg="yellow"), err=True)
+    if exchange.failure is not None:
+        from workbench.errors import EndpointError
+
+        failure = EndpointError(exchange.failure.message, exchange.failure.hint)
+        failure.kind = exchange.failure.kind
+        raise failure
+    problem = reply_problem(exchange)
+    if problem is not None:
+        raise problem
+
+
+# ---- workbench check (core: workbench/checks/, workbench/platforms/) ------------------------
+
+
+@cli.command("check", context_settings=CONTEXT)
+@click.argument("profile", required=False, metavar="[PROFILE]")
+@click.option("--url", metavar="URL", help="Check this base URL (e.g. http://127.0.0.1:8000/v1); overrides the profile's.")
+@click.option("--model", metavar="M", help="The model name to send (needed with --url alone).")
+@click.option("--as", "platform", metavar="PLATFORM",
+              help="Call as polyai, playai, polyant, vapi, elevenlabs or openai (default: the profile's platform, else openai).")
+@click.option("--auth", type=click.Choice(["none", "x-api-key", "bearer"]),
+              help="How the key is sent (default: the profile's; the platform's own way with --api-key-env alone).")
+@click.option("--api-key-env", "api_key_env", metavar="VAR", help="Read the key from this environment variable.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "markdown"]), default="text",
+              show_default=True)
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Longest wait for any one request (connect, first token, between bytes); default 30.")
+@click.pass_context
+def check_command(
+    ctx: click.Context, profile: str | None, url: str | None, model: str | None, platform: str | None,
+    auth: str | None, api_key_env: str | None, fmt: str, timeout: float | None,
+) -> None:
+    """Call an endpoint exactly as a platform does and say, finding by finding, what would break.
+
+    Exit status 0 when the platform would accept the endpoint (warnings allowed), 1 when not.
+    With a PROFILE, the verdict is saved for `workbench export`.
+    """
+    import asyncio
+
+    from workbench.checks.render import render
+    from workbench.checks.runner import run_check
+    from workbench.platforms import get_platform
+    from workbench.targets_from_cli import resolve_target
+
+    chosen = get_platform(platform) if platform else None
+    resolved = resolve_target(profile, url=url, model=model, auth=auth, api_key_env=api_key_env,
+                              profiles_dir=ctx.obj.get("profiles_dir"),
+                              default_auth=chosen.default_auth if chosen else "bearer")
+    chosen = chosen or get_platform(resolved.profile_platform or "openai")
+    report = asyncio.run(run_check(resolved.target, chosen, timeout=timeout))
+    color = fmt == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    click.echo(render(report, fmt, color=color), nl=False)
+    if profile:
+        from workbench.checks.verdicts import save_latest
+
+        try:
+            path = save_latest(report, resolved.target.name or profile)
+        except OSError as error:
+            click.echo(f"warning: could not save the verdict: {error.strerror or error}", err=True)
+        else:
+            if fmt == "text":
+                click.echo(f"verdict saved to {path} (used by `workbench export`)", err=True)
+    ctx.exit(0 if report.compatible else 1)
 
 
 def main() -> None:
