@@ -243,3 +243,14 @@ async def test_a_bad_url_is_a_failure_on_the_call_not_an_exception_from_request(
         with pytest.raises(errors.ProtocolFailure, match="not an http:// or https:// URL"):
             await call.run()
     assert call.exchange.failure.kind == "protocol"
+
+
+async def test_a_key_with_a_stray_newline_fails_worded_without_leaking_the_key() -> None:
+    broken = KEY + "\n"
+    async with MockServer(MockConfig()) as server:
+        target = target_for(server, auth="bearer", api_key=broken)
+        async with Client(target) as client:
+            call = client.chat(body(target), raise_on_failure=False)
+            exchange = await call.run()
+    assert exchange.failure.kind == "protocol" and "newline" in exchange.failure.hint
+    assert KEY not in json.dumps(exchange.to_dict()) and KEY not in str(call.error)

@@ -38,6 +38,9 @@ SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key",
 # Secrets shorter than this are masked in headers but not searched for in reply bytes:
 # scrubbing "abc" out of a JSON body would mangle it.
 _MIN_SCRUB = 8
+# In headers, URLs and our own messages a shorter secret is still searched for, but not a
+# trivially short one (a 1-character "key" would mask every header holding that letter).
+_MIN_SCRUB_SHORT = 4
 _PREVIEW = 120  # bytes of a wrong reply shown in a message
 
 
@@ -173,8 +176,8 @@ class Client:
             if lower in self.secret_headers:
                 value = _mask_credential(value)
                 masked.append(lower)
-            elif any(s in value for s in secrets):
-                value = _scrub(value, secrets, minimum=1)
+            elif any(len(s) >= _MIN_SCRUB_SHORT and s in value for s in secrets):
+                value = _scrub(value, secrets, minimum=_MIN_SCRUB_SHORT)
                 masked.append(lower)
             headers.append((name, value))
         body = request.content
@@ -182,7 +185,7 @@ class Client:
             body = _scrub(body.decode("utf-8", "replace"), secrets).encode()
         return RecordedRequest(
             method=request.method,
-            url=_scrub(str(request.url), secrets),
+            url=_scrub(str(request.url), secrets, minimum=_MIN_SCRUB_SHORT),
             headers=headers,
             body=body,
             secret_headers=masked,
@@ -481,7 +484,7 @@ class Call:
         """Record the first failure (later ones are consequences of it)."""
         if self.exchange.failure is not None:
             return
-        error.message = _scrub(error.message, self._secrets, minimum=1)
+        error.message = _scrub(error.message, _secret_forms(self._secrets), minimum=_MIN_SCRUB_SHORT)
         error.args = (error.message,)
         self.error = error
         self.exchange.failure = Failure(error.kind, error.message, error.hint)
@@ -614,7 +617,8 @@ class Call:
         if isinstance(error, httpx.LocalProtocolError):
             return errors.ProtocolFailure(
                 f"The request could not be sent: {_first_line(error)}.",
-                "Check the profile's extra headers: names must be tokens and values a single line.",
+                "Header values must be one line of text: check the profile's extra headers, and that the "
+                "key has no stray newline or space (re-enter it with `workbench profiles set-key`).",
             )
         if isinstance(error, httpx.DecodingError):
             return errors.ProtocolFailure(
@@ -729,6 +733,14 @@ def _scrub(text: str, secrets: Iterable[str], minimum: int = _MIN_SCRUB) -> str:
     return text
 
 
+def _secret_forms(secrets: Iterable[str]) -> list[str]:
+    """A secret as an error message may quote it: escaped (repr of bytes/str) or stripped."""
+    forms: list[str] = []
+    for secret in secrets:
+        forms += [repr(secret)[1:-1], secret, secret.strip()]
+    return forms
+
+
 def _scrub_json(value: Any, secrets: list[str]) -> Any:
     if isinstance(value, str):
         return _scrub(value, secrets)
@@ -774,7 +786,7 @@ def _proxy_for(url: httpx.URL) -> str | None:
 
 
 def _bad_request(url: str, error: BaseException, secrets: list[str]) -> errors.EndpointError:
-    shown = _scrub(url, secrets, minimum=1)
+    shown = _scrub(url, secrets, minimum=_MIN_SCRUB_SHORT)
     if isinstance(error, httpx.UnsupportedProtocol) or not shown.lower().startswith(("http://", "https://")):
         return errors.ProtocolFailure(
             f"The URL {shown!r} is not an http:// or https:// URL.",
@@ -782,11 +794,11 @@ def _bad_request(url: str, error: BaseException, secrets: list[str]) -> errors.E
         )
     if isinstance(error, httpx.InvalidURL):
         return errors.ProtocolFailure(
-            f"The URL {shown!r} is not valid: {_scrub(_first_line(error), secrets, minimum=1)}.",
+            f"The URL {shown!r} is not valid: {_scrub(_first_line(error), secrets, minimum=_MIN_SCRUB_SHORT)}.",
             "Give the base URL in full, e.g. http://127.0.0.1:8000/v1.",
         )
     return errors.ProtocolFailure(
-        f"The request could not be built: {_scrub(_first_line(error), secrets, minimum=1)}.",
+        f"The request could not be built: {_scrub(_first_line(error), secrets, minimum=_MIN_SCRUB_SHORT)}.",
         "Header values must be ASCII text on one line, and the body JSON-serialisable.",
     )
 
