@@ -103,8 +103,7 @@ def judge_choice(choice: Any, ctx: Judging) -> list[Finding]:
     out: list[Finding] = []
 
     def add(id: str, severity: str, message: str, hint: str = "") -> None:
-        out.append(finding(id, ctx.severity(severity) if severity == "error" else severity, message, hint,
-                           probe=ctx.probe))
+        out.append(finding(id, ctx.severity(severity), message, hint, probe=ctx.probe))
 
     message = choice.get("message") if isinstance(choice, dict) else None
     if not isinstance(message, dict):
