@@ -427,7 +427,11 @@ def profiles_group() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
 def profiles_list(ctx: click.Context, fmt: str) -> None:
-    """List the profiles: name, URL, model, platform, auth and where each key comes from."""
+    """List the profiles: name, URL, model, platform, auth and where each key comes from.
+
+    A file that cannot be read is reported (path, line, what was expected) after the others
+    are listed, and the exit status is then 1.
+    """
     import json
 
     from workbench import profile_view
