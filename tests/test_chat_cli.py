@@ -167,3 +167,12 @@ def test_dns_and_a_wrong_key_exit_1(run_workbench, env: dict[str, str], mock: Mo
 def test_usage_errors(run_workbench, env: dict[str, str], args: list[str], code: int, words: str) -> None:
     done = run_workbench("chat", *args, env=env)
     assert done.exit_code == code and words in done.stderr and done.stdout == ""
+
+
+def test_format_json_on_a_failure_still_prints_the_exchange_and_exits_1(run_workbench, env: dict[str, str],
+                                                                        mock: MockThread) -> None:
+    mock.server.set_fault("drop-mid-stream")
+    done = run_workbench("chat", *url_args(mock), "--format", "json", "one two three four", env=env)
+    data = json.loads(done.stdout)
+    assert done.exit_code == 1 and errors_in(done.stderr) == 1
+    assert data["failure"]["kind"] == "connection-reset" and data["events"] and data["status"] == 200
