@@ -67,3 +67,24 @@ def run_workbench(monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliRun]:
             return CliRun(code, out.getvalue().decode(), err.getvalue().decode())
 
     return run
+
+
+# ---- the fake LLM (`workbench mock`) -------------------------------------------------------
+
+
+@pytest.fixture
+async def mock_server():
+    """A default mock (echo, open, no fault) on a free loopback port, for async tests."""
+    from workbench.mock import MockConfig, MockServer
+
+    async with MockServer(MockConfig()) as server:
+        yield server
+
+
+@pytest.fixture
+def mock_thread():
+    """The same mock on its own loop in a thread, for sync code such as the sync openai client."""
+    from workbench.mock import MockConfig, MockServer
+
+    with MockServer.start_in_thread(MockConfig()) as handle:
+        yield handle

@@ -34,7 +34,20 @@ logger = logging.getLogger("workbench.mock")
 REDIRECT_PREFIX = "/moved"
 ROUTES_HINT = "This server answers POST /v1/chat/completions, GET /v1/models and GET /health."
 JSON_HEADERS = {"Content-Type": "application/json"}
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Handler = Callable[[web.Request, "Pending"], Awaitable[web.StreamResponse]]
+
+
+class Pending:
+    """What one request's handling learns on the way, for its log record (cheaper than request storage)."""
+
+    __slots__ = ("body", "stream", "fault", "error", "prepared")
+
+    def __init__(self) -> None:
+        self.body = b""
+        self.stream = False
+        self.fault: str | None = None
+        self.error: str | None = None
+        self.prepared = False  # headers are on the wire: a cancelled reply still showed 200
 
 
 class MockApp:
@@ -57,44 +70,60 @@ class MockApp:
         self.waiting: set[asyncio.Task[Any]] = set()
 
     def build(self) -> web.Application:
-        app = web.Application(client_max_size=self.config.max_body, middlewares=[self.middleware])
+        # No aiohttp middleware: each handler is wrapped once here instead (cheaper per request),
+        # and "*" routes answer wrong methods (405) and unknown paths (404) in our envelope.
+        app = web.Application(client_max_size=self.config.max_body)
         router = app.router
+        recorded = self.recorded
         for prefix in ("", "/v1", REDIRECT_PREFIX, REDIRECT_PREFIX + "/v1"):
-            router.add_post(prefix + wire.CHAT_PATH, self.chat)
+            self.add(router, "POST", prefix + wire.CHAT_PATH, self.chat)
         for prefix in ("", "/v1"):
-            router.add_get(prefix + wire.MODELS_PATH, self.models)
-            router.add_get(prefix + wire.MODELS_PATH + "/{model}", self.model)
-        router.add_get("/health", self.health)
+            self.add(router, "GET", prefix + wire.MODELS_PATH, self.models)
+            self.add(router, "GET", prefix + wire.MODELS_PATH + "/{model}", self.model)
+        self.add(router, "GET", "/health", self.health)
+        router.add_route("*", "/{path:.*}", recorded(self.not_found))
         return app
+
+    def add(self, router: web.UrlDispatcher, method: str, path: str, handler: Handler) -> None:
+        allowed = "GET, HEAD" if method == "GET" else method
+        router.add_route(method, path, self.recorded(handler))
+        if method == "GET":
+            router.add_route("HEAD", path, self.recorded(handler))
+        router.add_route("*", path, self.recorded(lambda request, pending: self.wrong_method(request, pending, allowed)))
 
     # ---- the wrapper every request goes through --------------------------------------
 
-    @web.middleware
-    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        started = time.perf_counter()
-        status = 500
-        try:
-            response = await handler(request)
-            status = response.status
-            return response
-        except web.HTTPException as exc:  # the router's 404/405, aiohttp's own 413
-            response = self.http_exception(request, exc)
-            status = response.status
-            return response
-        except asyncio.CancelledError:
-            request["error"] = "closed: the server is shutting down"
-            status = 200 if request.get("prepared") else 503
-            raise
-        except Exception as exc:  # a bug in the mock: a clean 500, the details on stderr only
-            logger.exception("mock: unexpected error answering %s %s", request.method, request.path)
-            message = f"The mock server hit an unexpected {type(exc).__name__}; its console has the details."
-            response = self.error(request, 500, message)
-            status = 500
-            return response
-        finally:
-            self.record(request, status, started)
+    def recorded(self, handler: Handler) -> Handler:
+        """`handler`, plus the request log, and a clean JSON 500 for anything unexpected."""
 
-    def record(self, request: web.Request, status: int, started: float) -> None:
+        async def recorded_handler(request: web.Request) -> web.StreamResponse:
+            started = time.perf_counter()
+            status = 500
+            pending = Pending()
+            try:
+                response = await handler(request, pending)
+                status = response.status
+                return response
+            except web.HTTPException as exc:  # aiohttp's own 413 from request.read()
+                response = self.http_exception(pending, exc)
+                status = response.status
+                return response
+            except asyncio.CancelledError:
+                pending.error = "closed: the server is shutting down"
+                status = 200 if pending.prepared else 503
+                raise
+            except Exception as exc:  # a bug in the mock: a clean 500, the details on stderr only
+                logger.exception("mock: unexpected error answering %s %s", request.method, request.path)
+                message = f"The mock server hit an unexpected {type(exc).__name__}; its console has the details."
+                response = self.error(pending, 500, message)
+                status = 500
+                return response
+            finally:
+                self.record(request, pending, status, started)
+
+        return recorded_handler
+
+    def record(self, request: web.Request, pending: Pending, status: int, started: float) -> None:
         headers = request.headers
         self.log.add(
             RequestRecord(
@@ -105,11 +134,11 @@ class MockApp:
                 status=status,
                 latency_ms=(time.perf_counter() - started) * 1000.0,
                 headers=masked_headers(headers),
-                body=masked_body(request.get("body", b""), self.config.api_key),
+                body=masked_body(pending.body, self.config.api_key),
                 client=request.remote,
-                stream=request.get("stream", False),
-                fault=request.get("fault"),
-                error=request.get("error"),
+                stream=pending.stream,
+                fault=pending.fault,
+                error=pending.error,
             )
         )
 
@@ -119,42 +148,43 @@ class MockApp:
         return web.Response(body=wire.dumps(obj).encode(), status=status,
                             headers={**JSON_HEADERS, **headers} if headers else JSON_HEADERS)
 
-    def error(self, request: web.Request, status: int, message: str, *, param: str | None = None,
+    def error(self, pending: Pending, status: int, message: str, *, param: str | None = None,
               code: str | None = None, headers: dict[str, str] | None = None) -> web.Response:
-        request["error"] = message
+        pending.error = message
         return self.json(error_body(status, message, nest=self.polyant, param=param, code=code), status, headers)
 
-    def http_exception(self, request: web.Request, exc: web.HTTPException) -> web.Response:
-        if isinstance(exc, web.HTTPMethodNotAllowed):
-            allowed = ", ".join(sorted(exc.allowed_methods))
-            message = f"Method {request.method} is not allowed on {request.path}; use {allowed}."
-            return self.error(request, 405, message, headers={"Allow": allowed})
+    def http_exception(self, pending: Pending, exc: web.HTTPException) -> web.Response:
         if isinstance(exc, web.HTTPRequestEntityTooLarge):
-            return self.too_large(request, None)
-        if isinstance(exc, web.HTTPNotFound):
-            if self.polyant:
-                return self.error(request, 404, f"Cannot {request.method} {request.path}")
-            return self.error(request, 404, f"Unknown request URL: {request.method} {request.path}. {ROUTES_HINT}")
-        return self.error(request, exc.status, exc.reason)
+            return self.too_large(pending, None)
+        return self.error(pending, exc.status, exc.reason)
 
-    def too_large(self, request: web.Request, size: int | None) -> web.Response:
+    async def wrong_method(self, request: web.Request, pending: Pending, allowed: str) -> web.Response:
+        message = f"Method {request.method} is not allowed on {request.path}; use {allowed.split(',')[0]}."
+        return self.error(pending, 405, message, headers={"Allow": allowed})
+
+    async def not_found(self, request: web.Request, pending: Pending) -> web.Response:
+        if self.polyant:
+            return self.error(pending, 404, f"Cannot {request.method} {request.path}")
+        return self.error(pending, 404, f"Unknown request URL: {request.method} {request.path}. {ROUTES_HINT}")
+
+    def too_large(self, pending: Pending, size: int | None) -> web.Response:
         limit = self.config.max_body
         came = f"{size} bytes" if size is not None else f"more than {limit} bytes"
-        return self.error(request, 413, f"The request body is {came}; this server takes at most {limit} bytes.")
+        return self.error(pending, 413, f"The request body is {came}; this server takes at most {limit} bytes.")
 
     # ---- routes ---------------------------------------------------------------------
 
-    async def health(self, request: web.Request) -> web.Response:
+    async def health(self, request: web.Request, pending: Pending) -> web.Response:
         return web.Response(body=b'{"status":"ok"}', headers=JSON_HEADERS)
 
-    async def models(self, request: web.Request) -> web.Response:
-        refusal = self.models_refusal(request)
+    async def models(self, request: web.Request, pending: Pending) -> web.Response:
+        refusal = self.models_refusal(request, pending)
         if refusal is not None:
             return refusal
         return web.Response(body=self.model_list_bytes, headers=JSON_HEADERS)
 
-    async def model(self, request: web.Request) -> web.Response:
-        refusal = self.models_refusal(request)
+    async def model(self, request: web.Request, pending: Pending) -> web.Response:
+        refusal = self.models_refusal(request, pending)
         if refusal is not None:
             return refusal
         wanted = request.match_info["model"]
@@ -162,71 +192,71 @@ class MockApp:
             if entry["id"] == wanted:
                 return self.json(entry)
         if self.polyant:
-            return self.error(request, 404, f"Cannot {request.method} {request.path}")
-        return self.error(request, 404, f"The model '{wanted}' does not exist.", param="model", code="model_not_found")
+            return self.error(pending, 404, f"Cannot {request.method} {request.path}")
+        return self.error(pending, 404, f"The model '{wanted}' does not exist.", param="model", code="model_not_found")
 
-    def models_refusal(self, request: web.Request) -> web.Response | None:
+    def models_refusal(self, request: web.Request, pending: Pending) -> web.Response | None:
         if self.polyant:
             # Polyant's /v1/models is never open: a Bearer token (the key, when one is set) is required.
             token = bearer_token(request.headers)
             if token is None or (self.key_check and self.key_check.refuse(request.headers, "bearer")):
-                return self.error(request, 401, polyant.INVALID_KEY)
+                return self.error(pending, 401, polyant.INVALID_KEY)
             return None
         if self.key_check is not None:
             refusal = self.key_check.refuse(request.headers)
             if refusal is not None:
-                return self.error(request, 401, refusal)
+                return self.error(pending, 401, refusal)
         return None
 
-    async def chat(self, request: web.Request) -> web.StreamResponse:
+    async def chat(self, request: web.Request, pending: Pending) -> web.StreamResponse:
         fault = self.picker.pick()
         if self.polyant:
             assert self.throttle is not None
             retry = self.throttle.retry_after(request.remote or "unknown")
             if retry is not None:
-                return self.error(request, 429, polyant.THROTTLED, headers={"Retry-After": str(retry)})
+                return self.error(pending, 429, polyant.THROTTLED, headers={"Retry-After": str(retry)})
         elif self.key_check is not None:
             refusal = self.key_check.refuse(request.headers, "bearer" if fault == "ignore-x-api-key" else None)
             if refusal is not None:
                 if fault == "ignore-x-api-key" and self.key_check.refuse(request.headers) is None:
-                    request["fault"] = fault  # the fault is what turned this request away
-                return self.error(request, 401, refusal)
+                    pending.fault = fault  # the fault is what turned this request away
+                return self.error(pending, 401, refusal)
         if fault == "redirect" and not request.path.startswith(REDIRECT_PREFIX):
-            request["fault"] = fault
+            pending.fault = fault
             return web.Response(status=307, headers={"Location": REDIRECT_PREFIX + request.path_qs})
 
         size = request.content_length
         if size is not None and size > self.config.max_body:
-            return self.too_large(request, size)
+            return self.too_large(pending, size)
         raw = await request.read()
-        request["body"] = raw
+        pending.body = raw
         try:
             chat = check_chat_request(raw)
         except BadRequest as bad:
-            return self.error(request, 400, bad.message, param=bad.param)
-        request["stream"] = chat.stream
+            return self.error(pending, 400, bad.message, param=bad.param)
+        pending.stream = chat.stream
 
         if self.polyant:
-            refusal = self.polyant_refusal(request, chat)
+            refusal = self.polyant_refusal(request, pending, chat)
             if refusal is not None:
                 return refusal
         fault = self.effective_fault(fault, chat)
-        request["fault"] = fault
+        pending.fault = fault
         if fault is not None:
-            early = self.fault_reply(request, fault, chat)
+            early = self.fault_reply(pending, fault, chat)
             if early is not None:
                 return early
 
         answer = make_answer(chat, self.script.reply_for(chat.messages), polyant=self.polyant, fault=fault)
         if chat.stream and fault != "json-when-stream":
-            return await self.stream(request, answer, fault, chat.include_usage and not self.polyant)
-        return await self.complete(request, answer, fault)
+            return await self.stream(request, pending, answer, fault, chat.include_usage and not self.polyant)
+        return await self.complete(request, pending, answer, fault)
 
-    def polyant_refusal(self, request: web.Request, chat: ChatRequest) -> web.Response | None:
+    def polyant_refusal(self, request: web.Request, pending: Pending, chat: ChatRequest) -> web.Response | None:
         if chat.model not in self.config.models:
-            return self.error(request, 401, polyant.unknown_model_message(chat.model, self.config.models))
+            return self.error(pending, 401, polyant.unknown_model_message(chat.model, self.config.models))
         if self.key_check is not None and self.key_check.refuse(request.headers, "bearer") is not None:
-            return self.error(request, 401, polyant.INVALID_KEY)
+            return self.error(pending, 401, polyant.INVALID_KEY)
         return None
 
     @staticmethod
@@ -244,27 +274,27 @@ class MockApp:
             return None  # they act before the body is read; here the request got through
         return fault
 
-    def fault_reply(self, request: web.Request, fault: str, chat: ChatRequest) -> web.Response | None:
+    def fault_reply(self, pending: Pending, fault: str, chat: ChatRequest) -> web.Response | None:
         """Faults that replace the whole reply with an error; None for those that shape the reply."""
         if fault == "rate-limit":
-            return self.error(request, 429, RATE_LIMITED, headers={"Retry-After": "1"})
+            return self.error(pending, 429, RATE_LIMITED, headers={"Retry-After": "1"})
         if fault == "server-error":
-            return self.error(request, 500, SERVER_ERROR)
+            return self.error(pending, 500, SERVER_ERROR)
         if fault == "html-500":
-            request["error"] = "HTML 500 page"
+            pending.error = "HTML 500 page"
             return web.Response(text=HTML_500, status=500, content_type="text/html")
         if fault == "error-body-200":
-            request["error"] = "error body with HTTP 200"
+            pending.error = "error body with HTTP 200"
             return self.json(error_body(500, SERVER_ERROR, nest=self.polyant))
         if fault == "reject-developer-role":
             index = next(i for i, m in enumerate(chat.messages) if m.get("role") == "developer")
             param = f"messages[{index}].role"
-            return self.error(request, 400, f"Invalid value for '{param}': 'developer'. Supported values are: "
+            return self.error(pending, 400, f"Invalid value for '{param}': 'developer'. Supported values are: "
                               "'system', 'user', 'assistant', 'tool' and 'function'.", param=param)
         if fault == "reject-array-content":
             index = next(i for i, m in enumerate(chat.messages) if isinstance(m.get("content"), list))
             param = f"messages[{index}].content"
-            return self.error(request, 400, f"Invalid type for '{param}': expected a string, but got an array instead.",
+            return self.error(pending, 400, f"Invalid type for '{param}': expected a string, but got an array instead.",
                               param=param)
         return None
 
@@ -278,7 +308,7 @@ class MockApp:
             delay += self.pacing.stall_s
         return delay
 
-    async def complete(self, request: web.Request, answer: Answer, fault: str | None) -> web.StreamResponse:
+    async def complete(self, request: web.Request, pending: Pending, answer: Answer, fault: str | None) -> web.StreamResponse:
         delay = self.delay_s(answer, fault)
         if delay > 0:
             with self.waiting_task():
@@ -290,14 +320,14 @@ class MockApp:
         response = web.StreamResponse(headers=JSON_HEADERS)
         response.content_length = len(body)
         await response.prepare(request)
-        request["prepared"] = True
+        pending.prepared = True
         await response.write(body[: len(body) // 2])
         if request.transport is not None:
             request.transport.close()
-        request["error"] = "dropped halfway through the body"
+        pending.error = "dropped halfway through the body"
         return response
 
-    async def stream(self, request: web.Request, answer: Answer, fault: str | None, include_usage: bool) -> web.StreamResponse:
+    async def stream(self, request: web.Request, pending: Pending, answer: Answer, fault: str | None, include_usage: bool) -> web.StreamResponse:
         pacing = self.pacing
         if fault == "slow-first-token":
             pacing = Pacing(max(pacing.ttft_s, self.config.slow_first_token_s), pacing.token_interval_s, pacing.stall_s)
@@ -305,12 +335,12 @@ class MockApp:
         response = web.StreamResponse(headers={"Content-Type": content_type(fault), "Cache-Control": "no-cache"})
         with self.waiting_task():
             await response.prepare(request)
-            request["prepared"] = True
+            pending.prepared = True
             try:
                 if not await write_steps(request, response, steps, pacing):
-                    request["error"] = "dropped mid-stream"
+                    pending.error = "dropped mid-stream"
             except ConnectionError:
-                request["error"] = "the client closed the stream"
+                pending.error = "the client closed the stream"
         return response
 
     def waiting_task(self) -> _Waiting:

@@ -22,10 +22,10 @@ from workbench.secrets import mask
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "cookie", "proxy-authorization"})
 
 # The in-memory list keeps at least this many of the latest records (trimmed in halves, cheaply).
-KEEP_RECORDS = 10_000
+KEEP_RECORDS = 1_000
 
 
-@dataclass
+@dataclass(slots=True)
 class RequestRecord:
     """One request the mock answered, as the console, the TUI and the log file show it."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Callable
+from typing import TextIO
 
 from workbench.mock.config import MockConfig
 from workbench.mock.request_log import RequestRecord
@@ -19,24 +20,49 @@ def ready_line(server: MockServer) -> str:
     return f"workbench mock ready: base URL {server.base_url} | {server.auth_summary} | fault: {fault} | Ctrl-C stops"
 
 
-def serve(config: MockConfig, on_ready: Callable[[MockServer], None],
-          on_request: Callable[[RequestRecord], None] | None = None) -> None:
-    """Serve until SIGINT/SIGTERM; open streams are closed before it returns. Start-up errors raise."""
-    asyncio.run(_serve(MockServer(config), on_ready, on_request))
+class ConsoleLines:
+    """Writes one line per request, batched per event-loop turn: one write however many finished.
+
+    Under load that is a few writes a millisecond instead of one a request; a person watching
+    still sees each line at once.
+    """
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.pending: list[str] = []
+
+    def __call__(self, record: RequestRecord) -> None:
+        if not self.pending:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self.pending.append(record.console_line())
+
+    def flush(self) -> None:
+        if self.pending:
+            self.pending.append("")
+            self.out.write("\n".join(self.pending))
+            self.pending.clear()
+            self.out.flush()
 
 
-async def _serve(server: MockServer, on_ready: Callable[[MockServer], None],
-                 on_request: Callable[[RequestRecord], None] | None) -> None:
+def serve(config: MockConfig, on_ready: Callable[[MockServer], None], out: TextIO | None = None) -> None:
+    """Serve until SIGINT/SIGTERM, a line per request on `out`; open streams close before it returns."""
+    asyncio.run(_serve(MockServer(config), on_ready, out))
+
+
+async def _serve(server: MockServer, on_ready: Callable[[MockServer], None], out: TextIO | None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    console = ConsoleLines(out) if out is not None else None
     try:
         async with server:
-            if on_request is not None:
-                server.subscribe(on_request)
+            if console is not None:
+                server.subscribe(console)
             on_ready(server)
             await stop.wait()
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+        if console is not None:
+            console.flush()

@@ -64,7 +64,7 @@ class MockServer:
 
     @property
     def requests(self) -> list[RequestRecord]:
-        """Every request answered, oldest first (the latest 10,000 at least are kept)."""
+        """Every request answered, oldest first (the latest 1,000 at least are kept)."""
         return self._log.records
 
     def subscribe(self, callback: Callable[[RequestRecord], None]) -> Callable[[], None]:
