@@ -215,3 +215,12 @@ async def test_stalled_endpoint_is_bounded_by_the_timeout(mock) -> None:
     elapsed = time.monotonic() - started
     assert [f.id for f in report.findings if f.severity == E] == ["stream.stall"]
     assert elapsed < 30  # bounded by its timeouts, far below the stall
+
+
+async def test_playai_smoke_test_reply_must_repeat_the_phrase(tmp_path) -> None:
+    replies = tmp_path / "replies.toml"
+    replies.write_text('[[reply]]\nmatch = "smoke test"\nreply = "Sorry, I cannot help with that."\n')
+    async with MockServer(MockConfig(port=0, api_key=KEY, reply_file=replies)) as server:
+        report = await run_check(Target(server.base_url, "mock-model", auth="bearer", api_key=KEY), "playai")
+    assert [(f.id, f.severity) for f in report.findings] == [("conversation.smoke-test-reply", W)]
+    assert "Sorry, I cannot help" in report.findings[0].message
