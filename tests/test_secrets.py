@@ -237,6 +237,7 @@ def test_a_chainer_with_nothing_to_chain_does_not_pass_for_storage(installed, mo
     installed(chainer.ChainerBackend())
     with pytest.raises(SecretStoreError) as caught:
         secrets.set_secret("prod", "sk-never-stored-123")
+    assert "No OS keyring is available" in caught.value.message
     assert_has_fix(caught.value)
 
 
