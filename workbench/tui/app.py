@@ -1,0 +1,321 @@
+"""WorkbenchApp: the screens, the embedded mock, the profiles and the active one; `run_app()`.
+
+The app owns the state every screen shares (profiles, the active profile, the embedded mock,
+the exchanges of this session) and nothing of the protocol: requests, checks and replies all
+come from the core. Network, keyring and file work runs in workers that post messages; only
+message handlers touch widgets.
+"""
+
+from __future__ import annotations
+
+from workbench.tui import _start_time  # noqa: F401  (first: start-up is timed from here)
+
+import asyncio
+import time
+from dataclasses import replace
+from importlib import import_module
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.signal import Signal
+from textual.worker import Worker, WorkerState
+
+from workbench import locations
+from workbench.errors import ProfileError, WorkbenchError
+from workbench.profiles import Profile, ProfileStore
+from workbench.tui.commands import WorkbenchCommands
+from workbench.tui.messages import ExchangeRecorded, KeyStatusesRead, MockStarted, MockStopped, WorkFailed
+from workbench.tui.screens import FIRST_SCREEN, SCREENS
+
+if TYPE_CHECKING:
+    from workbench.exchange import Exchange
+    from workbench.mock import MockConfig, MockServer
+    from workbench.profile_view import KeyStatus
+
+LOCAL_MOCK = "local-mock"
+MOCK_MODEL = "mock-model"
+ERROR_TIMEOUT_S = 15.0
+
+
+def _mode_factory(entry: Any) -> Any:
+    return entry.create
+
+
+class WorkbenchApp(App[None]):
+    """`workbench` with no command."""
+
+    TITLE = "BYOM Workbench"
+    # Every screen's stylesheet, read once at start-up: a stylesheet added later makes Textual
+    # re-parse and re-apply all CSS, which made the first visit to a screen take a second.
+    CSS_PATH = ["app.tcss", *(entry.css_path for entry in SCREENS)]
+    COMMANDS = App.COMMANDS | {WorkbenchCommands}
+    MODES = {entry.mode: _mode_factory(entry) for entry in SCREENS}
+    BINDINGS = [
+        *(Binding(entry.key, f"open_screen('{entry.mode}')", entry.title, show=False) for entry in SCREENS),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    # Blank run-to-run figures (times, rates): set by the snapshot tests' entry app only.
+    steady_numbers = False
+
+    # The active profile's name; screens watch it.
+    profile_name: reactive[str | None] = reactive(None)
+
+    def __init__(
+        self,
+        profiles_dir: str | Path | None = None,
+        *,
+        data_dir: str | Path | None = None,
+        mock_config: "MockConfig | None" = None,
+        start_mock: bool = True,
+        first_screen: str = FIRST_SCREEN,
+    ) -> None:
+        super().__init__()
+        self.first_screen = first_screen
+        self.store = ProfileStore(locations.profiles_dir(profiles_dir))
+        self.data_dir = Path(data_dir) if data_dir else locations.data_dir()
+        self.mock_config = mock_config
+        self.start_mock_on_mount = start_mock
+        self.mock: MockServer | None = None
+        self.profiles: dict[str, Profile] = {}
+        self.profile_problems: list[ProfileError] = []
+        self.key_statuses: dict[str, KeyStatus] = {}
+        self.exchanges: list[Exchange] = []
+        self.notices: list[tuple[str, str, str]] = []  # (severity, title, message), for tests and the log
+        self.startup_ms: float | None = None
+        # Published when state that several screens show changes.
+        self.profiles_changed: Signal[None] = Signal(self, "profiles-changed")
+        self.exchange_added: Signal[Exchange] = Signal(self, "exchange-added")
+        self.mock_changed: Signal[None] = Signal(self, "mock-changed")
+
+    # ---- start and stop -----------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.switch_mode(self.first_screen)
+        self.call_after_refresh(self._first_paint)
+        first_run = self._load_profiles(report=True)
+        if self.start_mock_on_mount:
+            self.start_embedded_mock(first_run=first_run)
+        elif first_run:
+            self.notify("No profiles yet: add one on the Profiles screen (F2).", title="Welcome")
+
+    def _first_paint(self) -> None:
+        self.startup_ms = (time.perf_counter_ns() - _start_time.START_NS) / 1e6
+        self.log.info(f"first paint {self.startup_ms:.0f} ms after the first import")
+
+    async def on_unmount(self) -> None:
+        if self.mock is not None:
+            await self.mock.stop()
+
+    # ---- profiles -------------------------------------------------------------------------
+
+    def _load_profiles(self, *, report: bool = False) -> bool:
+        """Read the folder; True when it holds no profile file at all (a first run)."""
+        try:
+            listing = self.store.list()
+        except ProfileError as error:
+            self.report(error, title="Profiles folder")
+            return False
+        self.profiles = {p.name: p for p in listing.profiles}
+        self.profile_problems = list(listing.problems)
+        if report:
+            for problem in listing.problems:
+                self.report(problem, title="A profile file is broken (the others loaded)")
+        if self.profile_name not in self.profiles:
+            self.profile_name = self._default_profile()
+        self.profiles_changed.publish(None)
+        self.read_key_statuses()
+        return not listing.profiles and not listing.problems
+
+    def _default_profile(self) -> str | None:
+        if LOCAL_MOCK in self.profiles:
+            return LOCAL_MOCK
+        return next(iter(self.profiles), None)
+
+    def reload_profiles(self, select: str | None = None) -> None:
+        """Re-read the folder after a change; `select` makes that profile the active one."""
+        self._load_profiles()
+        if select in self.profiles:
+            self.profile_name = select
+
+    @property
+    def active_profile(self) -> Profile | None:
+        return self.profiles.get(self.profile_name) if self.profile_name else None
+
+    def use_profile(self, name: str) -> None:
+        if name in self.profiles:
+            self.profile_name = name
+            self.notify(f"Now using profile {name!r}.", timeout=3)
+
+    def watch_profile_name(self, name: str | None) -> None:
+        profile = self.profiles.get(name) if name else None
+        self.sub_title = f"{profile.name} · {profile.base_url} · {profile.model}" if profile else "no profile"
+
+    @work(exclusive=True, group="key-statuses", thread=True, exit_on_error=False)
+    def read_key_statuses(self) -> None:
+        """Ask the keyring (and the environment) where each profile's key comes from."""
+        from workbench.profile_view import key_statuses
+
+        profiles = list(self.profiles.values())
+        statuses, failure = key_statuses(profiles)
+        self.post_message(KeyStatusesRead({p.name: s for p, s in zip(profiles, statuses)}, failure))
+
+    def on_key_statuses_read(self, message: KeyStatusesRead) -> None:
+        self.key_statuses = message.statuses
+        self.profiles_changed.publish(None)
+
+    # ---- the embedded mock ----------------------------------------------------------------
+
+    def _preferred_mock_port(self) -> int | None:
+        """The port the local-mock profile names, so it keeps working from one run to the next."""
+        profile = self.profiles.get(LOCAL_MOCK)
+        if profile is None:
+            return None
+        try:
+            parts = urlsplit(profile.base_url)
+            port = parts.port
+        except ValueError:
+            return None
+        if parts.hostname in ("127.0.0.1", "localhost") and port:
+            return port
+        return None
+
+    @work(exclusive=True, group="mock", exit_on_error=False)
+    async def start_embedded_mock(self, *, first_run: bool = False) -> None:
+        # aiohttp takes a noticeable moment to import: do it off the event loop.
+        mock = await asyncio.to_thread(import_module, "workbench.mock")
+        config = self.mock_config or mock.MockConfig(port=0)
+        preferred = self._preferred_mock_port() if config.port == 0 else None
+        server = None
+        moved_from = None
+        if preferred:
+            try:
+                server = await mock.MockServer(replace(config, port=preferred)).start()
+            except WorkbenchError:
+                moved_from = preferred
+        try:
+            if server is None:
+                server = await mock.MockServer(config).start()
+        except WorkbenchError as error:
+            self.post_message(WorkFailed("starting the embedded mock", error))
+            return
+        created = None
+        if first_run and not self.store.names():
+            created = await asyncio.to_thread(self._create_local_mock, server.base_url)
+        self.post_message(MockStarted(server, created, moved_from))
+
+    def _create_local_mock(self, base_url: str) -> Profile | None:
+        profile = Profile(
+            name=LOCAL_MOCK,
+            base_url=base_url,
+            model=MOCK_MODEL,
+            notes="Made by the workbench on its first run: the embedded mock (see the Mock screen, F8).",
+        )
+        try:
+            return self.store.create(profile)
+        except ProfileError:
+            return None  # made meanwhile (another workbench): theirs to keep
+
+    def on_mock_started(self, message: MockStarted) -> None:
+        self.mock = message.server
+        self.mock_changed.publish(None)
+        if message.created is not None:
+            self.reload_profiles(select=message.created.name)
+            self.notify(
+                f"No profiles yet, so the workbench started its mock LLM on {message.server.base_url} and made "
+                f"the profile {LOCAL_MOCK!r} for it. Type a message below to chat, offline. "
+                "Add your own endpoint on the Profiles screen (F2).",
+                title="Welcome to BYOM Workbench",
+                timeout=20,
+                markup=False,
+            )
+        elif message.moved_from:
+            self.notify(
+                f"Profile {LOCAL_MOCK!r} names port {message.moved_from}, which is in use, so the embedded mock "
+                f"listens on {message.server.base_url}. Point the profile at that URL on the Profiles screen "
+                "(F2), or free the port.",
+                title="Embedded mock moved",
+                severity="warning",
+                timeout=ERROR_TIMEOUT_S,
+                markup=False,
+            )
+
+    @work(exclusive=True, group="mock", exit_on_error=False)
+    async def restart_mock(self, config: "MockConfig") -> None:
+        """Stop the mock and start it again with `config` (same port when free)."""
+        old = self.mock
+        port = old.port if old is not None and old.port else 0
+        if old is not None:
+            await old.stop()
+        from workbench.mock import MockServer
+
+        try:
+            server = await MockServer(replace(config, port=port)).start()
+        except WorkbenchError:
+            try:
+                server = await MockServer(replace(config, port=0)).start()
+            except WorkbenchError as error:
+                self.post_message(WorkFailed("restarting the embedded mock", error))
+                self.post_message(MockStopped())
+                return
+        self.post_message(MockStarted(server, None, port if port and server.port != port else None))
+
+    @work(exclusive=True, group="mock", exit_on_error=False)
+    async def stop_mock(self) -> None:
+        if self.mock is not None:
+            await self.mock.stop()
+        self.post_message(MockStopped())
+
+    def on_mock_stopped(self, message: MockStopped) -> None:
+        self.mock_changed.publish(None)
+
+    # ---- exchanges of this session ------------------------------------------------------
+
+    def record_exchange(self, exchange: "Exchange") -> None:
+        self.exchanges.append(exchange)
+        self.exchange_added.publish(exchange)
+
+    def on_exchange_recorded(self, message: ExchangeRecorded) -> None:
+        self.record_exchange(message.exchange)
+
+    # ---- errors and notices -----------------------------------------------------------------
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information", timeout: float | None = None,
+               markup: bool = True) -> None:
+        self.notices.append((str(severity), title, message))
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def report(self, error: BaseException, *, title: str = "") -> None:
+        """Show an error as a sentence and its fix; never a traceback."""
+        if isinstance(error, WorkbenchError):
+            text = error.message + (f"\nFix: {error.hint}" if error.hint else "")
+        else:
+            text = (
+                f"Unexpected {type(error).__name__}: {error}\n"
+                "Fix: this is a bug in the workbench; run it with WORKBENCH_DEBUG=1 and report what you did."
+            )
+        self.notify(text, title=title or "Error", severity="error", timeout=ERROR_TIMEOUT_S, markup=False)
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        self.report(message.error, title=f"Error while {message.doing}")
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """The safety net: a worker that raised is reported, and the app keeps running."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.report(event.worker.error, title=f"Error in {event.worker.name or 'a background task'}")
+
+    # ---- actions ------------------------------------------------------------------------------
+
+    def action_open_screen(self, mode: str) -> None:
+        self.switch_mode(mode)
+
+
+def run_app(profiles_dir: str | Path | None = None) -> None:
+    """Open the TUI on the profiles folder (`--profiles`, $WORKBENCH_PROFILES, or the default)."""
+    WorkbenchApp(profiles_dir).run()

@@ -1,0 +1,47 @@
+"""The app's screens, one module each, in the order of the tab row and of their F-keys.
+
+Each screen is a Textual mode. A screen's module is imported the first time the user opens
+it, so start-up pays only for the first screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+
+@dataclass(frozen=True)
+class ScreenEntry:
+    mode: str
+    title: str
+    key: str  # the binding that opens it
+    module: str
+    class_name: str
+
+    @property
+    def css_path(self) -> str:
+        """The screen's own stylesheet, beside its module (relative to workbench/tui/)."""
+        return f"screens/{self.module.rsplit('.', 1)[-1]}.tcss"
+
+    def create(self) -> "Screen":
+        screen_class = getattr(import_module(self.module), self.class_name)
+        return screen_class()
+
+
+SCREENS: tuple[ScreenEntry, ...] = (
+    ScreenEntry("chat", "Chat", "f1", "workbench.tui.screens.chat", "ChatScreen"),
+    ScreenEntry("profiles", "Profiles", "f2", "workbench.tui.screens.profiles", "ProfilesScreen"),
+)
+
+FIRST_SCREEN = "chat"
+
+
+def screen_entry(mode: str) -> ScreenEntry:
+    for entry in SCREENS:
+        if entry.mode == mode:
+            return entry
+    raise KeyError(mode)

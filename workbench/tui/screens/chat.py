@@ -1,0 +1,369 @@
+"""Chat: a multi-turn conversation with the active profile, the reply streaming in as Markdown.
+
+Esc stops a reply, ctrl+r retries, ctrl+t takes the last message back to edit and resend,
+ctrl+l clears, ctrl+y copies the reply (or the focused message), ctrl+g previews the exact
+request. "Send as" a platform shapes the request the way that platform does.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Input, Static
+from textual.widgets.markdown import MarkdownStream
+from textual.worker import Worker, WorkerState
+
+from workbench import wire
+from workbench.errors import WorkbenchError
+from workbench.tui.screens.base import WorkbenchScreen
+from workbench.tui.volatile import steady
+from workbench.tui.widgets.chat_message import ChatMessage
+from workbench.tui.widgets.params_panel import ChatSettings, ParamsPanel
+from workbench.tui.widgets.profile_list import ProfileList
+
+if TYPE_CHECKING:
+    from workbench.client import Call, Client
+    from workbench.exchange import Exchange
+    from workbench.profiles import Profile
+    from workbench.target import Target
+
+EMPTY_TEXT = (
+    "Type a message below and press Enter. The reply streams in as it arrives, with its time to first "
+    "token, pace and total time under it.\n"
+    "Esc stops a reply · ctrl+r retries · ctrl+t edits the last message · ctrl+g shows the exact request · "
+    "Inspect (F3) shows every byte."
+)
+
+
+def start_call(client: "Client", target: "Target", settings: ChatSettings, messages: list[dict[str, Any]]) -> "Call":
+    """The call for this turn: a plain chat body, or the request a platform would send."""
+    if settings.platform is None:
+        from workbench.client import chat_body
+
+        return client.chat(chat_body(target, messages), raise_on_failure=False)
+    from workbench.platforms import get_platform
+
+    platform = get_platform(settings.platform)
+    request = platform.build_request(target, messages)
+    return client.request(
+        request.method,
+        request.url,
+        json=request.body,
+        headers=request.headers,
+        auth=request.auth,
+        stream=request.stream,
+        label=f"chat as {platform.id}",
+        raise_on_failure=False,
+    )
+
+
+class ChatScreen(WorkbenchScreen):
+    MODE = "chat"
+
+    BINDINGS = [
+        Binding("escape", "stop", "Stop"),
+        Binding("ctrl+r", "retry", "Retry"),
+        Binding("ctrl+t", "edit_last", "Edit last"),
+        Binding("ctrl+l", "clear", "Clear"),
+        Binding("ctrl+y", "copy_reply", "Copy"),
+        Binding("ctrl+g", "preview", "Preview"),
+        Binding("ctrl+o", "toggle_params", "Params"),
+        Binding("ctrl+b", "toggle_profiles", "Profiles"),
+    ]
+
+    streaming: reactive[bool] = reactive(False, bindings=True)
+
+    class ReplyFinished(Message):
+        def __init__(self, bubble: ChatMessage, exchange: "Exchange", platform: str | None) -> None:
+            super().__init__()
+            self.bubble = bubble
+            self.exchange = exchange
+            self.platform = platform
+
+    class ReplyFailed(Message):
+        """No request went out (no key, no keyring, a bad setting)."""
+
+        def __init__(self, bubble: ChatMessage, error: WorkbenchError) -> None:
+            super().__init__()
+            self.bubble = bubble
+            self.error = error
+
+    class PreviewReady(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.history: list[dict[str, Any]] = []  # user and assistant turns, as sent
+        self._call: Call | None = None
+        self._worker: Worker[None] | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="chat-body"):
+            yield ProfileList(id="profiles")
+            with Vertical(id="conversation"):
+                with VerticalScroll(id="messages"):
+                    yield Static(EMPTY_TEXT, id="empty", markup=False)
+                yield Input(id="prompt", placeholder="Message · Enter sends · Esc stops a reply")
+            yield ParamsPanel(id="params")
+
+    def on_mount(self) -> None:
+        self.query_one(ParamsPanel).load(self.workbench.active_profile)
+        self.watch(self.app, "profile_name", self._profile_changed, init=False)
+        self.query_one("#prompt", Input).focus()
+
+    def _profile_changed(self, _: str | None) -> None:
+        self.query_one(ParamsPanel).load(self.workbench.active_profile)
+
+    def on_profile_list_picked(self, message: ProfileList.Picked) -> None:
+        self.workbench.use_profile(message.name)
+        self.query_one("#prompt", Input).focus()
+
+    def set_platform(self, platform: str | None) -> None:
+        """Send the next messages the way `platform` would (from the command palette)."""
+        self.query_one(ParamsPanel).set_platform(platform)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop":
+            return True if self.streaming else None
+        if action in ("retry", "edit_last", "clear"):
+            return None if self.streaming else True
+        return True
+
+    # ---- sending --------------------------------------------------------------------------
+
+    @property
+    def _messages_view(self) -> VerticalScroll:
+        return self.query_one("#messages", VerticalScroll)
+
+    @property
+    def _bubbles(self) -> list[ChatMessage]:
+        return list(self._messages_view.query(ChatMessage))
+
+    @on(Input.Submitted, "#prompt")
+    async def _submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if not text:
+            return
+        if self.streaming:
+            self.notify("A reply is still streaming: Esc stops it.", severity="warning", timeout=3)
+            return
+        if not self._ready():
+            return
+        event.input.clear()
+        await self.add_user_message(text)
+        await self._send()
+
+    def _ready(self) -> bool:
+        if self.workbench.active_profile is None:
+            self.workbench.report(
+                WorkbenchError("No profile is active, so there is nowhere to send the message.",
+                               "add one on the Profiles screen (F2), or wait a moment for the embedded mock's"),
+                title="Chat")
+            return False
+        _, problems = self.query_one(ParamsPanel).settings()
+        if problems:
+            self.workbench.report(WorkbenchError("The parameters panel has a problem: " + " ".join(problems),
+                                                 "fix the field shown in red (ctrl+o shows the panel)"),
+                                  title="Chat")
+            return False
+        return True
+
+    async def add_user_message(self, text: str) -> None:
+        self.history.append(wire.message("user", text))
+        await self._mount_bubble(ChatMessage("user", text))
+
+    async def _mount_bubble(self, bubble: ChatMessage) -> None:
+        view = self._messages_view
+        for empty in view.query("#empty"):
+            await empty.remove()
+        await view.mount(bubble)
+        view.anchor()
+
+    async def _send(self) -> None:
+        profile = self.workbench.active_profile
+        settings, _ = self.query_one(ParamsPanel).settings()
+        if profile is None or settings is None:
+            return
+        messages = ([wire.message("system", settings.system)] if settings.system else []) + list(self.history)
+        bubble = ChatMessage("assistant", streaming=True)
+        await self._mount_bubble(bubble)
+        stream = bubble.start_stream()
+        self.streaming = True
+        self._worker = self._stream_reply(profile, settings, messages, bubble, stream)
+
+    @work(exclusive=True, group="chat", exit_on_error=False)
+    async def _stream_reply(self, profile: "Profile", settings: ChatSettings, messages: list[dict[str, Any]],
+                            bubble: ChatMessage, stream: MarkdownStream) -> None:
+        from workbench.client import Client
+        from workbench.tui.targets import target_for
+
+        try:
+            target = settings.target(await target_for(profile))
+            async with Client(target) as client:
+                call = start_call(client, target, settings, messages)
+                self._call = call
+                try:
+                    async for text in call:
+                        await stream.write(text)
+                finally:
+                    self._call = None
+        except WorkbenchError as error:
+            self.post_message(self.ReplyFailed(bubble, error))
+            return
+        self.post_message(self.ReplyFinished(bubble, call.exchange, settings.platform))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is self._worker and event.state in (WorkerState.CANCELLED, WorkerState.ERROR):
+            # Stopped before a request went out, or a bug: never leave the reply "streaming".
+            # (A bug's error itself is reported by WorkbenchScreen.)
+            self.streaming = False
+            bubbles = [b for b in self._bubbles if b.streaming]
+            for bubble in bubbles:
+                self.call_next(bubble.finish, "", "stopped before a request went out", stopped=True)
+
+    async def on_chat_screen_reply_finished(self, message: ReplyFinished) -> None:
+        from workbench.chat_output import reply_problem, reply_warnings, status_line
+
+        exchange = message.exchange
+        self.workbench.record_exchange(exchange)
+        text = exchange.reply_text
+        lines = [steady(status_line(exchange), self.workbench.steady_numbers)]
+        if message.platform:
+            lines[0] = f"as {message.platform} · {lines[0]}"
+        stopped = exchange.cancelled
+        failed = False
+        if not stopped:
+            problem = exchange.failure or reply_problem(exchange)
+            if problem is not None:
+                failed = True
+                lines.append(f"✗ {problem.message}")
+                if problem.hint:
+                    lines.append(f"  Fix: {problem.hint}")
+            lines += [f"⚠ {warning}" for warning in reply_warnings(exchange)]
+        if stopped:
+            lines[0] += " · stopped (Esc)"
+        await message.bubble.finish(text, "\n".join(lines), failed=failed, stopped=stopped)
+        if text:
+            self.history.append(wire.message("assistant", text))
+        self.streaming = False
+
+    async def on_chat_screen_reply_failed(self, message: ReplyFailed) -> None:
+        error = message.error
+        status = f"✗ {error.message}" + (f"\n  Fix: {error.hint}" if error.hint else "")
+        await message.bubble.finish("", status, failed=True)
+        self.streaming = False
+
+    # ---- actions ----------------------------------------------------------------------------
+
+    def action_stop(self) -> None:
+        if self._call is not None:
+            self._call.cancel()  # the Exchange keeps what arrived; the worker then finishes
+        elif self._worker is not None and self._worker.is_running:
+            self._worker.cancel()
+
+    async def action_retry(self) -> None:
+        if self.streaming:
+            return
+        bubbles = self._bubbles
+        if bubbles and bubbles[-1].role == "assistant":
+            await bubbles[-1].remove()
+            if self.history and self.history[-1]["role"] == "assistant":
+                self.history.pop()
+        if not self.history or self.history[-1]["role"] != "user":
+            self.notify("Nothing to retry yet: send a message first.", timeout=3)
+            return
+        if self._ready():
+            await self._send()
+
+    async def action_edit_last(self) -> None:
+        """Take the last message back into the input (its reply goes too); Enter sends it again."""
+        if self.streaming:
+            return
+        bubbles = self._bubbles
+        users = [i for i, b in enumerate(bubbles) if b.role == "user"]
+        if not users:
+            self.notify("No message to edit yet.", timeout=3)
+            return
+        last = users[-1]
+        text = bubbles[last].text
+        for bubble in bubbles[last:]:
+            await bubble.remove()
+        user_turns = [i for i, m in enumerate(self.history) if m["role"] == "user"]
+        if user_turns:
+            del self.history[user_turns[-1]:]
+        prompt = self.query_one("#prompt", Input)
+        prompt.value = text
+        prompt.cursor_position = len(text)
+        prompt.focus()
+
+    async def action_clear(self) -> None:
+        if self.streaming:
+            return
+        self.history.clear()
+        view = self._messages_view
+        await view.remove_children()
+        await view.mount(Static(EMPTY_TEXT, id="empty", markup=False))
+
+    def action_copy_reply(self) -> None:
+        focused = self.focused
+        if isinstance(focused, ChatMessage):
+            focused.action_copy()
+            return
+        replies = [b for b in self._bubbles if b.role == "assistant" and b.text]
+        if not replies:
+            self.notify("No reply to copy yet.", timeout=3)
+            return
+        replies[-1].action_copy()
+
+    def action_toggle_params(self) -> None:
+        panel = self.query_one(ParamsPanel)
+        panel.display = not panel.display
+
+    def action_toggle_profiles(self) -> None:
+        sidebar = self.query_one(ProfileList)
+        sidebar.display = not sidebar.display
+
+    # ---- the exact request, before it goes -------------------------------------------------
+
+    def action_preview(self) -> None:
+        profile = self.workbench.active_profile
+        if not self._ready() or profile is None:
+            return
+        settings, _ = self.query_one(ParamsPanel).settings()
+        assert settings is not None
+        pending = self.query_one("#prompt", Input).value.strip()
+        turns = list(self.history) + ([wire.message("user", pending)] if pending else [])
+        if not turns:
+            turns = [wire.message("user", "(your next message)")]
+        messages = ([wire.message("system", settings.system)] if settings.system else []) + turns
+        self._build_preview(profile, settings, messages)
+
+    @work(exclusive=True, group="preview", exit_on_error=False)
+    async def _build_preview(self, profile: "Profile", settings: ChatSettings, messages: list[dict[str, Any]]) -> None:
+        from workbench.chat_output import render_request
+        from workbench.client import Client
+        from workbench.tui.messages import WorkFailed
+        from workbench.tui.targets import target_for
+
+        try:
+            target = settings.target(await target_for(profile))
+            async with Client(target) as client:
+                call = start_call(client, target, settings, messages)  # built, never sent
+                text = render_request(call.exchange)
+        except WorkbenchError as error:
+            self.post_message(WorkFailed("building the request preview", error))
+            return
+        self.post_message(self.PreviewReady(text))
+
+    def on_chat_screen_preview_ready(self, message: PreviewReady) -> None:
+        from workbench.tui.widgets.dialogs import TextDialog
+
+        self.app.push_screen(TextDialog("The exact request (the key is masked)", message.text))

@@ -1,0 +1,365 @@
+"""Profiles: pick the active profile; add, edit, duplicate or delete one; store its key; test it.
+
+The form validates as you type with the core's profile rules. Saving writes the file
+atomically and puts a typed key in the OS keyring, both in a worker; "test connection"
+sends one short chat request and shows the raw error with its fix when it fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, Static
+
+from workbench import secrets
+from workbench.errors import WorkbenchError
+from workbench.tui.messages import WorkFailed
+from workbench.tui.screens.base import WorkbenchScreen
+from workbench.tui.widgets.dialogs import ConfirmDialog
+from workbench.tui.widgets.profile_form import ProfileForm
+from workbench.tui.widgets.profile_list import ProfileList, key_source_label
+
+if TYPE_CHECKING:
+    from workbench.exchange import Exchange
+    from workbench.profiles import Profile
+
+TEST_MESSAGE = "Reply with one short word: OK."
+
+
+@dataclass(frozen=True)
+class SaveOutcome:
+    profile: "Profile"
+    key_stored: bool
+    key_error: WorkbenchError | None  # the file saved, the key did not
+
+
+class ProfilesScreen(WorkbenchScreen):
+    MODE = "profiles"
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save"),
+        Binding("ctrl+n", "new_profile", "New"),
+        Binding("ctrl+r", "duplicate", "Duplicate"),
+        Binding("ctrl+t", "test_connection", "Test connection"),
+        Binding("delete", "delete", "Delete", show=False),
+    ]
+
+    class Saved(Message):
+        def __init__(self, outcome: SaveOutcome, old_name: str | None) -> None:
+            super().__init__()
+            self.outcome = outcome
+            self.old_name = old_name
+
+    class Removed(Message):
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+    class Tested(Message):
+        def __init__(self, name: str, exchange: "Exchange | None", error: WorkbenchError | None) -> None:
+            super().__init__()
+            self.name = name
+            self.exchange = exchange
+            self.error = error
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.editing: str | None = None  # the saved profile the form shows; None: a new one
+        self.copy_key_from: str | None = None  # duplicating: whose keyring key the copy gets
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="profiles-body"):
+            with Vertical(id="left"):
+                yield ProfileList(id="profile-list")
+                yield Static("", id="broken", markup=False)
+            with Vertical(id="right"):
+                yield Static("", id="form-title", markup=False)
+                yield ProfileForm(id="form")
+                with Horizontal(id="buttons"):
+                    yield Button("Save", id="save", variant="primary")
+                    yield Button("Test connection", id="test")
+                    yield Button("Use", id="use")
+                    yield Button("New", id="new")
+                    yield Button("Duplicate", id="duplicate")
+                    yield Button("Forget key", id="forget")
+                    yield Button("Delete…", id="delete", variant="error")
+                yield Static("", id="test-result", markup=False)
+
+    def on_mount(self) -> None:
+        self.workbench.profiles_changed.subscribe(self, lambda _: self._refresh())
+        self._refresh()
+        self._show(self.workbench.profile_name)
+
+    def _refresh(self) -> None:
+        """Broken files and the key source of the profile in the form."""
+        problems = self.workbench.profile_problems
+        broken = self.query_one("#broken", Static)
+        broken.display = bool(problems)
+        broken.update("\n\n".join(f"⚠ {p.message}\n  Fix: {p.hint}" if p.hint else f"⚠ {p.message}"
+                                  for p in problems))
+        self._show_key_source()
+
+    def _show(self, name: str | None) -> None:
+        profile = self.workbench.profiles.get(name) if name else None
+        self.editing = profile.name if profile else None
+        self.query_one(ProfileList).follow = self.editing
+        self.copy_key_from = None
+        form = self.query_one(ProfileForm)
+        form.load(profile)
+        self._title()
+        self._show_key_source()
+        self.query_one("#test-result", Static).update("")
+
+    def _title(self) -> None:
+        if self.editing:
+            profile = self.workbench.profiles[self.editing]
+            active = " (active)" if self.editing == self.workbench.profile_name else ""
+            text = f"Editing {self.editing}{active} · {profile.path}"
+        else:
+            text = f"New profile · saved in {self.workbench.store.folder}"
+        self.query_one("#form-title", Static).update(text)
+
+    def _show_key_source(self) -> None:
+        form = self.query_one(ProfileForm)
+        if not self.editing or self.editing not in self.workbench.profiles:
+            form.show_key_source("Key: saved to the OS keyring when you save (service byom-workbench).", "")
+            return
+        profile = self.workbench.profiles[self.editing]
+        status = self.workbench.key_statuses.get(self.editing)
+        label, style = key_source_label(status, profile.auth)
+        detail = ""
+        if status is not None:
+            detail = "  " + status.describe(profile.name)
+            if status.error is not None:
+                detail += f"\n{status.error.message}\nFix: {status.error.hint}"
+        form.show_key_source(label + detail, {"green": "green", "yellow": "yellow", "red": "red"}.get(style, ""))
+
+    # ---- picking ------------------------------------------------------------------------------
+
+    @on(ProfileList.OptionHighlighted, "#profile-list")
+    def _highlighted(self, event: ProfileList.OptionHighlighted) -> None:
+        if not event.option_list.has_focus:
+            return  # a refresh moved the highlight, not the user: keep the form as it is
+        name = event.option.id
+        if name and name in self.workbench.profiles and name != self.editing:
+            self._show(name)
+
+    def on_profile_list_picked(self, message: ProfileList.Picked) -> None:
+        self.workbench.use_profile(message.name)
+        self._title()
+
+    def action_use(self) -> None:
+        if self.editing:
+            self.workbench.use_profile(self.editing)
+            self._title()
+
+    # ---- new, duplicate, delete ---------------------------------------------------------------
+
+    def action_new_profile(self) -> None:
+        self.editing = None
+        self.copy_key_from = None
+        self.query_one(ProfileList).follow = None
+        self.query_one(ProfileForm).load(None)
+        self._title()
+        self._show_key_source()
+        self.query_one("#name").focus()
+
+    def action_duplicate(self) -> None:
+        if not self.editing:
+            self.notify("Pick a saved profile to duplicate.", timeout=3)
+            return
+        source = self.workbench.profiles[self.editing]
+        name = _free_name(f"{source.name}-copy", set(self.workbench.store.names()))
+        self.editing = None
+        self.query_one(ProfileList).follow = None
+        self.copy_key_from = source.name if source.relies_on_keyring else None
+        self.query_one(ProfileForm).load(source, name=name)
+        self._title()
+        self.query_one(ProfileForm).show_key_source(
+            f"Key: copied from {source.name}'s keyring entry when you save." if self.copy_key_from
+            else "Key: as the original (no keyring entry to copy).")
+        self.query_one("#name").focus()
+
+    def action_delete(self) -> None:
+        name = self.editing
+        if not name:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._remove(name)
+
+        self.app.push_screen(
+            ConfirmDialog(f"Delete profile {name!r}? Its file and its key in the OS keyring are removed.",
+                          yes="Delete"), answered)
+
+    @work(exclusive=True, group="profile-write", thread=True, exit_on_error=False)
+    def _remove(self, name: str) -> None:
+        try:
+            self.workbench.store.remove(name)
+        except WorkbenchError as error:
+            self.post_message(WorkFailed(f"deleting profile {name!r}", error))
+            return
+        self.post_message(self.Removed(name))
+
+    def on_profiles_screen_removed(self, message: Removed) -> None:
+        self.workbench.reload_profiles()
+        self.notify(f"Deleted profile {message.name!r} and its key.", timeout=4)
+        self._show(self.workbench.profile_name)
+
+    # ---- save --------------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        reading = self.query_one(ProfileForm).validate_fields()
+        if reading.profile is None:
+            first = next(iter(reading.problems.values()), "a field is not valid")
+            self.workbench.report(WorkbenchError(f"Not saved: {first}", "fix the fields marked in red"),
+                                  title="Profile")
+            return
+        new_name = reading.profile.name
+        if new_name != self.editing and new_name in self.workbench.store.names():
+            self.workbench.report(WorkbenchError(f"Not saved: a profile named {new_name!r} exists already.",
+                                                 "pick another name, or select that profile to edit it"),
+                                  title="Profile")
+            return
+        self._save(reading.profile, reading.key, self.editing, self.copy_key_from)
+
+    @work(exclusive=True, group="profile-write", thread=True, exit_on_error=False)
+    def _save(self, profile: "Profile", key: str, old_name: str | None, copy_key_from: str | None) -> None:
+        """Write the file (renaming moves the key too), then the typed key to the keyring."""
+        store = self.workbench.store
+        try:
+            if old_name and old_name != profile.name:
+                store.rename(old_name, profile.name)
+            saved = store.save(profile)
+        except WorkbenchError as error:
+            self.post_message(WorkFailed(f"saving profile {profile.name!r}", error))
+            return
+        key_error: WorkbenchError | None = None
+        stored = False
+        try:
+            if key:
+                secrets.set_secret(saved.name, key)
+                stored = True
+            elif copy_key_from:
+                copied = secrets.get_secret(copy_key_from)
+                if copied:
+                    secrets.set_secret(saved.name, copied)
+                    stored = True
+        except WorkbenchError as error:
+            key_error = error
+        self.post_message(self.Saved(SaveOutcome(saved, stored, key_error), old_name))
+
+    def on_profiles_screen_saved(self, message: Saved) -> None:
+        outcome = message.outcome
+        name = outcome.profile.name
+        form = self.query_one(ProfileForm)
+        if outcome.key_error is None:
+            form.clear_key()  # the key lives in the keyring now, not in the form
+        was_active = message.old_name is not None and message.old_name == self.workbench.profile_name
+        self.editing = name
+        self.query_one(ProfileList).follow = name
+        self.workbench.reload_profiles(select=name if was_active or not self.workbench.profile_name else None)
+        self.copy_key_from = None
+        self._title()
+        self._show_key_source()
+        if outcome.key_error is not None:
+            self.workbench.report(
+                WorkbenchError(f"Saved profile {name!r}, but its key was not stored: {outcome.key_error.message}",
+                               outcome.key_error.hint), title="Key not stored")
+        else:
+            stored = " and its key in the OS keyring" if outcome.key_stored else ""
+            self.notify(f"Saved profile {name!r}{stored}.", timeout=4)
+
+    # ---- forget the key ----------------------------------------------------------------------
+
+    @on(Button.Pressed, "#forget")
+    def _forget_pressed(self) -> None:
+        if self.editing:
+            self._forget(self.editing)
+
+    @work(exclusive=True, group="profile-write", thread=True, exit_on_error=False)
+    def _forget(self, name: str) -> None:
+        try:
+            removed = secrets.delete_secret(name)
+        except WorkbenchError as error:
+            self.post_message(WorkFailed(f"forgetting the key of {name!r}", error))
+            return
+        self.app.notify(f"Removed the key of {name!r} from the OS keyring." if removed
+                        else f"The OS keyring held no key for {name!r}.", timeout=4)
+        self.app.call_from_thread(self.workbench.read_key_statuses)
+
+    # ---- test connection ---------------------------------------------------------------------
+
+    def action_test_connection(self) -> None:
+        reading = self.query_one(ProfileForm).validate_fields()
+        if reading.profile is None:
+            self.workbench.report(WorkbenchError("The form has problems, so there is nothing to test yet.",
+                                                 "fix the fields marked in red"), title="Test connection")
+            return
+        self.query_one("#test-result", Static).update(f"Testing {reading.profile.base_url} …")
+        self._test(reading.profile, reading.key)
+
+    @work(exclusive=True, group="profile-test", exit_on_error=False)
+    async def _test(self, profile: "Profile", typed_key: str) -> None:
+        from workbench.chat import chat_once
+        from workbench.tui.targets import target_for
+
+        try:
+            target = profile.to_target(typed_key) if typed_key else await target_for(profile)
+            exchange = await chat_once(target, TEST_MESSAGE, stream=False)
+        except WorkbenchError as error:
+            self.post_message(self.Tested(profile.name, None, error))
+            return
+        self.post_message(self.Tested(profile.name, exchange, None))
+
+    def on_profiles_screen_tested(self, message: Tested) -> None:
+        from workbench.chat_output import reply_problem, status_line
+
+        result = self.query_one("#test-result", Static)
+        if message.error is not None:
+            error = message.error
+            result.update(f"✗ {error.message}\n  Fix: {error.hint}" if error.hint else f"✗ {error.message}")
+            result.set_classes("failed")
+            return
+        exchange = message.exchange
+        assert exchange is not None
+        self.workbench.record_exchange(exchange)
+        line = status_line(exchange)
+        problem = exchange.failure or reply_problem(exchange)
+        if problem is not None:
+            kind = getattr(problem, "kind", "error")
+            text = f"✗ {kind}: {problem.message}"
+            if problem.hint:
+                text += f"\n  Fix: {problem.hint}"
+            result.update(f"{text}\n  {line} · the exchange is on Inspect (F3)")
+            result.set_classes("failed")
+        else:
+            reply = exchange.reply_text.strip().replace("\n", " ")
+            result.update(f"✓ Connected: {line}\n  reply: {reply[:120]!r}")
+            result.set_classes("passed")
+
+    # ---- buttons -----------------------------------------------------------------------------
+
+    @on(Button.Pressed)
+    def _button(self, event: Button.Pressed) -> None:
+        actions = {"save": self.action_save, "test": self.action_test_connection, "use": self.action_use,
+                   "new": self.action_new_profile, "duplicate": self.action_duplicate, "delete": self.action_delete}
+        action = actions.get(event.button.id or "")
+        if action is not None:
+            action()
+
+
+def _free_name(wanted: str, taken: set[str]) -> str:
+    if wanted not in taken:
+        return wanted
+    number = 2
+    while f"{wanted}-{number}" in taken:
+        number += 1
+    return f"{wanted}-{number}"

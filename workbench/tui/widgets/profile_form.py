@@ -1,0 +1,283 @@
+"""ProfileForm: every setting of one profile, validated as you type by the core's profile rules.
+
+The key is typed into a password field and never stays in the form's data: the screen hands
+it to the keyring in a worker. `read()` returns the Profile the fields describe, or the
+problems, each a sentence from `workbench.profiles`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
+
+from workbench.errors import ProfileError
+from workbench.profiles import (
+    PLATFORMS,
+    Profile,
+    check_profile,
+    coerce_setting,
+    from_dict,
+    validate_name,
+)
+from workbench.target import AUTH_METHODS
+
+# Field id -> the dotted key of the profile schema it edits.
+TEXT_FIELDS = {
+    "name": "name",
+    "base_url": "base_url",
+    "model": "model",
+    "api_key_env": "api_key_env",
+    "temperature": "params.temperature",
+    "top_p": "params.top_p",
+    "max_tokens": "params.max_tokens",
+    "connect": "timeouts.connect",
+    "read": "timeouts.read",
+    "first_token": "timeouts.first_token",
+    "ca_bundle": "tls.ca_bundle",
+}
+TYPED = {"params.temperature", "params.top_p", "params.max_tokens", "timeouts.connect", "timeouts.read",
+         "timeouts.first_token"}
+
+
+@dataclass
+class FormReading:
+    profile: Profile | None
+    problems: dict[str, str]  # field id -> sentence
+    key: str  # what was typed in the password field ("" for none)
+
+
+def _field_for(dotted: str) -> str:
+    """The form field that shows a problem with `dotted`."""
+    for field_id, key in TEXT_FIELDS.items():
+        if dotted == key:
+            return field_id
+    for prefix, field_id in (("headers", "headers"), ("params.extra", "extra"), ("params.stream", "stream"),
+                             ("tls.verify", "verify"), ("platform", "platform"), ("auth", "auth"), ("notes", "notes")):
+        if dotted == prefix or dotted.startswith(prefix + "."):
+            return field_id
+    return "name"
+
+
+class ProfileForm(VerticalScroll):
+    DEFAULT_CSS = """
+    ProfileForm { padding: 0 1; }
+    ProfileForm .row { height: auto; margin-bottom: 1; }
+    ProfileForm .row > Label { width: 16; color: $text-muted; }
+    ProfileForm .row Input, ProfileForm .row Select { width: 1fr; }
+    ProfileForm .heading { text-style: bold; color: $accent; margin: 1 0 0 0; }
+    ProfileForm TextArea { height: 4; width: 1fr; border: none; padding: 0; background: $boost; }
+    ProfileForm .note { color: $text-muted; }
+    ProfileForm #key-source { margin: 0 0 1 16; }
+    ProfileForm .-invalid { background: $error 30%; }
+    ProfileForm #problems { color: $error; height: auto; margin: 0 0 1 0; }
+    """
+
+    class Changed(Message):
+        """A field changed; `valid` says whether the form would save."""
+
+        def __init__(self, valid: bool) -> None:
+            super().__init__()
+            self.valid = valid
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._loading = False
+        self._validation_due = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="problems", markup=False)
+
+        def row(label: str, field_id: str, placeholder: str = "", *, password: bool = False) -> ComposeResult:
+            with Horizontal(classes="row"):
+                yield Label(label)
+                yield Input(id=field_id, placeholder=placeholder, password=password, compact=True)
+
+        yield Static("Endpoint", classes="heading")
+        yield from row("Name", "name", "my-endpoint (the file name)")
+        yield from row("Base URL", "base_url", "https://llm.example.com/v1")
+        yield from row("Model", "model", "the model id the endpoint expects")
+        with Horizontal(classes="row"):
+            yield Label("Platform")
+            yield Select([(p, p) for p in PLATFORMS], value="openai", allow_blank=False, id="platform", compact=True)
+        yield Static("Credential", classes="heading")
+        with Horizontal(classes="row"):
+            yield Label("Auth")
+            yield Select([(a, a) for a in AUTH_METHODS], value="none", allow_blank=False, id="auth", compact=True)
+        yield from row("API key", "api_key", "type or paste; saved to the OS keyring, never to the file",
+                       password=True)
+        yield Static("", id="key-source", markup=False)
+        yield from row("Key env var", "api_key_env", "or: read the key from this variable, e.g. POLYAI_API_KEY")
+        yield Static("Request", classes="heading")
+        yield from row("Temperature", "temperature", "0–2 (blank: not sent)")
+        yield from row("top_p", "top_p", "0–1 (blank: not sent)")
+        yield from row("max_tokens", "max_tokens", "blank: not sent")
+        yield Checkbox("Stream replies (stream: true)", True, id="stream", compact=True, classes="row")
+        yield Label("Extra JSON fields (an object)", classes="note")
+        yield TextArea("{}", id="extra", show_line_numbers=False)
+        yield Label("Headers (an object of name: value; never a credential)", classes="note")
+        yield TextArea("{}", id="headers", show_line_numbers=False)
+        yield Static("Timeouts (seconds) and TLS", classes="heading")
+        yield from row("Connect", "connect", "5")
+        yield from row("Read", "read", "30")
+        yield from row("First token", "first_token", "20")
+        yield Checkbox("Verify TLS certificates", True, id="verify", compact=True, classes="row")
+        yield from row("CA bundle", "ca_bundle", "path of a PEM file (blank: the system's)")
+        yield Label("Notes", classes="note")
+        yield TextArea("", id="notes", show_line_numbers=False)
+
+    # ---- loading -----------------------------------------------------------------------------
+
+    def load(self, profile: Profile | None, *, name: str | None = None) -> None:
+        """Show `profile` (None: an empty form for a new profile, named `name`)."""
+        self._loading = True
+        try:
+            p = profile
+            values = {
+                "name": name if name is not None else (p.name if p else ""),
+                "base_url": p.base_url if p else "",
+                "model": p.model if p else "",
+                "api_key_env": (p.api_key_env or "") if p else "",
+                "temperature": _text(p.params.temperature) if p else "",
+                "top_p": _text(p.params.top_p) if p else "",
+                "max_tokens": _text(p.params.max_tokens) if p else "",
+                "connect": _text(p.timeouts.connect) if p else "",
+                "read": _text(p.timeouts.read) if p else "",
+                "first_token": _text(p.timeouts.first_token) if p else "",
+                "ca_bundle": (p.tls.ca_bundle or "") if p else "",
+                "api_key": "",
+            }
+            for field_id, value in values.items():
+                self.query_one(f"#{field_id}", Input).value = value
+            self.query_one("#platform", Select).value = p.platform if p else "openai"
+            self.query_one("#auth", Select).value = p.auth if p else "none"
+            self.query_one("#stream", Checkbox).value = p.params.stream if p else True
+            self.query_one("#verify", Checkbox).value = p.tls.verify if p else True
+            self.query_one("#extra", TextArea).text = json.dumps(p.params.extra, indent=1) if p and p.params.extra else "{}"
+            self.query_one("#headers", TextArea).text = json.dumps(p.headers, indent=1) if p and p.headers else "{}"
+            self.query_one("#notes", TextArea).text = p.notes if p else ""
+        finally:
+            self._loading = False
+        self.validate_fields()
+
+    def show_key_source(self, text: str, style: str = "") -> None:
+        widget = self.query_one("#key-source", Static)
+        widget.update(text)
+        widget.styles.color = style or None
+
+    # ---- reading and validating -------------------------------------------------------------
+
+    def read(self) -> FormReading:
+        problems: dict[str, str] = {}
+        data: dict[str, Any] = {}
+        name = self.query_one("#name", Input).value.strip()
+        try:
+            validate_name(name)
+        except ProfileError as error:
+            problems["name"] = error.message + (f" ({error.hint})" if error.hint else "")
+        for field_id, dotted in TEXT_FIELDS.items():
+            if field_id == "name":
+                continue
+            raw = self.query_one(f"#{field_id}", Input).value.strip()
+            if not raw:
+                continue
+            try:
+                value = coerce_setting(dotted, raw, name or "NAME") if dotted in TYPED else raw
+            except ProfileError as error:
+                problems[field_id] = error.message
+                continue
+            _put(data, dotted, value)
+        if not self.query_one("#base_url", Input).value.strip():
+            problems["base_url"] = "base_url: required, like https://llm.example.com/v1."
+        if not self.query_one("#model", Input).value.strip():
+            problems["model"] = "model: required; the model id the endpoint expects."
+        data["platform"] = self.query_one("#platform", Select).value
+        data["auth"] = self.query_one("#auth", Select).value
+        _put(data, "params.stream", self.query_one("#stream", Checkbox).value)
+        if not self.query_one("#verify", Checkbox).value:
+            _put(data, "tls.verify", False)
+        for field_id, dotted in (("extra", "params.extra"), ("headers", "headers")):
+            text = self.query_one(f"#{field_id}", TextArea).text.strip() or "{}"
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as error:
+                problems[field_id] = f"{dotted}: not JSON ({error.msg} at line {error.lineno}, column {error.colno})."
+                continue
+            if not isinstance(value, dict):
+                problems[field_id] = f'{dotted}: expected a JSON object like {{"name": "value"}}.'
+                continue
+            if value:
+                _put(data, dotted, value)
+        notes = self.query_one("#notes", TextArea).text.strip()
+        if notes:
+            data["notes"] = notes
+        for problem in check_profile(data, name or "profile"):
+            field_id = _field_for(problem.field)
+            problems.setdefault(field_id, problem.message + (f" ({problem.hint})" if problem.hint else ""))
+        key = self.query_one("#api_key", Input).value
+        if key and data.get("auth", "none") == "none":
+            problems.setdefault("api_key", "API key: auth is none, so a key would never be sent; pick x-api-key or bearer.")
+        profile = None
+        if not problems:
+            try:
+                profile = from_dict(data, name)
+            except ProfileError as error:
+                problems["name"] = error.message
+        return FormReading(profile, problems, key)
+
+    def validate_fields(self) -> FormReading:
+        reading = self.read()
+        for field_id in (*TEXT_FIELDS, "api_key", "extra", "headers", "notes", "platform", "auth"):
+            self.query_one(f"#{field_id}").set_class(field_id in reading.problems, "-invalid")
+        self.query_one("#problems", Static).update("\n".join(f"✗ {p}" for p in reading.problems.values()))
+        return reading
+
+    def clear_key(self) -> None:
+        self.query_one("#api_key", Input).value = ""
+
+    # ---- as you type -------------------------------------------------------------------------
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._changed()
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        event.stop()
+        self._changed()
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        self._changed()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self._changed()
+
+    def _changed(self) -> None:
+        # Many fields change at once when a profile is loaded: validate once for all of them.
+        if self._loading or self._validation_due:
+            return
+        self._validation_due = True
+        self.call_after_refresh(self._validate_now)
+
+    def _validate_now(self) -> None:
+        self._validation_due = False
+        reading = self.validate_fields()
+        self.post_message(self.Changed(not reading.problems))
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _put(data: dict[str, Any], dotted: str, value: Any) -> None:
+    *tables, key = dotted.split(".")
+    node = data
+    for table in tables:
+        node = node.setdefault(table, {})
+    node[key] = value
