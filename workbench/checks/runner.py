@@ -93,14 +93,17 @@ class _Check:
         return Judging(self.platform, self.target, probe=probe.id, stream=probe.stream,
                        include_usage=probe.include_usage, optional=probe.optional)
 
-    def finish(self, probe: Probe, exchange: Exchange | None, found: list[Finding], detail: str = "") -> ProbeFinished:
+    def finish(self, probe: Probe, exchange: Exchange | None, found: list[Finding], detail: str = "",
+               skipped: bool = False) -> ProbeFinished:
+        """Record a checklist line; `skipped` when it could not be judged (its status says so, not "passed")."""
         if probe.optional:
             mode = "streaming" if probe.stream else "non-streaming replies"
             lead = f"Only matters if you use {mode} (optional for {self.platform.title}): "
             found = [Finding(f.id, f.category, f.severity, lead + f.message, f.hint, f.probe) for f in found]
         self.findings.extend(found)
         ms = exchange.timings.total_ms if exchange is not None else None
-        result = ProbeResult(probe.id, probe.title, probe_status(found), ms, tuple(found), detail or _detail(exchange))
+        status = "skipped" if skipped and not found else probe_status(found)
+        result = ProbeResult(probe.id, probe.title, status, ms, tuple(found), detail or _detail(exchange))
         self.results.append(result)
         return ProbeFinished(probe, result, exchange)
 
@@ -175,7 +178,8 @@ async def iter_check(
                                       f"{platform.budget_source}", kind=plan.QUICK)
             measured = latency.first_token_ms(exchange, probe.stream)
             yield state.finish(budget, None, latency.judge_first_token(exchange, _as(ctx, "latency")),
-                               f"{measured:.0f} ms" if measured is not None else "not measured")
+                               f"{measured:.0f} ms" if measured is not None else "not measured: no content came",
+                               skipped=measured is None or not exchange.ok)
 
             usable = conversation.usable(exchange) and not any(f.severity == "error" for f in found)
             stalled = exchange.failure is not None and exchange.failure.kind in TIMEOUT_KINDS
@@ -189,7 +193,10 @@ async def iter_check(
                     done_probe, done_exchange = await next_done
                     by_id[done_probe.id] = done_exchange
                     found = _judge_followup(done_probe, done_exchange, state.judging(done_probe), usable)
-                    yield state.finish(done_probe, done_exchange, found)
+                    unjudged = done_probe.id == "conversation" and not usable
+                    yield state.finish(done_probe, done_exchange, found,
+                                       "not judged: the first reply was already broken" if unjudged else "",
+                                       skipped=unjudged)
             finally:
                 for task in tasks:
                     task.cancel()
