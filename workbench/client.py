@@ -364,7 +364,14 @@ class Call:
             else:
                 self._fail(self._first_token_timeout())
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError) as error:
-            self._fail(self._describe(error, response))
+            if self._cancels_sent and self._own_cancel():
+                # Our cancel surfaced as a transport error (a library tidied up on the way out).
+                if self._cancel_requested:
+                    self._record_cancel(user=True)
+                else:
+                    self._fail(self._first_token_timeout())
+            else:
+                self._fail(self._describe(error, response))
         finally:
             self._inside = False
             if deadline is not None:
