@@ -68,9 +68,11 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     if not raw.strip():
         raise BadRequest("The request body is empty. Send a JSON object with 'model' and 'messages'.")
     try:
-        body = json.loads(raw)
-    except UnicodeDecodeError:
-        raise BadRequest("The request body is not valid UTF-8. Send JSON encoded as UTF-8.")
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadRequest(f"The request body is not valid UTF-8 (a bad byte at offset {error.start}). Send JSON encoded as UTF-8.")
+    try:
+        body = json.loads(text)
     except json.JSONDecodeError as error:
         raise BadRequest(
             f"We could not parse the JSON body of your request: {error.msg} at line {error.lineno} column "
