@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from workbench.errors import UsageError
-from workbench.export import FORMATS, build_sheet, describe_age, export_sheet, load_verdict, render, report_path
+from workbench.checks.verdicts import latest_path as report_path
+from workbench.export import FORMATS, build_sheet, describe_age, export_sheet, load_verdict, render
 from workbench.platforms import PLATFORMS
 from workbench.profiles import Profile
 from workbench.secrets import Credential, mask

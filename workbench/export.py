@@ -140,18 +140,11 @@ class SetupSheet:
 # ---- the saved verdict ------------------------------------------------------------------
 
 
-def report_path(profile: str, platform: str, reports_dir: str | Path | None = None) -> Path:
-    """Where `workbench check` saves its latest verdict for this profile and platform."""
-    if reports_dir is None:
-        from workbench.locations import reports_dir as default_reports_dir
-
-        reports_dir = default_reports_dir()
-    return Path(reports_dir) / f"{profile}.{platform}.json"
-
-
 def load_verdict(profile: str, platform: str, reports_dir: str | Path | None = None) -> Verdict | None:
     """The saved verdict, or None when there is none or it cannot be read (a sheet still prints)."""
-    path = report_path(profile, platform, reports_dir)
+    from workbench.checks.verdicts import latest_path
+
+    path = latest_path(profile, platform, reports_dir)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         stamp = path.stat().st_mtime
