@@ -1,0 +1,162 @@
+"""MockServer's life: in-process start on port 0, threads, prompt stop with open streams, start-up errors, the request log."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import stat
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+
+from workbench.errors import UsageError, WorkbenchError
+from workbench.mock import MockConfig, MockServer, RequestRecord
+
+KEY = "sk-log-canary-0123456789abcdef"
+
+
+@pytest.fixture(autouse=True)
+def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+
+async def test_port_zero_gives_a_free_port_and_urls() -> None:
+    async with MockServer(MockConfig()) as one, MockServer(MockConfig()) as two:
+        assert one.port and two.port and one.port != two.port
+        assert one.base_url == f"http://127.0.0.1:{one.port}/v1" and one.root_url + "/v1" == one.base_url
+        async with httpx.AsyncClient(verify=False) as http:
+            assert (await http.get(one.root_url + "/health")).status_code == 200
+    assert not one.running
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(one.root_url + "/health", timeout=2)
+
+
+async def test_port_in_use_is_a_clear_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(WorkbenchError) as caught:
+            await MockServer(MockConfig(port=port)).start()
+    assert "already in use" in caught.value.message and "--port" in caught.value.hint
+
+
+@pytest.mark.parametrize("changes,words", [
+    ({"fault": "no-such"}, "unknown fault"), ({"fault_rate": 1.5}, "between 0 and 1"),
+    ({"persona": "vapi"}, "persona"), ({"auth_header": "basic"}, "auth_header"), ({"ttft_ms": -1}, "ttft_ms"),
+    ({"models": ()}, "models"), ({"api_key": ""}, "empty"),
+])
+def test_bad_config_is_a_usage_error(changes: dict[str, object], words: str) -> None:
+    with pytest.raises(UsageError, match=words):
+        MockConfig(**changes)
+
+
+def test_set_fault_rejects_unknown_names() -> None:
+    server = MockServer(MockConfig())
+    with pytest.raises(UsageError, match="unknown fault"):
+        server.set_fault("teapot")
+    with pytest.raises(UsageError):
+        server.set_fault("stall", rate=2)
+
+
+async def test_stop_closes_an_open_stream_at_once() -> None:
+    server = await MockServer(MockConfig(fault="stall", stall_s=30)).start()
+    got_role = asyncio.Event()
+
+    async def read_stream() -> str:
+        async with httpx.AsyncClient(verify=False, timeout=60) as http:
+            async with http.stream("POST", server.base_url + "/chat/completions",
+                                   json={"model": "m", "messages": [{"role": "user", "content": "x"}], "stream": True}) as r:
+                try:
+                    async for _ in r.aiter_raw():
+                        got_role.set()
+                except httpx.RemoteProtocolError:
+                    return "closed"
+        return "finished"
+
+    reader = asyncio.create_task(read_stream())
+    await asyncio.wait_for(got_role.wait(), 10)
+    await asyncio.wait_for(server.stop(), 10)  # the stall is 30 s: stop does not wait for it
+    assert await asyncio.wait_for(reader, 10) == "closed"
+    assert server.requests[-1].error == "closed: the server is shutting down"
+
+
+def test_thread_handle_stops_with_an_open_stream() -> None:
+    handle = MockServer.start_in_thread(MockConfig(fault="stall", stall_s=30))
+    started = threading.Event()
+    outcome: list[str] = []
+
+    def read() -> None:
+        try:
+            with httpx.stream("POST", handle.base_url + "/chat/completions", timeout=60,
+                              json={"model": "m", "messages": [{"role": "user", "content": "x"}], "stream": True}) as r:
+                for _ in r.iter_raw():
+                    started.set()
+            outcome.append("finished")
+        except httpx.RemoteProtocolError:
+            outcome.append("closed")
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    assert started.wait(10)
+    handle.stop()
+    reader.join(10)
+    assert outcome == ["closed"] and not handle.server.running
+
+
+def test_thread_start_error_is_raised_in_the_caller(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="cannot open the request log"):
+        MockServer.start_in_thread(MockConfig(log_path=tmp_path / "no-such-dir" / "log.jsonl"))
+
+
+async def test_subscribers_see_each_request_and_can_unsubscribe() -> None:
+    seen: list[RequestRecord] = []
+    async with MockServer(MockConfig()) as server:
+        unsubscribe = server.subscribe(seen.append)
+        server.subscribe(lambda record: 1 / 0)  # a broken subscriber does not break the server
+        async with httpx.AsyncClient(verify=False) as http:
+            assert (await http.get(server.base_url + "/models")).status_code == 200
+            unsubscribe()
+            await http.get(server.root_url + "/health")
+    assert [(r.method, r.path, r.status) for r in seen] == [("GET", "/v1/models", 200)]
+    assert len(server.requests) == 2
+
+
+async def test_log_file_has_full_requests_masked_and_mode_0600(tmp_path: Path) -> None:
+    log = tmp_path / "requests.jsonl"
+    body = {"model": "m", "messages": [{"role": "user", "content": f"my key is {KEY}"}], "stream": True}
+    async with MockServer(MockConfig(api_key=KEY, log_path=log)) as server:
+        async with httpx.AsyncClient(verify=False) as http:
+            await http.post(server.base_url + "/chat/completions", json=body, headers={"x-api-key": KEY})
+            await http.post(server.base_url + "/chat/completions", json=body, headers={"authorization": "Bearer sk-bad-987654321"})
+    assert stat.S_IMODE(os.stat(log).st_mode) == 0o600
+    text = log.read_text()
+    assert KEY not in text and "sk-bad-987654321" not in text
+    first, second = [json.loads(line) for line in text.splitlines()]
+    headers = {k.lower(): v for k, v in first["headers"].items()}
+    assert headers["x-api-key"] == "sk-…cdef" and first["auth_header"] == "x-api-key"
+    assert json.loads(first["body"])["messages"][0]["content"] == "my key is sk-…cdef"
+    assert first["status"] == 200 and first["stream"] is True and first["latency_ms"] >= 0
+    assert second["status"] == 401 and {k.lower(): v for k, v in second["headers"].items()}["authorization"] == "Bearer sk-…4321"
+
+
+def test_existing_log_file_is_made_private(tmp_path: Path) -> None:
+    log = tmp_path / "old.jsonl"
+    log.write_text("")
+    log.chmod(0o644)
+    with MockServer.start_in_thread(MockConfig(log_path=log)) as handle:
+        httpx.get(handle.root_url + "/health")
+    assert stat.S_IMODE(os.stat(log).st_mode) == 0o600 and json.loads(log.read_text())["path"] == "/health"
+
+
+def test_console_line_has_the_facts_and_no_secret() -> None:
+    record = RequestRecord(time=0.0, method="POST", path="/v1/chat/completions", auth_header="x-api-key",
+                           status=401, latency_ms=1.25, headers={"x-api-key": "sk-…cdef"}, error="Incorrect API key")
+    line = record.console_line()
+    for part in ("POST /v1/chat/completions", "auth=x-api-key", "401", "1.2 ms", "Incorrect API key"):
+        assert part in line
