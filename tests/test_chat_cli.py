@@ -155,10 +155,10 @@ def test_dns_and_a_wrong_key_exit_1(run_workbench, env: dict[str, str], mock: Mo
     "args, code, words",
     [
         ([], 2, "Missing MESSAGE"),
-        (["--url", "http://127.0.0.1:1/v1", "hi"], 2, "--url needs --model"),
+        (["--url", "http://127.0.0.1:1/v1", "hi"], 2, "needs --model"),
         (["--url", "127.0.0.1:1/v1", "--model", "m", "hi"], 2, "must start with http://"),
         (["--url", "http://127.0.0.1:1/v1", "--model", "m", "--api-key-env", "WB_UNSET_VAR", "hi"], 2, "WB_UNSET_VAR is not set"),
-        (["--url", "http://127.0.0.1:1/v1", "--model", "m", "--auth", "bearer", "hi"], 2, "never taken from the command line"),
+        (["--url", "http://127.0.0.1:1/v1", "--model", "m", "--auth", "bearer", "hi"], 2, "not taken on the command line"),
         (["a", "b", "c"], 2, "Too many arguments"),
         (["--url", "http://127.0.0.1:1/v1", "--model", "m", "   "], 2, "The message is empty"),
         (["no-such-profile", "hi"], 1, "No profile named 'no-such-profile'"),

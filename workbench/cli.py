@@ -645,7 +645,7 @@ def chat_command(
 
     from workbench.chat import chat_once
     from workbench.chat_output import render_request, render_response, reply_problem, reply_warnings, status_line
-    from workbench.target_source import resolve_target
+    from workbench.targets_from_cli import resolve_target
 
     if not words:
         raise UsageError("Missing MESSAGE: say what to send.", 'e.g. workbench chat local-mock "hello"')
@@ -662,7 +662,7 @@ def chat_command(
     if not message.strip():
         raise UsageError("The message is empty.", "Give some text to send (or pipe it in with MESSAGE \"-\").")
     target = resolve_target(profile, url=url, model=model, auth=auth, api_key_env=api_key_env,
-                            timeout=timeout, profiles_dir=ctx.obj.get("profiles_dir"))
+                            timeout=timeout, profiles_dir=ctx.obj.get("profiles_dir")).target
     text_out = fmt == "text"
     wrote: list[str] = []
 

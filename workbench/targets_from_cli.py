@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, replace
 
 from workbench.errors import UsageError
-from workbench.target import AUTH_METHODS, Target
+from workbench.target import AUTH_METHODS, Target, Timeouts
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ def resolve_target(
     api_key_env: str | None = None,
     profiles_dir: str | None = None,
     default_auth: str = "bearer",
+    timeout: float | None = None,
 ) -> ResolvedTarget:
     """Turn a command line's endpoint options into a Target, with its credential resolved.
 
@@ -39,6 +40,27 @@ def resolve_target(
     - no PROFILE: --url is required, --model too; --auth defaults to `default_auth` (the way the
       chosen platform sends keys) when --api-key-env is given, else none. The key is only ever read from the environment, never from argv.
     """
+    resolved = _resolve(profile, url=url, model=model, auth=auth, api_key_env=api_key_env,
+                        profiles_dir=profiles_dir, default_auth=default_auth)
+    if timeout is None:
+        return resolved
+    if timeout <= 0:
+        raise UsageError(f"--timeout must be more than 0 seconds; got {timeout:g}.")
+    # One bound for every wait: connect keeps its own default when that is already shorter.
+    timeouts = Timeouts(connect=min(resolved.target.timeouts.connect, timeout), read=timeout, first_token=timeout)
+    return replace(resolved, target=resolved.target.with_(timeouts=timeouts))
+
+
+def _resolve(
+    profile: str | None,
+    *,
+    url: str | None,
+    model: str | None,
+    auth: str | None,
+    api_key_env: str | None,
+    profiles_dir: str | None,
+    default_auth: str,
+) -> ResolvedTarget:
     if auth is not None and auth not in AUTH_METHODS:
         raise UsageError(f"unknown auth method {auth!r}.", f"use one of: {', '.join(AUTH_METHODS)}.")
     key_from_env = _key_from_env(api_key_env) if api_key_env else None
