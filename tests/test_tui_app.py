@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import tomllib
 
-from tui_pilot import make_app, notices, save_profile, started, wait_for
+from tui_pilot import make_app, notices, press, save_profile, started, wait_for
 
 from workbench.tui.screens.chat import ChatScreen
 from workbench.tui.screens.profiles import ProfilesScreen
@@ -29,7 +29,7 @@ async def test_first_run_makes_local_mock_and_a_streamed_chat_works_offline(tmp_
         welcome = notices(app)
         assert any("Welcome" in n and app.mock.base_url in n and "local-mock" in n for n in welcome), welcome
 
-        await pilot.press(*"hello there", "enter")
+        await press(pilot, *"hello there", "enter")
         screen = app.screen
         assert isinstance(screen, ChatScreen)
         await wait_for(pilot, lambda: screen.history and screen.history[-1]["role"] == "assistant", "the reply")
@@ -83,7 +83,7 @@ async def test_a_broken_profile_file_is_reported_with_its_line_and_the_others_lo
         errors = notices(app, "error")
         assert any("bad.toml:3" in n and "auth" in n and "Fix:" in n for n in errors), errors
         assert list(app.profiles) == ["good"]
-        await pilot.press("f2")
+        await press(pilot, "f2")
         await wait_for(pilot, lambda: isinstance(app.screen, ProfilesScreen), "the Profiles screen")
         panel = str(app.screen.query_one("#broken").render())
         assert "bad.toml:3" in panel and "expected one of none, x-api-key, bearer" in panel
@@ -96,15 +96,15 @@ async def test_f_keys_and_the_palette_switch_screens_and_profiles(tmp_path, memo
     async with app.run_test(size=(120, 40)) as pilot:
         await started(pilot)
         assert app.profile_name == "alpha"
-        await pilot.press("f2")
+        await press(pilot, "f2")
         await wait_for(pilot, lambda: isinstance(app.screen, ProfilesScreen), "the Profiles screen")
-        await pilot.press("f1")
+        await press(pilot, "f1")
         await wait_for(pilot, lambda: isinstance(app.screen, ChatScreen), "the Chat screen")
 
-        await pilot.press("ctrl+p")
-        await pilot.press(*"beta")
+        await press(pilot, "ctrl+p")
+        await press(pilot, *"beta")
         await pilot.pause(0.3)
-        await pilot.press("enter")
+        await press(pilot, "enter")
         await wait_for(pilot, lambda: app.profile_name == "beta", "the palette to switch profile")
         assert "beta" in app.sub_title
 

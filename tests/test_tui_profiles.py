@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 
 from textual.widgets import Input, Select
-from tui_pilot import make_app, notices, save_profile, started, wait_for
+from tui_pilot import make_app, notices, press, save_profile, started, wait_for
 
 from workbench.secrets import SERVICE
 from workbench.tui.screens.profiles import ProfilesScreen
@@ -39,10 +39,10 @@ async def test_a_new_profile_goes_to_a_file_and_its_key_to_the_keyring(tmp_path,
     app = make_app(tmp_path, first_screen="profiles")
     async with app.run_test(size=(120, 50)) as pilot:
         screen = await open_profiles(pilot)
-        await pilot.press("ctrl+n")
+        await press(pilot, "ctrl+n")
         fill(screen, name="staging", base_url="https://llm.example.com/v1", model="gpt-x", auth="bearer",
              api_key=CANARY, temperature="0.4")
-        await pilot.press("ctrl+s")
+        await press(pilot, "ctrl+s")
         await wait_for(pilot, lambda: "staging" in app.profiles, "the saved profile")
         text = (tmp_path / "profiles" / "staging.toml").read_text()
         assert "https://llm.example.com/v1" in text and "temperature = 0.4" in text
@@ -58,20 +58,20 @@ async def test_the_form_validates_as_you_type_and_refuses_to_save_a_bad_profile(
     app = make_app(tmp_path, first_screen="profiles")
     async with app.run_test(size=(120, 50)) as pilot:
         screen = await open_profiles(pilot)
-        await pilot.press("ctrl+n")
+        await press(pilot, "ctrl+n")
         fill(screen, name="../evil", base_url="ftp://x", model="m", temperature="7")
-        await pilot.pause()
+        await pilot.pause(0.05)
         shown = problems(screen)
         assert "never a path" in shown
         assert "base_url: expected an http:// or https:// URL" in shown
         assert "params.temperature: expected a number from 0 to 2, got 7" in shown
         assert screen.query_one("#temperature").has_class("-invalid")
-        await pilot.press("ctrl+s")
+        await press(pilot, "ctrl+s")
         await pilot.pause(0.2)
         assert not (tmp_path / "profiles" / "evil.toml").exists()
         assert any("Not saved" in n for n in notices(app, "error"))
         fill(screen, name="fine", base_url="http://127.0.0.1:9/v1", temperature="0.7")
-        await pilot.pause()
+        await pilot.pause(0.05)
         assert problems(screen) == ""
         assert not screen.query_one("#temperature").has_class("-invalid")
 
@@ -80,10 +80,10 @@ async def test_a_secret_pasted_into_a_header_is_refused(tmp_path, memory_keyring
     app = make_app(tmp_path, first_screen="profiles")
     async with app.run_test(size=(120, 50)) as pilot:
         screen = await open_profiles(pilot)
-        await pilot.press("ctrl+n")
+        await press(pilot, "ctrl+n")
         fill(screen, name="p", base_url="http://127.0.0.1:9/v1", model="m")
         screen.query_one("#headers").text = '{"Authorization": "Bearer ' + CANARY + '"}'
-        await pilot.pause()
+        await pilot.pause(0.05)
         assert "carries a credential" in problems(screen)
         assert CANARY not in problems(screen)
 
@@ -96,7 +96,7 @@ async def test_editing_and_renaming_moves_the_file_and_the_key(tmp_path, memory_
         screen = await open_profiles(pilot)
         assert screen.editing == "old"
         fill(screen, name="new", model="other-model")
-        await pilot.press("ctrl+s")
+        await press(pilot, "ctrl+s")
         await wait_for(pilot, lambda: "new" in app.profiles, "the renamed profile")
         assert not (tmp_path / "profiles" / "old.toml").exists()
         assert app.profiles["new"].model == "other-model"
@@ -110,9 +110,9 @@ async def test_duplicate_copies_the_settings_and_the_key(tmp_path, memory_keyrin
     app = make_app(tmp_path, first_screen="profiles")
     async with app.run_test(size=(120, 50)) as pilot:
         screen = await open_profiles(pilot)
-        await pilot.press("ctrl+r")
+        await press(pilot, "ctrl+r")
         assert screen.query_one("#name", Input).value == "prod-copy"
-        await pilot.press("ctrl+s")
+        await press(pilot, "ctrl+s")
         await wait_for(pilot, lambda: "prod-copy" in app.profiles, "the copy")
         assert app.profiles["prod-copy"].auth == "x-api-key"
         assert memory_keyring.entries[(SERVICE, "prod-copy")] == CANARY
@@ -129,7 +129,7 @@ async def test_delete_asks_then_removes_the_file_and_the_key(tmp_path, memory_ke
         assert screen.editing == "gone"
         await pilot.click("#delete")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the question")
-        await pilot.press("y")
+        await press(pilot, "y")
         await wait_for(pilot, lambda: "gone" not in app.profiles, "the deletion")
         assert not (tmp_path / "profiles" / "gone.toml").exists()
         assert (SERVICE, "gone") not in memory_keyring.entries
@@ -140,9 +140,9 @@ async def test_without_a_keyring_the_profile_saves_and_the_error_says_how_to_fix
     app = make_app(tmp_path, first_screen="profiles")
     async with app.run_test(size=(120, 50)) as pilot:
         screen = await open_profiles(pilot)
-        await pilot.press("ctrl+n")
+        await press(pilot, "ctrl+n")
         fill(screen, name="cloud", base_url="https://llm.example.com/v1", model="m", auth="bearer", api_key=CANARY)
-        await pilot.press("ctrl+s")
+        await press(pilot, "ctrl+s")
         await wait_for(pilot, lambda: any("not stored" in n for n in notices(app, "error")), "the keyring error")
         error = next(n for n in notices(app, "error") if "not stored" in n)
         assert "No OS keyring is available" in error and "gnome-keyring" in error and "api_key_env" in error
@@ -161,7 +161,7 @@ async def test_test_connection_shows_the_raw_error_and_a_fix_when_the_endpoint_i
     app = make_app(tmp_path, first_screen="profiles")
     async with app.run_test(size=(120, 50)) as pilot:
         screen = await open_profiles(pilot)
-        await pilot.press("ctrl+t")
+        await press(pilot, "ctrl+t")
         result = screen.query_one("#test-result")
         await wait_for(pilot, lambda: "✗" in str(result.render()), "the test result")
         shown = str(result.render())
@@ -175,7 +175,7 @@ async def test_test_connection_against_the_embedded_mock_passes(tmp_path, memory
         screen = await open_profiles(pilot)
         await wait_for(pilot, lambda: screen.editing == "local-mock" or app.profile_name == "local-mock", "local-mock")
         screen._show("local-mock")
-        await pilot.press("ctrl+t")
+        await press(pilot, "ctrl+t")
         result = screen.query_one("#test-result")
         await wait_for(pilot, lambda: "✓" in str(result.render()), "the test result")
         assert "200 OK" in str(result.render())

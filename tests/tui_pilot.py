@@ -11,12 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.pilot import Pilot
 
 from workbench.profiles import Profile, ProfileStore
 from workbench.tui.app import WorkbenchApp
 
 PATIENCE_S = 15.0
+KEY_HOPS = 6
 
 
 def make_app(tmp_path: Path, **options: Any) -> WorkbenchApp:
@@ -38,12 +40,26 @@ async def wait_for(pilot: Pilot[Any], condition: Callable[[], object], what: str
         await pilot.pause(0.02)
 
 
+async def press(pilot: Pilot[Any], *keys: str) -> None:
+    """Press keys and let the app handle each one.
+
+    Pilot.press also waits for the process to go idle (up to a second, twice a key), which
+    never happens while a reply streams or another process keeps the machine busy.
+    """
+    for key in keys:
+        pilot.app.post_message(events.Key(key, key if len(key) == 1 else None))
+        # A key hops from the app to the focused widget and bubbles up to the screen, one
+        # message queue at a time: let each hop run.
+        for _ in range(KEY_HOPS):
+            await pilot.pause(0)
+
+
 async def started(pilot: Pilot[Any]) -> WorkbenchApp:
     """Wait for the embedded mock and an active profile (the app's start-up work)."""
     app = pilot.app
     assert isinstance(app, WorkbenchApp)
     await wait_for(pilot, lambda: app.mock is not None and app.mock.running, "the embedded mock")
-    await pilot.pause()
+    await pilot.pause(0.05)
     return app
 
 
