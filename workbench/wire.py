@@ -180,9 +180,14 @@ def error_envelope(
 # ---- SSE framing ----------------------------------------------------------------------
 
 
+# One encoder for every call: json.dumps with options builds a new one each time, which the
+# mock, serialising every chunk of every stream, notices.
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def dumps(obj: Any) -> str:
     """Compact JSON, as OpenAI sends it."""
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+    return _COMPACT.encode(obj)
 
 
 def sse_event(data: Any) -> bytes:
