@@ -33,6 +33,7 @@ from workbench.tui.messages import ExchangeRecorded, KeyStatusesRead, MockStarte
 from workbench.tui.screens import FIRST_SCREEN, SCREENS
 
 if TYPE_CHECKING:
+    from workbench.checks.findings import Finding
     from workbench.exchange import Exchange
     from workbench.mock import MockConfig, MockServer
     from workbench.profile_view import KeyStatus
@@ -86,6 +87,10 @@ class WorkbenchApp(App[None]):
         self.profile_problems: list[ProfileError] = []
         self.key_statuses: dict[str, KeyStatus] = {}
         self.exchanges: list[Exchange] = []
+        # Keyed by id(exchange): which profile sent it (for "curl with key"), and the findings a
+        # check run made of it (Inspect shows those instead of judging it again).
+        self.exchange_profiles: dict[int, str] = {}
+        self.exchange_findings: dict[int, list[Finding]] = {}
         self.notices: list[tuple[str, str, str]] = []  # (severity, title, message), for tests and the log
         self.startup_ms: float | None = None
         # Published when state that several screens show changes.
@@ -276,8 +281,14 @@ class WorkbenchApp(App[None]):
 
     # ---- exchanges of this session ------------------------------------------------------
 
-    def record_exchange(self, exchange: "Exchange") -> None:
+    def record_exchange(self, exchange: "Exchange", *, profile: str | None = None,
+                        findings: "list[Finding] | None" = None) -> None:
+        """Add an exchange to this session's list (Inspect shows it)."""
         self.exchanges.append(exchange)
+        if profile is not None:
+            self.exchange_profiles[id(exchange)] = profile
+        if findings is not None:
+            self.exchange_findings[id(exchange)] = findings
         self.exchange_added.publish(exchange)
 
     def on_exchange_recorded(self, message: ExchangeRecorded) -> None:

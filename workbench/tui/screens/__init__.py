@@ -35,6 +35,7 @@ class ScreenEntry:
 SCREENS: tuple[ScreenEntry, ...] = (
     ScreenEntry("chat", "Chat", "f1", "workbench.tui.screens.chat", "ChatScreen"),
     ScreenEntry("profiles", "Profiles", "f2", "workbench.tui.screens.profiles", "ProfilesScreen"),
+    ScreenEntry("inspect", "Inspect", "f3", "workbench.tui.screens.inspect", "InspectScreen"),
 )
 
 FIRST_SCREEN = "chat"

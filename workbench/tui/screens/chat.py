@@ -93,11 +93,12 @@ class ChatScreen(WorkbenchScreen):
     streaming: reactive[bool] = reactive(False, bindings=True)
 
     class ReplyFinished(Message):
-        def __init__(self, bubble: ChatMessage, exchange: "Exchange", platform: str | None) -> None:
+        def __init__(self, bubble: ChatMessage, exchange: "Exchange", platform: str | None, profile: str) -> None:
             super().__init__()
             self.bubble = bubble
             self.exchange = exchange
             self.platform = platform
+            self.profile = profile
 
     class ReplyFailed(Message):
         """No request went out (no key, no keyring, a bad setting)."""
@@ -231,7 +232,7 @@ class ChatScreen(WorkbenchScreen):
         except WorkbenchError as error:
             self.post_message(self.ReplyFailed(bubble, error))
             return
-        self.post_message(self.ReplyFinished(bubble, call.exchange, settings.platform))
+        self.post_message(self.ReplyFinished(bubble, call.exchange, settings.platform, profile.name))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker is self._worker and event.state in (WorkerState.CANCELLED, WorkerState.ERROR):
@@ -246,7 +247,7 @@ class ChatScreen(WorkbenchScreen):
         from workbench.chat_output import reply_problem, reply_warnings
 
         exchange = message.exchange
-        self.workbench.record_exchange(exchange)
+        self.workbench.record_exchange(exchange, profile=message.profile)
         text = exchange.reply_text
         lines = [steady(metrics_line(exchange), self.workbench.steady_numbers)]
         if message.platform:

@@ -330,7 +330,7 @@ class ProfilesScreen(WorkbenchScreen):
             return
         exchange = message.exchange
         assert exchange is not None
-        self.workbench.record_exchange(exchange)
+        self.workbench.record_exchange(exchange, profile=message.name)
         line = status_line(exchange)
         problem = exchange.failure or reply_problem(exchange)
         if problem is not None:
