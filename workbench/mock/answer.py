@@ -7,6 +7,7 @@ the id, the words and the counts. Token counts are rough (one token a word; see 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from workbench import wire
@@ -21,10 +22,14 @@ class Answer:
     created: int
     model: str
     text: str
-    tokens: list[str]  # stream deltas, a word each, joining back to `text`
     finish_reason: str
     usage: dict[str, int]
     tool_name: str | None = None  # set when the reply is a tool call (tool-call faults)
+
+    @cached_property
+    def tokens(self) -> list[str]:
+        """Stream deltas, a word each, joining back to `text` (split only when a reply needs them)."""
+        return [t for t in wire.split_words(self.text) if t]
 
     @property
     def tool_arguments(self) -> dict[str, Any]:
@@ -40,12 +45,12 @@ def make_answer(request: ChatRequest, text: str, *, polyant: bool = False, fault
 
     Polyant ignores max_tokens, only ever says "stop" and reports zero usage (its docs say so).
     """
-    tokens = [t for t in wire.split_words(text) if t]
     finish_reason = "stop"
-    if not polyant and request.max_tokens is not None and len(tokens) > request.max_tokens:
-        tokens = tokens[: request.max_tokens]
-        text = "".join(tokens)
-        finish_reason = "length"
+    if not polyant and request.max_tokens is not None:
+        tokens = [t for t in wire.split_words(text) if t]
+        if len(tokens) > request.max_tokens:
+            text = "".join(tokens[: request.max_tokens])
+            finish_reason = "length"
     if polyant:
         usage = wire.usage(0, 0)
     else:
@@ -54,7 +59,7 @@ def make_answer(request: ChatRequest, text: str, *, polyant: bool = False, fault
     if fault in TOOL_CALL_FAULTS:
         tool_name = first_tool_name(request.tools) or "echo"
         finish_reason = "tool_calls"
-    return Answer(wire.new_completion_id(), wire.now(), request.model, text, tokens, finish_reason, usage, tool_name)
+    return Answer(wire.new_completion_id(), wire.now(), request.model, text, finish_reason, usage, tool_name)
 
 
 def first_tool_name(tools: list[Any] | None) -> str | None:

@@ -25,7 +25,7 @@ from workbench.mock.config import MockConfig
 from workbench.mock.error_replies import HTML_500, RATE_LIMITED, SERVER_ERROR, error_body
 from workbench.mock.faults import STREAM_ONLY, FaultPicker
 from workbench.mock.replies import ReplyScript
-from workbench.mock.request_log import RequestLog, RequestRecord, masked_body, masked_headers
+from workbench.mock.request_log import RequestLog, RequestRecord
 from workbench.mock.streaming import Pacing, content_type, stream_steps, write_steps
 from workbench.mock.validation import BadRequest, ChatRequest, check_chat_request
 
@@ -133,8 +133,9 @@ class MockApp:
                 auth_header=headers_seen(headers),
                 status=status,
                 latency_ms=(time.perf_counter() - started) * 1000.0,
-                headers=masked_headers(headers),
-                body=masked_body(pending.body, self.config.api_key),
+                headers=headers,  # masked when first read
+                body=pending.body,
+                secret=self.config.api_key,
                 client=request.remote,
                 stream=pending.stream,
                 fault=pending.fault,
@@ -303,7 +304,9 @@ class MockApp:
         ttft = self.pacing.ttft_s
         if fault == "slow-first-token":
             ttft = max(ttft, self.config.slow_first_token_s)
-        delay = ttft + max(len(answer.tokens) - 1, 0) * self.pacing.token_interval_s
+        delay = ttft
+        if self.pacing.token_interval_s:
+            delay += max(len(answer.tokens) - 1, 0) * self.pacing.token_interval_s
         if fault == "stall":
             delay += self.pacing.stall_s
         return delay

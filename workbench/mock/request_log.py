@@ -12,7 +12,6 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,38 +24,88 @@ SECRET_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "cookie", "
 KEEP_RECORDS = 1_000
 
 
-@dataclass(slots=True)
-class RequestRecord:
-    """One request the mock answered, as the console, the TUI and the log file show it."""
+FIELDS = ("time", "method", "path", "auth_header", "status", "latency_ms", "headers", "body", "client", "stream",
+          "fault", "error")
 
-    time: float
-    method: str
-    path: str
-    auth_header: str | None  # which auth header(s) came: "authorization", "x-api-key", both, or None
-    status: int
-    latency_ms: float
-    headers: dict[str, str] = field(default_factory=dict)  # secrets masked
-    body: str = ""  # secrets masked
-    client: str | None = None
-    stream: bool = False
-    fault: str | None = None  # the fault that shaped this reply, if any
-    error: str | None = None  # the message of an error reply
+
+class RequestRecord:
+    """One request the mock answered, as the console, the TUI and the log file show it.
+
+    `headers` and `body` may be given as they came (a header mapping, raw bytes) together with
+    the configured `secret`: they are masked the first time anyone reads them, so the mock
+    pays for masking only for records someone looks at. Nothing unmasked is ever handed out.
+    """
+
+    __slots__ = ("time", "method", "path", "auth_header", "status", "latency_ms", "client", "stream", "fault",
+                 "error", "_headers", "_body", "_secret")
+
+    def __init__(
+        self, time: float, method: str, path: str, auth_header: str | None, status: int, latency_ms: float,
+        headers: Mapping[str, str] | None = None, body: str | bytes = "", client: str | None = None,
+        stream: bool = False, fault: str | None = None, error: str | None = None, *, secret: str | None = None,
+    ) -> None:
+        self.time = time
+        self.method = method
+        self.path = path
+        self.auth_header = auth_header  # which auth header(s) came: "authorization", "x-api-key", both, or None
+        self.status = status
+        self.latency_ms = latency_ms
+        self.client = client
+        self.stream = stream
+        self.fault = fault  # the fault that shaped this reply, if any
+        self.error = error  # the message of an error reply
+        self._headers: Mapping[str, str] = headers if headers is not None else {}
+        self._body = body
+        self._secret = secret
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The request headers as they came, credentials masked (`Bearer sk-…9f3a`)."""
+        if not isinstance(self._headers, dict):
+            self._headers = masked_headers(self._headers)
+        return self._headers  # type: ignore[return-value]
+
+    @property
+    def body(self) -> str:
+        """The request body as text, the configured key masked wherever it appears."""
+        if isinstance(self._body, bytes):
+            self._body = masked_body(self._body, self._secret)
+        return self._body
 
     def console_line(self) -> str:
         """`12:03:04  POST /v1/chat/completions  auth=x-api-key  200  41.2 ms`; never the secret."""
-        clock = time.strftime("%H:%M:%S", time.localtime(self.time))
-        parts = [clock, f"{self.method} {self.path}", f"auth={self.auth_header or 'none'}", str(self.status),
-                 f"{self.latency_ms:.1f} ms"]
+        line = (f"{clock(self.time)}  {self.method} {self.path}  auth={self.auth_header or 'none'}  "
+                f"{self.status}  {self.latency_ms:.1f} ms")
         if self.stream:
-            parts.append("stream")
+            line += "  stream"
         if self.fault:
-            parts.append(f"fault={self.fault}")
+            line += f"  fault={self.fault}"
         if self.error:
-            parts.append(self.error)
-        return "  ".join(parts)
+            line += f"  {self.error}"
+        return line
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {name: getattr(self, name) for name in FIELDS}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RequestRecord) and self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "RequestRecord(" + ", ".join(f"{k}={v!r}" for k, v in self.to_dict().items()) + ")"
+
+
+_clock_cache: tuple[int, str] = (-1, "")
+
+
+def clock(stamp: float) -> str:
+    """HH:MM:SS of a timestamp, formatted once a second however many requests share it."""
+    global _clock_cache
+    second = int(stamp)
+    if _clock_cache[0] != second:
+        _clock_cache = (second, time.strftime("%H:%M:%S", time.localtime(second)))
+    return _clock_cache[1]
 
 
 def masked_headers(headers: Mapping[str, str]) -> dict[str, str]:
