@@ -26,8 +26,8 @@ FAULTS: dict[str, str] = {
     "no-role": "The first delta (non-streaming: the message) has no role.",
     "missing-fields": "Chunks and the completion lack id, object and created.",
     "drop-mid-stream": "Closes the connection after a few chunks, or halfway through a JSON body.",
-    "stall": "Sends the role chunk, then nothing for stall_s seconds (default 30), then goes on.",
-    "slow-first-token": "The first content token comes after ~3 s even when --ttft-ms is lower.",
+    "stall": "Sends the role chunk, then nothing for stall_s seconds (default 30), then the rest; whole replies wait as long.",
+    "slow-first-token": "The first content token (a whole reply) comes after ~3 s even when --ttft-ms is lower.",
     "cumulative-deltas": "Each delta repeats the whole text so far instead of only the new words.",
     "ndjson": "Newline-delimited JSON chunks (application/x-ndjson), no data: prefix, no [DONE].",
     "no-space": "data:{...} without the space after the colon (valid SSE: must not be flagged).",
@@ -65,9 +65,6 @@ STREAM_ONLY: frozenset[str] = frozenset(
     }
 )
 
-# Faults that break the wire format (the rest are valid variations or clean errors).
-VALID_VARIANTS: frozenset[str] = frozenset({"no-space", "keep-alive", "crlf", "empty-choices-chunk"})
-
 
 def applies_to(fault: str) -> str:
     """'streams' or 'all requests': the README table's column."""
@@ -98,3 +95,12 @@ class FaultPicker:
         if fault is None or self.rate >= 1.0:
             return fault
         return fault if self._random.random() < self.rate else None
+
+
+def markdown_table() -> str:
+    """The README's fault table, made from FAULTS (a test keeps README.md equal to it)."""
+    rows = ["| fault | applies to | what the mock does |", "| --- | --- | --- |"]
+    for name, description in FAULTS.items():
+        cell = description.replace("|", "\\|")
+        rows.append(f"| `{name}` | {applies_to(name)} | {cell} |")
+    return "\n".join(rows)
