@@ -79,7 +79,7 @@ class WorkbenchApp(App[None]):
         super().__init__()
         self.first_screen = first_screen
         self.store = ProfileStore(locations.profiles_dir(profiles_dir))
-        self.data_dir = Path(data_dir) if data_dir else locations.data_dir()
+        self.data_dir = Path(data_dir) if data_dir else locations.data_dir()  # reports/ and exchanges/ in it
         self.mock_config = mock_config
         self.start_mock_on_mount = start_mock
         self.mock: MockServer | None = None
@@ -147,6 +147,11 @@ class WorkbenchApp(App[None]):
         self._load_profiles()
         if select in self.profiles:
             self.profile_name = select
+
+    @property
+    def reports_dir(self) -> Path:
+        """Check verdicts and exported reports (where `workbench export` reads the latest verdict)."""
+        return self.data_dir / "reports"
 
     @property
     def active_profile(self) -> Profile | None:

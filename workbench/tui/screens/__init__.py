@@ -36,6 +36,7 @@ SCREENS: tuple[ScreenEntry, ...] = (
     ScreenEntry("chat", "Chat", "f1", "workbench.tui.screens.chat", "ChatScreen"),
     ScreenEntry("profiles", "Profiles", "f2", "workbench.tui.screens.profiles", "ProfilesScreen"),
     ScreenEntry("inspect", "Inspect", "f3", "workbench.tui.screens.inspect", "InspectScreen"),
+    ScreenEntry("check", "Check", "f4", "workbench.tui.screens.check", "CheckScreen"),
 )
 
 FIRST_SCREEN = "chat"
