@@ -37,6 +37,7 @@ SCREENS: tuple[ScreenEntry, ...] = (
     ScreenEntry("profiles", "Profiles", "f2", "workbench.tui.screens.profiles", "ProfilesScreen"),
     ScreenEntry("inspect", "Inspect", "f3", "workbench.tui.screens.inspect", "InspectScreen"),
     ScreenEntry("check", "Check", "f4", "workbench.tui.screens.check", "CheckScreen"),
+    ScreenEntry("mock", "Mock", "f8", "workbench.tui.screens.mock", "MockScreen"),
 )
 
 FIRST_SCREEN = "chat"
