@@ -227,6 +227,7 @@ class SSEDecoder:
     def __init__(self, max_line: int = 1 << 20) -> None:
         self.max_line = max_line
         self._buffer = ""
+        self._pos = 0  # where the unread part of `_buffer` begins, while feed() is yielding
         self._pending_cr = False
         self._lines: list[str] = []
         self.lines_truncated = 0
@@ -237,32 +238,54 @@ class SSEDecoder:
         if self._pending_cr and text.startswith("\n"):
             text = text[1:]
         self._pending_cr = False
-        self._buffer += text
-        while True:
-            cut = _first_line_end(self._buffer)
-            if cut is None:
-                if len(self._buffer) > self.max_line:
-                    self._buffer = self._buffer[: self.max_line]
-                    self.lines_truncated += 1
-                return
-            start, end = cut
-            line = self._buffer[:start]
-            if self._buffer[start] == "\r" and end == len(self._buffer):
-                # A CR at the end of the buffer may be the first half of a CRLF.
-                self._pending_cr = True
-            self._buffer = self._buffer[end:]
+        # One pass over the text: line ends are found from a moving position, never by
+        # rescanning or re-slicing the rest of the buffer for each line (that is quadratic,
+        # and a gzip-compressed reply can inflate to megabytes of tiny lines in one read).
+        buffer = (self._buffer[self._pos :] if self._pos else self._buffer) + text
+        self._buffer, self._pos = buffer, 0
+        size = len(buffer)
+        pos = 0
+        lf = buffer.find("\n")
+        cr = buffer.find("\r")
+        while lf != -1 or cr != -1:
+            if cr == -1 or (lf != -1 and lf < cr):
+                start, end = lf, lf + 1
+            elif cr + 1 < size and buffer[cr + 1] == "\n":
+                start, end = cr, cr + 2
+            else:
+                start, end = cr, cr + 1
+                if end == size:
+                    # A CR at the end of the buffer may be the first half of a CRLF.
+                    self._pending_cr = True
+            line = buffer[pos:start]
+            pos = end
+            if lf != -1 and lf < pos:
+                lf = buffer.find("\n", pos)
+            if cr != -1 and cr < pos:
+                cr = buffer.find("\r", pos)
             if len(line) > self.max_line:
                 line = line[: self.max_line]
                 self.lines_truncated += 1
             event = self._line(line)
             if event is not None:
+                self._pos = pos  # a consumer that stops here leaves the state whole
                 yield event
+        rest = buffer[pos:] if pos else buffer
+        if len(rest) > self.max_line:
+            rest = rest[: self.max_line]
+            self.lines_truncated += 1
+        self._buffer, self._pos = rest, 0
+
+    @property
+    def buffered(self) -> int:
+        """Characters held while waiting for a line end; never more than `max_line`."""
+        return len(self._buffer) - self._pos
 
     def close(self) -> Iterator[SSEEvent]:
         """End of stream: a last event without its blank line is still returned, flagged by the caller."""
-        if self._buffer:
-            event = self._line(self._buffer)
-            self._buffer = ""
+        if self.buffered:
+            event = self._line(self._buffer[self._pos :])
+            self._buffer, self._pos = "", 0
             if event is not None:
                 yield event
         if self._lines:
@@ -272,7 +295,7 @@ class SSEDecoder:
     @property
     def pending(self) -> bool:
         """True when an event has started but its blank line has not arrived."""
-        return bool(self._lines or self._buffer)
+        return bool(self._lines or self.buffered)
 
     def _line(self, line: str) -> SSEEvent | None:
         if line == "":
@@ -283,19 +306,6 @@ class SSEDecoder:
             return event
         self._lines.append(line)
         return None
-
-
-def _first_line_end(buffer: str) -> tuple[int, int] | None:
-    """Where the first line ends: (index of the terminator, index after it)."""
-    lf = buffer.find("\n")
-    cr = buffer.find("\r")
-    if cr == -1 and lf == -1:
-        return None
-    if cr == -1 or (lf != -1 and lf < cr):
-        return lf, lf + 1
-    if cr + 1 < len(buffer) and buffer[cr + 1] == "\n":
-        return cr, cr + 2
-    return cr, cr + 1
 
 
 def _event_from_lines(lines: list[str]) -> SSEEvent:
