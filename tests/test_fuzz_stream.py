@@ -58,6 +58,14 @@ def deep_object(depth: int) -> str:
     return '{"a":' * depth + "1" + "}" * depth
 
 
+def assert_findings(found: list[Finding]) -> None:
+    """Every outcome is a well-formed finding: a known category and severity, a sentence to act on."""
+    for f in found:
+        assert isinstance(f, Finding)
+        assert f.category in CATEGORIES and f.severity in SEVERITIES
+        assert f.message.strip() and f.id == f.id.lower()
+
+
 def split(data: bytes, points: list[int]) -> list[bytes]:
     marks = sorted({p % (len(data) + 1) for p in points})
     return [data[a:b] for a, b in zip([0, *marks], [*marks, len(data)])]
@@ -132,3 +140,57 @@ def test_eight_mib_of_tiny_events_in_one_read_is_decoded_in_one_pass() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(1 << 20)
+
+
+# ---- the assembler -------------------------------------------------------------------------------
+
+
+@FUZZ
+@given(any_bytes, cuts)
+def test_the_assembler_takes_any_bytes_split_anywhere_and_records_the_same(data: bytes, points: list[int]) -> None:
+    exchange, assembler, texts = assemble(split(data, points))
+    whole, whole_assembler, whole_texts = assemble([data])
+    assert [(e.raw, e.data, e.text, repr(e.parsed), e.json_error) for e in exchange.events] == [
+        (e.raw, e.data, e.text, repr(e.parsed), e.json_error) for e in whole.events
+    ]
+    assert "".join(texts) == "".join(whole_texts) == exchange.reply_text
+    assert (assembler.utf8_error is None) == (whole_assembler.utf8_error is None)
+    if assembler.utf8_error is not None:
+        offset, bad = assembler.utf8_error
+        assert data[offset : offset + len(bad)] == bad and (offset, bad) == whole_assembler.utf8_error
+    for event in exchange.events:
+        if event.data is not None and not event.is_done:
+            assert event.json_error is None or event.parsed is None
+            if event.json_error is None and event.parsed is None:
+                assert json.loads(event.data) is None  # the data was JSON `null`
+
+
+@pytest.mark.parametrize("payload", [
+    deep(100_000), deep(1_000), deep_object(5_000), deep_object(wire.MAX_JSON_DEPTH + 1),
+    '{"choices":[{"delta":{"content":' + deep(50_000) + "}}]}",
+], ids=["array-100k", "array-1k", "object-5k", "object-just-too-deep", "inside-a-chunk"])
+def test_json_nested_deeper_than_python_recurses_is_a_json_error_not_a_crash(payload: str) -> None:
+    body = b"data: " + payload.encode() + b"\n\n" + GOOD_CHUNK + wire.SSE_DONE
+    exchange, _, texts = assemble([body])
+    first = exchange.events[0]
+    assert first.parsed is None and "deep" in (first.json_error or "")
+    assert texts == ["hé ✓"]  # the stream went on
+    assert Exchange(request=exchange.request, body=payload.encode()).json() is None
+    assert parse_json(payload)[0] is None
+
+
+def test_json_deep_but_within_bounds_still_parses() -> None:
+    exchange, _, _ = assemble([b"data: " + deep(wire.MAX_JSON_DEPTH).encode() + b"\n\n"])
+    assert exchange.events[0].json_error is None and exchange.events[0].parsed is not None
+
+
+@pytest.mark.parametrize("number", ["1" * 5000, "1e999", "-1e999", "NaN", "Infinity", "1" * 4300, "0." + "0" * 10000 + "1"])
+def test_huge_and_odd_numbers_are_values_or_json_errors(number: str) -> None:
+    chunk = '{"id":"c","object":"chat.completion.chunk","created":%s,"model":"m","choices":[{"index":0,' \
+            '"delta":{"content":"x"},"finish_reason":null}],"usage":{"prompt_tokens":%s,"completion_tokens":1,' \
+            '"total_tokens":%s}}' % (number, number, number)
+    exchange, _, _ = assemble([b"data: " + chunk.encode() + b"\n\n" + wire.SSE_DONE])
+    event = exchange.events[0]
+    assert event.parsed is not None or event.json_error
+    found = stream.judge_stream(exchange, Judging(get_platform("vapi"), TARGET, stream=True))
+    assert_findings(found)

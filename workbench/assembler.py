@@ -9,7 +9,6 @@ goes on with replacement characters, so the rest of the stream is still recorded
 from __future__ import annotations
 
 import codecs
-import json
 
 from workbench import wire
 from workbench.exchange import Exchange, TimedEvent
@@ -99,7 +98,7 @@ class StreamAssembler:
         data = event.data
         if data is not None and data.strip() != wire.DONE:
             try:
-                timed.parsed = json.loads(data)
+                timed.parsed = wire.loads(data)
             except ValueError as error:
                 timed.json_error = str(error)
             else:

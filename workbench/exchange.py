@@ -9,7 +9,6 @@ and the timings a voice developer cares about.
 from __future__ import annotations
 
 import base64
-import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -27,7 +26,7 @@ class RecordedRequest:
     @property
     def json(self) -> Any:
         try:
-            return json.loads(self.body)
+            return wire.loads(self.body)
         except ValueError:
             return None
 
@@ -115,9 +114,9 @@ class Exchange:
         return self.body.decode("utf-8", errors="replace")
 
     def json(self) -> Any:
-        """The body as JSON, or None when it is not JSON."""
+        """The body as JSON, or None when it is not JSON (or nested too deep to walk safely)."""
         try:
-            return json.loads(self.body)
+            return wire.loads(self.body)
         except ValueError:
             return None
 

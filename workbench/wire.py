@@ -329,6 +329,48 @@ def _event_from_lines(lines: list[str]) -> SSEEvent:
     return event
 
 
+# Deeper than any reply needs (a chunk is 5 levels deep), and far from Python's recursion
+# limit, so that code walking a parsed value (repr, dumps, scrubbing) cannot overflow either.
+MAX_JSON_DEPTH = 200
+
+
+def loads(raw: str | bytes | bytearray) -> Any:
+    """json.loads for what an endpoint sent: too deep a document is a ValueError, never a RecursionError.
+
+    `[[[[…` a hundred thousand deep makes json.loads raise RecursionError, which code that
+    catches ValueError (as every JSON caller does) lets escape as a crash.
+    """
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise ValueError(f"the JSON is nested too deep (more than {MAX_JSON_DEPTH} levels)") from None
+    if isinstance(value, (dict, list)) and _openings(raw) > MAX_JSON_DEPTH and _depth(value) > MAX_JSON_DEPTH:
+        raise ValueError(f"the JSON is nested too deep (more than {MAX_JSON_DEPTH} levels)")
+    return value
+
+
+def _openings(raw: str | bytes | bytearray) -> int:
+    """An upper bound of the nesting depth, at C speed, so ordinary documents are never walked."""
+    if isinstance(raw, str):
+        return raw.count("[") + raw.count("{")
+    return raw.count(b"[") + raw.count(b"{")
+
+
+def _depth(value: Any) -> int:
+    """The nesting depth of a parsed value, walked without recursion; stops once past the limit."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if level > deepest:
+            deepest = level
+            if deepest > MAX_JSON_DEPTH:
+                break
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, level + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
+
+
 def parse_sse(text: str) -> list[SSEEvent]:
     """All events of a complete SSE body."""
     decoder = SSEDecoder()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
+from workbench import wire
 from workbench.exchange import Exchange
 
 _TRACEBACK = re.compile(
@@ -30,7 +30,7 @@ def quote_body(exchange: Exchange, limit: int = 160) -> str:
 def parse_json(raw: bytes | str) -> tuple[Any, str | None]:
     """(value, None) when `raw` is JSON, else (None, why not)."""
     try:
-        return json.loads(raw), None
+        return wire.loads(raw), None
     except (ValueError, UnicodeDecodeError) as error:
         return None, str(error)
 
