@@ -25,7 +25,14 @@ from workbench.target import Target
 
 DEFAULT_REQUESTS = 50
 DEFAULT_CONCURRENCY = 5
-# An open loop with no cap: as many connections as requests in flight (the OS limits file descriptors).
+# Closed-loop workers start this far apart (the whole ramp at most RAMP_MAX_S): no thundering herd of
+# C simultaneous connections at the start, and no lockstep where every stream's chunks arrive at once.
+STAGGER_S = 0.005
+RAMP_MAX_S = 1.0
+# Connections in each of the bench's pools (see ClientShards for why pools are kept small).
+CONNECTIONS_PER_SHARD = 4
+# An open loop with no cap: this many pools, each opening as many connections as it has requests.
+OPEN_LOOP_SHARDS = 16
 UNCAPPED_CONNECTIONS = 100_000
 
 
@@ -165,8 +172,6 @@ class Bench:
     # ---- the run ----------------------------------------------------------------------
 
     async def run(self) -> BenchResult:
-        from workbench.client import Client
-
         if self._started:
             raise RuntimeError("a Bench runs once; make a new one for another run")
         self._started = True
@@ -176,13 +181,14 @@ class Bench:
             self._stop_event = asyncio.Event()
             if self._stopping:
                 self._stop_event.set()
-        cpu0 = time.process_time()
-        self._t0 = time.perf_counter()
-        if self.plan.duration_s is not None:
-            self._deadline = self._t0 + self.plan.duration_s
         cancelled = 0
-        async with Client(self.target, **_pool_for(self.plan)) as client:
-            driver = asyncio.ensure_future(self._drive(client, request))
+        async with ClientShards(self.target, self.plan) as shards:
+            # The clock starts once the clients are ready: setting them up is not the endpoint's time.
+            cpu0 = time.process_time()
+            self._t0 = time.perf_counter()
+            if self.plan.duration_s is not None:
+                self._deadline = self._t0 + self.plan.duration_s
+            driver = asyncio.ensure_future(self._drive(shards, request))
             stop_waiter = asyncio.ensure_future(self._stop_event.wait())
             try:
                 await asyncio.wait({driver, stop_waiter}, return_when=asyncio.FIRST_COMPLETED)
@@ -195,7 +201,8 @@ class Bench:
                 await asyncio.gather(driver, return_exceptions=True)
             if driver.done() and not driver.cancelled() and driver.exception() is not None:
                 raise driver.exception()  # a bug, not an endpoint failure: those are samples
-        elapsed = time.perf_counter() - self._t0
+            elapsed = time.perf_counter() - self._t0
+            cpu = time.process_time() - cpu0
         run = RunInfo(
             target=self.target.base_url,
             model=self.target.model,
@@ -207,33 +214,37 @@ class Bench:
             planned_duration_s=self.plan.duration_s,
             platform_budget_ms=self.platform.first_token_budget_ms,
             elapsed_s=elapsed,
-            client_cpu_s=time.process_time() - cpu0,
+            client_cpu_s=cpu,
             interrupted=self._stopping,
             cancelled=cancelled,
             max_launch_lag_ms=self._max_lag_s * 1000.0,
         )
         return BenchResult(run=run, budget=self.budget, samples=list(self.samples))
 
-    async def _drive(self, client: Any, request: Any) -> None:
+    async def _drive(self, shards: "ClientShards", request: Any) -> None:
         if self.plan.mode == "open":
-            await self._open_loop(client, request)
+            await self._open_loop(shards, request)
         else:
-            await self._closed_loop(client, request)
+            await self._closed_loop(shards, request)
 
-    async def _closed_loop(self, client: Any, request: Any) -> None:
-        async def worker() -> None:
-            while (index := self._claim()) is not None:
-                await self._launch(client, request, index)
-
+    async def _closed_loop(self, shards: "ClientShards", request: Any) -> None:
         limit = self.plan.in_flight_limit or DEFAULT_CONCURRENCY
-        await asyncio.gather(*(worker() for _ in range(limit)))
+        step = stagger_step_s(limit)
 
-    async def _open_loop(self, client: Any, request: Any) -> None:
+        async def worker(number: int) -> None:
+            if number:
+                await asyncio.sleep(number * step)
+            while (index := self._claim()) is not None:
+                await self._launch(shards, request, index)
+
+        await asyncio.gather(*(worker(number) for number in range(limit)))
+
+    async def _open_loop(self, shards: "ClientShards", request: Any) -> None:
         rate = self.plan.rate
         assert rate is not None
         limit = self.plan.in_flight_limit
         slots = asyncio.Semaphore(limit) if limit else None
-        launched: list[asyncio.Task[None]] = []
+        launched: set[asyncio.Task[None]] = set()
         while True:
             due = self._t0 + self._launched / rate
             delay = due - time.perf_counter()
@@ -247,10 +258,11 @@ class Bench:
                     slots.release()
                 break
             self._max_lag_s = max(self._max_lag_s, time.perf_counter() - due)
-            task = asyncio.ensure_future(self._launch(client, request, index))
+            task = asyncio.ensure_future(self._launch(shards, request, index))
             if slots is not None:
                 task.add_done_callback(lambda _t: slots.release())
-            launched.append(task)
+            launched.add(task)
+            task.add_done_callback(launched.discard)
         await asyncio.gather(*launched)
 
     def _claim(self) -> int | None:
@@ -266,9 +278,9 @@ class Bench:
         self._launched += 1
         return index
 
-    async def _launch(self, client: Any, request: Any, index: int) -> None:
+    async def _launch(self, shards: "ClientShards", request: Any, index: int) -> None:
         """Send one request as its own task, so stop() can cancel exactly what is in flight."""
-        task = asyncio.ensure_future(self._one(client, request, index))
+        task = asyncio.ensure_future(self._one(shards, request, index))
         self._in_flight.add(task)
         try:
             await asyncio.shield(task)
@@ -276,7 +288,14 @@ class Bench:
             if task.done():
                 self._in_flight.discard(task)
 
-    async def _one(self, client: Any, request: Any, index: int) -> None:
+    async def _one(self, shards: "ClientShards", request: Any, index: int) -> None:
+        client = shards.acquire()
+        try:
+            await self._measure(client, request, index)
+        finally:
+            shards.release(client)
+
+    async def _measure(self, client: Any, request: Any, index: int) -> None:
         started_s = time.perf_counter() - self._t0
         call = client.request(
             request.method,
@@ -323,9 +342,63 @@ async def run_bench(
     return await bench.run()
 
 
-def _pool_for(plan: BenchPlan) -> dict[str, Any]:
-    """A connection for every request in flight, so waiting for the pool is never what gets measured."""
-    return {"max_connections": plan.in_flight_limit or UNCAPPED_CONNECTIONS}
+class ClientShards:
+    """Several small Clients instead of one big one: the load is spread over connection pools of a few each.
+
+    httpcore (under httpx) walks every connection of a pool twice per request, and for each idle
+    one asks the socket whether it is readable and counts the idle ones again, so one pool of C
+    connections costs O(C^2) CPU per request: at -c 32 that was half of the client's CPU time
+    (benchmarks/README.md, "Where the client's time goes"). Pools of CONNECTIONS_PER_SHARD keep
+    that constant. Each request takes the least busy shard, so in a closed loop no request
+    ever waits for a connection.
+    """
+
+    def __init__(self, target: Target, plan: BenchPlan) -> None:
+        limit = plan.in_flight_limit
+        count = -(-limit // CONNECTIONS_PER_SHARD) if limit else OPEN_LOOP_SHARDS
+        # Plain http:// has no TLS: skip loading the CA bundle into every shard (about 20 ms of CPU each).
+        self.target = target.with_(verify=False) if target.base_url.lower().startswith("http://") else target
+        self.per_shard = CONNECTIONS_PER_SHARD if limit else UNCAPPED_CONNECTIONS
+        self.count = count
+        self.clients: list[Any] = []
+        self.busy: list[int] = []
+        self._index: dict[int, int] = {}
+
+    async def __aenter__(self) -> "ClientShards":
+        from workbench.client import Client
+
+        try:
+            for _ in range(self.count):
+                client = Client(self.target, max_connections=self.per_shard)
+                await client.__aenter__()
+                self._index[id(client)] = len(self.clients)
+                self.clients.append(client)
+                self.busy.append(0)
+        except BaseException:
+            await self.__aexit__(None, None, None)
+            raise
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        clients, self.clients = self.clients, []
+        for client in clients:
+            await client.__aexit__(None, None, None)
+
+    def acquire(self) -> Any:
+        """The least busy Client, counted as one request busier."""
+        shard = min(range(len(self.busy)), key=self.busy.__getitem__)
+        self.busy[shard] += 1
+        return self.clients[shard]
+
+    def release(self, client: Any) -> None:
+        shard = self._index.get(id(client))
+        if shard is not None and shard < len(self.busy):
+            self.busy[shard] -= 1
+
+
+def stagger_step_s(workers: int) -> float:
+    """How far apart closed-loop workers start."""
+    return min(STAGGER_S, RAMP_MAX_S / workers) if workers > 1 else 0.0
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
