@@ -9,6 +9,7 @@ bounded by the caps (the decoder's line cap, the client's body cap).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -34,7 +35,9 @@ from workbench.platforms import PLATFORMS, get_platform
 from workbench.target import Target
 
 TARGET = Target("http://127.0.0.1:8000/v1", "m")
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# CI runs 60 examples a test; WORKBENCH_FUZZ_EXAMPLES=2000 searches harder (about a minute).
+FUZZ = settings(max_examples=int(os.environ.get("WORKBENCH_FUZZ_EXAMPLES", "60")), deadline=None,
+                suppress_health_check=[HealthCheck.too_slow])
 
 # ---- what a hostile endpoint can send ------------------------------------------------------
 
@@ -194,3 +197,103 @@ def test_huge_and_odd_numbers_are_values_or_json_errors(number: str) -> None:
     assert event.parsed is not None or event.json_error
     found = stream.judge_stream(exchange, Judging(get_platform("vapi"), TARGET, stream=True))
     assert_findings(found)
+
+
+# ---- the check rules on hand-built Exchanges --------------------------------------------------
+
+FAILURE_KINDS = [None, "connection-reset", "invalid-utf8", "read-timeout", "first-token-timeout", "body-too-large",
+                 "protocol", "cancelled", "not-sse", "connection-refused", "dns", "tls", "connect-timeout"]
+CONTENT_TYPES = [wire.SSE_CONTENT_TYPE, wire.JSON_CONTENT_TYPE, "text/html", "text/plain", "application/x-ndjson",
+                 "", "text/event-stream; charset=utf-8", "application/json\x00;"]
+STATUSES = [None, 200, 201, 204, 301, 307, 400, 401, 403, 404, 405, 413, 422, 429, 500, 502, 599]
+
+
+@st.composite
+def exchanges(draw: st.DrawFn) -> tuple[Exchange, bool]:
+    """An Exchange as the client could have recorded it from arbitrary bytes."""
+    streamed = draw(st.booleans())
+    data = draw(any_bytes | st.sampled_from([deep(5000).encode(), deep_object(3000).encode(), b"1" * 6000]))
+    status = draw(st.sampled_from(STATUSES))
+    kind = draw(st.sampled_from(FAILURE_KINDS))
+    headers = [("content-type", draw(st.sampled_from(CONTENT_TYPES)))]
+    if draw(st.booleans()):
+        headers.append(("location", draw(st.text(max_size=30))))
+    exchange = Exchange(request=RecordedRequest("POST", TARGET.chat_url, []), stream_requested=streamed)
+    if streamed and draw(st.booleans()):
+        exchange, _, _ = assemble(split(data, draw(cuts)))
+        exchange.stream_requested = True
+    exchange.body = data if status is not None else b""
+    exchange.status = status
+    exchange.reason = draw(st.sampled_from(["", "OK", "Teapot \x1b[31m", "\xff"]))
+    exchange.response_headers = headers
+    if kind is not None:
+        exchange.failure = Failure(kind, draw(st.text(max_size=40)) or "it failed", "fix it")
+    exchange.timings = Timings(total_ms=draw(st.none() | st.floats(0, 1e9)), first_token_ms=draw(st.none() | st.floats(0, 1e9)))
+    return exchange, streamed
+
+
+def judge_everything(exchange: Exchange, streamed: bool, platform_id: str) -> list[Finding]:
+    """Every rule that can see this exchange, the way the runner calls them."""
+    platform = get_platform(platform_id)
+    ctx = Judging(platform, TARGET, stream=streamed, include_usage=streamed)
+    probe = Probe("chat", "chat", stream=streamed, body={"model": "m", "messages": [], "temperature": 1})
+    found = runner._judge_reply(probe, exchange, ctx)
+    if exchange.status is not None and 200 <= exchange.status < 300:
+        found += stream.judge_stream(exchange, ctx) if streamed else schema.judge_completion(exchange, ctx)
+    found += reachability.judge_failure(exchange, ctx)
+    found += reachability.judge_path(exchange, ctx, exchange, "http://127.0.0.1:8000")
+    found += reachability.judge_redirect(exchange, ctx, exchange)
+    found += auth.judge_refused(exchange, ctx, "bearer", exchange, "x-api-key")
+    found += auth.judge_refused(exchange, ctx, "none")
+    found += auth.judge_open(ctx, exchange, exchange, "bearer")
+    found += errors.judge_status(exchange, ctx)
+    found += errors.judge_malformed(exchange, ctx, "a broken body")
+    found += errors.judge_error_bodies([("chat", exchange), ("auth.none", exchange)], ctx)
+    found += models.judge_models(exchange, ctx)
+    found += params.judge_rejected(exchange, ctx, exchange, probe.body or {})
+    found += conversation.judge_turns(exchange, ctx) + conversation.judge_smoke_reply(exchange, ctx, "hello")
+    for form in conversation.FORMS:
+        found += conversation.judge_form(exchange, ctx, form)
+    found += latency.judge_first_token(exchange, ctx)
+    for followup in ("chat.stream", "conversation", "errors.bad-json", "models", "auth.none"):
+        found += runner._judge_followup(Probe(followup, followup, stream=streamed, what="bad JSON"), exchange, ctx, True)
+    return found
+
+
+@FUZZ
+@given(exchanges(), st.sampled_from(sorted(PLATFORMS)))
+def test_every_rule_turns_any_recorded_reply_into_findings(case: tuple[Exchange, bool], platform_id: str) -> None:
+    exchange, streamed = case
+    found = judge_everything(exchange, streamed, platform_id)
+    assert_findings(found)
+    exchange.reply_text, exchange.json(), exchange.text  # the views the TUI reads never raise
+    json.dumps(exchange.to_dict())
+    assert Exchange.from_dict(json.loads(json.dumps(exchange.to_dict()))).body == exchange.body
+
+    result = ProbeResult("chat", "the chat probe", probe_status(found), 1.0, tuple(found), "HTTP 200")
+    report = Report.build(platform_id, TARGET.base_url, found, {"ttft_ms": None, "check_ms": 3.0}, [result])
+    for fmt in FORMATS:
+        out = render(report, fmt, color=fmt == "text")
+        assert out.endswith("\n")
+        if fmt == "junit":
+            ET.fromstring(out.split("\n", 1)[1])  # well-formed XML, whatever the endpoint sent
+        if fmt == "json":
+            assert json.loads(out)["compatible"] == report.compatible
+
+
+@FUZZ
+@given(st.binary(max_size=200), st.sampled_from(["\x1b]0;owned\x07", "\x1b[2J", "\x00", "\x9b31m", "\x08\x08"]))
+def test_no_control_character_from_an_endpoint_reaches_a_report(data: bytes, control: str) -> None:
+    """An endpoint's bytes are quoted in findings; raw, escape sequences would rewrite the user's terminal."""
+    body = data + control.encode() + b'{"object":"list","data":[{"id":"' + control.encode() + b'"}]}'
+    exchange = Exchange(request=RecordedRequest("POST", TARGET.chat_url, []), status=500, body=body,
+                        reason="Oops" + control, response_headers=[("content-type", "text/plain")])
+    found = judge_everything(exchange, False, "polyant")
+    models_ok = Exchange(request=exchange.request, status=200, response_headers=[("content-type", "application/json")],
+                         body=b'{"object":"list","data":[{"id":"' + json.dumps(control)[1:-1].encode() + b'"}]}')
+    found += models.judge_models(models_ok, Judging(get_platform("polyant"), TARGET))
+    assert found
+    report = Report.build("polyant", TARGET.base_url, found)
+    for fmt in ("text", "markdown", "junit"):
+        out = render(report, fmt)
+        assert not any(ch in out for ch in "\x1b\x00\x07\x08\x9b"), fmt
