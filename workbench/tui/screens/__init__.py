@@ -37,6 +37,9 @@ SCREENS: tuple[ScreenEntry, ...] = (
     ScreenEntry("profiles", "Profiles", "f2", "workbench.tui.screens.profiles", "ProfilesScreen"),
     ScreenEntry("inspect", "Inspect", "f3", "workbench.tui.screens.inspect", "InspectScreen"),
     ScreenEntry("check", "Check", "f4", "workbench.tui.screens.check", "CheckScreen"),
+    ScreenEntry("simulate", "Simulate", "f5", "workbench.tui.screens.simulate", "SimulateScreen"),
+    ScreenEntry("export", "Export", "f6", "workbench.tui.screens.export", "ExportScreen"),
+    ScreenEntry("bench", "Bench", "f7", "workbench.tui.screens.bench", "BenchScreen"),
     ScreenEntry("mock", "Mock", "f8", "workbench.tui.screens.mock", "MockScreen"),
 )
 

@@ -1,0 +1,272 @@
+"""Bench: first-token latency at the concurrency a platform brings, with live progress.
+
+The core's Bench sends the platform-shaped (streaming) request; its progress callback posts a
+message after each request and the screen redraws the progress bar and a sparkline of
+first-token times. When it ends: the percentile table, errors by kind, and the verdict
+against the voice budget. `ctrl+s` saves the result as JSON (0600, in the data folder).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Select, Sparkline, Static
+from textual.worker import Worker, WorkerState
+
+from workbench.errors import UsageError, WorkbenchError
+from workbench.tui.messages import WorkFailed
+from workbench.tui.screens.base import WorkbenchScreen
+from workbench.tui.volatile import steady
+
+if TYPE_CHECKING:
+    from workbench.bench.result import BenchResult, VoiceBudget
+    from workbench.bench.runner import Bench, BenchPlan, Progress
+    from workbench.profiles import Profile
+
+SPARK_POINTS = 120  # the latest first-token times the sparkline shows
+
+
+class BenchScreen(WorkbenchScreen):
+    MODE = "bench"
+    BINDINGS = [
+        Binding("ctrl+r", "run", "Run bench"),
+        Binding("escape", "stop", "Stop"),
+        Binding("ctrl+s", "save", "Save JSON"),
+    ]
+
+    running: reactive[bool] = reactive(False, bindings=True)
+
+    class Progressed(Message):
+        def __init__(self, progress: "Progress") -> None:
+            super().__init__()
+            self.progress = progress
+
+    class Finished(Message):
+        def __init__(self, result: "BenchResult") -> None:
+            super().__init__()
+            self.result = result
+
+    class Saved(Message):
+        def __init__(self, path: Path) -> None:
+            super().__init__()
+            self.path = path
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.result: BenchResult | None = None
+        self._bench: Bench | None = None
+        self._worker: Worker[None] | None = None
+        self._ttfts: list[float] = []
+
+    def compose_body(self) -> ComposeResult:
+        from workbench.platforms import PLATFORMS
+
+        with Horizontal(id="bench-body"):
+            with Vertical(id="bench-side"):
+                yield Static("", id="bench-target", markup=False)
+                yield Label("As platform")
+                yield Select([(p.title, p.id) for p in PLATFORMS.values()], value="openai", allow_blank=False,
+                             id="platform")
+                for field_id, label, value in (("requests", "Requests", "50"), ("concurrency", "Concurrency", "5"),
+                                               ("budget", "Budget: first token p90 under (ms)", "800")):
+                    yield Label(label)
+                    yield Input(value, id=field_id, compact=True)
+                yield Button("Run (ctrl+r)", id="run", variant="primary")
+                yield Button("Save JSON (ctrl+s)", id="save")
+            with Vertical(id="bench-main"):
+                yield ProgressBar(id="progress", show_eta=False)
+                yield Static("Press ctrl+r to send the requests.", id="progress-line", markup=False)
+                yield Label("First-token times (ms), latest requests", classes="heading")
+                yield Sparkline([], id="spark")
+                yield DataTable(id="figures", cursor_type="none", zebra_stripes=True)
+                yield Static("", id="verdict", markup=False)
+
+    def on_mount(self) -> None:
+        from workbench.bench.report import COLUMNS
+
+        self.query_one("#figures", DataTable).add_columns("figure", *COLUMNS)
+        self.watch(self.app, "profile_name", self._profile_changed)
+
+    def _profile_changed(self, _: str | None) -> None:
+        profile = self.workbench.active_profile
+        self.query_one("#bench-target", Static).update(
+            f"Benchmarking {profile.name}\n{profile.base_url}" if profile else "No active profile.")
+        if profile is not None:
+            self.query_one("#platform", Select).value = profile.platform
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop":
+            return True if self.running else None
+        if action == "run":
+            return None if self.running else True
+        return True
+
+    # ---- running ------------------------------------------------------------------------------
+
+    def _plan(self) -> "tuple[BenchPlan, VoiceBudget] | None":
+        from workbench.bench.result import VoiceBudget
+        from workbench.bench.runner import BenchPlan
+
+        values: dict[str, float] = {}
+        for field_id, kind in (("requests", int), ("concurrency", int), ("budget", float)):
+            raw = self.query_one(f"#{field_id}", Input).value.strip()
+            try:
+                values[field_id] = kind(raw)
+            except ValueError:
+                expected = "a whole number" if kind is int else "a number"
+                self.workbench.report(UsageError(f"{field_id}: expected {expected}, got {raw!r}.",
+                                                 "for example 50 requests, concurrency 5, budget 800 ms"),
+                                      title="Bench")
+                return None
+        try:
+            plan = BenchPlan(requests=int(values["requests"]), concurrency=int(values["concurrency"]))
+            budget = VoiceBudget(first_token_ms=values["budget"])
+        except UsageError as error:
+            self.workbench.report(error, title="Bench")
+            return None
+        except ValueError as error:
+            self.workbench.report(UsageError(f"{error}.", "for example a budget of 800 ms"), title="Bench")
+            return None
+        return plan, budget
+
+    def action_run(self) -> None:
+        if self.running:
+            return
+        profile = self.workbench.active_profile
+        if profile is None:
+            self.workbench.report(WorkbenchError("No active profile to benchmark.",
+                                                 "add one on the Profiles screen (F2)"), title="Bench")
+            return
+        planned = self._plan()
+        if planned is None:
+            return
+        plan, budget = planned
+        self.result = None
+        self._ttfts = []
+        self.query_one("#spark", Sparkline).data = []
+        self.query_one("#figures", DataTable).clear()
+        self.query_one("#verdict", Static).update("")
+        self.query_one("#progress", ProgressBar).update(total=plan.planned_requests, progress=0)
+        self.running = True
+        self._worker = self._run(profile, str(self.query_one("#platform", Select).value), plan, budget)
+
+    @work(exclusive=True, group="bench", exit_on_error=False)
+    async def _run(self, profile: "Profile", platform: str, plan: "BenchPlan", budget: "VoiceBudget") -> None:
+        from workbench.bench.runner import Bench
+        from workbench.tui.targets import target_for
+
+        try:
+            target = await target_for(profile)
+        except WorkbenchError as error:
+            self.post_message(WorkFailed(f"benchmarking {profile.name!r}", error))
+            return
+        bench = Bench(target, platform=platform, plan=plan, budget=budget,
+                      on_progress=lambda progress: self.post_message(self.Progressed(progress)))
+        self._bench = bench
+        try:
+            result = await bench.run()
+        finally:
+            self._bench = None
+        self.post_message(self.Finished(result))
+
+    def on_bench_screen_progressed(self, message: Progressed) -> None:
+        progress = message.progress
+        self.query_one("#progress", ProgressBar).update(progress=progress.done)
+        last = progress.last
+        if last is not None and last.ttft_ms is not None:
+            self._ttfts.append(last.ttft_ms)
+            self.query_one("#spark", Sparkline).data = self._ttfts[-SPARK_POINTS:]
+        line = (f"{progress.done} done · {progress.errors} errors · {progress.in_flight} in flight · "
+                f"{progress.elapsed_s:.1f} s")
+        if last is not None and last.ttft_ms is not None:
+            line += f" · last first token {last.ttft_ms:.0f} ms"
+        self.query_one("#progress-line", Static).update(steady(line, self.workbench.steady_numbers))
+
+    def on_bench_screen_finished(self, message: Finished) -> None:
+        from workbench.bench.report import COLUMNS, FIGURES
+
+        self.running = False
+        result = message.result
+        self.result = result
+        steady_numbers = self.workbench.steady_numbers
+        table = self.query_one("#figures", DataTable)
+        table.clear()
+        for label, unit, attribute in FIGURES:
+            summary = getattr(result, attribute)
+            name = f"{label} ({unit})" if unit else label
+            cells = ["—"] * len(COLUMNS) if summary is None else [
+                "#" if steady_numbers else f"{getattr(summary, column):.1f}" for column in COLUMNS]
+            table.add_row(name, *cells)
+        verdict = result.verdict
+        lines = [("PASS: " if verdict.passed else "FAIL: ") + steady(verdict.reason, steady_numbers)]
+        run = result.run
+        done = f"{result.requests} requests in {run.elapsed_s:.1f} s ({result.requests_per_s:.1f} req/s)"
+        if run.interrupted:
+            done = f"stopped: {result.requests} requests finished in {run.elapsed_s:.1f} s"
+            if run.cancelled:
+                done += f"; {run.cancelled} in flight were cancelled and are not counted"
+        lines.append(steady(done, steady_numbers))
+        if result.errors:
+            kinds = ", ".join(f"{kind} {count}" for kind, count in result.errors_by_kind.items())
+            lines.append(f"errors: {result.errors} of {result.requests} ({kinds})")
+        else:
+            lines.append(f"errors: none of {result.requests}")
+        verdict_widget = self.query_one("#verdict", Static)
+        verdict_widget.update("\n".join(lines))
+        verdict_widget.set_class(verdict.passed, "-ok")
+        verdict_widget.set_class(not verdict.passed, "-bad")
+
+    def action_stop(self) -> None:
+        if self._bench is not None:
+            self._bench.stop()  # what finished is still reported
+        elif self._worker is not None and self._worker.is_running:
+            self._worker.cancel()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is self._worker and event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED,
+                                                             WorkerState.ERROR):
+            self.running = False
+
+    # ---- save ----------------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        if self.result is None:
+            self.notify("Run a bench first (ctrl+r).", timeout=4)
+            return
+        self._save(self.result, self.workbench.profile_name or "endpoint")
+
+    @work(exclusive=True, group="bench-save", thread=True, exit_on_error=False)
+    def _save(self, result: "BenchResult", profile: str) -> None:
+        from workbench.atomic import write_atomic
+        from workbench.locations import ensure_dir
+
+        folder = self.workbench.data_dir / "bench"
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        try:
+            ensure_dir(folder)
+            path = folder / f"{profile}.{result.run.platform}.{stamp}.json"
+            write_atomic(path, (result.to_json(include_samples=True) + "\n").encode("utf-8"))
+        except OSError as error:
+            self.post_message(WorkFailed("saving the bench result", WorkbenchError(
+                f"Could not save the result in {folder}: {error.strerror or error}.",
+                "check that the data folder is writable and the disk is not full")))
+            return
+        self.post_message(self.Saved(path))
+
+    def on_bench_screen_saved(self, message: Saved) -> None:
+        self.notify(f"Saved to {message.path} (readable by you only).", timeout=6, markup=False)
+
+    @on(Button.Pressed)
+    def _button(self, event: Button.Pressed) -> None:
+        if event.button.id == "run":
+            self.action_run()
+        elif event.button.id == "save":
+            self.action_save()

@@ -1,0 +1,274 @@
+"""Simulate: pick an agent config, play its scripted call against the active profile as its platform.
+
+The core's AgentRun plays the call turn by turn (each reply carried into the history, as the
+platform does); each turn shows the caller's line, the reply as it streams, its first-token
+time against the budget, and every expectation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
+
+from workbench.errors import WorkbenchError
+from workbench.tui.messages import WorkFailed
+from workbench.tui.screens.base import WorkbenchScreen
+from workbench.tui.volatile import steady
+
+if TYPE_CHECKING:
+    from workbench.agents import AgentConfig, AgentRun, SimulationReport, TurnResult
+    from workbench.profiles import Profile
+
+
+def agent_folders(profiles_folder: Path) -> list[Path]:
+    """Where agent files are looked for: beside the profiles, and the examples in ./profiles/agents."""
+    return [profiles_folder / "agents", Path.cwd() / "profiles" / "agents"]
+
+
+class TurnView(Static):
+    """One turn: the caller's line, the reply (growing while it streams), the verdict."""
+
+    DEFAULT_CSS = """
+    TurnView { height: auto; margin-bottom: 1; padding: 0 1; border-left: wide $primary 30%; }
+    TurnView.-passed { border-left: wide $success; }
+    TurnView.-failed { border-left: wide $error; }
+    """
+
+    def __init__(self, number: int, total: int, user: str) -> None:
+        super().__init__("", markup=False)
+        self.number = number
+        self.total = total
+        self.user = user
+        self.reply = ""
+        self._draw()
+
+    def _draw(self, lines: list[str] | None = None) -> None:
+        head = [f"Turn {self.number} of {self.total}", f"  caller: {self.user}", f"  agent:  {self.reply or '…'}"]
+        self.update("\n".join(lines if lines is not None else head))
+
+    def add_text(self, text: str) -> None:
+        self.reply += text
+        self._draw()
+
+    def finish(self, result: "TurnResult", steady_numbers: bool) -> None:
+        from workbench.agents import turn_lines
+
+        self.reply = result.reply
+        self.set_class(result.passed, "-passed")
+        self.set_class(not result.passed, "-failed")
+        self._draw([steady(line, steady_numbers) for line in turn_lines(result, self.total)])
+
+
+class SimulateScreen(WorkbenchScreen):
+    MODE = "simulate"
+    BINDINGS = [
+        Binding("ctrl+r", "play", "Play the call"),
+        Binding("escape", "stop", "Stop"),
+    ]
+
+    playing: reactive[bool] = reactive(False, bindings=True)
+
+    class Loaded(Message):
+        def __init__(self, agent: "AgentConfig") -> None:
+            super().__init__()
+            self.agent = agent
+
+    class Text(Message):
+        def __init__(self, turn: int, text: str) -> None:
+            super().__init__()
+            self.turn = turn
+            self.text = text
+
+    class TurnDone(Message):
+        def __init__(self, result: "TurnResult", profile: str) -> None:
+            super().__init__()
+            self.result = result
+            self.profile = profile
+
+    class CallDone(Message):
+        """The call ended; `report` is None when it could not start (the error was reported)."""
+
+        def __init__(self, report: "SimulationReport | None") -> None:
+            super().__init__()
+            self.report = report
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.agent: AgentConfig | None = None
+        self.report: SimulationReport | None = None
+        self._run: AgentRun | None = None
+        self._worker: Worker[None] | None = None
+        self._turns: dict[int, TurnView] = {}
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="simulate-body"):
+            with Vertical(id="simulate-side"):
+                yield Label("Agent configs")
+                yield OptionList(id="agents")
+                yield Label("Or the path of one")
+                yield Input(id="agent-path", placeholder="profiles/agents/polyai-booking.toml", compact=True)
+                yield Static("", id="agent-info", markup=False)
+                yield Button("Play the call (ctrl+r)", id="play", variant="primary")
+            with VerticalScroll(id="turns"):
+                yield Static("Pick an agent config on the left, then play its call against the active profile.",
+                             id="turns-empty", markup=False)
+
+    def on_mount(self) -> None:
+        self._list_agents()
+
+    def _list_agents(self) -> None:
+        files: list[Path] = []
+        for folder in agent_folders(self.workbench.store.folder):
+            if folder.is_dir():
+                files += sorted(p for p in folder.glob("*.toml") if p not in files)
+        options = self.query_one("#agents", OptionList)
+        options.set_options([Option(f"{p.stem}\n  {p.parent}", id=str(p)) for p in files])
+        if not files:
+            self.query_one("#agent-info", Static).update(
+                f"No agent configs found in {' or '.join(str(f) for f in agent_folders(self.workbench.store.folder))}."
+                " Type the path of one above.")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop":
+            return True if self.playing else None
+        if action == "play":
+            return None if self.playing else True
+        return True
+
+    # ---- choosing an agent ------------------------------------------------------------------
+
+    @on(OptionList.OptionSelected, "#agents")
+    @on(OptionList.OptionHighlighted, "#agents")
+    def _picked(self, event: OptionList.OptionHighlighted | OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.load_agent(event.option.id)
+
+    @on(Input.Submitted, "#agent-path")
+    def _typed(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.load_agent(event.value.strip())
+
+    def load_agent(self, path: str) -> None:
+        self._load(path)
+
+    @work(exclusive=True, group="agent-load", thread=True, exit_on_error=False)
+    def _load(self, path: str) -> None:
+        from workbench.agents import load_agent
+
+        try:
+            agent = load_agent(Path(path).expanduser())
+        except WorkbenchError as error:
+            self.post_message(WorkFailed(f"reading the agent config {path}", error))
+            return
+        self.post_message(self.Loaded(agent))
+
+    def on_simulate_screen_loaded(self, message: Loaded) -> None:
+        from workbench.platforms import get_platform
+
+        agent = message.agent
+        self.agent = agent
+        platform = get_platform(agent.platform)
+        budgets = {t.expect.first_token_ms for t in agent.turns if t.expect.first_token_ms}
+        budget = f"{', '.join(f'{b:g}' for b in sorted(budgets))} ms (set per turn)" if budgets else \
+            f"{platform.first_token_budget_ms:g} ms ({platform.title}'s)"
+        self.query_one("#agent-info", Static).update(
+            f"{agent.name}\nas {platform.title} · {len(agent.turns)} turns\nfirst-token budget: {budget}\n"
+            + (agent.description or ""))
+
+    # ---- playing --------------------------------------------------------------------------------
+
+    def action_play(self) -> None:
+        if self.playing:
+            return
+        profile = self.workbench.active_profile
+        if self.agent is None:
+            self.notify("Pick an agent config first.", severity="warning", timeout=4)
+            return
+        if profile is None:
+            self.workbench.report(WorkbenchError("No active profile to call.", "add one on the Profiles screen (F2)"),
+                                  title="Simulate")
+            return
+        turns = self.query_one("#turns", VerticalScroll)
+        turns.remove_children()
+        self._turns = {}
+        for index, turn in enumerate(self.agent.turns, start=1):
+            view = TurnView(index, len(self.agent.turns), turn.user)
+            self._turns[index] = view
+            turns.mount(view)
+        self.playing = True
+        self._worker = self._play(self.agent, profile)
+
+    @work(exclusive=True, group="simulate", exit_on_error=False)
+    async def _play(self, agent: "AgentConfig", profile: "Profile") -> None:
+        from workbench.agents import AgentRun
+        from workbench.tui.targets import target_for
+
+        try:
+            target = await target_for(profile)
+        except WorkbenchError as error:
+            self.post_message(WorkFailed(f"simulating with {profile.name!r}", error))
+            self.post_message(self.CallDone(None))
+            return
+        run = AgentRun(agent, target, on_text=lambda turn, text: self.post_message(self.Text(turn, text)))
+        self._run = run
+        try:
+            async for result in run:
+                self.post_message(self.TurnDone(result, profile.name))
+        finally:
+            self._run = None
+        self.post_message(self.CallDone(run.report))
+
+    def on_simulate_screen_text(self, message: Text) -> None:
+        view = self._turns.get(message.turn)
+        if view is not None:
+            view.add_text(message.text)
+
+    def on_simulate_screen_turn_done(self, message: TurnDone) -> None:
+        result = message.result
+        if result.exchange is not None:
+            self.workbench.record_exchange(result.exchange, profile=message.profile)
+        view = self._turns.get(result.number)
+        if view is not None:
+            view.finish(result, self.workbench.steady_numbers)
+            view.scroll_visible()
+
+    def on_simulate_screen_call_done(self, message: CallDone) -> None:
+        from workbench.agents import summary_lines
+
+        self.playing = False
+        report = message.report
+        if report is None:
+            return
+        self.report = report
+        played = {t.number for t in report.turns}
+        for number, view in self._turns.items():
+            if number not in played:
+                view.update(f"Turn {number} of {view.total}\n  caller: {view.user}\n  (not played)")
+        summary = Static("\n".join(summary_lines(report)), classes="summary " + ("-ok" if report.passed else "-bad"),
+                         markup=False)
+        self.query_one("#turns", VerticalScroll).mount(summary)
+        summary.scroll_visible()
+
+    def action_stop(self) -> None:
+        if self._run is not None:
+            self._run.cancel()  # the turn in flight keeps what arrived; no further turn is sent
+        elif self._worker is not None and self._worker.is_running:
+            self._worker.cancel()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is self._worker and event.state in (WorkerState.CANCELLED, WorkerState.ERROR):
+            self.playing = False
+
+    @on(Button.Pressed, "#play")
+    def _play_pressed(self) -> None:
+        self.action_play()
