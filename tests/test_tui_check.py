@@ -86,7 +86,7 @@ async def test_the_report_is_exported_privately_and_copied(tmp_path, memory_keyr
         await wait_for(pilot, lambda: not screen.running and screen.reports, "the check")
         await press(pilot, "e")
         folder = tmp_path / "data" / "reports"
-        await wait_for(pilot, lambda: (folder / "local-mock.openai.report.md").exists(), "the exported report")
+        await wait_for(pilot, lambda: any("Saved 3 files" in n for n in notices(app)), "the exported report")
         for name in ("local-mock.openai.report.md", "local-mock.openai.report.json", "local-mock.openai.report.xml"):
             assert stat.S_IMODE((folder / name).stat().st_mode) == 0o600
         assert json.loads((folder / "local-mock.openai.report.json").read_text())["platform"] == "openai"
