@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from workbench.mock import MockConfig, MockServer
     from workbench.profile_view import KeyStatus
 
+TUI_DIR = Path(__file__).parent
 LOCAL_MOCK = "local-mock"
 MOCK_MODEL = "mock-model"
 ERROR_TIMEOUT_S = 15.0
@@ -53,7 +54,8 @@ class WorkbenchApp(App[None]):
     TITLE = "BYOM Workbench"
     # Every screen's stylesheet, read once at start-up: a stylesheet added later makes Textual
     # re-parse and re-apply all CSS, which made the first visit to a screen take a second.
-    CSS_PATH = ["app.tcss", *(entry.css_path for entry in SCREENS)]
+    # Absolute, so subclasses defined elsewhere (the snapshot tests' app) find them too.
+    CSS_PATH = [TUI_DIR / "app.tcss", *(TUI_DIR / entry.css_path for entry in SCREENS)]
     COMMANDS = App.COMMANDS | {WorkbenchCommands}
     MODES = {entry.mode: _mode_factory(entry) for entry in SCREENS}
     BINDINGS = [

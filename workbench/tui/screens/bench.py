@@ -183,7 +183,10 @@ class BenchScreen(WorkbenchScreen):
         last = progress.last
         if last is not None and last.ttft_ms is not None:
             self._ttfts.append(last.ttft_ms)
-            self.query_one("#spark", Sparkline).data = self._ttfts[-SPARK_POINTS:]
+            shown = self._ttfts[-SPARK_POINTS:]
+            if self.workbench.steady_numbers:
+                shown = [1.0] * len(shown)  # the same picture every snapshot run
+            self.query_one("#spark", Sparkline).data = shown
         line = (f"{progress.done} done · {progress.errors} errors · {progress.in_flight} in flight · "
                 f"{progress.elapsed_s:.1f} s")
         if last is not None and last.ttft_ms is not None:

@@ -14,6 +14,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Static, TabbedContent, TabPane, TextArea
 
+from workbench.tui.volatile import steady
+
 if TYPE_CHECKING:
     from workbench.checks.findings import Finding
     from workbench.exchange import Exchange, TimedEvent
@@ -109,7 +111,9 @@ class ExchangeView(Vertical):
             head = "(no response)"
         else:
             head = f"{exchange.http_version or 'HTTP'} {exchange.status} {exchange.reason}".rstrip()
-        lines = [head, headers_text(exchange.response_headers), "", "timings: " + timings_line(exchange)]
+        steady_numbers = getattr(self.app, "steady_numbers", False)
+        lines = [head, headers_text(exchange.response_headers), "",
+                 "timings: " + steady(timings_line(exchange), steady_numbers)]
         if exchange.body_truncated:
             lines.append(f"recording stopped at the {exchange.body_cap}-byte cap")
         if exchange.failure is not None:
@@ -128,12 +132,14 @@ class ExchangeView(Vertical):
         self._show_findings(findings)
 
     def _show_timeline(self, exchange: "Exchange") -> None:
+        steady_numbers = getattr(self.app, "steady_numbers", False)
         table = self.query_one("#timeline", DataTable)
         table.clear()
         rows = []
         for event in exchange.events:
             raw = event.raw.replace("\r", "\\r").replace("\n", "⏎")
-            rows.append((f"{event.t_ms:9.1f}", event_delta(event), raw[:RAW_SHOWN]))
+            arrival = "#" if steady_numbers else f"{event.t_ms:9.1f}"
+            rows.append((arrival, event_delta(event), raw[:RAW_SHOWN]))
         table.add_rows(rows)
         pane = self.tabs.get_tab("tab-timeline")
         pane.label = f"SSE timeline ({len(rows)})" if rows else "SSE timeline (not a stream)"
