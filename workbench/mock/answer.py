@@ -97,6 +97,9 @@ def strip_ids(obj: dict[str, Any]) -> dict[str, Any]:
 
 def completion_body(answer: Answer, fault: str | None) -> dict[str, Any]:
     """The non-streaming chat.completion, shaped by the fault (if it applies to whole replies)."""
+    if fault is None and answer.tool_name is None:
+        return wire.completion(answer.model, answer.text, id=answer.id, created=answer.created,
+                               finish_reason=answer.finish_reason, usage=answer.usage)
     content: str | None = answer.text
     if fault == "empty-content":
         content = ""

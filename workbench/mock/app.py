@@ -40,9 +40,10 @@ Handler = Callable[[web.Request, "Pending"], Awaitable[web.StreamResponse]]
 class Pending:
     """What one request's handling learns on the way, for its log record (cheaper than request storage)."""
 
-    __slots__ = ("body", "stream", "fault", "error", "prepared")
+    __slots__ = ("arrived", "body", "stream", "fault", "error", "prepared")
 
-    def __init__(self) -> None:
+    def __init__(self, arrived: float) -> None:
+        self.arrived = arrived  # time.monotonic() when its bytes came: latency counts from here
         self.body = b""
         self.stream = False
         self.fault: str | None = None
@@ -68,6 +69,8 @@ class MockApp:
         self.model_list_bytes = wire.dumps(self.model_list).encode()
         # Handler tasks that are waiting (streams, delays): cancelled at shutdown so stop is prompt.
         self.waiting: set[asyncio.Task[Any]] = set()
+        # When each connection's latest request arrived (filled by ArrivalStamp, see arrival.py).
+        self.arrivals: dict[Any, float] = {}
 
     def build(self) -> web.Application:
         # No aiohttp middleware: each handler is wrapped once here instead (cheaper per request),
@@ -97,9 +100,8 @@ class MockApp:
         """`handler`, plus the request log, and a clean JSON 500 for anything unexpected."""
 
         async def recorded_handler(request: web.Request) -> web.StreamResponse:
-            started = time.perf_counter()
+            pending = Pending(self.arrivals.get(request.protocol) or time.monotonic())
             status = 500
-            pending = Pending()
             try:
                 response = await handler(request, pending)
                 status = response.status
@@ -119,20 +121,20 @@ class MockApp:
                 status = 500
                 return response
             finally:
-                self.record(request, pending, status, started)
+                self.record(request, pending, status)
 
         return recorded_handler
 
-    def record(self, request: web.Request, pending: Pending, status: int, started: float) -> None:
+    def record(self, request: web.Request, pending: Pending, status: int) -> None:
         headers = request.headers
         self.log.add(
             RequestRecord(
                 time=time.time(),
                 method=request.method,
-                path=request.path_qs,
+                path=request.raw_path,  # as it came, query included
                 auth_header=headers_seen(headers),
                 status=status,
-                latency_ms=(time.perf_counter() - started) * 1000.0,
+                latency_ms=(time.monotonic() - pending.arrived) * 1000.0,
                 headers=headers,  # masked when first read
                 body=pending.body,
                 secret=self.config.api_key,
@@ -312,7 +314,7 @@ class MockApp:
         return delay
 
     async def complete(self, request: web.Request, pending: Pending, answer: Answer, fault: str | None) -> web.StreamResponse:
-        delay = self.delay_s(answer, fault)
+        delay = self.delay_s(answer, fault) - (time.monotonic() - pending.arrived)
         if delay > 0:
             with self.waiting_task():
                 await asyncio.sleep(delay)
@@ -340,7 +342,7 @@ class MockApp:
             await response.prepare(request)
             pending.prepared = True
             try:
-                if not await write_steps(request, response, steps, pacing):
+                if not await write_steps(request, response, steps, pacing, pending.arrived):
                     pending.error = "dropped mid-stream"
             except ConnectionError:
                 pending.error = "the client closed the stream"

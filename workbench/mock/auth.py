@@ -17,8 +17,10 @@ MISSING_KEY = (
 
 def headers_seen(headers: Mapping[str, str]) -> str | None:
     """Which auth headers came (names only, never values): for the request log."""
-    names = [name for name in ("authorization", "x-api-key") if name in headers]
-    return "+".join(names) if names else None
+    x_api_key = "x-api-key" in headers
+    if "authorization" in headers:
+        return "authorization+x-api-key" if x_api_key else "authorization"
+    return "x-api-key" if x_api_key else None
 
 
 def bearer_token(headers: Mapping[str, str]) -> str | None:

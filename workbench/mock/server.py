@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import errno
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from aiohttp import web
 
 from workbench.errors import WorkbenchError
 from workbench.mock.app import MockApp
+from workbench.mock.arrival import ArrivalStamp
 from workbench.mock.config import MockConfig, check_fault_name, check_fault_rate
 from workbench.mock.faults import FaultPicker
 from workbench.mock.replies import ReplyScript
@@ -37,6 +39,7 @@ class MockServer:
         self._picker = FaultPicker(self.config.fault, self.config.fault_rate, self.config.seed)
         self._app = MockApp(self.config, script, self._log, self._picker)
         self._runner: web.AppRunner | None = None
+        self._listener: asyncio.Server | None = None
         self.port: int | None = None
 
     # ---- addresses ------------------------------------------------------------------
@@ -110,15 +113,20 @@ class MockServer:
         runner = web.AppRunner(self._app.build(), access_log=None, handle_signals=False,
                                shutdown_timeout=SHUTDOWN_TIMEOUT_S)
         await runner.setup()
-        site = web.TCPSite(runner, self.config.host, self.config.port)
+        loop = asyncio.get_running_loop()
+        handlers, arrivals = runner.server, self._app.arrivals
+        assert handlers is not None
         try:
-            await site.start()
+            # Our own listener instead of TCPSite: each connection's handler sits behind ArrivalStamp.
+            self._listener = await loop.create_server(
+                lambda: ArrivalStamp(handlers(), arrivals, time.monotonic), self.config.host, self.config.port
+            )
         except OSError as error:
             await runner.cleanup()
             self._log.close()
             raise _listen_error(self.config, error) from None
         self._runner = runner
-        self.port = _bound_port(runner, self.config.port)
+        self.port = self._listener.sockets[0].getsockname()[1]
         return self
 
     async def stop(self) -> None:
@@ -126,6 +134,8 @@ class MockServer:
         runner, self._runner = self._runner, None
         if runner is None:
             return
+        assert self._listener is not None
+        self._listener.close()
         self._app.close_waiting()
         await runner.cleanup()
         self._log.close()
@@ -185,13 +195,6 @@ class MockThread:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def _bound_port(runner: web.AppRunner, asked: int) -> int:
-    for address in runner.addresses:
-        if isinstance(address, tuple) and len(address) >= 2:
-            return int(address[1])
-    return asked
 
 
 def _listen_error(config: MockConfig, error: OSError) -> WorkbenchError:

@@ -9,6 +9,7 @@ The role chunk goes out at once, so a client sees the server alive before the fi
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -147,13 +148,13 @@ def _with_keep_alives(steps: list[Step]) -> list[Step]:
     return out
 
 
-async def write_steps(request: web.Request, response: web.StreamResponse, steps: list[Step], pacing: Pacing) -> bool:
-    """Write the steps on time; False when the stream was cut on purpose (drop-mid-stream).
+async def write_steps(request: web.Request, response: web.StreamResponse, steps: list[Step], pacing: Pacing,
+                      start: float) -> bool:
+    """Write the steps on time, counted from `start` (time.monotonic() at arrival); False when
+    the stream was cut on purpose (drop-mid-stream).
 
     Steps due at the same moment go out in one write: unpaced replies cost one syscall.
     """
-    loop = asyncio.get_running_loop()
-    start = loop.time()
     paced = pacing.ttft_s > 0 or pacing.token_interval_s > 0
     token_index = 0
     pending: list[bytes] = []
@@ -172,7 +173,7 @@ async def write_steps(request: web.Request, response: web.StreamResponse, steps:
                 request.transport.close()
             return False
         if step.token and paced:
-            delay = start + pacing.ttft_s + token_index * pacing.token_interval_s - loop.time()
+            delay = start + pacing.ttft_s + token_index * pacing.token_interval_s - time.monotonic()
             token_index += 1
             if delay > 0:
                 if pending:

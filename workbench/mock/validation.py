@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from workbench import wire
@@ -30,7 +31,7 @@ class BadRequest(Exception):
         self.param = param
 
 
-@dataclass
+@dataclass(slots=True)
 class ChatRequest:
     """The parts of a valid request the mock acts on."""
 
@@ -110,30 +111,45 @@ def check_chat_request(raw: bytes) -> ChatRequest:
     if not isinstance(stream, bool):
         raise _wrong_type("stream", "a boolean", stream)
     include_usage = _include_usage(body.get("stream_options"))
-    for name, (low, high) in NUMBER_RANGES.items():
-        value = body.get(name)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise _wrong_type(name, "a number", value)
-        if not low <= value <= high:
-            raise BadRequest(f"Invalid '{name}': expected a value from {low:g} to {high:g}, but got {value} instead.", name)
-    for name in POSITIVE_INTEGERS:
-        value = body.get(name)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _wrong_type(name, "an integer", value)
-        if value < 1:
-            raise BadRequest(f"Invalid '{name}': expected an integer of at least 1, but got {value} instead.", name)
-    seed = body.get("seed")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise _wrong_type("seed", "an integer", seed)
-    tools = body.get("tools")
-    if tools is not None and not isinstance(tools, list):
-        raise _wrong_type("tools", "an array", tools)
+    for name in body:  # only the parameters that came are looked at: most requests send few
+        check = PARAM_CHECKS.get(name)
+        if check is not None and body[name] is not None:
+            check(name, body[name])
     max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
-    return ChatRequest(body, model, messages, stream, include_usage, max_tokens, tools)
+    return ChatRequest(body, model, messages, stream, include_usage, max_tokens, body.get("tools"))
+
+
+def _number_in_range(name: str, value: Any) -> None:
+    low, high = NUMBER_RANGES[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _wrong_type(name, "a number", value)
+    if not low <= value <= high:
+        raise BadRequest(f"Invalid '{name}': expected a value from {low:g} to {high:g}, but got {value} instead.", name)
+
+
+def _integer(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _wrong_type(name, "an integer", value)
+
+
+def _positive_integer(name: str, value: Any) -> None:
+    _integer(name, value)
+    if value < 1:
+        raise BadRequest(f"Invalid '{name}': expected an integer of at least 1, but got {value} instead.", name)
+
+
+def _array(name: str, value: Any) -> None:
+    if not isinstance(value, list):
+        raise _wrong_type(name, "an array", value)
+
+
+# The optional parameters whose type the mock checks (null is always allowed), by name.
+PARAM_CHECKS: dict[str, Callable[[str, Any], None]] = {
+    **{name: _number_in_range for name in NUMBER_RANGES},
+    **{name: _positive_integer for name in POSITIVE_INTEGERS},
+    "seed": _integer,
+    "tools": _array,
+}
 
 
 def _check_message(index: int, item: Any) -> None:
