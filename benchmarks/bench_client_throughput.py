@@ -31,7 +31,7 @@ def one_pool_row(base_url: str, requests: int, concurrency: int) -> dict:
     from workbench.target import Target
 
     saved = runner.CONNECTIONS_PER_SHARD
-    runner.CONNECTIONS_PER_SHARD = 1 << 30
+    runner.CONNECTIONS_PER_SHARD = 1 << 30  # one pool, as many connections as requests in flight
     try:
         result = asyncio.run(run_bench(Target(base_url=base_url, model="mock-model"),
                                        plan=BenchPlan(requests=requests, concurrency=concurrency)))

@@ -147,3 +147,22 @@ async def test_the_platforms_first_token_budget_share_is_reported() -> None:
     share = result.to_dict()["platform_budget"]
     assert share["platform"] == "polyai" and share["first_token_ms"] > 100
     assert share["over"] == 0 and share["share"] == 0.0
+
+
+async def test_requests_are_spread_over_small_pools_that_grow_when_all_are_full() -> None:
+    from workbench.bench.runner import CONNECTIONS_PER_SHARD, OPEN_LOOP_SHARDS, ClientShards
+
+    target = Target(base_url="http://127.0.0.1:9/v1", model="m")
+    async with ClientShards(target, BenchPlan(requests=10, concurrency=10)) as closed:
+        assert len(closed.clients) == -(-10 // CONNECTIONS_PER_SHARD)
+        taken = [await closed.acquire() for _ in range(10)]
+        assert max(closed.busy) <= CONNECTIONS_PER_SHARD  # closed loop: never more than a pool holds
+        for client in taken:
+            closed.release(client)
+        assert sum(closed.busy) == 0
+    async with ClientShards(target, BenchPlan(requests=100, rate=50)) as open_loop:
+        wanted = (OPEN_LOOP_SHARDS + 3) * CONNECTIONS_PER_SHARD
+        for _ in range(wanted):
+            await open_loop.acquire()
+        assert len(open_loop.clients) == OPEN_LOOP_SHARDS + 3 and max(open_loop.busy) == CONNECTIONS_PER_SHARD
+    assert open_loop.clients == []  # closed on exit

@@ -31,9 +31,8 @@ STAGGER_S = 0.005
 RAMP_MAX_S = 1.0
 # Connections in each of the bench's pools (see ClientShards for why pools are kept small).
 CONNECTIONS_PER_SHARD = 4
-# An open loop with no cap: this many pools, each opening as many connections as it has requests.
-OPEN_LOOP_SHARDS = 16
-UNCAPPED_CONNECTIONS = 100_000
+# An open loop with no cap starts with this many pools and adds more as requests pile up.
+OPEN_LOOP_SHARDS = 8
 
 
 @dataclass(frozen=True)
@@ -289,7 +288,7 @@ class Bench:
                 self._in_flight.discard(task)
 
     async def _one(self, shards: "ClientShards", request: Any, index: int) -> None:
-        client = shards.acquire()
+        client = await shards.acquire()
         try:
             await self._measure(client, request, index)
         finally:
@@ -349,31 +348,23 @@ class ClientShards:
     one asks the socket whether it is readable and counts the idle ones again, so one pool of C
     connections costs O(C^2) CPU per request: at -c 32 that was half of the client's CPU time
     (benchmarks/README.md, "Where the client's time goes"). Pools of CONNECTIONS_PER_SHARD keep
-    that constant. Each request takes the least busy shard, so in a closed loop no request
-    ever waits for a connection.
+    that constant. Each request takes the least busy pool; when every pool is full (an open loop
+    whose requests pile up) another is added, so no request ever waits for a connection.
     """
 
     def __init__(self, target: Target, plan: BenchPlan) -> None:
         limit = plan.in_flight_limit
-        count = -(-limit // CONNECTIONS_PER_SHARD) if limit else OPEN_LOOP_SHARDS
-        # Plain http:// has no TLS: skip loading the CA bundle into every shard (about 20 ms of CPU each).
+        # Plain http:// has no TLS: skip loading the CA bundle into every pool (about 20 ms of CPU each).
         self.target = target.with_(verify=False) if target.base_url.lower().startswith("http://") else target
-        self.per_shard = CONNECTIONS_PER_SHARD if limit else UNCAPPED_CONNECTIONS
-        self.count = count
+        self.initial = -(-limit // CONNECTIONS_PER_SHARD) if limit else OPEN_LOOP_SHARDS
         self.clients: list[Any] = []
         self.busy: list[int] = []
         self._index: dict[int, int] = {}
 
     async def __aenter__(self) -> "ClientShards":
-        from workbench.client import Client
-
         try:
-            for _ in range(self.count):
-                client = Client(self.target, max_connections=self.per_shard)
-                await client.__aenter__()
-                self._index[id(client)] = len(self.clients)
-                self.clients.append(client)
-                self.busy.append(0)
+            for _ in range(self.initial):
+                await self._add()
         except BaseException:
             await self.__aexit__(None, None, None)
             raise
@@ -384,9 +375,21 @@ class ClientShards:
         for client in clients:
             await client.__aexit__(None, None, None)
 
-    def acquire(self) -> Any:
-        """The least busy Client, counted as one request busier."""
+    async def _add(self) -> int:
+        from workbench.client import Client
+
+        client = Client(self.target, max_connections=CONNECTIONS_PER_SHARD)
+        await client.__aenter__()
+        self._index[id(client)] = len(self.clients)
+        self.clients.append(client)
+        self.busy.append(0)
+        return len(self.clients) - 1
+
+    async def acquire(self) -> Any:
+        """The least busy Client (a new one if all are full), counted as one request busier."""
         shard = min(range(len(self.busy)), key=self.busy.__getitem__)
+        if self.busy[shard] >= CONNECTIONS_PER_SHARD:
+            shard = await self._add()
         self.busy[shard] += 1
         return self.clients[shard]
 
