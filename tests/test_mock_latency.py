@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 
@@ -70,3 +71,59 @@ async def test_non_streamed_reply_waits_the_same_total(http: httpx.AsyncClient) 
         took = time.perf_counter() - started
     assert response.json()["choices"][0]["message"]["content"] == "You said: one two three"
     assert took >= 0.25  # ttft 100 ms + 4 gaps of 50 ms = 300 ms, floor taken loosely
+
+
+def test_arrival_stamp_forwards_every_call_and_stamps_data() -> None:
+    from workbench.mock.arrival import ArrivalStamp
+
+    calls: list[tuple[str, object]] = []
+
+    class Handler:
+        def connection_made(self, transport: object) -> None:
+            calls.append(("made", transport))
+
+        def data_received(self, data: bytes) -> None:
+            calls.append(("data", data))
+
+        def eof_received(self) -> bool:
+            calls.append(("eof", None))
+            return True
+
+        def pause_writing(self) -> None:
+            calls.append(("pause", None))
+
+        def resume_writing(self) -> None:
+            calls.append(("resume", None))
+
+        def connection_lost(self, exc: BaseException | None) -> None:
+            calls.append(("lost", exc))
+
+    handler, arrivals, ticks = Handler(), {}, iter([10.0, 20.0])
+    stamp = ArrivalStamp(handler, arrivals, lambda: next(ticks))
+    transport = object()
+    stamp.connection_made(transport)  # type: ignore[arg-type]
+    stamp.data_received(b"GET / HTTP/1.1\r\n")
+    assert arrivals == {handler: 10.0}
+    stamp.data_received(b"\r\n")
+    assert arrivals == {handler: 20.0}  # the latest bytes: the request is complete when they come
+    assert stamp.eof_received() is True
+    stamp.pause_writing()
+    stamp.resume_writing()
+    stamp.connection_lost(None)
+    assert arrivals == {}
+    assert [name for name, _ in calls] == ["made", "data", "data", "eof", "pause", "resume", "lost"]
+    assert calls[0][1] is transport
+
+
+async def test_arrivals_are_kept_per_open_connection_only(http: httpx.AsyncClient) -> None:
+    async with MockServer(MockConfig()) as server:
+        before = time.monotonic()
+        await http.post(server.base_url + "/chat/completions", json=BODY)
+        arrivals = list(server._app.arrivals.values())
+        assert len(arrivals) == 1 and before <= arrivals[0] <= time.monotonic()  # the keep-alive connection
+        await http.aclose()
+        for _ in range(100):  # the server notices the close on its next loop turns
+            if not server._app.arrivals:
+                break
+            await asyncio.sleep(0.01)
+        assert server._app.arrivals == {}

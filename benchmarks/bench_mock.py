@@ -1,0 +1,330 @@
+"""Benchmark of `workbench mock`: requests/s against the Flask sample, and first-token drift under 200 streams.
+
+    python benchmarks/bench_mock.py [--seconds 5] [--rounds 3] [--connections 32] [--streams 200]
+                                    [--only rps|streams]
+
+Throughput: both servers run as subprocesses (`workbench mock` and the seed's Flask sample on
+Flask's own server, each logging a line per request as it does by default, to /dev/null) and
+are driven by the same client in this process: bare asyncio Protocols over HTTP/1.1
+keep-alive connections, sending one POST chat/completions after another with the same body.
+Rounds alternate between the servers so a busy spell on a shared machine hits both; the
+server's CPU time per request (from /proc) is printed too, a figure the client and other
+load on the machine disturb less than requests/s.
+
+Streams: `workbench mock --ttft-ms 200 --tokens-per-s 20`; every connection is opened first,
+then the requests are written all at once (the worst case: 200 arrive within a few ms) or
+spread over 1 s with replies long enough that all 200 streams overlap. Each stream's first
+*content* token time (request written -> first `"delta":{"content"` byte, stamped as the
+bytes arrive) is compared with the injected ttft: drift = observed - ttft. Last-token drift
+compares the whole stream with ttft + (tokens - 1) / tokens_per_s.
+Targets (issue 2): mock >= 10x Flask requests/s; first-token drift p99 < 20 ms at 200 streams.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BODY = json.dumps({"model": "mock-model", "messages": [{"role": "user", "content": "Hello, how are you today?"}]}).encode()
+SHORT_REPLY = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen"
+LONG_REPLY = " ".join([SHORT_REPLY] * 4)  # 62 tokens: 3 s a stream, so streams started over 1 s all overlap
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def request_bytes(port: int, path: str, body: bytes) -> bytes:
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: keep-alive\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+def start(argv: list[str], port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=HERE.parent)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"server did not start: {' '.join(argv)}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+# ---- requests per second ----------------------------------------------------------------
+
+
+CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:\s*(\d+)")
+
+
+class Loader(asyncio.Protocol):
+    """One keep-alive connection sending the same request again as soon as each reply is complete.
+
+    A bare asyncio Protocol (no streams, no tasks): a few microseconds a request, so the
+    client is not what limits the count. Replies are framed by Content-Length.
+    """
+
+    def __init__(self, payload: bytes, tally: dict[str, int], end: float, closed: asyncio.Future[None]) -> None:
+        self.payload = payload
+        self.tally = tally
+        self.end = end
+        self.closed = closed
+        self.buffer = b""
+        self.need: int | None = None
+        self.status = 0
+        self.closing = False
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.send()
+
+    def send(self) -> None:
+        assert self.transport is not None
+        if asyncio.get_running_loop().time() >= self.end:
+            self.transport.close()
+        else:
+            self.transport.write(self.payload)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            if self.need is None:
+                end = self.buffer.find(b"\r\n\r\n")
+                if end < 0:
+                    return
+                head = self.buffer[:end].lower()
+                length = CONTENT_LENGTH.search(head)
+                self.status = int(head[9:12])
+                self.closing = b"\r\nconnection: close" in head or head.startswith(b"http/1.0")
+                self.need = end + 4 + (int(length.group(1)) if length else 0)
+            if len(self.buffer) < self.need:
+                return
+            self.buffer = self.buffer[self.need:]
+            self.need = None
+            self.tally["ok" if self.status == 200 else "errors"] += 1
+            if self.closing:
+                assert self.transport is not None
+                self.transport.close()
+                return
+            self.send()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.need is not None:
+            self.tally["errors"] += 1  # closed in the middle of a reply
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+
+async def hammer(port: int, path: str, seconds: float, connections: int) -> tuple[int, int]:
+    """Send the same request over `connections` keep-alive connections for `seconds`; (ok, errors)."""
+    loop = asyncio.get_running_loop()
+    payload = request_bytes(port, path, BODY)
+    tally = {"ok": 0, "errors": 0}
+    end = loop.time() + seconds
+
+    async def connection() -> None:
+        while loop.time() < end:  # a server that closes after a reply gets a new connection
+            closed: asyncio.Future[None] = loop.create_future()
+            await loop.create_connection(lambda: Loader(payload, tally, end, closed), "127.0.0.1", port)
+            await closed
+
+    await asyncio.gather(*(connection() for _ in range(connections)))
+    return tally["ok"], tally["errors"]
+
+
+@dataclass
+class Throughput:
+    rps: float
+    cpu_us: float  # the server process's CPU time per request
+    errors: int
+
+
+def cpu_seconds(process: subprocess.Popen[bytes]) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def throughput(process: subprocess.Popen[bytes], port: int, path: str, args: argparse.Namespace) -> Throughput:
+    asyncio.run(hammer(port, path, 0.5, args.connections))  # warm-up
+    cpu_before, started = cpu_seconds(process), time.perf_counter()
+    ok, errors = asyncio.run(hammer(port, path, args.seconds, args.connections))
+    elapsed = time.perf_counter() - started
+    return Throughput(ok / elapsed, (cpu_seconds(process) - cpu_before) / max(ok, 1) * 1e6, errors)
+
+
+# ---- streaming drift --------------------------------------------------------------------
+
+FIRST_CONTENT = b'"delta":{"content":'
+DONE = b"data: [DONE]"
+
+
+class StreamProbe(asyncio.Protocol):
+    """One streamed request: written at its moment, timed in data_received (no task, no reader in between)."""
+
+    def __init__(self, payload: bytes, finished: asyncio.Future[tuple[float, float]]) -> None:
+        self.payload = payload
+        self.finished = finished
+        self.transport: asyncio.Transport | None = None
+        self.sent = 0.0
+        self.first: float | None = None
+        self.tail = b""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def send(self) -> None:
+        assert self.transport is not None
+        self.sent = time.monotonic()
+        self.transport.write(self.payload)
+
+    def data_received(self, data: bytes) -> None:
+        now = time.monotonic()
+        seen = self.tail + data
+        if self.first is None and FIRST_CONTENT in seen:
+            self.first = now - self.sent
+        if DONE in seen:
+            self.end(now)
+        self.tail = seen[-64:]
+
+    def end(self, now: float) -> None:
+        if not self.finished.done():
+            self.finished.set_result((self.first if self.first is not None else float("nan"), now - self.sent))
+        assert self.transport is not None
+        self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.end(time.monotonic())
+
+
+async def streams(port: int, count: int, words: str, ramp_s: float) -> list[tuple[float, float]]:
+    """`count` streams, all connected first; requests go out at once (ramp 0) or spread over ramp_s.
+
+    Returns (first content token s, whole stream s) for each, from the moment its request was written.
+    """
+    loop = asyncio.get_running_loop()
+    body = json.dumps({"model": "mock-model", "stream": True, "messages": [{"role": "user", "content": words}]}).encode()
+    payload = request_bytes(port, "/v1/chat/completions", body)
+    probes, results = [], []
+    for _ in range(count):
+        finished: asyncio.Future[tuple[float, float]] = loop.create_future()
+        _, probe = await loop.create_connection(lambda: StreamProbe(payload, finished), "127.0.0.1", port)
+        probes.append(probe)
+        results.append(finished)
+    begin = loop.time() + 0.5  # every connection is open before the first request
+    for index, probe in enumerate(probes):
+        loop.call_at(begin + ramp_s * index / count, probe.send)
+    return list(await asyncio.gather(*results))
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * p / 100
+    low = int(k)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each throughput round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--streams", type=int, default=200)
+    parser.add_argument("--ttft-ms", type=float, default=200.0)
+    parser.add_argument("--tokens-per-s", type=float, default=20.0)
+    parser.add_argument("--only", choices=["rps", "streams"], help="run one half of the benchmark")
+    args = parser.parse_args()
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+
+    if args.only != "streams":
+        compare_throughput(args)
+    if args.only != "rps":
+        stream_drift(args)
+
+
+def compare_throughput(args: argparse.Namespace) -> None:
+    python = sys.executable
+    mock_port, flask_port = free_port(), free_port()
+    mock = start([python, "-m", "workbench", "mock", "--port", str(mock_port)], mock_port)
+    flask = start([python, "-m", "flask", "--app", str(HERE / "flask_sample.py"), "run", "--port", str(flask_port)],
+                  flask_port)
+    rounds: list[tuple[Throughput, Throughput]] = []
+    try:
+        # Rounds alternate between the two servers, so a busy spell on a shared machine hits both.
+        for _ in range(args.rounds):
+            rounds.append((throughput(mock, mock_port, "/v1/chat/completions", args),
+                           throughput(flask, flask_port, "/chat/completions", args)))
+    finally:
+        stop(mock)
+        stop(flask)
+    print(f"requests/s, {args.connections} keep-alive connections, {args.rounds} alternating rounds of "
+          f"{args.seconds:g} s each (median; server CPU per request in brackets):")
+    for index, name in enumerate(("workbench mock", "Flask sample")):
+        runs = [r[index] for r in rounds]
+        print(f"  {name:15s} {statistics.median(t.rps for t in runs):8.0f}/s  "
+              f"[{statistics.median(t.cpu_us for t in runs):6.0f} us]  errors {sum(t.errors for t in runs)}  "
+              f"rounds: {', '.join(f'{t.rps:.0f}' for t in runs)}")
+    ratios = [m.rps / f.rps for m, f in rounds]
+    print(f"  ratio           {statistics.median(ratios):8.1f}x  (per round: {', '.join(f'{r:.1f}' for r in ratios)}; "
+          f"target >= 10x)")
+
+
+
+def stream_drift(args: argparse.Namespace) -> None:
+    python = sys.executable
+    port = free_port()
+    mock = start([python, "-m", "workbench", "mock", "--port", str(port), "--ttft-ms", f"{args.ttft_ms:g}",
+                  "--tokens-per-s", f"{args.tokens_per_s:g}"], port)
+    try:
+        for label, words, ramp in (("all requests at once", SHORT_REPLY, 0.0),
+                                   ("requests spread over 1 s, all streams overlapping", LONG_REPLY, 1.0)):
+            report_streams(label, asyncio.run(streams(port, args.streams, words, ramp)), args, words)
+    finally:
+        stop(mock)
+
+
+def report_streams(label: str, results: list[tuple[float, float]], args: argparse.Namespace, words: str) -> None:
+    firsts = [first for first, _ in results if first == first]
+    tokens = len(words.split()) + 2  # the echo adds "You said: "
+    expected_total = args.ttft_ms / 1000 + (tokens - 1) / args.tokens_per_s
+    drift = [(first - args.ttft_ms / 1000) * 1000 for first in firsts]
+    total_drift = [(total - expected_total) * 1000 for _, total in results]
+    print(f"{args.streams} concurrent streams, {label}: ttft {args.ttft_ms:g} ms, {args.tokens_per_s:g} tokens/s, "
+          f"{tokens} tokens each ({expected_total:.2f} s a stream)")
+    print(f"  streams with a first token  {len(firsts)}/{args.streams}")
+    print(f"  first-token drift ms        p50 {percentile(drift, 50):6.1f}  p99 {percentile(drift, 99):6.1f}"
+          f"  max {max(drift):6.1f}  (target p99 < 20)")
+    print(f"  last-token drift ms         p50 {percentile(total_drift, 50):6.1f}  p99 {percentile(total_drift, 99):6.1f}")
+
+
+if __name__ == "__main__":
+    main()
