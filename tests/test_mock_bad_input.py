@@ -219,3 +219,15 @@ def test_fuzzed_bodies_get_200_or_a_400_envelope_never_a_500(
         assert response.text.endswith("data: [DONE]\n\n")
     else:
         assert response.json()["choices"][0]["message"]["content"].startswith("You said: ")
+
+
+async def test_quoted_values_are_cut_short_and_console_lines_stay_one_line(
+    mock_server: MockServer, http: httpx.AsyncClient
+) -> None:
+    role = "bot\nfake log line " + "x" * 5000
+    response = await http.post(mock_server.base_url + "/chat/completions",
+                               json=valid(messages=[{"role": role, "content": "hi"}]))
+    message = response.json()["error"]["message"]
+    assert response.status_code == 400 and len(message) < 300 and "…" in message
+    line = mock_server.requests[-1].console_line()
+    assert "\n" not in line and "\\n" in line

@@ -15,6 +15,8 @@ from collections import deque
 from http import HTTPStatus
 from typing import Any
 
+from workbench.mock.validation import shown
+
 OWNED_BY = "polyant"
 INVALID_KEY = "Invalid API key"
 THROTTLED = "ThrottlerException: Too Many Requests"
@@ -27,7 +29,7 @@ def nest_error(status: int, message: str) -> dict[str, Any]:
 
 
 def unknown_model_message(model: str, models: tuple[str, ...]) -> str:
-    return f"Unknown model '{model}': no active instance has this slug (instances: {', '.join(models)})"
+    return f"Unknown model {shown(model)}: no active instance has this slug (instances: {', '.join(models)})"
 
 
 class Throttle:

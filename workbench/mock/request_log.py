@@ -80,8 +80,8 @@ class RequestRecord:
             line += "  stream"
         if self.fault:
             line += f"  fault={self.fault}"
-        if self.error:
-            line += f"  {self.error}"
+        if self.error:  # it may quote the request: one line stays one line
+            line += "  " + self.error.replace("\r", "\\r").replace("\n", "\\n")
         return line
 
     def to_dict(self) -> dict[str, Any]:

@@ -61,6 +61,11 @@ def json_type(value: Any) -> str:
     return type(value).__name__
 
 
+def shown(text: str, limit: int = 60) -> str:
+    """A value from the request, quoted for a message: cut short, so a huge value cannot flood the log."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
 def _wrong_type(param: str, expected: str, value: Any) -> BadRequest:
     return BadRequest(f"Invalid type for '{param}': expected {expected}, but got {json_type(value)} instead.", param)
 
@@ -163,7 +168,8 @@ def _check_message(index: int, item: Any) -> None:
         raise _wrong_type(f"{where}.role", "a string", role)
     if role not in wire.ROLES:
         supported = ", ".join(f"'{r}'" for r in sorted(wire.ROLES))
-        raise BadRequest(f"Invalid value for '{where}.role': '{role}'. Supported values are: {supported}.", f"{where}.role")
+        raise BadRequest(f"Invalid value for '{where}.role': {shown(role)}. Supported values are: {supported}.",
+                         f"{where}.role")
     content = item.get("content")
     if content is None:
         if role in CONTENT_REQUIRED:
