@@ -77,14 +77,13 @@ class MockApp:
         # and "*" routes answer wrong methods (405) and unknown paths (404) in our envelope.
         app = web.Application(client_max_size=self.config.max_body)
         router = app.router
-        recorded = self.recorded
         for prefix in ("", "/v1", REDIRECT_PREFIX, REDIRECT_PREFIX + "/v1"):
             self.add(router, "POST", prefix + wire.CHAT_PATH, self.chat)
         for prefix in ("", "/v1"):
             self.add(router, "GET", prefix + wire.MODELS_PATH, self.models)
             self.add(router, "GET", prefix + wire.MODELS_PATH + "/{model}", self.model)
         self.add(router, "GET", "/health", self.health)
-        router.add_route("*", "/{path:.*}", recorded(self.not_found))
+        router.add_route("*", "/{path:.*}", self.recorded(self.not_found))
         return app
 
     def add(self, router: web.UrlDispatcher, method: str, path: str, handler: Handler) -> None:
@@ -92,7 +91,8 @@ class MockApp:
         router.add_route(method, path, self.recorded(handler))
         if method == "GET":
             router.add_route("HEAD", path, self.recorded(handler))
-        router.add_route("*", path, self.recorded(lambda request, pending: self.wrong_method(request, pending, allowed)))
+        wrong_method = self.recorded(lambda request, pending: self.wrong_method(request, pending, allowed))
+        router.add_route("*", path, wrong_method)
 
     # ---- the wrapper every request goes through --------------------------------------
 
@@ -313,7 +313,9 @@ class MockApp:
             delay += self.pacing.stall_s
         return delay
 
-    async def complete(self, request: web.Request, pending: Pending, answer: Answer, fault: str | None) -> web.StreamResponse:
+    async def complete(
+        self, request: web.Request, pending: Pending, answer: Answer, fault: str | None
+    ) -> web.StreamResponse:
         delay = self.delay_s(answer, fault) - (time.monotonic() - pending.arrived)
         if delay > 0:
             with self.waiting_task():
@@ -332,7 +334,9 @@ class MockApp:
         pending.error = "dropped halfway through the body"
         return response
 
-    async def stream(self, request: web.Request, pending: Pending, answer: Answer, fault: str | None, include_usage: bool) -> web.StreamResponse:
+    async def stream(
+        self, request: web.Request, pending: Pending, answer: Answer, fault: str | None, include_usage: bool
+    ) -> web.StreamResponse:
         pacing = self.pacing
         if fault == "slow-first-token":
             pacing = Pacing(max(pacing.ttft_s, self.config.slow_first_token_s), pacing.token_interval_s, pacing.stall_s)

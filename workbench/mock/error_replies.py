@@ -38,7 +38,9 @@ RuntimeError: CUDA out of memory</pre>
 """
 
 
-def error_body(status: int, message: str, *, nest: bool, param: str | None = None, code: str | None = None) -> dict[str, Any]:
+def error_body(
+    status: int, message: str, *, nest: bool, param: str | None = None, code: str | None = None
+) -> dict[str, Any]:
     """The error object for this status in the persona's shape (NestJS for Polyant, else OpenAI)."""
     if nest:
         return nest_error(status, message)

@@ -26,7 +26,8 @@ FAULTS: dict[str, str] = {
     "no-role": "The first delta (non-streaming: the message) has no role.",
     "missing-fields": "Chunks and the completion lack id, object and created.",
     "drop-mid-stream": "Closes the connection after a few chunks, or halfway through a JSON body.",
-    "stall": "Sends the role chunk, then nothing for stall_s seconds (default 30), then the rest; whole replies wait as long.",
+    "stall": "Sends the role chunk, then nothing for stall_s seconds (default 30), then the rest; "
+    "whole replies wait as long.",
     "slow-first-token": "The first content token (a whole reply) comes after ~3 s even when --ttft-ms is lower.",
     "cumulative-deltas": "Each delta repeats the whole text so far instead of only the new words.",
     "ndjson": "Newline-delimited JSON chunks (application/x-ndjson), no data: prefix, no [DONE].",
@@ -43,7 +44,8 @@ FAULTS: dict[str, str] = {
     "reject-array-content": "400 if any message content is an array of parts (a text-only server).",
     "ignore-x-api-key": "With an API key set, only Bearer is checked: x-api-key alone gets 401.",
     "redirect": "307 to the same path under /moved, which answers normally.",
-    "no-usage-consistency": "usage.total_tokens is not prompt_tokens + completion_tokens (streams: usage chunk always sent).",
+    "no-usage-consistency": "usage.total_tokens is not prompt_tokens + completion_tokens "
+    "(streams: the usage chunk is always sent).",
 }
 
 # Faults that only make sense for a streamed reply.

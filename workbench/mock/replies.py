@@ -61,7 +61,8 @@ class ReplyScript:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
-            raise UsageError(f"{path}: not valid TOML: {error}.", "fix the line named above; see README 'workbench mock'.")
+            raise UsageError(f"{path}: not valid TOML: {error}.",
+                             "fix the line named above; see README 'workbench mock'.")
         rules_data = data.get("reply")
         unknown = sorted(set(data) - {"reply"})
         if unknown:
@@ -70,7 +71,8 @@ class ReplyScript:
                 "a reply file holds only [[reply]] tables, each with match or regex, and reply.",
             )
         if rules_data is None:
-            raise UsageError(f"{path}: no [[reply]] rules found.", 'add for example:\n[[reply]]\nmatch = "hello"\nreply = "Hi!"')
+            raise UsageError(f"{path}: no [[reply]] rules found.",
+                             'add for example:\n[[reply]]\nmatch = "hello"\nreply = "Hi!"')
         if not isinstance(rules_data, list):
             raise UsageError(f"{path}: 'reply' must be an array of tables ([[reply]]), not a single value.")
         lines = _table_lines(text, "reply")

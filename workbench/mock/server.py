@@ -34,7 +34,8 @@ class MockServer:
 
     def __init__(self, config: MockConfig | None = None) -> None:
         self.config = config or MockConfig()
-        script = ReplyScript.load(self.config.reply_file) if self.config.reply_file not in (None, "", "echo") else ReplyScript()
+        reply_file = self.config.reply_file
+        script = ReplyScript.load(reply_file) if reply_file not in (None, "", "echo") else ReplyScript()
         self._log = RequestLog(self.config.log_path)
         self._picker = FaultPicker(self.config.fault, self.config.fault_rate, self.config.seed)
         self._app = MockApp(self.config, script, self._log, self._picker)

@@ -76,7 +76,9 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise BadRequest(f"The request body is not valid UTF-8 (a bad byte at offset {error.start}). Send JSON encoded as UTF-8.")
+        raise BadRequest(
+            f"The request body is not valid UTF-8 (a bad byte at offset {error.start}). Send JSON encoded as UTF-8."
+        )
     try:
         body = json.loads(text)
     except json.JSONDecodeError as error:
