@@ -33,6 +33,10 @@ from workbench.secrets import mask
 from workbench.target import AUTH_METHODS, Target
 
 DEFAULT_BODY_CAP = 8 << 20
+# The longest one call may take, from sending to the last byte. The read timeout bounds the
+# silence between bytes and the first-token deadline the wait for content, but neither ends
+# a stream that never stops or a server sending a byte a second; this does.
+DEFAULT_TOTAL_TIMEOUT_S = 300.0
 # Headers whose values are credentials whatever they hold.
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "api-key"})
 # Secrets shorter than this are masked in headers but not searched for in reply bytes:
@@ -60,9 +64,11 @@ class Client:
         body_cap: int = DEFAULT_BODY_CAP,
         secret_headers: Iterable[str] = (),
         max_connections: int | None = None,
+        total_timeout: float | None = DEFAULT_TOTAL_TIMEOUT_S,
     ) -> None:
         self.target = target
         self.body_cap = body_cap
+        self.total_timeout = total_timeout  # seconds for a whole call; None: no limit
         self.secret_headers = SECRET_HEADERS | {h.lower() for h in secret_headers}
         self.max_connections = max_connections
         self._http: httpx.AsyncClient | None = None
@@ -222,7 +228,8 @@ class Call:
         self._inside = False  # the generator is running (not parked at a yield)
         self._cancels_sent = 0
         self._cancel_requested = False
-        self._deadline_hit = False
+        self._deadline_hit = False  # the first-token deadline passed
+        self._total_hit = False  # the whole call's time limit passed
         self._done = False
         self._t0 = 0.0
 
@@ -292,6 +299,9 @@ class Call:
         deadline: asyncio.TimerHandle | None = None
         if self._stream and timeouts.first_token:
             deadline = loop.call_at(loop.time() + timeouts.first_token, self._first_token_due)
+        total = self._client.total_timeout
+        time_limit = loop.call_at(loop.time() + total, self._time_limit_due) if total else None
+        chunks: AsyncIterator[bytes] | None = None
         response: httpx.Response | None = None
         assembler: StreamAssembler | None = None
         ended = False
@@ -316,7 +326,8 @@ class Call:
             if events:
                 assembler = StreamAssembler(exchange)
             cap = self._client.body_cap
-            async for chunk in response.aiter_bytes():
+            chunks = response.aiter_bytes()
+            async for chunk in chunks:
                 t_ms = (time.perf_counter() - t0) * 1000
                 if timings.first_byte_ms is None:
                     timings.first_byte_ms = round(t_ms, 3)
@@ -345,7 +356,7 @@ class Call:
                             yield text
                             self._inside = True
                             self._task = asyncio.current_task()
-                            if self._cancel_requested:
+                            if self._cancel_requested or self._total_hit:
                                 raise _StopRequested
                 if over:
                     exchange.body_truncated = True
@@ -353,29 +364,27 @@ class Call:
                     break
             ended = True
         except _StopRequested:
-            self._record_cancel(user=True)
+            self._stopped_by_us()
         except asyncio.CancelledError:
             if not self._own_cancel():
                 self._record_cancel(user=False)
                 self._finish()
                 raise
-            if self._cancel_requested:
-                self._record_cancel(user=True)
-            else:
-                self._fail(self._first_token_timeout())
+            self._stopped_by_us()
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError) as error:
             if self._cancels_sent and self._own_cancel():
                 # Our cancel surfaced as a transport error (a library tidied up on the way out).
-                if self._cancel_requested:
-                    self._record_cancel(user=True)
-                else:
-                    self._fail(self._first_token_timeout())
+                self._stopped_by_us()
             else:
                 self._fail(self._describe(error, response))
         finally:
             self._inside = False
             if deadline is not None:
                 deadline.cancel()
+            if time_limit is not None:
+                time_limit.cancel()
+            if chunks is not None:
+                await chunks.aclose()  # type: ignore[attr-defined]
             if response is not None:
                 await _close_quietly(response)
             if not self._done and not ended and self.exchange.failure is None:
@@ -462,6 +471,19 @@ class Call:
     def _first_token_due(self) -> None:
         self._deadline_hit = True
         self._interrupt()
+
+    def _time_limit_due(self) -> None:
+        self._total_hit = True
+        self._interrupt()
+
+    def _stopped_by_us(self) -> None:
+        """The call was stopped by cancel(), the first-token deadline or the time limit: record which."""
+        if self._cancel_requested:
+            self._record_cancel(user=True)
+        elif self._deadline_hit:
+            self._fail(self._first_token_timeout())
+        else:
+            self._fail(self._reply_timeout())
 
     def _own_cancel(self) -> bool:
         """True when the CancelledError came from cancel() or the deadline alone (then it is absorbed)."""
@@ -653,6 +675,23 @@ class Call:
             "Voice platforms hang up on a late first token (Vapi after 20 s, most much sooner). Check that "
             "the model is loaded, that the server flushes each chunk as it is produced, and that no proxy "
             "buffers the stream.",
+        )
+
+    def _reply_timeout(self) -> errors.ReplyTimeout:
+        limit = self._client.total_timeout or 0
+        if self.exchange.status is None:
+            return errors.ReplyTimeout(
+                f"{self._where()} did not finish sending its response headers within {limit:g} s "
+                "(bytes kept coming, too slowly to ever end).",
+                "The server (or something in front of it) sends its reply a trickle at a time; check its log "
+                "and any proxy. Headers should arrive at once.",
+            )
+        return errors.ReplyTimeout(
+            f"The reply did not end within {limit:g} s of sending the request; reading stopped there "
+            f"({self._progress()} kept).",
+            "A chat reply must end: after the last chunk send `data: [DONE]` and close the response (or end "
+            "the chunked body). A stream that never stops, or one sent a byte at a time, holds the caller "
+            "forever; if replies this long are expected, raise the time limit.",
         )
 
     def _not_sse(self) -> errors.NotSSE:

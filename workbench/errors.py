@@ -64,6 +64,12 @@ class FirstTokenTimeout(EndpointError):
     kind = "first-token-timeout"
 
 
+class ReplyTimeout(ReadTimeout):
+    """The reply kept coming (a stream that never ends, a byte at a time) past the call's time limit."""
+
+    kind = "reply-timeout"
+
+
 class ConnectionReset(EndpointError):
     """The connection closed before the reply was complete (mid-body or mid-stream)."""
 

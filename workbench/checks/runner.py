@@ -29,7 +29,7 @@ from workbench.platforms.playai import SMOKE_REPLY
 from workbench.target import Target, Timeouts
 
 DEFAULT_TIMEOUT_S = 30.0
-TIMEOUT_KINDS = ("read-timeout", "first-token-timeout", "connect-timeout")
+TIMEOUT_KINDS = ("read-timeout", "first-token-timeout", "connect-timeout", "reply-timeout")
 MAX_DIAGNOSIS_ROUNDS = 3
 
 
@@ -62,6 +62,13 @@ def check_timeouts(platform: Platform, timeout: float | None) -> Timeouts:
     limits = platform.timeouts
     return Timeouts(connect=min(limits.connect, cap), read=min(limits.read, cap),
                     first_token=min(limits.first_token, cap))
+
+
+def reply_time_limit(timeouts: Timeouts) -> float:
+    """The longest one probe may take from start to end: to connect, to the first token, then one
+    read timeout more. It ends a stream that never stops and a reply sent a byte at a time, which
+    no per-read timeout notices."""
+    return timeouts.connect + timeouts.first_token + timeouts.read
 
 
 def shown_url(url: str) -> str:
@@ -128,7 +135,7 @@ async def iter_check(
 
     platform = get_platform(platform) if isinstance(platform, str) else platform
     state = _Check(target, platform, timeout)
-    async with Client(state.target) as client:
+    async with Client(state.target, total_timeout=reply_time_limit(state.target.timeouts)) as client:
 
         async def send(probe: Probe) -> Exchange:
             call = client.request(

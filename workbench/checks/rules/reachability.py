@@ -19,6 +19,7 @@ FAILURE_IDS = {
     "connect-timeout": "reachability.connect-timeout",
     "read-timeout": "reachability.read-timeout",
     "first-token-timeout": "reachability.read-timeout",
+    "reply-timeout": "reachability.read-timeout",
     "protocol": "reachability.protocol",
     "connection-reset": "reachability.connection-reset",
     "body-too-large": "reachability.body-too-large",

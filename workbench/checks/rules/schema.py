@@ -32,6 +32,12 @@ def judge_completion(exchange: Exchange, ctx: Judging) -> list[Finding]:
             "Make sure the handler finishes writing the whole JSON body before it closes the connection "
             "(no crash after the status line, no proxy timeout).")
         return out
+    if exchange.failure is not None and exchange.failure.kind in ("reply-timeout", "read-timeout", "body-too-large"):
+        add("schema.body-incomplete", "error",
+            f"The reply body never finished: {exchange.failure.message}",
+            "Send the whole JSON completion at once, with a Content-Length (or a properly ended chunked "
+            "body), and close it; a platform waits for the end of the body before it can speak.")
+        return out
     if exchange.failure is not None and exchange.failure.kind == "invalid-utf8":
         add("schema.invalid-utf8", "error", f"The body is not valid UTF-8: {exchange.failure.message}.",
             "Encode the JSON as UTF-8 (json.dumps(..., ensure_ascii=False).encode('utf-8')).")

@@ -21,7 +21,7 @@ from workbench.exchange import Exchange
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/jsonlines", "application/x-jsonlines")
 TIMEOUT_KINDS = ("read-timeout", "first-token-timeout")
 # Failures after which the stream is incomplete, so its end is not judged.
-CUT_KINDS = (*TIMEOUT_KINDS, "connection-reset", "cancelled", "body-too-large", "protocol")
+CUT_KINDS = (*TIMEOUT_KINDS, "reply-timeout", "connection-reset", "cancelled", "body-too-large", "protocol")
 
 
 @dataclass
@@ -168,6 +168,16 @@ def _judge_events(exchange: Exchange, events: list[Event], ctx: Judging) -> list
             "gets a cut reply.",
             "Keep the connection open until `data: [DONE]` is written; check worker timeouts and proxies "
             "(nginx proxy_read_timeout, load balancers) that cut long responses.")
+    elif failure is not None and failure.kind == "reply-timeout":
+        add("stream.endless", "error",
+            f"The stream did not end: {failure.message}",
+            "After the last chunk send `data: [DONE]` and close the response; a platform waits for the end "
+            "of the stream before it treats the turn as complete.")
+    elif failure is not None and failure.kind == "body-too-large":
+        add("stream.too-large", "error",
+            f"The stream grew past the recording cap without ending: {failure.message}",
+            "Check that the stream ends after the reply (finish_reason, then `data: [DONE]`); a chat reply "
+            "is kilobytes, not megabytes.")
     elif failure is not None and failure.kind in TIMEOUT_KINDS and events:
         add("stream.stall", "error",
             f"The stream stalled: {len(events)} event(s), then nothing until the timeout ({failure.message}).",

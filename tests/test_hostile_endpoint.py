@@ -1,0 +1,126 @@
+"""The nastiest endpoints we could write, against the client, the check runner and `workbench check`.
+
+A never-ending stream, a byte a second, a 1 MiB header, a 4 GiB gzip bomb, a redirect loop,
+a socket closed after the headers, HTTP/1.0, broken chunked encoding, a garbage status line,
+a server that never answers (tests/hostile_server.py has them all). Each must end in bounded
+time with a typed error worded for a person, a finding in the check, and no traceback from
+the CLI. `asyncio.wait_for` around each call is a safety net against a hang, not a speed
+assertion. The TUI's side of "in the CLI and in the TUI" is left to the TUI's own tests
+(it drives the same Client and run_check).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+
+import pytest
+from hostile_server import BEHAVIOURS, HostileServer
+
+from workbench import errors, wire
+from workbench.checks.findings import CATEGORIES, SEVERITIES
+from workbench.checks.runner import reply_time_limit, run_check
+from workbench.client import Client
+from workbench.target import Target, Timeouts
+
+SAFETY_NET_S = 60.0  # far above any bounded outcome here; only a hang reaches it
+QUICK = Timeouts(connect=2.0, read=1.0, first_token=0.6)
+TOTAL_S = 1.2
+DRIP_S = 0.25  # byte-a-second's pause here: well inside the read timeout, so only the time limit ends it
+
+# What each behaviour must end in: (for a streaming request, for a non-streaming one).
+# None: a reply that is legal HTTP, recorded without a failure (the check judges it).
+OUTCOMES: dict[str, tuple[type[errors.EndpointError] | None, type[errors.EndpointError] | None]] = {
+    "endless-stream": (errors.BodyTooLarge, errors.BodyTooLarge),
+    "endless-trickle": (errors.ReplyTimeout, errors.ReplyTimeout),
+    "byte-a-second": (errors.FirstTokenTimeout, errors.ReplyTimeout),
+    "slow-headers": (errors.FirstTokenTimeout, errors.ReplyTimeout),
+    "huge-headers": (errors.ProtocolFailure, errors.ProtocolFailure),
+    "many-headers": (errors.ProtocolFailure, errors.ProtocolFailure),
+    "gzip-bomb": (errors.BodyTooLarge, errors.BodyTooLarge),
+    "huge-line": (errors.BodyTooLarge, errors.BodyTooLarge),
+    "redirect-loop": (None, None),  # a 307 is recorded, not followed: the check reports it
+    "close-after-headers": (errors.ConnectionReset, errors.ConnectionReset),
+    "close-after-stream-headers": (None, None),  # a close-delimited body is legal HTTP/1.1
+    "http-1.0": (None, None),
+    "bad-chunk-size": (errors.ProtocolFailure, errors.ProtocolFailure),
+    "chunk-overrun": (errors.ProtocolFailure, errors.ProtocolFailure),
+    "chunked-cut": (errors.ConnectionReset, errors.ConnectionReset),
+    "garbage-status": (errors.ProtocolFailure, errors.ProtocolFailure),
+    "silent": (errors.FirstTokenTimeout, errors.ReadTimeout),
+}
+# The check's verdict on each: every hostile endpoint is incompatible, bar the legal ones.
+COMPATIBLE = {"http-1.0", "close-after-stream-headers"}
+# The ones only a timeout ends (a check spends up to two of its reply limits on them).
+SLOW = {"endless-trickle", "byte-a-second", "slow-headers", "silent"}
+
+
+def test_every_behaviour_has_an_expected_outcome() -> None:
+    assert set(OUTCOMES) == set(BEHAVIOURS)
+
+
+def body(stream: bool) -> dict:
+    return {"model": "m", "messages": [wire.message("user", "hi")], "stream": stream}
+
+
+async def call(server: HostileServer, stream: bool, body_cap: int = 1 << 20):
+    """One call with quick timeouts and a 1 MiB body cap, so floods hit the cap long before the time limit."""
+    target = Target(server.base_url, "m", timeouts=QUICK)
+    async with Client(target, total_timeout=TOTAL_S, body_cap=body_cap) as client:
+        done = client.chat(body(stream), raise_on_failure=False)
+        await asyncio.wait_for(done.run(), SAFETY_NET_S)
+        return done
+
+
+@pytest.mark.parametrize("behaviour", sorted(BEHAVIOURS))
+async def test_the_client_ends_with_a_typed_error_a_person_can_act_on(behaviour: str) -> None:
+    async with HostileServer(behaviour, interval_s=DRIP_S) as server:
+        streamed, whole = await asyncio.gather(call(server, True), call(server, False))
+    assert server.connections >= 2
+    for done, expected in zip((streamed, whole), OUTCOMES[behaviour]):
+        exchange = done.exchange
+        if expected is None:
+            assert done.error is None and exchange.failure is None, exchange.failure
+            assert exchange.status is not None
+            continue
+        assert type(done.error) is expected, (behaviour, exchange.failure)
+        assert exchange.failure is not None and exchange.failure.kind == expected.kind
+        assert exchange.failure.message.strip() and exchange.failure.hint.strip()
+        assert "Traceback" not in exchange.failure.message
+
+
+async def test_chat_raises_the_typed_error_when_run_or_iterated() -> None:
+    async with HostileServer("bad-chunk-size") as broken, HostileServer("endless-trickle") as endless:
+        async with Client(Target(broken.base_url, "m", timeouts=QUICK), total_timeout=TOTAL_S) as client:
+            with pytest.raises(errors.ProtocolFailure, match="broke the HTTP protocol"):
+                await asyncio.wait_for(client.chat(body(True)).run(), SAFETY_NET_S)
+        async with Client(Target(endless.base_url, "m", timeouts=QUICK), total_timeout=0.5) as client:
+
+            async def iterate() -> list[str]:
+                return [text async for text in client.chat(body(True))]
+
+            with pytest.raises(errors.ReplyTimeout, match="did not end within 0.5 s"):
+                await asyncio.wait_for(iterate(), SAFETY_NET_S)
+
+
+async def test_a_stream_that_never_ends_is_cut_at_the_time_limit_keeping_what_came() -> None:
+    async with HostileServer("endless-trickle") as server:
+        done = await call(server, True)
+    exchange = done.exchange
+    assert isinstance(done.error, errors.ReplyTimeout)
+    assert f"within {TOTAL_S:g} s" in done.error.message and "[DONE]" in done.error.hint
+    assert exchange.events and exchange.reply_text.startswith("tick tick")
+    assert exchange.timings.total_ms is not None and exchange.timings.total_ms >= TOTAL_S * 1000
+
+
+async def test_a_consumer_holding_the_stream_is_still_stopped_at_the_time_limit() -> None:
+    async with HostileServer("endless-trickle") as server:
+        async with Client(Target(server.base_url, "m", timeouts=QUICK), total_timeout=0.3) as client:
+            pieces = []
+            with pytest.raises(errors.ReplyTimeout):
+                async for text in client.chat(body(True)):
+                    pieces.append(text)
+                    await asyncio.sleep(0.2)  # the consumer is slow: the limit passes while it holds a piece
+    assert pieces
