@@ -15,6 +15,7 @@ import asyncio
 import json
 import os
 import sys
+import tracemalloc
 
 import pytest
 from hostile_server import BEHAVIOURS, HostileServer
@@ -124,3 +125,65 @@ async def test_a_consumer_holding_the_stream_is_still_stopped_at_the_time_limit(
                     pieces.append(text)
                     await asyncio.sleep(0.2)  # the consumer is slow: the limit passes while it holds a piece
     assert pieces
+
+
+async def test_a_gzip_bomb_is_capped_before_it_is_inflated_not_after() -> None:
+    cap = 1 << 20
+    tracemalloc.start()
+    try:
+        async with HostileServer("gzip-bomb") as server:
+            done = await call(server, False, body_cap=cap)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert isinstance(done.error, errors.BodyTooLarge)
+    assert len(done.exchange.body) == cap and done.exchange.body == bytes(cap)
+    # httpx inflates each 64 KiB read whole (64 MiB for this bomb); inflating in 1 MiB steps
+    # keeps the peak to a few times the cap however big the bomb is.
+    assert peak < 16 * cap, f"peak {peak / (1 << 20):.0f} MiB"
+
+
+async def test_gzip_and_deflate_replies_still_decode() -> None:
+    import zlib
+
+    reply = wire.dumps(wire.completion("m", "squeezed")).encode()
+    for coding, packed in (("gzip", zlib.compress(reply, wbits=31)), ("deflate", zlib.compress(reply)),
+                           ("deflate", zlib.compress(reply, wbits=-15))):
+
+        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, packed=packed, coding=coding):
+            from hostile_server import read_request
+
+            await read_request(reader)
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-encoding: %s\r\n"
+                         b"content-length: %d\r\n\r\n%s" % (coding.encode(), len(packed), packed))
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(handler, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            async with Client(Target(f"http://127.0.0.1:{port}/v1", "m", timeouts=QUICK)) as client:
+                exchange = await asyncio.wait_for(client.chat(body(False)).run(), SAFETY_NET_S)
+        finally:
+            server.close()
+        assert exchange.reply_text == "squeezed", coding
+
+
+async def test_a_corrupt_gzip_body_is_a_decompression_failure() -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        from hostile_server import read_request
+
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-encoding: gzip\r\n"
+                     b"content-length: 12\r\n\r\nnot gzip at!")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with Client(Target(f"http://127.0.0.1:{port}/v1", "m", timeouts=QUICK)) as client:
+            with pytest.raises(errors.ProtocolFailure, match="could not be decompressed"):
+                await asyncio.wait_for(client.chat(body(False)).run(), SAFETY_NET_S)
+    finally:
+        server.close()

@@ -21,7 +21,8 @@ import os
 import ssl
 import time
 import urllib.request
-from collections.abc import AsyncIterator, Iterable
+import zlib
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 import httpx
@@ -37,6 +38,9 @@ DEFAULT_BODY_CAP = 8 << 20
 # silence between bytes and the first-token deadline the wait for content, but neither ends
 # a stream that never stops or a server sending a byte a second; this does.
 DEFAULT_TOTAL_TIMEOUT_S = 300.0
+# The most a compressed read may inflate to in one step, so the body cap stops a gzip bomb
+# before it costs memory (httpx inflates each 64 KiB read whole: 64 MiB for a bomb).
+_INFLATE_STEP = 1 << 20
 # Headers whose values are credentials whatever they hold.
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "api-key"})
 # Secrets shorter than this are masked in headers but not searched for in reply bytes:
@@ -326,7 +330,7 @@ class Call:
             if events:
                 assembler = StreamAssembler(exchange)
             cap = self._client.body_cap
-            chunks = response.aiter_bytes()
+            chunks = _body_chunks(response)
             async for chunk in chunks:
                 t_ms = (time.perf_counter() - t0) * 1000
                 if timings.first_byte_ms is None:
@@ -847,6 +851,61 @@ def _bad_request(url: str, error: BaseException, secrets: list[str]) -> errors.E
         f"The request could not be built: {_scrub(_first_line(error), secrets, minimum=_MIN_SCRUB_SHORT)}.",
         "Header values must be ASCII text on one line, and the body JSON-serialisable.",
     )
+
+
+async def _body_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The decoded body, a bounded piece at a time.
+
+    httpx inflates each network read whole, so 64 KiB of a gzip bomb arrive as 64 MiB at once;
+    gzip and deflate are inflated here instead, at most `_INFLATE_STEP` bytes per step, so the
+    body cap ends a bomb after a few MiB. Other encodings (rare: several at once, br, zstd) go
+    through httpx as before.
+    """
+    codings = [c.strip().lower() for c in response.headers.get("content-encoding", "").split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    if len(codings) != 1 or codings[0] not in ("gzip", "x-gzip", "deflate"):
+        async for chunk in response.aiter_bytes():
+            yield chunk
+        return
+    inflater = _Inflater(codings[0])
+    async for raw in response.aiter_raw():
+        for piece in inflater.feed(raw):
+            yield piece
+    for piece in inflater.feed(b"", final=True):
+        yield piece
+
+
+class _Inflater:
+    """gzip or deflate, inflated in bounded steps; bad data raises httpx.DecodingError, as httpx would."""
+
+    def __init__(self, coding: str) -> None:
+        self.gzip = coding != "deflate"
+        self.first = True  # deflate is zlib-wrapped or raw: httpx tries one, then the other
+        self._inflate = zlib.decompressobj(zlib.MAX_WBITS | 16 if self.gzip else zlib.MAX_WBITS)
+
+    def feed(self, data: bytes, final: bool = False) -> Iterator[bytes]:
+        try:
+            if not self.gzip and self.first and data:
+                self.first = False
+                try:
+                    piece = self._inflate.decompress(data, _INFLATE_STEP)
+                except zlib.error:
+                    self._inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+                    piece = self._inflate.decompress(data, _INFLATE_STEP)
+            else:
+                piece = self._inflate.decompress(data, _INFLATE_STEP) if data else b""
+            while True:
+                if piece:
+                    yield piece
+                if not self._inflate.unconsumed_tail and len(piece) < _INFLATE_STEP:
+                    break
+                piece = self._inflate.decompress(self._inflate.unconsumed_tail, _INFLATE_STEP)
+            if final:
+                rest = self._inflate.flush()
+                if rest:
+                    yield rest
+        except zlib.error as error:
+            raise httpx.DecodingError(str(error)) from None
 
 
 async def _warm_up() -> None:
