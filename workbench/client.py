@@ -626,6 +626,14 @@ class Call:
             )
         if isinstance(error, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.CloseError)):
             text = _first_line(cause[-1] if cause else error)
+            if "receive buffer too long" in text.lower():
+                # h11 stops reading a head (or a chunk-size line) that passes its size limit.
+                return errors.ProtocolFailure(
+                    f"{where} sent a response head (or a chunk header) longer than the client accepts "
+                    "(about 100 KiB), without the line end that finishes it.",
+                    "Keep response headers small (huge cookies or debug headers?), and check that the server "
+                    "ends its headers with a blank line and frames chunks correctly.",
+                )
             closed = isinstance(error, (httpx.ReadError, httpx.WriteError)) or any(
                 s in text.lower() for s in ("disconnect", "closed", "incomplete", "reset")
             )
