@@ -166,3 +166,11 @@ async def test_requests_are_spread_over_small_pools_that_grow_when_all_are_full(
             await open_loop.acquire()
         assert len(open_loop.clients) == OPEN_LOOP_SHARDS + 3 and max(open_loop.busy) == CONNECTIONS_PER_SHARD
     assert open_loop.clients == []  # closed on exit
+
+
+async def test_a_key_inside_the_url_is_masked_in_the_report() -> None:
+    async with MockServer(MockConfig()) as server:
+        key = "sk-secret-0123456789abcdef"
+        target = _target(server, base_url=server.base_url + f"?key={key}", api_key=key, auth="bearer")
+        result = await run_bench(target, plan=BenchPlan(requests=1))
+    assert key not in result.to_json() and "sk-…cdef" in result.run.target

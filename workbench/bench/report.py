@@ -73,7 +73,7 @@ def render_text(result: BenchResult) -> str:
 def progress_line(progress: Progress, width: int = 30) -> str:
     """`[#######-----] 120/500 done · 2 errors · 10 in flight · 3.2 s`, for a terminal's status line."""
     fraction = progress.fraction
-    if fraction is None:
+    if fraction is None or width <= 0:
         bar = ""
     else:
         filled = int(round(fraction * width))

@@ -203,7 +203,7 @@ class Bench:
             elapsed = time.perf_counter() - self._t0
             cpu = time.process_time() - cpu0
         run = RunInfo(
-            target=self.target.base_url,
+            target=_shown_url(self.target),
             model=self.target.model,
             platform=self.platform.id,
             mode=self.plan.mode,
@@ -402,6 +402,16 @@ class ClientShards:
 def stagger_step_s(workers: int) -> float:
     """How far apart closed-loop workers start."""
     return min(STAGGER_S, RAMP_MAX_S / workers) if workers > 1 else 0.0
+
+
+def _shown_url(target: Target) -> str:
+    """The base URL for reports, with the credential masked should the URL itself carry it."""
+    from workbench.secrets import mask
+
+    key = target.api_key
+    if key and key in target.base_url:
+        return target.base_url.replace(key, mask(key))
+    return target.base_url
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

@@ -8,6 +8,8 @@ run and keeps what finished; a second one (if cancelling hangs) interrupts at on
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import signal
 import time
 from typing import TextIO
@@ -39,13 +41,24 @@ class ProgressPrinter:
         if not force and now - self._last_drawn < every:
             return
         self._last_drawn = now
-        line = progress_line(progress)
         if self.tty:
-            self.stream.write("\r\033[K" + line)
+            # One line that never wraps, or the carriage return would redraw the wrong line.
+            columns = self._columns()
+            text = progress_line(progress, width=0)
+            bar = max(0, min(30, columns - len(text) - 4))
+            line = progress_line(progress, width=bar) if bar >= 10 else text
+            self.stream.write("\r\033[K" + line[: columns - 1])
         else:
-            self.stream.write("bench: " + line + "\n")
+            self.stream.write("bench: " + progress_line(progress, width=20) + "\n")
         self.stream.flush()
         self._drawn_any = True
+
+    def _columns(self) -> int:
+        """The width of the terminal this stream is on (stdout may be redirected while stderr is not)."""
+        try:
+            return os.get_terminal_size(self.stream.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, OSError, ValueError):
+            return shutil.get_terminal_size((80, 24)).columns
 
     def clear(self) -> None:
         if self.stream is not None and self.tty and self._drawn_any:
