@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+
 from aiohttp import web
 
 from workbench.errors import WorkbenchError
