@@ -189,3 +189,64 @@ async def test_a_corrupt_gzip_body_is_a_decompression_failure() -> None:
                 await asyncio.wait_for(client.chat(body(False)).run(), SAFETY_NET_S)
     finally:
         server.close()
+
+
+# ---- the check runner and the CLI ----------------------------------------------------------------
+
+
+async def check(behaviour: str, timeout: float):
+    async with HostileServer(behaviour) as server:
+        report = await asyncio.wait_for(run_check(Target(server.base_url, "m"), "openai", timeout=timeout),
+                                        SAFETY_NET_S)
+    return behaviour, report
+
+
+def test_the_reply_limit_of_a_check_is_its_three_timeouts() -> None:
+    assert reply_time_limit(Timeouts(connect=2, read=2, first_token=2)) == 6
+
+
+async def test_the_check_runner_ends_with_findings_against_every_hostile_endpoint() -> None:
+    results = await asyncio.gather(*(check(name, 1.0) for name in sorted(BEHAVIOURS)))
+    for behaviour, report in results:
+        assert report.findings, behaviour
+        assert report.compatible == (behaviour in COMPATIBLE), (behaviour, report.ids)
+        for finding in report.findings:
+            assert finding.category in CATEGORIES and finding.severity in SEVERITIES
+            assert finding.message.strip() and "Traceback" not in finding.message
+    ids = {behaviour: set(report.ids) for behaviour, report in results}
+    assert "stream.endless" in ids["endless-trickle"]
+    assert "stream.too-large" in ids["gzip-bomb"]
+    assert ids["endless-stream"] & {"stream.too-large", "stream.endless"}  # the cap or the clock, whichever first
+    assert "reachability.redirect" in ids["redirect-loop"]
+    assert "stream.reply-failed" in ids["bad-chunk-size"] and "stream.dropped" in ids["chunked-cut"]
+    assert "reachability.protocol" in ids["garbage-status"] and "reachability.protocol" in ids["huge-headers"]
+    assert "reachability.read-timeout" in ids["silent"] and "reachability.read-timeout" in ids["slow-headers"]
+
+
+async def workbench_check(behaviour: str, limit: asyncio.Semaphore) -> tuple[str, int, str, str]:
+    async with limit, HostileServer(behaviour) as server:
+        env = {**os.environ, "NO_COLOR": "1"}
+        env.pop("WORKBENCH_DEBUG", None)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "workbench", "check", "--url", server.base_url, "--model", "m",
+            "--timeout", "2", "--format", "json",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env)
+        try:
+            out, err = await asyncio.wait_for(process.communicate(), SAFETY_NET_S)
+        except asyncio.TimeoutError:
+            process.kill()
+            await process.wait()
+            raise AssertionError(f"workbench check hung on {behaviour}") from None
+    return behaviour, process.returncode or 0, out.decode(), err.decode()
+
+
+async def test_workbench_check_ends_with_a_verdict_and_no_traceback_against_every_hostile_endpoint() -> None:
+    limit = asyncio.Semaphore(6)  # two busy cores: a few interpreters at a time
+    slow_first = sorted(BEHAVIOURS, key=lambda name: name not in SLOW)  # the wall time is the slowest one's
+    results = await asyncio.gather(*(workbench_check(name, limit) for name in slow_first))
+    for behaviour, code, out, err in results:
+        assert "Traceback" not in out + err, (behaviour, err)
+        assert code == (0 if behaviour in COMPATIBLE else 1), (behaviour, code, err)
+        report = json.loads(out)
+        assert report["findings"] and all(f["message"] for f in report["findings"]), behaviour
+        assert report["compatible"] is (behaviour in COMPATIBLE)

@@ -38,6 +38,11 @@ def judge_completion(exchange: Exchange, ctx: Judging) -> list[Finding]:
             "Send the whole JSON completion at once, with a Content-Length (or a properly ended chunked "
             "body), and close it; a platform waits for the end of the body before it can speak.")
         return out
+    if exchange.failure is not None and exchange.failure.kind == "protocol":
+        add("schema.reply-failed", "error",
+            f"The reply began (HTTP {exchange.status}) but broke the HTTP framing part way: {exchange.failure.message}",
+            exchange.failure.hint or "Check the web server or framework in front of the model.")
+        return out
     if exchange.failure is not None and exchange.failure.kind == "invalid-utf8":
         add("schema.invalid-utf8", "error", f"The body is not valid UTF-8: {exchange.failure.message}.",
             "Encode the JSON as UTF-8 (json.dumps(..., ensure_ascii=False).encode('utf-8')).")

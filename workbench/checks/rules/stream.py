@@ -144,7 +144,9 @@ def _judge_events(exchange: Exchange, events: list[Event], ctx: Judging) -> list
 
     done = [i for i, e in enumerate(events) if e.is_done]
     chunks = [e for e in events if not e.is_done]
-    bad_json = [e for e in chunks if e.parsed is None]
+    was_cut = failure is not None and failure.kind in CUT_KINDS
+    # The event a cut stream ended in the middle of is half an event, not bad JSON: the cut is reported.
+    bad_json = [e for e in chunks if e.parsed is None and not (was_cut and e.unterminated and e is events[-1])]
     if bad_json:
         e = bad_json[0]
         add("stream.invalid-json", "error",
@@ -168,6 +170,11 @@ def _judge_events(exchange: Exchange, events: list[Event], ctx: Judging) -> list
             "gets a cut reply.",
             "Keep the connection open until `data: [DONE]` is written; check worker timeouts and proxies "
             "(nginx proxy_read_timeout, load balancers) that cut long responses.")
+    elif failure is not None and failure.kind == "protocol":
+        add("stream.reply-failed", "error",
+            f"The stream began (HTTP {exchange.status}) but broke the HTTP framing after {len(events)} event(s): "
+            f"{failure.message}",
+            failure.hint or "Check the web server or framework in front of the model.")
     elif failure is not None and failure.kind == "reply-timeout":
         add("stream.endless", "error",
             f"The stream did not end: {failure.message}",
