@@ -27,10 +27,11 @@ def render_text(result: BenchResult) -> str:
         else f"concurrency {run.concurrency} (closed loop)"
     )
     lines.append(f"bench {run.target} · model {run.model} · as {run.platform} · {load}")
-    finished = f"{result.requests} requests in {run.elapsed_s:.1f} s ({result.requests_per_s:.1f}/s)"
+    elapsed = f"{run.elapsed_s:.2f} s" if run.elapsed_s < 1 else f"{run.elapsed_s:.1f} s"
+    finished = f"{result.requests} requests in {elapsed} ({result.requests_per_s:.1f}/s)"
     if run.interrupted:
         planned = f" of {run.planned_requests} planned" if run.planned_requests else ""
-        finished = f"interrupted: {result.requests}{planned} requests finished in {run.elapsed_s:.1f} s"
+        finished = f"interrupted: {result.requests}{planned} requests finished in {elapsed}"
         if run.cancelled:
             finished += f"; {run.cancelled} in flight were cancelled and are not counted"
     lines.append(finished)
