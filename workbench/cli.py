@@ -755,6 +755,13 @@ def check_command(
     ctx.exit(0 if report.compatible else 1)
 
 
+def _masked(message: str) -> str:
+    """An error line with every credential this process has read masked, whatever raised it."""
+    from workbench.secrets import scrub
+
+    return scrub(message)
+
+
 def main() -> None:
     """Entry point: run the CLI and turn every expected failure into one clear sentence."""
     try:
@@ -767,10 +774,10 @@ def main() -> None:
         error.show()
         sys.exit(error.exit_code)
     except UsageError as error:
-        click.echo(f"error: {error}", err=True)
+        click.echo(_masked(f"error: {error}"), err=True)
         sys.exit(2)
     except WorkbenchError as error:
-        click.echo(f"error: {error}", err=True)
+        click.echo(_masked(f"error: {error}"), err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
@@ -779,9 +786,9 @@ def main() -> None:
         if os.environ.get("WORKBENCH_DEBUG"):
             raise
         click.echo(
-            f"error: unexpected {type(error).__name__}: {error}\n"
-            "  hint: this is a bug in the workbench; run again with WORKBENCH_DEBUG=1 for the traceback "
-            "and report it.",
+            _masked(f"error: unexpected {type(error).__name__}: {error}\n"
+                    "  hint: this is a bug in the workbench; run again with WORKBENCH_DEBUG=1 for the traceback "
+                    "and report it."),
             err=True,
         )
         sys.exit(1)

@@ -30,7 +30,7 @@ import httpx
 from workbench import errors, wire
 from workbench.assembler import StreamAssembler, looks_like_sse
 from workbench.exchange import Exchange, Failure, RecordedRequest
-from workbench.secrets import mask
+from workbench.secrets import mask, remember
 from workbench.target import AUTH_METHODS, Target
 
 DEFAULT_BODY_CAP = 8 << 20
@@ -71,6 +71,7 @@ class Client:
         total_timeout: float | None = DEFAULT_TOTAL_TIMEOUT_S,
     ) -> None:
         self.target = target
+        remember(target.api_key)  # so cli.main() masks it even in an unexpected error's message
         self.body_cap = body_cap
         self.total_timeout = total_timeout  # seconds for a whole call; None: no limit
         self.secret_headers = SECRET_HEADERS | {h.lower() for h in secret_headers}

@@ -51,6 +51,28 @@ def mask(secret: str | None) -> str:
     return f"{head}{ELLIPSIS}{secret[-4:]}"
 
 
+# Every credential this process has read (from the keyring, the environment, a Target), so
+# that the last line of defence in cli.main() can mask them in any message it prints, even one
+# from an exception nobody expected. Only in memory, only for this process.
+_IN_USE: set[str] = set()
+_MIN_SCRUB = 4  # a shorter "secret" would mask letters all over a message
+
+
+def remember(secret: str | None) -> None:
+    """Note a credential in use, so `scrub` can mask it wherever it turns up."""
+    if secret and len(secret) >= _MIN_SCRUB:
+        _IN_USE.add(secret)
+
+
+def scrub(text: str) -> str:
+    """`text` with every credential in use masked (`sk-…9f3a`), also in its escaped (repr) form."""
+    for secret in sorted(_IN_USE, key=len, reverse=True):
+        for form in {secret, repr(secret)[1:-1]}:
+            if form in text:
+                text = text.replace(form, mask(secret))
+    return text
+
+
 class KeyedProfile(Protocol):
     """What credential lookup needs from a profile (workbench.profiles.Profile has it)."""
 
@@ -219,10 +241,12 @@ def _check_name(profile_name: str) -> None:
 def get_secret(profile_name: str) -> str | None:
     """The key stored for this profile, or None when there is none."""
     _check_name(profile_name)
-    return _with_deadline(
+    value = _with_deadline(
         f"reading the key of profile {profile_name!r}",
         lambda: _usable_backend().get_password(SERVICE, profile_name),
     )
+    remember(value)
+    return value
 
 
 def set_secret(profile_name: str, value: str) -> None:
@@ -290,6 +314,7 @@ def resolve_credential(profile: KeyedProfile) -> Credential:
     if profile.api_key_env:
         from_env = os.environ.get(profile.api_key_env)
         if from_env:
+            remember(from_env)
             return Credential(from_env, f"env:{profile.api_key_env}")
         try:
             stored = get_secret(profile.name)
