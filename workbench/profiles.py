@@ -542,7 +542,7 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
         raise ProfileError(f"{path}: cannot be read ({error.strerror or error}).",
                            "check the file's permissions", path=str(path)) from None
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8").removeprefix("\ufeff")  # the byte order mark some Windows editors write
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise ProfileError(f"{path}:{line}: is not UTF-8 text (byte {error.start}).",
