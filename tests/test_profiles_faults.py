@@ -109,6 +109,15 @@ def test_a_folder_where_every_write_fails(folder: Path, run_workbench, monkeypat
     assert wb(run_workbench, folder, "profiles", "list").exit_code == 0
 
 
+def test_a_folder_that_cannot_be_listed_is_a_sentence(folder: Path, run_workbench,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pathlib.Path, "iterdir", _refuse)
+    done = wb(run_workbench, folder, "profiles", "list")
+    sentence = one_sentence(done.stderr)
+    assert done.exit_code == 1 and str(folder) in sentence and "Permission denied" in sentence
+    assert "unexpected" not in done.stderr
+
+
 # ---- files edited by hand -------------------------------------------------------------------------------
 
 HAND_EDITS = {

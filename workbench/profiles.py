@@ -678,11 +678,16 @@ class ProfileStore:
         """Names of the profile files, valid or not (hidden and temporary files are skipped)."""
         if not self.folder.is_dir():
             return []
-        return sorted(
-            entry.name[: -len(SUFFIX)]
-            for entry in self.folder.iterdir()
-            if entry.name.endswith(SUFFIX) and not entry.name.startswith(".") and entry.is_file()
-        )
+        try:
+            return sorted(
+                entry.name[: -len(SUFFIX)]
+                for entry in self.folder.iterdir()
+                if entry.name.endswith(SUFFIX) and not entry.name.startswith(".") and entry.is_file()
+            )
+        except OSError as error:
+            raise ProfileError(f"{self.folder}: the profiles folder cannot be read ({error.strerror or error}).",
+                               "check the folder's permissions (it should be yours, mode 0700)",
+                               path=str(self.folder)) from None
 
     def list(self) -> ProfileListing:
         """Every profile that loads, and the problems of every file that does not."""
