@@ -171,3 +171,74 @@ def test_a_folder_named_like_a_profile_and_a_dangling_link_are_not_profiles(fold
     (folder / "dangling.toml").symlink_to(folder / "nowhere.toml")
     listed = wb(run_workbench, folder, "profiles", "list", "--format", "json")
     assert sorted(p["name"] for p in json.loads(listed.stdout)) == ["good", "other"]
+
+
+# ---- two workbenches editing one folder ---------------------------------------------------------------
+
+
+def test_two_workbench_processes_editing_one_folder_lose_and_corrupt_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "profiles"
+    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}  # no keyring: auth none
+    subprocess.run([sys.executable, "-m", "workbench", "--profiles", str(folder), "profiles", "add", "shared",
+                    "--url", URL, "--model", "m"], env=env, check=True, capture_output=True)
+    iterations = 30
+    processes = [subprocess.Popen([sys.executable, str(HERE / "profile_editor_process.py"), str(folder), tag,
+                                   str(iterations)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                 for tag in "ab"]
+    outputs = [process.communicate(timeout=300) for process in processes]
+    steps = {tag: [json.loads(line) for line in out.splitlines()] for tag, (out, _) in zip("ab", outputs)}
+    for tag, (_, err) in zip("ab", outputs):
+        assert "Traceback" not in err, err
+        assert [s for s in steps[tag] if s["outcome"] == "unexpected"] == [], tag
+        for step in steps[tag]:
+            if step["outcome"] == "error":
+                assert step["message"].strip() and step["message"].rstrip().endswith("."), step
+
+    store = ProfileStore(folder)
+    listing = store.list()
+    assert listing.problems == []  # nothing half-written, nothing unparseable
+    assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]  # no temporary file left behind
+    # Different profiles: every one each process made is there, with its last edit.
+    for tag in "ab":
+        for i in range(iterations):
+            profile = store.get(f"{tag}-{i}-r")
+            assert profile.model == f"m-{i}" and profile.params.max_tokens == i + 1
+    # The shared profile: still exactly one of it, and neither process's last edit lost.
+    assert sorted(p.name for p in folder.glob("shared*.toml")) == ["shared.toml"], "a rename raced an edit"
+    shared = store.get("shared")
+    last = {}
+    for tag, field in (("a", "--temperature"), ("b", "--top-p")):
+        done = [s for s in steps[tag] if s["args"][:3] == ["profiles", "edit", "shared"] and s["outcome"] == "ok"]
+        assert done, f"process {tag} never managed an edit of the shared profile"
+        last[tag] = float(done[-1]["args"][4])
+    assert (shared.params.temperature, shared.params.top_p) == (last["a"], last["b"]), "an edit was lost"
+    counts = Counter(s["outcome"] for tag in "ab" for s in steps[tag])
+    assert counts["ok"] > counts["error"]
+
+
+def test_an_edit_waits_for_another_holder_of_the_folder_lock(folder: Path) -> None:
+    """The same guarantee, shown step by step: while another workbench holds the lock, an edit waits."""
+    import threading
+
+    from workbench.folder_lock import folder_lock
+    from workbench.profiles import apply_settings
+
+    store = ProfileStore(folder)
+    holding, release = threading.Event(), threading.Event()
+
+    def other_workbench() -> None:
+        with folder_lock(folder):  # another thread: its own descriptor, so flock makes it a separate holder
+            holding.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=other_workbench)
+    holder.start()
+    assert holding.wait(30)
+    editor = threading.Thread(target=store.edit, args=("good", lambda data: apply_settings(data, [("model", "edited")])))
+    editor.start()
+    editor.join(0.5)
+    assert editor.is_alive() and store.get("good").model == "m"  # waiting, nothing written
+    release.set()
+    holder.join(30)
+    editor.join(30)
+    assert not editor.is_alive() and store.get("good").model == "edited"

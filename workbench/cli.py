@@ -524,8 +524,8 @@ def profiles_edit(ctx: click.Context, name: str, unset: tuple[str, ...], **flags
     if not changes and not unset:
         raise UsageError("Nothing to change.",
                          "give settings as flags (--model M, --auth bearer, ...) or --set KEY=VALUE / --unset KEY")
-    data = profiles.apply_settings(store.read_data(name), changes, list(unset))
-    profile = store.save(profiles.from_dict(data, name, path=store.path_for(name)))
+    # Read, change and save under the folder's lock: another workbench's edit or rename in between is kept.
+    profile = store.edit(name, lambda data: profiles.apply_settings(data, changes, list(unset)))
     changed = ", ".join(dict.fromkeys([key for key, _ in changes] + list(unset)))
     click.echo(f"Updated profile {name} ({changed}) in {profile.path}.")
 

@@ -16,9 +16,10 @@ import math
 import os
 import re
 import tomllib
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Callable, Iterator, NamedTuple
 from urllib.parse import urlsplit
 
 import tomli_w
@@ -26,6 +27,7 @@ import tomli_w
 from workbench import platforms, secrets
 from workbench.atomic import fsync_dir, write_atomic
 from workbench.errors import ProfileError, SecretStoreError
+from workbench.folder_lock import folder_lock
 from workbench.locations import ensure_dir, profiles_dir
 from workbench.target import AUTH_METHODS, Target, Timeouts
 
@@ -720,6 +722,25 @@ class ProfileStore:
             raise self._not_found(name)
         return read_toml(path)[0]
 
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the folder's lock: a read-modify-write inside it is not interleaved with another
+        workbench's (see workbench.folder_lock). Creates the folder (0700) if needed."""
+        try:
+            ensure_dir(self.folder)
+        except OSError as error:
+            raise ProfileError(f"Could not create the profiles folder {self.folder}: {error.strerror or error}.",
+                               "check that its parent folder is writable", path=str(self.folder)) from None
+        with folder_lock(self.folder):
+            yield
+
+    def edit(self, name: str, change: Callable[[dict[str, Any]], dict[str, Any]]) -> Profile:
+        """Read a profile's file, `change` its data, validate and save it, all under the folder's lock,
+        so an edit or a rename by another workbench in between is never overwritten or undone."""
+        with self.locked():
+            data = change(self.read_data(name))
+            return self.save(from_dict(data, name, path=self.path_for(name)))
+
     def _not_found(self, name: str) -> ProfileError:
         others = self.names()
         close = difflib.get_close_matches(name, others, n=1, cutoff=0.6)
@@ -737,8 +758,8 @@ class ProfileStore:
             raise problems_error(problems, profile.name)
         data = profile.to_toml().encode("utf-8")
         try:
-            ensure_dir(self.folder)
-            write_atomic(path, data, replace=overwrite)
+            with self.locked():
+                write_atomic(path, data, replace=overwrite)
         except FileExistsError:
             raise ProfileError(f"A profile named {profile.name!r} exists already ({path}).",
                                f"change it with `workbench profiles edit {profile.name}`, or pick another name") from None
@@ -759,6 +780,11 @@ class ProfileStore:
         profile does not depend on it (it uses api_key_env or no auth): the file is renamed
         anyway. A profile that keeps its key in the keyring is not renamed without it.
         """
+        self.get(old)  # a missing profile is reported as such, before any folder is made or locked
+        with self.locked():
+            return self._rename(old, new)
+
+    def _rename(self, old: str, new: str) -> bool | None:
         profile = self.get(old)
         old_path = self.path_for(old)
         new_path = self.path_for(new)
@@ -816,6 +842,12 @@ class ProfileStore:
         Returns whether a secret was removed, or None when the keyring could not be reached
         and the profile does not depend on it (the file is removed anyway).
         """
+        if not self.path_for(name).is_file():
+            raise self._not_found(name)
+        with self.locked():
+            return self._remove(name)
+
+    def _remove(self, name: str) -> bool | None:
         path = self.path_for(name)
         if not path.is_file():
             raise self._not_found(name)
