@@ -242,3 +242,14 @@ def test_an_edit_waits_for_another_holder_of_the_folder_lock(folder: Path) -> No
     holder.join(30)
     editor.join(30)
     assert not editor.is_alive() and store.get("good").model == "edited"
+
+
+@pytest.mark.parametrize("depth", [150, 100_000])
+def test_a_json_setting_nested_absurdly_deep_is_a_sentence(folder: Path, run_workbench, depth: int) -> None:
+    value = "[" * depth + "]" * depth
+    done = wb(run_workbench, folder, "profiles", "edit", "good", "--extra", f"deep={value}")
+    if depth <= 200:
+        assert done.exit_code == 0 and wb(run_workbench, folder, "profiles", "show", "good").exit_code == 0
+    else:
+        assert done.exit_code == 1 and "nested too deep" in one_sentence(done.stderr)
+        assert "unexpected" not in done.stderr

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import tomli_w
 
-from workbench import platforms, secrets
+from workbench import platforms, secrets, wire
 from workbench.atomic import fsync_dir, write_atomic
 from workbench.errors import ProfileError, SecretStoreError
 from workbench.folder_lock import folder_lock
@@ -603,9 +603,11 @@ def coerce_setting(dotted: str, raw: str, name: str = "NAME") -> Any:
         return raw
     if kind == "json":
         try:
-            return json.loads(raw)
+            return wire.loads(raw)
         except json.JSONDecodeError:
             return raw  # plain text is a JSON string the user did not bother to quote
+        except ValueError as error:  # valid JSON, but nested deeper than any request field needs
+            raise ProfileError(f"{dotted}: {error}.", "give a flatter JSON value") from None
     if kind == "bool":
         lowered = raw.strip().lower()
         if lowered in _TRUE:
