@@ -193,8 +193,6 @@ async def test_malformed_http_is_refused_with_a_4xx_and_the_mock_serves_on() -> 
         assert ok.status_code == 200 and "still here?" in ok.text
 
 
-@pytest.mark.xfail(strict=True, reason="mock bug: HTTP the parser refuses (unknown method, 8 KiB lines, bad chunk "
-                   "size, TLS on the plain port) is answered by aiohttp itself as text/plain, not the error envelope")
 async def test_malformed_http_is_answered_with_the_error_envelope() -> None:
     async with MockServer(MockConfig()) as server:
         reply = await raw_exchange(server.port, MALFORMED["unknown method"])
@@ -202,8 +200,6 @@ async def test_malformed_http_is_answered_with_the_error_envelope() -> None:
     assert b"application/json" in head.lower() and is_envelope("openai", json.loads(body), 400)
 
 
-@pytest.mark.xfail(strict=True, reason="mock bug: aiohttp.server logs every request its parser refuses with a "
-                   "traceback, which reaches the `workbench mock` console (a port scan or a TLS client prints them)")
 def test_malformed_http_prints_no_traceback_on_the_mock_console() -> None:
     import subprocess
     import sys
@@ -221,8 +217,6 @@ def test_malformed_http_prints_no_traceback_on_the_mock_console() -> None:
     assert "Traceback" not in err, err[-2000:]
 
 
-@pytest.mark.xfail(strict=True, reason="mock bug: a client that hangs up mid-body is logged as an unexpected error "
-                   "with a traceback (logger.exception) and recorded as a 500 in the request log")
 async def test_a_client_hanging_up_mid_body_is_not_a_server_error(caplog: pytest.LogCaptureFixture) -> None:
     async with MockServer(MockConfig()) as server:
         reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
@@ -380,9 +374,6 @@ async def test_stop_with_streams_idle_and_slow_connections_open_returns_and_clos
         await server.stop()
 
 
-@pytest.mark.xfail(strict=True, reason="mock bug: the request log keeps every body whole in memory, so its size "
-                   "follows the bodies (2,000 records x max_body: up to 2 GB at the default 1 MiB; "
-                   "benchmarks/bench_mock_load.py measured +126 MiB for 64 KiB bodies)")
 async def test_the_request_log_memory_does_not_follow_the_body_size(monkeypatch: pytest.MonkeyPatch) -> None:
     from workbench.mock import request_log
 

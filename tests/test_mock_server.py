@@ -160,3 +160,45 @@ def test_console_line_has_the_facts_and_no_secret() -> None:
     line = record.console_line()
     for part in ("POST /v1/chat/completions", "auth=x-api-key", "401", "1.2 ms", "Incorrect API key"):
         assert part in line
+
+
+async def test_memory_keeps_a_cut_body_while_the_log_file_keeps_it_whole(tmp_path: Path) -> None:
+    from workbench.mock.request_log import BODY_KEPT
+
+    log = tmp_path / "requests.jsonl"
+    text = f"{KEY} " + "y" * (BODY_KEPT + 1000) + f" {KEY}"
+    body = {"model": "m", "messages": [{"role": "user", "content": text}]}
+    async with MockServer(MockConfig(api_key=KEY, log_path=log)) as server:
+        async with httpx.AsyncClient(verify=False, timeout=30) as http:
+            reply = await http.post(server.base_url + "/chat/completions", json=body, headers={"x-api-key": KEY})
+        assert reply.status_code == 200
+        kept = server.requests[-1].body
+    assert len(kept) <= BODY_KEPT and "not kept in memory" in kept and KEY not in kept
+    logged = json.loads(log.read_text().splitlines()[-1])["body"]
+    assert json.loads(logged)["messages"][0]["content"] == text.replace(KEY, "sk-…cdef")
+
+
+async def test_bytes_that_are_not_http_get_the_envelope_and_one_record() -> None:
+    async with MockServer(MockConfig(persona="polyant", models=("demo-bot",))) as server:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(40))  # a TLS hello on the plain port
+        reply = await asyncio.wait_for(reader.read(), 10)
+        writer.close()
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.split(b" ", 2)[1] == b"400" and b"application/json" in head.lower()
+    assert json.loads(body)["statusCode"] == 400 and "not valid HTTP/1.1" in json.loads(body)["message"]
+    record = server.requests[-1]
+    assert (record.method, record.path, record.status) == ("-", "-", 400) and "not valid HTTP" in record.error
+
+
+async def test_a_client_hanging_up_mid_body_is_recorded_as_499() -> None:
+    async with MockServer(MockConfig()) as server:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"mo")
+        await writer.drain()
+        writer.close()
+        for _ in range(200):
+            if server.requests:
+                break
+            await asyncio.sleep(0.01)
+    assert server.requests[-1].status == 499 and "closed the connection" in server.requests[-1].error

@@ -24,6 +24,7 @@ from workbench.mock.auth import KeyCheck, bearer_token, headers_seen
 from workbench.mock.config import MockConfig
 from workbench.mock.error_replies import HTML_500, RATE_LIMITED, SERVER_ERROR, error_body
 from workbench.mock.faults import STREAM_ONLY, FaultPicker
+from workbench.mock.parse_errors import refusing_handler_class
 from workbench.mock.replies import ReplyScript
 from workbench.mock.request_log import RequestLog, RequestRecord
 from workbench.mock.streaming import Pacing, content_type, stream_steps, write_steps
@@ -32,6 +33,7 @@ from workbench.mock.validation import BadRequest, ChatRequest, check_chat_reques
 logger = logging.getLogger("workbench.mock")
 
 REDIRECT_PREFIX = "/moved"
+CLIENT_CLOSED = 499  # nginx's "client closed request": in the log only, nothing reaches the client
 ROUTES_HINT = "This server answers POST /v1/chat/completions, GET /v1/models and GET /health."
 JSON_HEADERS = {"Content-Type": "application/json"}
 Handler = Callable[[web.Request, "Pending"], Awaitable[web.StreamResponse]]
@@ -71,6 +73,8 @@ class MockApp:
         self.waiting: set[asyncio.Task[Any]] = set()
         # When each connection's latest request arrived (filled by ArrivalStamp, see arrival.py).
         self.arrivals: dict[Any, float] = {}
+        # aiohttp's connection handler, answering what its parser refuses in our envelope.
+        self.handler_class = refusing_handler_class(self.refused, self.note_refused)
 
     def build(self) -> web.Application:
         # No aiohttp middleware: each handler is wrapped once here instead (cheaper per request),
@@ -110,6 +114,10 @@ class MockApp:
                 response = self.http_exception(pending, exc)
                 status = response.status
                 return response
+            except ConnectionError:  # the client hung up (mid-body, or mid-reply): nobody to answer
+                pending.error = "the client closed the connection before the reply"
+                status = CLIENT_CLOSED
+                return web.Response(status=400)  # never sent; aiohttp needs a response object
             except asyncio.CancelledError:
                 pending.error = "closed: the server is shutting down"
                 status = 200 if pending.prepared else 503
@@ -144,6 +152,13 @@ class MockApp:
                 error=pending.error,
             )
         )
+
+    def refused(self, status: int, message: str) -> web.Response:
+        return self.json(error_body(status, message, nest=self.polyant), status)
+
+    def note_refused(self, status: int, message: str) -> None:
+        """A request aiohttp's parser refused: one record (no method or path could be read)."""
+        self.log.add(RequestRecord(time.time(), "-", "-", None, status, 0.0, error=message))
 
     # ---- replies --------------------------------------------------------------------
 

@@ -22,6 +22,9 @@ SECRET_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "cookie", "
 
 # The in-memory list keeps at least this many of the latest records (trimmed in halves, cheaply).
 KEEP_RECORDS = 1_000
+# A body kept in memory is cut to this many characters, so memory does not follow body sizes
+# (the --log file has every body whole).
+BODY_KEPT = 64 << 10
 
 
 FIELDS = ("time", "method", "path", "auth_header", "status", "latency_ms", "headers", "body", "client", "stream",
@@ -71,6 +74,14 @@ class RequestRecord:
         if isinstance(self._body, bytes):
             self._body = masked_body(self._body, self._secret)
         return self._body
+
+    def cut_body(self, limit: int) -> None:
+        """Keep at most `limit` characters of the body, masked first so no key is cut in half."""
+        if len(self._body) <= limit:
+            return
+        text = self.body
+        note = f"… [{len(text)} characters; the rest is not kept in memory, --log FILE keeps it all]"
+        self._body = text[: max(limit - len(note), 0)] + note
 
     def console_line(self) -> str:
         """`12:03:04  POST /v1/chat/completions  auth=x-api-key  200  41.2 ms`; never the secret."""
@@ -172,6 +183,7 @@ class RequestLog:
         if self._file is not None:
             self._file.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
             self._file.flush()
+        record.cut_body(BODY_KEPT)
         for callback in self._subscribers:
             try:
                 callback(record)

@@ -116,13 +116,17 @@ class MockServer:
                                shutdown_timeout=SHUTDOWN_TIMEOUT_S)
         await runner.setup()
         loop = asyncio.get_running_loop()
-        handlers, arrivals = runner.server, self._app.arrivals
+        handlers, arrivals, handler_class = runner.server, self._app.arrivals, self._app.handler_class
         assert handlers is not None
+
+        def connection() -> ArrivalStamp:
+            handler = handlers()
+            handler.__class__ = handler_class  # same layout, our handle_error (see parse_errors.py)
+            return ArrivalStamp(handler, arrivals, time.monotonic)
+
         try:
             # Our own listener instead of TCPSite: each connection's handler sits behind ArrivalStamp.
-            self._listener = await loop.create_server(
-                lambda: ArrivalStamp(handlers(), arrivals, time.monotonic), self.config.host, self.config.port
-            )
+            self._listener = await loop.create_server(connection, self.config.host, self.config.port)
         except OSError as error:
             await runner.cleanup()
             self._log.close()

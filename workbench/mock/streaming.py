@@ -25,6 +25,11 @@ MID_STREAM_ERROR = wire.error_envelope(
 )
 
 
+# Faults that change the content chunks themselves (the others only frame or surround them).
+CONTENT_FAULTS = frozenset({"cumulative-deltas", "null-content", "invalid-json-chunk", "empty-choices-chunk",
+                            "mid-stream-error", "drop-mid-stream"})
+
+
 @dataclass(slots=True)
 class Step:
     """Bytes to write; `token` marks a content token, which waits for its slot in the pacing."""
@@ -107,12 +112,14 @@ def stream_steps(answer: Answer, fault: str | None, *, include_usage: bool) -> l
 
 def _content_steps(answer: Answer, fault: str | None, frame: Callable[[Any], bytes],
                    make: Callable[..., dict[str, Any]]) -> list[Step]:
+    content_frame = content_framer(frame, make)
+    tokens = answer.tokens
+    if fault not in CONTENT_FAULTS:
+        return [Step(content_frame(token), token=True) for token in tokens]
     steps: list[Step] = []
     so_far = ""
-    tokens = answer.tokens
     cut_at = 2 if fault in ("mid-stream-error", "drop-mid-stream") else len(tokens)
     broken = 1 if len(tokens) > 1 else 0  # invalid-json-chunk spoils the second chunk when there is one
-    content_frame = content_framer(frame, make)
     for index, token in enumerate(tokens[:cut_at]):
         so_far += token
         content: str | None = so_far if fault == "cumulative-deltas" else token
