@@ -263,7 +263,8 @@ def main() -> None:
     parser.add_argument("--only", choices=["rps", "streams"], help="run one half of the benchmark")
     args = parser.parse_args()
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"load average {os.getloadavg()[0]:.2f} at the start")
 
     if args.only != "streams":
         compare_throughput(args)
