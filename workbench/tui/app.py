@@ -42,6 +42,8 @@ TUI_DIR = Path(__file__).parent
 LOCAL_MOCK = "local-mock"
 MOCK_MODEL = "mock-model"
 ERROR_TIMEOUT_S = 15.0
+WARM_IMPORTS = ("workbench.client", "workbench.chat_output", "workbench.platforms", "anyio.streams.tls",
+                "anyio.to_thread", "rich.syntax", "pygments.lexers.python", "markdown_it")
 
 
 def _mode_factory(entry: Any) -> Any:
@@ -114,6 +116,17 @@ class WorkbenchApp(App[None]):
     def _first_paint(self) -> None:
         self.startup_ms = (time.perf_counter_ns() - _start_time.START_NS) / 1e6
         self.log.info(f"first paint {self.startup_ms:.0f} ms after the first import")
+        self._warm_imports()
+
+    @work(group="warm-up", thread=True, exit_on_error=False)
+    def _warm_imports(self) -> None:
+        """Import what the first chat needs (httpx, code highlighting) off the event loop, so
+        the first message does not freeze the screen while Python loads them."""
+        for module in WARM_IMPORTS:
+            try:
+                import_module(module)
+            except ImportError:  # an optional extra; it loads (or fails) when first used
+                continue
 
     async def on_unmount(self) -> None:
         if self.mock is not None:

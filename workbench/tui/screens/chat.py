@@ -16,14 +16,13 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Input, Static
-from textual.widgets.markdown import MarkdownStream
 from textual.worker import Worker, WorkerState
 
 from workbench import wire
 from workbench.errors import WorkbenchError
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.volatile import steady
-from workbench.tui.widgets.chat_message import ChatMessage
+from workbench.tui.widgets.chat_message import ChatMessage, ThrottledStream
 from workbench.tui.widgets.params_panel import ChatSettings, ParamsPanel
 from workbench.tui.widgets.profile_list import ProfileList
 
@@ -32,6 +31,9 @@ if TYPE_CHECKING:
     from workbench.exchange import Exchange
     from workbench.profiles import Profile
     from workbench.target import Target
+
+# Finished replies are frozen (one widget each) when the next message is sent, so while a reply
+# streams it is the only Markdown widget tree the screen has to lay out again.
 
 EMPTY_TEXT = (
     "Type a message below and press Enter. The reply streams in as it arrives, with its time to first "
@@ -90,7 +92,9 @@ class ChatScreen(WorkbenchScreen):
         Binding("ctrl+b", "toggle_profiles", "Profiles"),
     ]
 
-    streaming: reactive[bool] = reactive(False, bindings=True)
+    # Not a bindings reactive on purpose: refreshing the bindings makes the Footer mount all its
+    # keys again (tens of ms), twice a reply; Esc and ctrl+r simply do nothing when idle/busy.
+    streaming: reactive[bool] = reactive(False)
 
     class ReplyFinished(Message):
         def __init__(self, bubble: ChatMessage, exchange: "Exchange", platform: str | None, profile: str) -> None:
@@ -118,6 +122,10 @@ class ChatScreen(WorkbenchScreen):
         self.history: list[dict[str, Any]] = []  # user and assistant turns, as sent
         self._call: Call | None = None
         self._worker: Worker[None] | None = None
+        # One connection pool for the conversation: a new Client per message would pay for its
+        # TLS set-up and a new connection every turn (and that time would show as latency).
+        self._client: Client | None = None
+        self._client_target: Target | None = None
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="chat-body"):
@@ -143,13 +151,6 @@ class ChatScreen(WorkbenchScreen):
     def set_platform(self, platform: str | None) -> None:
         """Send the next messages the way `platform` would (from the command palette)."""
         self.query_one(ParamsPanel).set_platform(platform)
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "stop":
-            return True if self.streaming else None
-        if action in ("retry", "edit_last", "clear"):
-            return None if self.streaming else True
-        return True
 
     # ---- sending --------------------------------------------------------------------------
 
@@ -207,28 +208,48 @@ class ChatScreen(WorkbenchScreen):
         if profile is None or settings is None:
             return
         messages = ([wire.message("system", settings.system)] if settings.system else []) + list(self.history)
+        await self._freeze_replies()
         bubble = ChatMessage("assistant", streaming=True)
         await self._mount_bubble(bubble)
         stream = bubble.start_stream()
         self.streaming = True
         self._worker = self._stream_reply(profile, settings, messages, bubble, stream)
 
+    async def _client_for(self, target: "Target") -> "Client":
+        """The conversation's Client, made again only when the target (profile, key, params) changes."""
+        from workbench.client import Client
+
+        if self._client is not None and self._client_target == target:
+            return self._client
+        await self._close_client()
+        client = Client(target)
+        await client.__aenter__()
+        self._client, self._client_target = client, target
+        return client
+
+    async def _close_client(self) -> None:
+        client, self._client, self._client_target = self._client, None, None
+        if client is not None:
+            await client.__aexit__(None, None, None)
+
+    async def on_unmount(self) -> None:
+        await self._close_client()
+
     @work(exclusive=True, group="chat", exit_on_error=False)
     async def _stream_reply(self, profile: "Profile", settings: ChatSettings, messages: list[dict[str, Any]],
-                            bubble: ChatMessage, stream: MarkdownStream) -> None:
-        from workbench.client import Client
+                            bubble: ChatMessage, stream: ThrottledStream) -> None:
         from workbench.tui.targets import target_for
 
         try:
             target = settings.target(await target_for(profile))
-            async with Client(target) as client:
-                call = start_call(client, target, settings, messages)
-                self._call = call
-                try:
-                    async for text in call:
-                        await stream.write(text)
-                finally:
-                    self._call = None
+            client = await self._client_for(target)
+            call = start_call(client, target, settings, messages)
+            self._call = call
+            try:
+                async for text in call:
+                    await stream.write(text)
+            finally:
+                self._call = None
         except WorkbenchError as error:
             self.post_message(self.ReplyFailed(bubble, error))
             return
@@ -268,6 +289,11 @@ class ChatScreen(WorkbenchScreen):
         if text:
             self.history.append(wire.message("assistant", text))
         self.streaming = False
+
+    async def _freeze_replies(self) -> None:
+        for bubble in self._bubbles:
+            if bubble.role == "assistant" and not bubble.streaming:
+                await bubble.freeze()
 
     async def on_chat_screen_reply_failed(self, message: ReplyFailed) -> None:
         error = message.error
