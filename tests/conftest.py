@@ -88,3 +88,22 @@ def mock_thread():
 
     with MockServer.start_in_thread(MockConfig()) as handle:
         yield handle
+
+
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+
+
+@pytest.fixture
+def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No proxy from the environment: loopback tests talk to the mock directly."""
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+async def loopback_http():
+    """An httpx client for the mock on loopback (verify=False: plain HTTP, and no CA bundle to load per test)."""
+    import httpx
+
+    async with httpx.AsyncClient(timeout=10, verify=False) as client:
+        yield client

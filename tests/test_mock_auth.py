@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 
@@ -14,20 +12,11 @@ KEY = "sk-auth-test-0123456789abcdef"
 BODY = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
 
 
-@pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_proxy")
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=10, verify=False) as client:
-        yield client
-
-
-async def chat(http: httpx.AsyncClient, server: MockServer, headers: dict[str, str]) -> httpx.Response:
-    return await http.post(server.base_url + "/chat/completions", json=BODY, headers=headers)
+async def chat(loopback_http: httpx.AsyncClient, server: MockServer, headers: dict[str, str]) -> httpx.Response:
+    return await loopback_http.post(server.base_url + "/chat/completions", json=BODY, headers=headers)
 
 
 BEARER = {"authorization": f"Bearer {KEY}"}
@@ -49,18 +38,18 @@ X_API_KEY = {"x-api-key": KEY}
     ("x-api-key", BEARER, 401),
 ])
 async def test_key_accepted_only_where_auth_header_allows(
-    accepts: str, headers: dict[str, str], status: int, http: httpx.AsyncClient
+    accepts: str, headers: dict[str, str], status: int, loopback_http: httpx.AsyncClient
 ) -> None:
     async with MockServer(MockConfig(api_key=KEY, auth_header=accepts)) as server:
-        response = await chat(http, server, headers)
+        response = await chat(loopback_http, server, headers)
         assert response.status_code == status
-        models = await http.get(server.base_url + "/models", headers=headers)
+        models = await loopback_http.get(server.base_url + "/models", headers=headers)
         assert models.status_code == status  # /models takes the same key the same way
         if status == 401:
             error = response.json()["error"]
             assert error["code"] == "invalid_api_key" and error["type"] == "invalid_request_error"
             assert KEY not in response.text
-        assert (await http.get(server.root_url + "/health")).status_code == 200  # health is always open
+        assert (await loopback_http.get(server.root_url + "/health")).status_code == 200  # health is always open
 
 
 @pytest.mark.parametrize("accepts,headers,words", [
@@ -71,18 +60,18 @@ async def test_key_accepted_only_where_auth_header_allows(
     ("x-api-key", BEARER, ("x-api-key header",)),
 ])
 async def test_401_message_says_what_to_send(
-    accepts: str, headers: dict[str, str], words: tuple[str, ...], http: httpx.AsyncClient
+    accepts: str, headers: dict[str, str], words: tuple[str, ...], loopback_http: httpx.AsyncClient
 ) -> None:
     async with MockServer(MockConfig(api_key=KEY, auth_header=accepts)) as server:
-        response = await chat(http, server, headers)
+        response = await chat(loopback_http, server, headers)
     assert response.status_code == 401
     for word in words:
         assert word in response.json()["error"]["message"]
 
 
-async def test_no_key_configured_means_open(mock_server: MockServer, http: httpx.AsyncClient) -> None:
+async def test_no_key_configured_means_open(mock_server: MockServer, loopback_http: httpx.AsyncClient) -> None:
     for headers in ({}, {"authorization": "Bearer whatever"}, {"x-api-key": "anything"}):
-        assert (await chat(http, mock_server, headers)).status_code == 200
+        assert (await chat(loopback_http, mock_server, headers)).status_code == 200
     assert "open" in mock_server.auth_summary
 
 
@@ -113,12 +102,12 @@ def test_every_offered_key_is_compared() -> None:
     assert compared == [KEY, "sk-other-0000000000"]
 
 
-async def test_records_name_the_auth_header_and_mask_the_key(http: httpx.AsyncClient) -> None:
+async def test_records_name_the_auth_header_and_mask_the_key(loopback_http: httpx.AsyncClient) -> None:
     async with MockServer(MockConfig(api_key=KEY)) as server:
-        await chat(http, server, BEARER)
-        await chat(http, server, X_API_KEY)
-        await chat(http, server, {})
-        await chat(http, server, {**BEARER, **X_API_KEY})
+        await chat(loopback_http, server, BEARER)
+        await chat(loopback_http, server, X_API_KEY)
+        await chat(loopback_http, server, {})
+        await chat(loopback_http, server, {**BEARER, **X_API_KEY})
         records = list(server.requests)
     assert [r.auth_header for r in records] == ["authorization", "x-api-key", None, "authorization+x-api-key"]
     assert [r.status for r in records] == [200, 200, 401, 200]

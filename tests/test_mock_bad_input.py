@@ -14,16 +14,7 @@ from hypothesis import strategies as st
 from workbench.mock import MockConfig, MockServer, MockThread
 
 
-@pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=10, verify=False) as client:
-        yield client
+pytestmark = pytest.mark.usefixtures("no_proxy")
 
 
 @pytest.fixture
@@ -85,10 +76,10 @@ BAD_BODIES: list[tuple[Any, str | None, tuple[str, ...]]] = [
 
 @pytest.mark.parametrize("payload,param,words", BAD_BODIES, ids=[str(i) for i in range(len(BAD_BODIES))])
 async def test_bad_body_is_a_400_naming_the_field(
-    payload: Any, param: str | None, words: tuple[str, ...], mock_server: MockServer, http: httpx.AsyncClient
+    payload: Any, param: str | None, words: tuple[str, ...], mock_server: MockServer, loopback_http: httpx.AsyncClient
 ) -> None:
     content = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    response = await http.post(mock_server.base_url + "/chat/completions", content=content,
+    response = await loopback_http.post(mock_server.base_url + "/chat/completions", content=content,
                                headers={"content-type": "application/json"})
     assert response.status_code == 400
     error = response.json()["error"]
@@ -101,18 +92,18 @@ async def test_bad_body_is_a_400_naming_the_field(
     assert mock_server.requests[-1].status == 400 and mock_server.requests[-1].error == error["message"]
 
 
-async def test_extra_openai_fields_and_nulls_are_accepted(mock_server: MockServer, http: httpx.AsyncClient) -> None:
+async def test_extra_openai_fields_and_nulls_are_accepted(mock_server: MockServer, loopback_http: httpx.AsyncClient) -> None:
     body = valid(frequency_penalty=0.5, presence_penalty=None, temperature=None, stream=None, user="u1",
                  logit_bias={}, messages=[{"role": "system", "content": "x"},
                                           {"role": "assistant", "content": None, "tool_calls": []},
                                           {"role": "user", "content": [{"type": "text", "text": "hi"}]}])
-    response = await http.post(mock_server.base_url + "/chat/completions", json=body)
+    response = await loopback_http.post(mock_server.base_url + "/chat/completions", json=body)
     assert response.status_code == 200
     assert response.json()["choices"][0]["message"]["content"] == "You said: hi"
 
 
-async def test_max_tokens_cuts_the_reply_with_finish_reason_length(mock_server: MockServer, http: httpx.AsyncClient) -> None:
-    response = await http.post(mock_server.base_url + "/chat/completions", json=valid(max_tokens=2))
+async def test_max_tokens_cuts_the_reply_with_finish_reason_length(mock_server: MockServer, loopback_http: httpx.AsyncClient) -> None:
+    response = await loopback_http.post(mock_server.base_url + "/chat/completions", json=valid(max_tokens=2))
     choice = response.json()["choices"][0]
     assert choice["message"]["content"] == "You said: " and choice["finish_reason"] == "length"
     assert response.json()["usage"]["completion_tokens"] == 2
@@ -121,9 +112,9 @@ async def test_max_tokens_cuts_the_reply_with_finish_reason_length(mock_server: 
 @pytest.mark.parametrize("method,path", [("GET", "/"), ("POST", "/v1/completions"), ("GET", "/v1/chat"),
                                          ("POST", "/v2/chat/completions")])
 async def test_unknown_path_is_a_404_envelope_listing_the_routes(
-    method: str, path: str, mock_server: MockServer, http: httpx.AsyncClient
+    method: str, path: str, mock_server: MockServer, loopback_http: httpx.AsyncClient
 ) -> None:
-    response = await http.request(method, mock_server.root_url + path)
+    response = await loopback_http.request(method, mock_server.root_url + path)
     assert response.status_code == 404
     error = response.json()["error"]
     assert error["code"] == "unknown_url" and path in error["message"] and "/v1/chat/completions" in error["message"]
@@ -134,18 +125,18 @@ async def test_unknown_path_is_a_404_envelope_listing_the_routes(
     ("POST", "/v1/models", "GET, HEAD"), ("DELETE", "/health", "GET, HEAD"), ("POST", "/v1/models/x", "GET, HEAD"),
 ])
 async def test_wrong_method_is_a_405_with_allow(
-    method: str, path: str, allow: str, mock_server: MockServer, http: httpx.AsyncClient
+    method: str, path: str, allow: str, mock_server: MockServer, loopback_http: httpx.AsyncClient
 ) -> None:
-    response = await http.request(method, mock_server.root_url + path)
+    response = await loopback_http.request(method, mock_server.root_url + path)
     assert response.status_code == 405 and response.headers["allow"] == allow
     error = response.json()["error"]
     assert error["code"] == "method_not_allowed" and method in error["message"] and allow.split(",")[0] in error["message"]
 
 
-async def test_body_over_the_limit_is_a_413(http: httpx.AsyncClient) -> None:
+async def test_body_over_the_limit_is_a_413(loopback_http: httpx.AsyncClient) -> None:
     async with MockServer(MockConfig(max_body=1000)) as server:
         big = valid(messages=[{"role": "user", "content": "x" * 2000}])
-        response = await http.post(server.base_url + "/chat/completions", json=big)
+        response = await loopback_http.post(server.base_url + "/chat/completions", json=big)
         assert response.status_code == 413
         error = response.json()["error"]
         assert error["code"] == "request_too_large" and "at most 1000 bytes" in error["message"]
@@ -153,28 +144,28 @@ async def test_body_over_the_limit_is_a_413(http: httpx.AsyncClient) -> None:
         async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: the limit holds while reading
             yield json.dumps(big).encode()
 
-        response = await http.post(server.base_url + "/chat/completions", content=chunks())
+        response = await loopback_http.post(server.base_url + "/chat/completions", content=chunks())
         assert response.status_code == 413 and "more than 1000 bytes" in response.json()["error"]["message"]
-        small = await http.post(server.base_url + "/chat/completions", json=valid())
+        small = await loopback_http.post(server.base_url + "/chat/completions", json=valid())
         assert small.status_code == 200
 
 
-async def test_health_and_model_lookup(mock_server: MockServer, http: httpx.AsyncClient) -> None:
-    assert (await http.get(mock_server.root_url + "/health")).json() == {"status": "ok"}
-    assert (await http.get(mock_server.root_url + "/models")).json()["data"][0]["id"] == "mock-model"
-    missing = await http.get(mock_server.base_url + "/models/gpt-9")
+async def test_health_and_model_lookup(mock_server: MockServer, loopback_http: httpx.AsyncClient) -> None:
+    assert (await loopback_http.get(mock_server.root_url + "/health")).json() == {"status": "ok"}
+    assert (await loopback_http.get(mock_server.root_url + "/models")).json()["data"][0]["id"] == "mock-model"
+    missing = await loopback_http.get(mock_server.base_url + "/models/gpt-9")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "model_not_found"
 
 
 async def test_a_bug_in_the_mock_is_a_clean_500_logged_to_stderr(
-    mock_server: MockServer, http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch,
+    mock_server: MockServer, loopback_http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     def broken(messages: object) -> str:
         raise KeyError("boom-internal-detail")
 
     monkeypatch.setattr(mock_server._app.script, "reply_for", broken)
-    response = await http.post(mock_server.base_url + "/chat/completions", json=valid())
+    response = await loopback_http.post(mock_server.base_url + "/chat/completions", json=valid())
     assert response.status_code == 500
     error = response.json()["error"]
     assert error["type"] == "server_error" and "KeyError" in error["message"]
@@ -222,10 +213,10 @@ def test_fuzzed_bodies_get_200_or_a_400_envelope_never_a_500(
 
 
 async def test_quoted_values_are_cut_short_and_console_lines_stay_one_line(
-    mock_server: MockServer, http: httpx.AsyncClient
+    mock_server: MockServer, loopback_http: httpx.AsyncClient
 ) -> None:
     role = "bot\nfake log line " + "x" * 5000
-    response = await http.post(mock_server.base_url + "/chat/completions",
+    response = await loopback_http.post(mock_server.base_url + "/chat/completions",
                                json=valid(messages=[{"role": role, "content": "hi"}]))
     message = response.json()["error"]["message"]
     assert response.status_code == 400 and len(message) < 300 and "…" in message

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,10 +24,7 @@ ECHO = "You said: hello there world"  # five deltas: "You ", "said: ", "hello ",
 TOOLS = [{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}}}]
 
 
-@pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_proxy")
 
 
 @dataclass
@@ -79,13 +76,6 @@ class Wire:
 def body(stream: bool, **extra: Any) -> dict[str, Any]:
     messages = extra.pop("messages", [{"role": "user", "content": "hello there world"}])
     return {"model": "mock-model", "messages": messages, "stream": stream, **extra}
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    # verify=False: plain HTTP on loopback, and it spares loading the CA bundle for every test.
-    async with httpx.AsyncClient(timeout=10, verify=False) as client:
-        yield client
 
 
 async def call(client: httpx.AsyncClient, server: MockServer, payload: dict[str, Any], *,
@@ -433,66 +423,66 @@ def test_every_fault_has_a_wire_check() -> None:
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
-async def test_fault_on_a_streamed_request(fault: str, http: httpx.AsyncClient) -> None:
+async def test_fault_on_a_streamed_request(fault: str, loopback_http: httpx.AsyncClient) -> None:
     payload, headers = request_for(fault, stream=True)
     async with MockServer(config_for(fault)) as server:
-        result = await call(http, server, payload, headers=headers)
+        result = await call(loopback_http, server, payload, headers=headers)
         EXPECT[fault](result)
         assert server.requests[-1].fault == fault  # the log says which fault shaped the reply
 
 
 @pytest.mark.parametrize("fault", sorted(EXPECT_JSON))
-async def test_fault_on_a_non_streamed_request(fault: str, http: httpx.AsyncClient) -> None:
+async def test_fault_on_a_non_streamed_request(fault: str, loopback_http: httpx.AsyncClient) -> None:
     payload, headers = request_for(fault, stream=False)
     async with MockServer(config_for(fault)) as server:
-        result = await call(http, server, payload, headers=headers)
+        result = await call(loopback_http, server, payload, headers=headers)
         outcome = EXPECT_JSON[fault](result)
         assert outcome is None or outcome is True, f"{fault}: {result.text}"
         assert server.requests[-1].fault == fault
 
 
 @pytest.mark.parametrize("fault", sorted(STREAM_ONLY))
-async def test_stream_only_faults_leave_a_non_streamed_request_alone(fault: str, http: httpx.AsyncClient) -> None:
+async def test_stream_only_faults_leave_a_non_streamed_request_alone(fault: str, loopback_http: httpx.AsyncClient) -> None:
     payload, headers = request_for(fault, stream=False)
     payload.pop("tools", None)
     async with MockServer(config_for(fault)) as server:
-        result = await call(http, server, payload, headers=headers)
+        result = await call(loopback_http, server, payload, headers=headers)
         assert message_of(result) == {"role": "assistant", "content": ECHO}
         assert server.requests[-1].fault is None
 
 
 @pytest.mark.parametrize("fault", ["reject-developer-role", "reject-array-content"])
-async def test_reject_faults_pass_requests_without_the_rejected_shape(fault: str, http: httpx.AsyncClient) -> None:
+async def test_reject_faults_pass_requests_without_the_rejected_shape(fault: str, loopback_http: httpx.AsyncClient) -> None:
     async with MockServer(config_for(fault)) as server:
-        result = await call(http, server, body(True), headers={"authorization": f"Bearer {KEY}"})
+        result = await call(loopback_http, server, body(True), headers={"authorization": f"Bearer {KEY}"})
         assert result.joined == ECHO and server.requests[-1].fault is None
 
 
-async def test_ignore_x_api_key_still_takes_bearer(http: httpx.AsyncClient) -> None:
+async def test_ignore_x_api_key_still_takes_bearer(loopback_http: httpx.AsyncClient) -> None:
     async with MockServer(config_for("ignore-x-api-key")) as server:
-        result = await call(http, server, body(False), headers={"authorization": f"Bearer {KEY}"})
+        result = await call(loopback_http, server, body(False), headers={"authorization": f"Bearer {KEY}"})
         assert message_of(result)["content"] == ECHO
 
 
-async def test_redirect_leads_to_a_path_that_answers_normally(http: httpx.AsyncClient) -> None:
+async def test_redirect_leads_to_a_path_that_answers_normally(loopback_http: httpx.AsyncClient) -> None:
     async with MockServer(config_for("redirect")) as server:
-        result = await call(http, server, body(True), headers={"authorization": f"Bearer {KEY}"}, follow=True)
+        result = await call(loopback_http, server, body(True), headers={"authorization": f"Bearer {KEY}"}, follow=True)
         assert result.joined == ECHO and result.has_done
         assert [(r.path, r.status) for r in server.requests] == [
             ("/v1/chat/completions", 307), ("/moved/v1/chat/completions", 200)]
 
 
-async def test_set_fault_switches_at_run_time_and_back(http: httpx.AsyncClient) -> None:
+async def test_set_fault_switches_at_run_time_and_back(loopback_http: httpx.AsyncClient) -> None:
     async with MockServer(MockConfig()) as server:
-        assert (await call(http, server, body(True))).has_done
+        assert (await call(loopback_http, server, body(True))).has_done
         server.set_fault("no-done")
         assert server.fault == "no-done"
-        assert not (await call(http, server, body(True))).has_done
+        assert not (await call(loopback_http, server, body(True))).has_done
         server.set_fault(None)
-        assert (await call(http, server, body(True))).has_done
+        assert (await call(loopback_http, server, body(True))).has_done
 
 
-async def test_fault_rate_with_a_seed_hits_the_same_requests_every_run(http: httpx.AsyncClient) -> None:
+async def test_fault_rate_with_a_seed_hits_the_same_requests_every_run(loopback_http: httpx.AsyncClient) -> None:
     def pattern_of(server: MockServer) -> list[int]:
         return [r.status for r in server.requests]
 
@@ -500,11 +490,11 @@ async def test_fault_rate_with_a_seed_hits_the_same_requests_every_run(http: htt
     for _ in range(2):
         async with MockServer(MockConfig(fault="server-error", fault_rate=0.5, seed=7)) as server:
             for _ in range(16):
-                await call(http, server, body(False))
+                await call(loopback_http, server, body(False))
             runs.append(pattern_of(server))
     assert runs[0] == runs[1]
     assert set(runs[0]) == {200, 500}  # some hit, some not: a share, not all or none
     async with MockServer(MockConfig(fault="server-error", fault_rate=0.0)) as server:
         for _ in range(4):
-            await call(http, server, body(False))
+            await call(loopback_http, server, body(False))
         assert pattern_of(server) == [200] * 4

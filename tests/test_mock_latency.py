@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -14,22 +13,13 @@ from workbench.mock import MockConfig, MockServer
 BODY = {"model": "m", "messages": [{"role": "user", "content": "one two three"}]}  # 5 reply tokens
 
 
-@pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_proxy")
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=10, verify=False) as client:
-        yield client
-
-
-async def arrivals(http: httpx.AsyncClient, server: MockServer) -> list[tuple[float, bytes]]:
+async def arrivals(loopback_http: httpx.AsyncClient, server: MockServer) -> list[tuple[float, bytes]]:
     started = time.perf_counter()
     out = []
-    async with http.stream("POST", server.base_url + "/chat/completions", json={**BODY, "stream": True}) as response:
+    async with loopback_http.stream("POST", server.base_url + "/chat/completions", json={**BODY, "stream": True}) as response:
         async for piece in response.aiter_raw():
             out.append((time.perf_counter() - started, piece))
     return out
@@ -39,35 +29,35 @@ def first_at(pieces: list[tuple[float, bytes]], needle: bytes) -> float:
     return next(t for t, piece in pieces if needle in piece)
 
 
-async def test_ttft_delays_the_first_token_not_the_role_chunk(http: httpx.AsyncClient) -> None:
+async def test_ttft_delays_the_first_token_not_the_role_chunk(loopback_http: httpx.AsyncClient) -> None:
     async with MockServer(MockConfig(ttft_ms=200)) as server:
-        pieces = await arrivals(http, server)
+        pieces = await arrivals(loopback_http, server)
     role_at = first_at(pieces, b'"role":"assistant"')
     token_at = first_at(pieces, b'"content":"You "')
     assert token_at >= 0.15  # never before the injected ttft (a loose floor; no upper bound)
     assert role_at < token_at  # the role chunk went out first, on its own
 
 
-async def test_tokens_per_s_spaces_the_tokens(http: httpx.AsyncClient) -> None:
+async def test_tokens_per_s_spaces_the_tokens(loopback_http: httpx.AsyncClient) -> None:
     async with MockServer(MockConfig(tokens_per_s=20)) as server:  # one token every 50 ms
-        pieces = await arrivals(http, server)
+        pieces = await arrivals(loopback_http, server)
     first = first_at(pieces, b'"content":"You "')
     last = first_at(pieces, b'"content":"three"')
     assert last - first >= 0.15  # four gaps of 50 ms, floor taken loosely
     assert b"".join(p for _, p in pieces).endswith(b"data: [DONE]\n\n")
 
 
-async def test_unpaced_stream_goes_out_in_one_write(http: httpx.AsyncClient) -> None:
+async def test_unpaced_stream_goes_out_in_one_write(loopback_http: httpx.AsyncClient) -> None:
     async with MockServer(MockConfig()) as server:
-        pieces = await arrivals(http, server)
+        pieces = await arrivals(loopback_http, server)
     joined = b"".join(p for _, p in pieces)
     assert joined.count(b"data: ") == 8 and joined.endswith(b"data: [DONE]\n\n")  # role, 5 words, finish, DONE
 
 
-async def test_non_streamed_reply_waits_the_same_total(http: httpx.AsyncClient) -> None:
+async def test_non_streamed_reply_waits_the_same_total(loopback_http: httpx.AsyncClient) -> None:
     async with MockServer(MockConfig(ttft_ms=100, tokens_per_s=20)) as server:
         started = time.perf_counter()
-        response = await http.post(server.base_url + "/chat/completions", json=BODY)
+        response = await loopback_http.post(server.base_url + "/chat/completions", json=BODY)
         took = time.perf_counter() - started
     assert response.json()["choices"][0]["message"]["content"] == "You said: one two three"
     assert took >= 0.25  # ttft 100 ms + 4 gaps of 50 ms = 300 ms, floor taken loosely
@@ -115,13 +105,13 @@ def test_arrival_stamp_forwards_every_call_and_stamps_data() -> None:
     assert calls[0][1] is transport
 
 
-async def test_arrivals_are_kept_per_open_connection_only(http: httpx.AsyncClient) -> None:
+async def test_arrivals_are_kept_per_open_connection_only(loopback_http: httpx.AsyncClient) -> None:
     async with MockServer(MockConfig()) as server:
         before = time.monotonic()
-        await http.post(server.base_url + "/chat/completions", json=BODY)
+        await loopback_http.post(server.base_url + "/chat/completions", json=BODY)
         arrivals = list(server._app.arrivals.values())
         assert len(arrivals) == 1 and before <= arrivals[0] <= time.monotonic()  # the keep-alive connection
-        await http.aclose()
+        await loopback_http.aclose()
         for _ in range(100):  # the server notices the close on its next loop turns
             if not server._app.arrivals:
                 break

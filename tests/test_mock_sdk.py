@@ -12,10 +12,7 @@ USER = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": 
 ECHO = "You said: hello there world"
 
 
-@pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_proxy")
 
 
 def sync_client(handle: MockThread, api_key: str = KEY) -> openai.OpenAI:

@@ -19,10 +19,7 @@ from workbench.mock import MockConfig, MockServer, RequestRecord
 KEY = "sk-log-canary-0123456789abcdef"
 
 
-@pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_proxy")
 
 
 async def test_port_zero_gives_a_free_port_and_urls() -> None:
