@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from workbench.secrets import mask
 
@@ -42,7 +43,7 @@ class KeyCheck:
     api_key: str
     accepts: str = "any"
 
-    @property
+    @cached_property
     def expected(self) -> bytes:
         return self.api_key.encode("utf-8", "surrogateescape")
 
