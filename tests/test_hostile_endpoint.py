@@ -224,6 +224,17 @@ async def test_the_check_runner_ends_with_findings_against_every_hostile_endpoin
     assert "reachability.read-timeout" in ids["silent"] and "reachability.read-timeout" in ids["slow-headers"]
 
 
+async def test_a_check_records_at_most_its_body_cap_per_probe_against_a_flood() -> None:
+    from workbench.checks.runner import BODY_CAP, CheckFinished, iter_check
+
+    async with HostileServer("endless-stream") as server:
+        events = [event async for event in iter_check(Target(server.base_url, "m"), "openai", timeout=5)]
+    finished = events[-1]
+    assert isinstance(finished, CheckFinished) and len(finished.exchanges) >= 2
+    assert max(len(exchange.body) for exchange in finished.exchanges) == BODY_CAP < 8 << 20
+    assert "stream.too-large" in finished.report.ids
+
+
 async def workbench_check(behaviour: str, limit: asyncio.Semaphore) -> tuple[str, int, str, str]:
     async with limit, HostileServer(behaviour) as server:
         env = {**os.environ, "NO_COLOR": "1"}

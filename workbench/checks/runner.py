@@ -32,6 +32,9 @@ from workbench.target import Target, Timeouts
 DEFAULT_TIMEOUT_S = 30.0
 TIMEOUT_KINDS = ("read-timeout", "first-token-timeout", "connect-timeout", "reply-timeout")
 MAX_DIAGNOSIS_ROUNDS = 3
+# A probe's reply is capped well below the client's default (8 MiB): a chat reply is kilobytes,
+# and a check runs up to seven probes at once against an endpoint that may stream forever.
+BODY_CAP = 2 << 20
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,8 @@ async def iter_check(
 
     platform = get_platform(platform) if isinstance(platform, str) else platform
     state = _Check(target, platform, timeout)
-    async with Client(state.target, total_timeout=reply_time_limit(state.target.timeouts)) as client:
+    limit = reply_time_limit(state.target.timeouts)
+    async with Client(state.target, body_cap=BODY_CAP, total_timeout=limit) as client:
 
         async def send(probe: Probe) -> Exchange:
             call = client.request(
