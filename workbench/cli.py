@@ -716,7 +716,8 @@ def chat_command(
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "markdown"]), default="text",
               show_default=True)
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
-              help="Longest wait for any one request (connect, first token, between bytes); default 30.")
+              help="Longest wait for any one request (connect, first token, between bytes); default 30. "
+                   "A reply that never ends is cut after the three together.")
 @click.pass_context
 def check_command(
     ctx: click.Context, profile: str | None, url: str | None, model: str | None, platform: str | None,
