@@ -124,13 +124,14 @@ async def test_a_duration_lets_requests_in_flight_finish_and_counts_them() -> No
 
 
 async def test_open_loop_sends_at_the_rate_whatever_the_endpoint_does() -> None:
-    async with MockServer(MockConfig(ttft_ms=200)) as server:
-        result = await run_bench(_target(server), plan=BenchPlan(requests=10, rate=100))
-    assert result.run.mode == "open" and result.requests == 10
+    async with MockServer(MockConfig(ttft_ms=1000)) as server:
+        result = await run_bench(_target(server), plan=BenchPlan(requests=5, rate=50))
+    assert result.run.mode == "open" and result.requests == 5
     starts = sorted(s.started_s for s in result.samples)
-    # 10 requests at 100/s leave within ~0.1 s, long before the first reply (200 ms) comes back
+    # 5 requests at 50/s all leave within ~0.08 s, long before the first reply (1 s) comes back:
+    # the wide margin keeps this a test of behaviour on a busy machine, not of speed.
     assert starts[-1] < min(s.ttft_ms for s in result.samples) / 1000
-    assert result.ttft is not None and result.ttft.min >= 180
+    assert result.ttft is not None and result.ttft.min >= 900
 
 
 async def test_the_voice_budget_decides_the_verdict() -> None:
