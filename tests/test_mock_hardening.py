@@ -386,9 +386,6 @@ async def test_the_request_log_memory_does_not_follow_the_body_size(monkeypatch:
     assert kept <= 20 * (64 << 10), f"{kept / (1 << 20):.1f} MiB of bodies held for {len(server.requests)} records"
 
 
-@pytest.mark.xfail(strict=True, reason="mock bug: a body cut to 64 Ki characters ends with a note holding '…' "
-                   "(U+2026), so CPython stores the whole kept text at 2 bytes a character: 128 KiB a record "
-                   "for an ASCII body (2,000 records: ~250 MiB; benchmarks/bench_mock_load.py --big-kib 256: +310 MiB)")
 async def test_a_cut_body_costs_what_its_length_says(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 

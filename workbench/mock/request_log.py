@@ -80,7 +80,8 @@ class RequestRecord:
         if len(self._body) <= limit:
             return
         text = self.body
-        note = f"… [{len(text)} characters; the rest is not kept in memory, --log FILE keeps it all]"
+        # ASCII only: one wider character would make CPython store the whole kept text at 2 bytes each.
+        note = f"... [{len(text)} characters; the rest is not kept in memory, --log FILE keeps it all]"
         self._body = text[: max(limit - len(note), 0)] + note
 
     def console_line(self) -> str:
