@@ -176,3 +176,16 @@ def test_format_json_on_a_failure_still_prints_the_exchange_and_exits_1(run_work
     data = json.loads(done.stdout)
     assert done.exit_code == 1 and errors_in(done.stderr) == 1
     assert data["failure"]["kind"] == "connection-reset" and data["events"] and data["status"] == 200
+
+
+def test_an_endpoint_cannot_drive_the_terminal(run_workbench, tmp_path: Path) -> None:
+    # A reply (and its raw SSE lines under --show-request) carrying ESC, BEL and NUL is printed
+    # with those characters escaped; the words around them come through unchanged.
+    replies = tmp_path / "replies.toml"
+    replies.write_text('[[reply]]\nmatch = "colour"\nreply = "plain \\u001b[31mred\\u0007 \\u0000end"\n')
+    with MockServer.start_in_thread(MockConfig(reply_file=str(replies))) as handle:
+        for flags in ([], ["--no-stream"], ["--show-request"]):
+            done = run_workbench("chat", "--url", handle.base_url, "--model", "m", *flags, "colour please")
+            assert done.exit_code == 0, done.stderr
+            assert "\x1b" not in done.stdout and "\x07" not in done.stdout and "\x00" not in done.stdout
+            assert "plain \\x1b[31mred\\x07 \\x00end" in done.stdout.replace("\n", "")

@@ -645,6 +645,7 @@ def chat_command(
 
     from workbench.chat import chat_once
     from workbench.chat_output import render_request, render_response, reply_problem, reply_warnings, status_line
+    from workbench.printable import printable
     from workbench.targets_from_cli import resolve_target
 
     if not words:
@@ -668,12 +669,12 @@ def chat_command(
 
     def on_request(exchange: object) -> None:
         if text_out and show_request:
-            click.echo(render_request(exchange))  # type: ignore[arg-type]
+            click.echo(printable(render_request(exchange)))  # type: ignore[arg-type]
             click.echo(click.style("── reply text " + "─" * 46, dim=True))
 
     def on_text(text: str) -> None:
         if text_out:
-            sys.stdout.write(text)
+            sys.stdout.write(printable(text))  # an endpoint must not drive the terminal
             sys.stdout.flush()  # show each piece as it arrives
             wrote.append(text)
 
@@ -685,7 +686,7 @@ def chat_command(
         if wrote and not wrote[-1].endswith("\n"):
             sys.stdout.write("\n")
         if show_request:
-            click.echo(render_response(exchange))
+            click.echo(printable(render_response(exchange)))
         sys.stdout.flush()
         click.echo(click.style(status_line(exchange), dim=True), err=True)
         for warning in reply_warnings(exchange):

@@ -8,25 +8,14 @@ them for one platform and target; it is compatible exactly when no finding is an
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from workbench.printable import printable
 
 CATEGORIES = ("reachability", "auth", "schema", "stream", "params", "conversation", "errors", "latency", "models")
 SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
-
-# Control characters (C0 but tab and newline, DEL, C1), lone surrogates and the two
-# non-characters XML forbids. Findings quote what an endpoint sent; raw, these would let it
-# drive the user's terminal (ESC sequences) or make the JUnit report unparseable.
-_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-
-
-def printable(text: str) -> str:
-    """`text` with every control character shown as an escape (`\\x1b`), safe for a terminal and for XML."""
-    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                            else f"\\u{ord(m.group()):04x}", text)
-
 
 @dataclass(frozen=True)
 class Finding:
