@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 
 import pytest
 
@@ -254,3 +255,42 @@ async def test_a_key_with_a_stray_newline_fails_worded_without_leaking_the_key()
             exchange = await call.run()
     assert exchange.failure.kind == "protocol" and "newline" in exchange.failure.hint
     assert KEY not in json.dumps(exchange.to_dict()) and KEY not in str(call.error)
+
+
+async def test_a_cookie_one_reply_sets_is_not_sent_with_the_next_request() -> None:
+    # Platforms call statelessly; a check's probes must stay independent of each other.
+    from aiohttp import web
+
+    seen: list[str | None] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Cookie"))
+        response = web.json_response(wire.completion("m", "hi"))
+        response.set_cookie("session", "abc123", path="/")
+        return response
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        target = Target(base_url=f"http://127.0.0.1:{port}/v1", model="m")
+        async with Client(target) as client:
+            for _ in range(2):
+                exchange = await client.chat(wire.chat_request("m", [wire.message("user", "hi")])).run()
+                assert exchange.status == 200 and exchange.header("set-cookie")
+    finally:
+        await runner.cleanup()
+    assert seen == [None, None]
+
+
+async def test_clients_share_one_default_tls_context() -> None:
+    from workbench.client import _default_ssl_context
+
+    first = Client(Target(base_url="https://127.0.0.1:9/v1", model="m"))._tls_verify()
+    second = Client(Target(base_url="https://127.0.0.1:9/v1", model="m"))._tls_verify()
+    assert first is second and first.verify_mode == ssl.CERT_REQUIRED
+    assert _default_ssl_context.cache_info().hits >= 1

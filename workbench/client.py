@@ -17,6 +17,8 @@ bytes instead.
 from __future__ import annotations
 
 import asyncio
+import functools
+import http.cookiejar
 import os
 import ssl
 import time
@@ -58,6 +60,12 @@ def chat_body(target: Target, messages: list[dict[str, Any]], *, stream: bool | 
     return wire.chat_request(target.model, messages, stream=target.stream if stream is None else stream, **params)
 
 
+@functools.lru_cache(maxsize=4)
+def _default_ssl_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    """The verifying context httpx would build, shared; keyed on the variables that change it."""
+    return httpx.create_ssl_context(verify=True, trust_env=True)
+
+
 class Client:
     """One connection pool to one target. Use as an async context manager."""
 
@@ -88,6 +96,9 @@ class Client:
         self._http = httpx.AsyncClient(
             trust_env=True,  # HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY, SSL_CERT_FILE
             verify=self._tls_verify(),
+            # Platforms call statelessly: a cookie one reply sets must not ride along on the next
+            # request (a check's probes would stop being independent).
+            cookies=http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[])),
             follow_redirects=False,  # a redirect is recorded so the checks can report it
             timeout=httpx.Timeout(
                 connect=timeouts.connect, read=timeouts.read, write=timeouts.read, pool=timeouts.read
@@ -107,7 +118,9 @@ class Client:
         if not target.verify:
             return False
         if not target.ca_bundle:
-            return True  # httpx's default: certifi, or SSL_CERT_FILE / SSL_CERT_DIR
+            # httpx's default (certifi, or SSL_CERT_FILE / SSL_CERT_DIR), built once: loading the
+            # bundle costs ~20 ms of CPU, too much to pay for every Client a bench or check opens.
+            return _default_ssl_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
         path = os.path.expanduser(target.ca_bundle)
         try:
             if os.path.isdir(path):
