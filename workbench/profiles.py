@@ -73,6 +73,11 @@ class Params:
     stream: bool = True
     extra: dict[str, Any] = field(default_factory=dict)  # more JSON fields, sent as they are
 
+    def sampling(self) -> dict[str, Any]:
+        """temperature, top_p and max_tokens, those that are set."""
+        values = (("temperature", self.temperature), ("top_p", self.top_p), ("max_tokens", self.max_tokens))
+        return {key: value for key, value in values if value is not None}
+
 
 @dataclass(frozen=True)
 class TLS:
@@ -106,15 +111,7 @@ class Profile:
 
     def to_target(self, api_key: str | None) -> Target:
         """The Target the client calls, with the credential resolved by the caller."""
-        params: dict[str, Any] = {
-            key: value
-            for key, value in (
-                ("temperature", self.params.temperature),
-                ("top_p", self.params.top_p),
-                ("max_tokens", self.params.max_tokens),
-            )
-            if value is not None
-        }
+        params: dict[str, Any] = self.params.sampling()
         params.update(self.params.extra)
         return Target(
             base_url=self.base_url,
@@ -148,15 +145,7 @@ class Profile:
             data["notes"] = self.notes
         if self.headers:
             data["headers"] = dict(self.headers)
-        params: dict[str, Any] = {
-            key: value
-            for key, value in (
-                ("temperature", self.params.temperature),
-                ("top_p", self.params.top_p),
-                ("max_tokens", self.params.max_tokens),
-            )
-            if value is not None
-        }
+        params: dict[str, Any] = self.params.sampling()
         params["stream"] = self.params.stream
         if self.params.extra:
             params["extra"] = dict(self.params.extra)
