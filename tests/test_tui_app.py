@@ -109,6 +109,17 @@ async def test_f_keys_and_the_palette_switch_screens_and_profiles(tmp_path, memo
         assert "beta" in app.sub_title
 
 
+async def test_the_screen_names_under_the_header_are_clickable(tmp_path, memory_keyring):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await started(pilot)
+        from workbench.tui.widgets.screen_tabs import ScreenTabs
+
+        row = str(app.screen.query_one(ScreenTabs).render())
+        await pilot.click(ScreenTabs, offset=(row.index("Inspect") + 1, 0))
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "InspectScreen", "the Inspect screen")
+
+
 async def test_the_mock_is_stopped_when_the_app_quits(tmp_path, memory_keyring):
     app = make_app(tmp_path)
     async with app.run_test() as pilot:

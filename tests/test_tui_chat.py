@@ -26,10 +26,17 @@ async def open_chat(pilot) -> ChatScreen:
 
 async def say(pilot, screen: ChatScreen, text: str) -> ChatMessage:
     """Send `text` and wait for its reply to finish; return the reply."""
-    before = len(screen.query(ChatMessage))
+    bubbles = screen.query(ChatMessage)
+    previous = bubbles.last() if bubbles else None
     screen.query_one("#prompt", Input).value = text
     await press(pilot, "enter")
-    await wait_for(pilot, lambda: len(screen.query(ChatMessage)) == before + 2 and not screen.streaming, "the reply")
+
+    def replied() -> bool:
+        found = screen.query(ChatMessage)
+        last = found.last() if found else None
+        return last is not None and last is not previous and last.role == "assistant" and not last.streaming
+
+    await wait_for(pilot, lambda: replied() and not screen.streaming, "the reply")
     return screen.query(ChatMessage).last()
 
 
@@ -200,3 +207,35 @@ async def test_a_bad_parameter_blocks_sending_with_the_reason(tmp_path, memory_k
         await pilot.pause(0.05)
         assert any("never holds a secret" in n for n in notices(app, "error"))
         assert app.mock.requests == [] and not screen.query(ChatMessage)
+
+
+async def test_older_replies_are_frozen_and_a_long_conversation_keeps_only_the_latest_mounted(
+        tmp_path, memory_keyring, monkeypatch):
+    from workbench.tui.screens import chat
+
+    monkeypatch.setattr(chat, "MOUNTED_MESSAGES", 4)
+    monkeypatch.setattr(chat, "EARLIER_PAGE", 2)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_chat(pilot)
+        first = await say(pilot, screen, "**one**")
+        second = await say(pilot, screen, "two")
+        assert first.frozen and not second.frozen  # the older reply is one widget now
+        frozen = first.query_one(".frozen").content
+        assert frozen.markup == "You said: **one**" == first.text  # Rich draws the same Markdown
+        await say(pilot, screen, "three")
+        await say(pilot, screen, "four")
+        bubbles = list(screen.query(ChatMessage))
+        assert len(bubbles) == 4 and [b.text for b in bubbles][:1] == ["three"]
+        assert [k.text for k in screen.archive] == ["**one**", "You said: **one**", "two", "You said: two"]
+        assert len(screen.history) == 8  # the whole conversation is still sent
+        button = screen.query_one("#earlier")
+        assert button.display and "4 earlier messages" in str(button.label)
+        await pilot.click("#earlier")
+        await pilot.pause(0.05)
+        texts = [b.text for b in screen.query(ChatMessage)]
+        assert texts[:2] == ["two", "You said: two"] and len(texts) == 6
+        assert "2 earlier messages" in str(button.label)
+        await press(pilot, "ctrl+l")
+        await pilot.pause(0.05)
+        assert not screen.archive and not button.display

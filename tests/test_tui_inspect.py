@@ -35,7 +35,13 @@ async def open_inspect(pilot) -> InspectScreen:
 
 
 def findings_text(screen: InspectScreen) -> str:
-    return "\n".join(str(s.render()) for s in screen.query("#findings Static"))
+    return str(screen.query_one("#findings-text").render())
+
+
+async def open_tab(pilot, screen: InspectScreen, tab: str) -> None:
+    """Open a tab of the detail (each is filled when it is first shown)."""
+    screen.query_one("#tabs").active = tab
+    await pilot.pause(0.05)
 
 
 async def test_a_chat_exchange_shows_its_request_timeline_and_findings(tmp_path, memory_keyring):
@@ -50,22 +56,27 @@ async def test_a_chat_exchange_shows_its_request_timeline_and_findings(tmp_path,
         table = screen.query_one("#exchanges", DataTable)
         assert table.row_count == 2
         assert table.cursor_row == 1  # the latest is selected
+        await wait_for(pilot, lambda: '"and me"' in screen.query_one("#request", TextArea).text, "the request")
         request = screen.query_one("#request", TextArea).text
         assert '"content": "and me"' in request and "Content-Type: application/json" in request
+        await open_tab(pilot, screen, "tab-response")
         assert "HTTP/1.1 200 OK" in screen.query_one("#response", TextArea).text
+        await open_tab(pilot, screen, "tab-timeline")
         timeline = screen.query_one("#timeline", DataTable)
         exchange = app.exchanges[1]
         assert timeline.row_count == len(exchange.events) > 0
         deltas = [timeline.get_row_at(i)[1] for i in range(timeline.row_count)]
         assert any('"content": "me"' in d for d in deltas)
         assert not any(d == "[DONE]" for d in deltas)
+        await open_tab(pilot, screen, "tab-findings")
         assert "stream.done-missing" in findings_text(screen)
 
         table.move_cursor(row=0)
-        await pilot.pause(0.05)
-        assert '"content": "look at me"' in screen.query_one("#request", TextArea).text
-        assert "No findings" in findings_text(screen)
+        await wait_for(pilot, lambda: "No findings" in findings_text(screen), "the first exchange")
+        await open_tab(pilot, screen, "tab-timeline")
         assert any(d == "[DONE]" for d in (timeline.get_row_at(i)[1] for i in range(timeline.row_count)))
+        await open_tab(pilot, screen, "tab-request")
+        assert '"content": "look at me"' in screen.query_one("#request", TextArea).text
 
 
 async def test_exchanges_made_while_inspect_is_open_appear(tmp_path, memory_keyring):
@@ -95,6 +106,7 @@ async def test_curl_is_masked_unless_the_key_is_asked_for_and_json_is_saved_priv
         await chat(pilot, "secret stuff")
         screen = await open_inspect(pilot)
 
+        await wait_for(pilot, lambda: "Bearer" in screen.query_one("#request", TextArea).text, "the detail")
         await press(pilot, "c")
         assert "Authorization: Bearer ${API_KEY}" in app.clipboard and SECRET not in app.clipboard
         assert SECRET not in screen.query_one("#request", TextArea).text
@@ -132,4 +144,4 @@ async def test_two_thousand_exchanges_are_listed_and_the_last_one_opens(tmp_path
         table = screen.query_one("#exchanges", DataTable)
         assert table.row_count == 2000
         assert table.cursor_row == 1999
-        assert '"content": "template"' in screen.query_one("#request", TextArea).text
+        await wait_for(pilot, lambda: '"template"' in screen.query_one("#request", TextArea).text, "the detail")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from workbench.tui import _start_time  # noqa: F401  (first: start-up is timed from here)
 
 import asyncio
+import gc
 import time
 from dataclasses import replace
 from importlib import import_module
@@ -42,8 +43,18 @@ TUI_DIR = Path(__file__).parent
 LOCAL_MOCK = "local-mock"
 MOCK_MODEL = "mock-model"
 ERROR_TIMEOUT_S = 15.0
+GC_THRESHOLDS = (10_000, 50, 50)  # Python's defaults are (700, 10, 10)
 WARM_IMPORTS = ("workbench.client", "workbench.chat_output", "workbench.platforms", "anyio.streams.tls",
                 "anyio.to_thread", "rich.syntax", "pygments.lexers.python", "markdown_it")
+
+
+def tune_gc() -> None:
+    """Fewer, later garbage collections: a long session holds thousands of exchanges and widgets,
+    and with the default thresholds a full collection (hundreds of ms) would land in the middle
+    of a key press every few seconds (benchmarks/bench_tui_long.py). What start-up made is frozen
+    out of the collector's rounds altogether."""
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def _mode_factory(entry: Any) -> Any:
@@ -116,6 +127,7 @@ class WorkbenchApp(App[None]):
     def _first_paint(self) -> None:
         self.startup_ms = (time.perf_counter_ns() - _start_time.START_NS) / 1e6
         self.log.info(f"first paint {self.startup_ms:.0f} ms after the first import")
+        tune_gc()
         self._warm_imports()
 
     @work(group="warm-up", thread=True, exit_on_error=False)

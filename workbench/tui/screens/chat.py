@@ -15,14 +15,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import Input, Static
+from textual.widgets import Button, Input, Static
 from textual.worker import Worker, WorkerState
 
 from workbench import wire
 from workbench.errors import WorkbenchError
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.volatile import steady
-from workbench.tui.widgets.chat_message import ChatMessage, ThrottledStream
+from workbench.tui.widgets.chat_message import ChatMessage, KeptMessage, ThrottledStream
 from workbench.tui.widgets.params_panel import ChatSettings, ParamsPanel
 from workbench.tui.widgets.profile_list import ProfileList
 
@@ -34,6 +34,11 @@ if TYPE_CHECKING:
 
 # Finished replies are frozen (one widget each) when the next message is sent, so while a reply
 # streams it is the only Markdown widget tree the screen has to lay out again.
+# At most this many messages stay mounted: every layout pass places every mounted widget, so a
+# 500-message session would make each new token slower. Older ones wait in an archive, and
+# "show earlier" brings them back a page at a time.
+MOUNTED_MESSAGES = 60
+EARLIER_PAGE = 40
 
 EMPTY_TEXT = (
     "Type a message below and press Enter. The reply streams in as it arrives, with its time to first "
@@ -126,17 +131,20 @@ class ChatScreen(WorkbenchScreen):
         # TLS set-up and a new connection every turn (and that time would show as latency).
         self._client: Client | None = None
         self._client_target: Target | None = None
+        self.archive: list[KeptMessage] = []  # the oldest messages, no longer mounted
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="chat-body"):
             yield ProfileList(id="profiles")
             with Vertical(id="conversation"):
                 with VerticalScroll(id="messages"):
+                    yield Button("", id="earlier", classes="earlier")
                     yield Static(EMPTY_TEXT, id="empty", markup=False)
                 yield Input(id="prompt", placeholder="Message · Enter sends · Esc stops a reply")
             yield ParamsPanel(id="params")
 
     def on_mount(self) -> None:
+        self._show_earlier_button()
         self.query_one(ParamsPanel).load(self.workbench.active_profile)
         self.watch(self.app, "profile_name", self._profile_changed, init=False)
         self.query_one("#prompt", Input).focus()
@@ -201,6 +209,37 @@ class ChatScreen(WorkbenchScreen):
             await empty.remove()
         await view.mount(bubble)
         view.anchor()
+        await self._archive_oldest()
+
+    async def _archive_oldest(self) -> None:
+        """Keep at most MOUNTED_MESSAGES on screen; the oldest go to the archive."""
+        bubbles = self._bubbles
+        excess = len(bubbles) - MOUNTED_MESSAGES
+        if excess <= 0:
+            return
+        leaving = [b for b in bubbles[:excess] if not b.streaming]
+        self.archive.extend(b.kept() for b in leaving)
+        if leaving:
+            await self._messages_view.remove_children(leaving)
+        self._show_earlier_button()
+
+    def _show_earlier_button(self) -> None:
+        button = self.query_one("#earlier", Button)
+        button.display = bool(self.archive)
+        if self.archive:
+            shown = min(EARLIER_PAGE, len(self.archive))
+            button.label = f"▲ {len(self.archive)} earlier messages: show {shown} more"
+
+    @on(Button.Pressed, "#earlier")
+    async def show_earlier(self) -> None:
+        """Bring back the latest page of archived messages, above the ones on screen."""
+        page = self.archive[-EARLIER_PAGE:]
+        del self.archive[-EARLIER_PAGE:]
+        bubbles = [ChatMessage.restored(kept) for kept in page]
+        view = self._messages_view
+        view.release_anchor()
+        await view.mount_all(bubbles, after=self.query_one("#earlier"))
+        self._show_earlier_button()
 
     async def _send(self) -> None:
         profile = self.workbench.active_profile
@@ -348,9 +387,11 @@ class ChatScreen(WorkbenchScreen):
         if self.streaming:
             return
         self.history.clear()
+        self.archive.clear()
         view = self._messages_view
-        await view.remove_children()
+        await view.remove_children(self._bubbles)
         await view.mount(Static(EMPTY_TEXT, id="empty", markup=False))
+        self._show_earlier_button()
 
     def action_copy_reply(self) -> None:
         focused = self.focused

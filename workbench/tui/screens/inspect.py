@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import DataTable, Static
 
 from workbench.errors import WorkbenchError
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from workbench.checks.findings import Finding
     from workbench.exchange import Exchange
 
+SELECT_DELAY_S = 0.03
 EMPTY = "No exchanges yet: chat (F1), test a profile, or run a check (F4), and every request shows up here."
 
 
@@ -92,6 +94,8 @@ class InspectScreen(WorkbenchScreen):
     def __init__(self) -> None:
         super().__init__()
         self._shown: Exchange | None = None
+        self._wanted: int | None = None
+        self._select_timer: Timer | None = None
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="inspect-body"):
@@ -146,8 +150,17 @@ class InspectScreen(WorkbenchScreen):
         self.query_one("#detail").display = has_rows
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.data_table.id == "exchanges":
-            self._select(event.cursor_row)
+        if event.data_table.id != "exchanges":
+            return
+        # Holding the arrow key moves through many rows: show only where it comes to rest.
+        self._wanted = event.cursor_row
+        if self._select_timer is None:
+            self._select_timer = self.set_timer(SELECT_DELAY_S, self._select_wanted)
+
+    def _select_wanted(self) -> None:
+        self._select_timer = None
+        if self._wanted is not None:
+            self._select(self._wanted)
 
     def _select(self, index: int) -> None:
         exchanges = self.workbench.exchanges

@@ -10,6 +10,7 @@ with the mouse) to copy it.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -61,6 +62,16 @@ class ThrottledStream:
         await self.stream.stop()
 
 
+@dataclass(frozen=True)
+class KeptMessage:
+    """A message of a long conversation that is no longer mounted."""
+
+    role: str
+    text: str
+    status: str = ""
+    classes: str = ""
+
+
 class ChatMessage(Vertical, can_focus=True):
     """A user message (plain text) or a reply (Markdown, streamed), with a status line under replies."""
 
@@ -78,21 +89,38 @@ class ChatMessage(Vertical, can_focus=True):
 
     BINDINGS = [Binding("c", "copy", "Copy message")]
 
-    def __init__(self, role: str, text: str = "", *, streaming: bool = False) -> None:
-        super().__init__(classes=f"-{role}")
+    def __init__(self, role: str, text: str = "", *, streaming: bool = False, status: str = "",
+                 frozen: bool = False, classes: str = "") -> None:
+        super().__init__(classes=f"-{role} {classes}".strip())
         self.role = role
         self.text = text
         self.streaming = streaming
+        self._status = status
+        self._start_frozen = frozen
         self._stream: ThrottledStream | None = None
+
+    @classmethod
+    def restored(cls, kept: "KeptMessage") -> "ChatMessage":
+        """A message shown again from the archive of a long conversation (replies frozen)."""
+        return cls(kept.role, kept.text, status=kept.status, frozen=True, classes=kept.classes)
+
+    def kept(self) -> "KeptMessage":
+        """What it takes to show this message again after it leaves the screen."""
+        classes = " ".join(c for c in ("-failed", "-stopped") if self.has_class(c))
+        return KeptMessage(self.role, self.text, self._status, classes)
 
     def compose(self) -> ComposeResult:
         title = ROLE_TITLES.get(self.role, self.role)
         yield Static(title + (" …" if self.streaming else ""), classes="role", markup=False)
-        if self.role == "assistant":
+        if self.role == "assistant" and self._start_frozen:
+            from rich.markdown import Markdown as RichMarkdown
+
+            yield Static(RichMarkdown(self.text), classes="text frozen")
+        elif self.role == "assistant":
             yield Markdown(self.text, classes="text")
         else:
             yield Static(self.text, classes="text", markup=False)
-        yield Static("", classes="status", markup=False)
+        yield Static(self._status, classes="status", markup=False)
 
     @property
     def markdown(self) -> Markdown:
@@ -165,6 +193,7 @@ class ChatMessage(Vertical, can_focus=True):
         return whole == streamed
 
     def set_status(self, status: str) -> None:
+        self._status = status
         self.query_one(".status", Static).update(status)
 
     # ---- copy ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.widgets import DataTable, Static, TabbedContent, TabPane, TextArea
 
 from workbench.tui.volatile import steady
@@ -69,43 +70,99 @@ class ExchangeView(Vertical):
     ExchangeView TextArea { height: 1fr; border: none; }
     ExchangeView .heading { text-style: bold; color: $accent; margin-top: 1; }
     ExchangeView #timeline { height: 1fr; }
-    ExchangeView #findings Static { margin-bottom: 1; }
+    ExchangeView #findings-text { padding: 0 1; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self._pending: tuple[Exchange, list[Finding]] | None = None
+        self._exchange: Exchange | None = None
+        self._findings: list[Finding] = []
+        self._filled: set[str] = set()
 
     def compose(self) -> ComposeResult:
         yield Static("", id="request-line", markup=False)
         with TabbedContent(id="tabs"):
             with TabPane("Request", id="tab-request"):
-                yield TextArea("", id="request", read_only=True, show_line_numbers=False, soft_wrap=True)
+                # No soft wrap: wrapping a request that carries a long conversation costs more
+                # than scrolling sideways does.
+                yield TextArea("", id="request", read_only=True, show_line_numbers=False, soft_wrap=False)
             with TabPane("Response", id="tab-response"):
                 yield TextArea("", id="response", read_only=True, show_line_numbers=False, soft_wrap=True)
             with TabPane("Body", id="tab-body"):
-                yield TextArea("", id="body", read_only=True, show_line_numbers=False, soft_wrap=True)
+                yield TextArea("", id="body", read_only=True, show_line_numbers=False, soft_wrap=False)
             with TabPane("SSE timeline", id="tab-timeline"):
                 yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
             with TabPane("Findings", id="tab-findings"):
-                yield VerticalScroll(id="findings")
+                with VerticalScroll(id="findings"):
+                    yield Static("", id="findings-text")
 
     @property
     def tabs(self) -> TabbedContent:
         return self.query_one("#tabs", TabbedContent)
 
-    def on_mount(self) -> None:
-        self.query_one("#timeline", DataTable).add_columns("ms", "parsed delta", "raw line")
-
     def show(self, exchange: "Exchange", findings: "list[Finding]") -> None:
-        from workbench.chat_output import timings_line
+        """Show `exchange`; if the tabs are still mounting, as soon as they are there."""
+        self._pending = (exchange, findings)
+        self._show_pending()
 
+    def _show_pending(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        try:
+            self.query_one("#request", TextArea)
+            self.query_one("#timeline", DataTable)
+            self.query_one("#findings", VerticalScroll)
+        except NoMatches:  # TabbedContent mounts its panes a moment after itself
+            self._pending = pending
+            self.set_timer(0.02, self._show_pending)
+            return
+        self._show(*pending)
+
+    def _show(self, exchange: "Exchange", findings: "list[Finding]") -> None:
+        self._exchange, self._findings = exchange, findings
+        self._filled: set[str] = set()
         request = exchange.request
         self.query_one("#request-line", Static).update(
             f"{exchange.label or 'request'}: {request.method} {request.url}")
-        body, language = pretty_body(request.body)
-        request_area = self.query_one("#request", TextArea)
-        request_area.language = None
-        request_area.text = headers_text(request.headers) + "\n\n" + body
+        events = len(exchange.events)
+        self.tabs.get_tab("tab-timeline").label = f"SSE timeline ({events})" if events else "SSE timeline (not a stream)"
+        errors = sum(1 for f in findings if f.severity == "error")
+        self.tabs.get_tab("tab-findings").label = f"Findings ({errors} ✗)" if errors else f"Findings ({len(findings)})"
+        # Only the tab in view is filled now; the others when they are opened. Moving through a
+        # long list stays quick even when a request body holds a whole conversation.
+        self._fill(self.tabs.active)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id:
+            self._fill(event.pane.id)
+
+    def _fill(self, pane: str) -> None:
+        exchange = self._exchange
+        if exchange is None or pane in self._filled:
+            return
+        self._filled.add(pane)
+        if pane == "tab-request":
+            self._fill_request(exchange)
+        elif pane == "tab-response":
+            self._fill_response(exchange)
+        elif pane == "tab-body":
+            raw = bytes(exchange.body)
+            text = raw.decode("utf-8", errors="replace") if exchange.events else pretty_body(raw)[0]
+            self.query_one("#body", TextArea).text = text
+        elif pane == "tab-timeline":
+            self._show_timeline(exchange)
+        elif pane == "tab-findings":
+            self._show_findings(self._findings)
+
+    def _fill_request(self, exchange: "Exchange") -> None:
+        request = exchange.request
+        body, _ = pretty_body(request.body)
+        self.query_one("#request", TextArea).text = headers_text(request.headers) + "\n\n" + body
+
+    def _fill_response(self, exchange: "Exchange") -> None:
+        from workbench.chat_output import timings_line
 
         if exchange.status is None:
             head = "(no response)"
@@ -122,39 +179,29 @@ class ExchangeView(Vertical):
                 lines.append(f"  fix: {exchange.failure.hint}")
         self.query_one("#response", TextArea).text = "\n".join(lines)
 
-        raw = bytes(exchange.body)
-        if exchange.events:
-            self.query_one("#body", TextArea).text = raw.decode("utf-8", errors="replace")
-        else:
-            text, _ = pretty_body(raw)
-            self.query_one("#body", TextArea).text = text
-        self._show_timeline(exchange)
-        self._show_findings(findings)
-
     def _show_timeline(self, exchange: "Exchange") -> None:
         steady_numbers = getattr(self.app, "steady_numbers", False)
         table = self.query_one("#timeline", DataTable)
         table.clear()
+        if not table.columns:
+            table.add_columns("ms", "parsed delta", "raw line")
         rows = []
         for event in exchange.events:
             raw = event.raw.replace("\r", "\\r").replace("\n", "⏎")
             arrival = "#" if steady_numbers else f"{event.t_ms:9.1f}"
             rows.append((arrival, event_delta(event), raw[:RAW_SHOWN]))
         table.add_rows(rows)
-        pane = self.tabs.get_tab("tab-timeline")
-        pane.label = f"SSE timeline ({len(rows)})" if rows else "SSE timeline (not a stream)"
 
     def _show_findings(self, findings: "list[Finding]") -> None:
-        box = self.query_one("#findings", VerticalScroll)
-        box.remove_children()
         if not findings:
-            box.mount(Static(Text("✓ No findings: the rules that judge a single exchange found nothing wrong.",
-                                  style="green")))
-        for item in findings:
-            mark, style = SEVERITY_STYLE.get(item.severity, ("•", ""))
-            text = Text.assemble((f"{mark} {item.severity} ", style), (item.id, "bold"), "\n", item.message)
-            if item.hint:
-                text.append("\nFix: " + item.hint, style="dim")
-            box.mount(Static(text))
-        errors = sum(1 for f in findings if f.severity == "error")
-        self.tabs.get_tab("tab-findings").label = f"Findings ({len(findings)})" if not errors else f"Findings ({errors} ✗)"
+            text = Text("✓ No findings: the rules that judge a single exchange found nothing wrong.", style="green")
+        else:
+            text = Text()
+            for item in findings:
+                mark, style = SEVERITY_STYLE.get(item.severity, ("•", ""))
+                text.append_text(Text.assemble((f"{mark} {item.severity} ", style), (item.id, "bold"), "\n",
+                                               item.message))
+                if item.hint:
+                    text.append("\nFix: " + item.hint, style="dim")
+                text.append("\n\n")
+        self.query_one("#findings-text", Static).update(text)
