@@ -43,16 +43,17 @@ TUI_DIR = Path(__file__).parent
 LOCAL_MOCK = "local-mock"
 MOCK_MODEL = "mock-model"
 ERROR_TIMEOUT_S = 15.0
-GC_THRESHOLDS = (10_000, 50, 50)  # Python's defaults are (700, 10, 10)
+GC_THRESHOLDS = (700, 10, 1000)  # Python's defaults are (700, 10, 10)
 WARM_IMPORTS = ("workbench.client", "workbench.chat_output", "workbench.platforms", "anyio.streams.tls",
                 "anyio.to_thread", "rich.syntax", "pygments.lexers.python", "markdown_it")
 
 
 def tune_gc() -> None:
-    """Fewer, later garbage collections: a long session holds thousands of exchanges and widgets,
-    and with the default thresholds a full collection (hundreds of ms) would land in the middle
-    of a key press every few seconds (benchmarks/bench_tui_long.py). What start-up made is frozen
-    out of the collector's rounds altogether."""
+    """Rare full garbage collections: a long session holds thousands of exchanges and widgets,
+    and with Python's defaults a full collection (100-200 ms, it walks every object) lands in the
+    middle of a key press every few seconds (benchmarks/bench_tui_long.py). The young generations
+    keep their defaults: their rounds stay small and quick. What start-up made is frozen out of
+    the collector's rounds altogether."""
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
 
@@ -108,6 +109,7 @@ class WorkbenchApp(App[None]):
         self.exchange_findings: dict[int, list[Finding]] = {}
         self.notices: list[tuple[str, str, str]] = []  # (severity, title, message), for tests and the log
         self.startup_ms: float | None = None
+        self._first_run = False
         # Published when state that several screens show changes.
         self.profiles_changed: Signal[None] = Signal(self, "profiles-changed")
         self.exchange_added: Signal[Exchange] = Signal(self, "exchange-added")
@@ -118,16 +120,18 @@ class WorkbenchApp(App[None]):
     def on_mount(self) -> None:
         self.switch_mode(self.first_screen)
         self.call_after_refresh(self._first_paint)
-        first_run = self._load_profiles(report=True)
-        if self.start_mock_on_mount:
-            self.start_embedded_mock(first_run=first_run)
-        elif first_run:
-            self.notify("No profiles yet: add one on the Profiles screen (F2).", title="Welcome")
+        self._first_run = self._load_profiles(report=True)
 
     def _first_paint(self) -> None:
+        """The first screen is on the terminal: now start the mock and the background work
+        (started earlier, their imports would compete with the first paint for the CPU)."""
         self.startup_ms = (time.perf_counter_ns() - _start_time.START_NS) / 1e6
         self.log.info(f"first paint {self.startup_ms:.0f} ms after the first import")
         tune_gc()
+        if self.start_mock_on_mount:
+            self.start_embedded_mock(first_run=self._first_run)
+        elif self._first_run:
+            self.notify("No profiles yet: add one on the Profiles screen (F2).", title="Welcome")
         self._warm_imports()
 
     @work(group="warm-up", thread=True, exit_on_error=False)

@@ -37,8 +37,8 @@ if TYPE_CHECKING:
 # At most this many messages stay mounted: every layout pass places every mounted widget, so a
 # 500-message session would make each new token slower. Older ones wait in an archive, and
 # "show earlier" brings them back a page at a time.
-MOUNTED_MESSAGES = 60
-EARLIER_PAGE = 40
+MOUNTED_MESSAGES = 40
+EARLIER_PAGE = 30
 
 EMPTY_TEXT = (
     "Type a message below and press Enter. The reply streams in as it arrives, with its time to first "
