@@ -30,7 +30,7 @@ from workbench import locations
 from workbench.errors import ProfileError, WorkbenchError
 from workbench.profiles import Profile, ProfileStore
 from workbench.tui.commands import WorkbenchCommands
-from workbench.tui.messages import ExchangeRecorded, KeyStatusesRead, MockStarted, MockStopped, WorkFailed
+from workbench.tui.messages import KeyStatusesRead, MockStarted, MockStopped, WorkFailed
 from workbench.tui.screens import FIRST_SCREEN, SCREENS
 
 if TYPE_CHECKING:
@@ -326,9 +326,6 @@ class WorkbenchApp(App[None]):
         if findings is not None:
             self.exchange_findings[id(exchange)] = findings
         self.exchange_added.publish(exchange)
-
-    def on_exchange_recorded(self, message: ExchangeRecorded) -> None:
-        self.record_exchange(message.exchange)
 
     # ---- errors and notices -----------------------------------------------------------------
 

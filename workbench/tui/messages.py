@@ -6,13 +6,12 @@ updates the view. Each carries plain data from the core.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 if TYPE_CHECKING:
     from workbench.errors import WorkbenchError
-    from workbench.exchange import Exchange
     from workbench.mock import MockServer
     from workbench.profile_view import KeyStatus
     from workbench.profiles import Profile
@@ -48,20 +47,3 @@ class KeyStatusesRead(Message):
         super().__init__()
         self.statuses = statuses
         self.failure = failure
-
-
-class ExchangeRecorded(Message):
-    """An exchange finished (any screen); Inspect lists it."""
-
-    def __init__(self, exchange: "Exchange") -> None:
-        super().__init__()
-        self.exchange = exchange
-
-
-class Done(Message):
-    """A worker finished a job whose result the posting screen shows; `result` is core data."""
-
-    def __init__(self, job: str, result: Any = None) -> None:
-        super().__init__()
-        self.job = job
-        self.result = result
