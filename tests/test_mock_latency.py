@@ -63,46 +63,30 @@ async def test_non_streamed_reply_waits_the_same_total(loopback_http: httpx.Asyn
     assert took >= 0.25  # ttft 100 ms + 4 gaps of 50 ms = 300 ms, floor taken loosely
 
 
-def test_arrival_stamp_forwards_every_call_and_stamps_data() -> None:
-    from workbench.mock.arrival import ArrivalStamp
+def test_the_stamping_handler_notes_each_arrival_then_hands_the_bytes_on() -> None:
+    from workbench.mock.arrival import stamping_handler_class
 
     calls: list[tuple[str, object]] = []
 
-    class Handler:
-        def connection_made(self, transport: object) -> None:
-            calls.append(("made", transport))
+    class Handler:  # stands in for aiohttp's RequestHandler: the two methods the subclass wraps
+        __slots__ = ()
 
         def data_received(self, data: bytes) -> None:
             calls.append(("data", data))
 
-        def eof_received(self) -> bool:
-            calls.append(("eof", None))
-            return True
-
-        def pause_writing(self) -> None:
-            calls.append(("pause", None))
-
-        def resume_writing(self) -> None:
-            calls.append(("resume", None))
-
         def connection_lost(self, exc: BaseException | None) -> None:
             calls.append(("lost", exc))
 
-    handler, arrivals, ticks = Handler(), {}, iter([10.0, 20.0])
-    stamp = ArrivalStamp(handler, arrivals, lambda: next(ticks))
-    transport = object()
-    stamp.connection_made(transport)  # type: ignore[arg-type]
-    stamp.data_received(b"GET / HTTP/1.1\r\n")
-    assert arrivals == {handler: 10.0}
-    stamp.data_received(b"\r\n")
-    assert arrivals == {handler: 20.0}  # the latest bytes: the request is complete when they come
-    assert stamp.eof_received() is True
-    stamp.pause_writing()
-    stamp.resume_writing()
-    stamp.connection_lost(None)
+    arrivals: dict[object, float] = {}
+    handler = stamping_handler_class(Handler, arrivals)()  # type: ignore[arg-type]
+    before = time.monotonic()
+    handler.data_received(b"GET / HTTP/1.1\r\n")
+    first = arrivals[handler]
+    handler.data_received(b"\r\n")
+    assert before <= first <= arrivals[handler] <= time.monotonic()  # the latest bytes: the request's end
+    handler.connection_lost(None)
     assert arrivals == {}
-    assert [name for name, _ in calls] == ["made", "data", "data", "eof", "pause", "resume", "lost"]
-    assert calls[0][1] is transport
+    assert calls == [("data", b"GET / HTTP/1.1\r\n"), ("data", b"\r\n"), ("lost", None)]
 
 
 async def test_arrivals_are_kept_per_open_connection_only(loopback_http: httpx.AsyncClient) -> None:

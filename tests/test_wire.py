@@ -22,6 +22,20 @@ def test_completion_has_the_openai_shape():
     assert body["usage"] == {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
 
 
+@settings(max_examples=300)
+@given(model=st.text(), content=st.text(), created=st.integers(0, 2**40),
+       finish_reason=st.sampled_from(sorted(wire.FINISH_REASONS)), counts=st.tuples(st.integers(0, 10**6), st.integers(0, 10**6)))
+def test_completion_json_is_exactly_the_encoded_completion(model, content, created, finish_reason, counts):
+    # The mock's fast path: any model name or reply text (quotes, control characters, lone
+    # surrogates, emoji) must come out as the general encoder would write it.
+    usage = wire.usage(*counts)
+    fast = wire.completion_json(model, content, id="chatcmpl-x", created=created, finish_reason=finish_reason,
+                                usage=usage)
+    general = wire.dumps(wire.completion(model, content, id="chatcmpl-x", created=created,
+                                         finish_reason=finish_reason, usage=usage))
+    assert fast == general
+
+
 def test_chunk_and_usage_chunk():
     c = wire.chunk("chatcmpl-x", "m", 1, {"role": "assistant"})
     assert c["object"] == "chat.completion.chunk"

@@ -7,6 +7,7 @@ that all three agree byte for byte on what a well-formed exchange looks like.
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 import random
 import re
 import time
@@ -136,6 +137,23 @@ def completion(
     if usage is not None:
         body["usage"] = usage
     return body
+
+
+def completion_json(
+    model: str, content: str, *, id: str, created: int, finish_reason: str, usage: dict[str, int]
+) -> str:
+    """`dumps(completion(...))` for a plain text reply, built as one string (the mock's hot path).
+
+    Same text, character for character (a test holds it to that), in about a tenth of the
+    time: the encoder walks six nested containers, here only the strings are encoded.
+    """
+    text = encode_basestring  # what the encoder does with a str when ensure_ascii is off
+    return (
+        f'{{"id":{text(id)},"object":"chat.completion","created":{int(created)},"model":{text(model)},'
+        f'"choices":[{{"index":0,"message":{{"role":"assistant","content":{text(content)}}},'
+        f'"finish_reason":{text(finish_reason)}}}],"usage":{{"prompt_tokens":{int(usage["prompt_tokens"])},'
+        f'"completion_tokens":{int(usage["completion_tokens"])},"total_tokens":{int(usage["total_tokens"])}}}}}'
+    )
 
 
 def chunk(

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from workbench import wire
 from workbench.mock import persona_polyant as polyant
-from workbench.mock.answer import Answer, completion_body, make_answer
+from workbench.mock.answer import Answer, completion_bytes, make_answer
 from workbench.mock.auth import KeyCheck, bearer_token, headers_seen
 from workbench.mock.config import MockConfig
 from workbench.mock.error_replies import HTML_500, RATE_LIMITED, SERVER_ERROR, error_body
@@ -71,7 +71,7 @@ class MockApp:
         self.model_list_bytes = wire.dumps(self.model_list).encode()
         # Handler tasks that are waiting (streams, delays): cancelled at shutdown so stop is prompt.
         self.waiting: set[asyncio.Task[Any]] = set()
-        # When each connection's latest request arrived (filled by ArrivalStamp, see arrival.py).
+        # When each connection's latest request arrived (filled by the handler class, see arrival.py).
         self.arrivals: dict[Any, float] = {}
         # aiohttp's connection handler, answering what its parser refuses in our envelope.
         self.handler_class = refusing_handler_class(self.refused, self.note_refused)
@@ -335,7 +335,7 @@ class MockApp:
         if delay > 0:
             with self.waiting_task():
                 await asyncio.sleep(delay)
-        body = wire.dumps(completion_body(answer, fault)).encode()
+        body = completion_bytes(answer, fault)
         if fault != "drop-mid-stream":
             return web.Response(body=body, headers=JSON_HEADERS)
         # Promise the whole body, send half, hang up.

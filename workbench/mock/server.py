@@ -12,15 +12,15 @@ from __future__ import annotations
 import asyncio
 import errno
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Future
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
 
 from workbench.errors import WorkbenchError
 from workbench.mock.app import MockApp
-from workbench.mock.arrival import ArrivalStamp
+from workbench.mock.arrival import stamping_handler_class
 from workbench.mock.config import MockConfig, check_fault_name, check_fault_rate
 from workbench.mock.faults import FaultPicker
 from workbench.mock.replies import ReplyScript
@@ -116,16 +116,18 @@ class MockServer:
                                shutdown_timeout=SHUTDOWN_TIMEOUT_S)
         await runner.setup()
         loop = asyncio.get_running_loop()
-        handlers, arrivals, handler_class = runner.server, self._app.arrivals, self._app.handler_class
+        handlers = runner.server
         assert handlers is not None
+        # Our error replies (parse_errors.py) and arrival times (arrival.py), on aiohttp's handler.
+        handler_class = stamping_handler_class(self._app.handler_class, self._app.arrivals)
 
-        def connection() -> ArrivalStamp:
+        def connection() -> RequestHandler:
             handler = handlers()
-            handler.__class__ = handler_class  # same layout, our handle_error (see parse_errors.py)
-            return ArrivalStamp(handler, arrivals, time.monotonic)
+            handler.__class__ = handler_class  # the same layout: no new slots
+            return handler
 
         try:
-            # Our own listener instead of TCPSite: each connection's handler sits behind ArrivalStamp.
+            # Our own listener instead of TCPSite, so each connection's handler is of our class.
             self._listener = await loop.create_server(connection, self.config.host, self.config.port)
         except OSError as error:
             await runner.cleanup()
