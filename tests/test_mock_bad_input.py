@@ -157,6 +157,17 @@ async def test_health_and_model_lookup(mock_server: MockServer, loopback_http: h
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "model_not_found"
 
 
+async def test_a_model_id_with_a_slash_is_found(loopback_http: httpx.AsyncClient) -> None:
+    # Hugging Face style ids (org/name) are common behind vLLM; the SDK puts them in the path as they are.
+    async with MockServer(MockConfig(models=("mock-model", "meta-llama/Llama-3.1-8B"))) as server:
+        found = await loopback_http.get(server.base_url + "/models/meta-llama/Llama-3.1-8B")
+        missing = await loopback_http.get(server.base_url + "/models/meta-llama/other")
+        trailing = await loopback_http.get(server.base_url + "/models/")
+    assert found.status_code == 200 and found.json()["id"] == "meta-llama/Llama-3.1-8B"
+    assert missing.status_code == 404 and "'meta-llama/other'" in missing.json()["error"]["message"]
+    assert trailing.status_code == 404 and trailing.json()["error"]["code"] == "unknown_url"
+
+
 async def test_a_bug_in_the_mock_is_a_clean_500_logged_to_stderr(
     mock_server: MockServer, loopback_http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,

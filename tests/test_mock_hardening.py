@@ -262,6 +262,22 @@ async def test_expect_100_continue_gets_a_continue_then_the_reply() -> None:
     assert reply.startswith(b"HTTP/1.1 200") and b"You said: continue" in reply
 
 
+async def test_an_expectation_other_than_100_continue_is_a_417_in_the_envelope() -> None:
+    async with MockServer(MockConfig()) as server:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nConnection: close\r\n"
+                     b"Content-Length: 2\r\n\r\n{}")
+        await writer.drain()
+        reply = await asyncio.wait_for(reader.read(), 10)
+        writer.close()
+        logged = server.requests[-1]
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 417")
+    error = json.loads(body)["error"]
+    assert "200-ok" in error["message"] and "100-continue" in error["message"]
+    assert logged.status == 417 and logged.path == "/v1/chat/completions"
+
+
 # ---- load: 500 connections held, and a stop with streams open ---------------------------------------
 
 IDLE = 400

@@ -13,6 +13,7 @@ import asyncio
 import errno
 import threading
 from collections.abc import Callable
+from typing import Any
 from concurrent.futures import Future
 
 from aiohttp import web
@@ -40,7 +41,7 @@ class MockServer:
         self._log = RequestLog(self.config.log_path)
         self._picker = FaultPicker(self.config.fault, self.config.fault_rate, self.config.seed)
         self._app = MockApp(self.config, script, self._log, self._picker)
-        self._runner: web.AppRunner | None = None
+        self._runner: web.ServerRunner | None = None
         self._listener: asyncio.Server | None = None
         self.port: int | None = None
 
@@ -112,10 +113,15 @@ class MockServer:
         if self._runner is not None:
             return self
         self._log.open()
-        runner = web.AppRunner(self._app.build(), access_log=None, handle_signals=False,
-                               shutdown_timeout=SHUTDOWN_TIMEOUT_S)
-        await runner.setup()
         loop = asyncio.get_running_loop()
+        max_body = self.config.max_body
+
+        def request(message: Any, payload: Any, protocol: Any, writer: Any, task: Any) -> web.BaseRequest:
+            return web.BaseRequest(message, payload, protocol, writer, task, loop, client_max_size=max_body)
+
+        server = web.Server(self._app.build(), request_factory=request, access_log=None)
+        runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
+        await runner.setup()
         handlers = runner.server
         assert handlers is not None
         # Our error replies (parse_errors.py) and arrival times (arrival.py), on aiohttp's handler.

@@ -175,7 +175,7 @@ def _with_keep_alives(steps: list[Step]) -> list[Step]:
     return out
 
 
-async def write_steps(request: web.Request, response: web.StreamResponse, steps: list[Step], pacing: Pacing,
+async def write_steps(request: web.BaseRequest, response: web.StreamResponse, steps: list[Step], pacing: Pacing,
                       start: float) -> bool:
     """Write the steps on time, counted from `start` (time.monotonic() at arrival); False when
     the stream was cut on purpose (drop-mid-stream).
