@@ -18,11 +18,11 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from workbench import wire
 from workbench.checks import probes as plan
-from workbench.checks.evidence import status_line
 from workbench.checks.findings import Finding, ProbeResult, Report, finding, probe_status
 from workbench.checks.judging import Judging
 from workbench.checks.probes import Probe
-from workbench.checks.rules import auth, conversation, errors, latency, models, params, reachability, schema, stream
+from workbench.checks.rules import auth, conversation, errors, latency, models, params, reachability
+from workbench.checks.single import judge_reply_body
 from workbench.exchange import Exchange
 from workbench.platforms import get_platform
 from workbench.platforms.base import Platform
@@ -270,16 +270,7 @@ def _judge_reply(probe: Probe, exchange: Exchange, ctx: Judging) -> list[Finding
                         f"{ctx.platform.title} sends stream: {str(probe.stream).lower()} "
                         + ("when streaming is turned on; support it or leave streaming off in the platform."
                            if probe.optional else "; answer it with 200."), probe=ctx.probe)]
-    found = stream.judge_stream(exchange, ctx) if probe.stream else schema.judge_completion(exchange, ctx)
-    failure = exchange.failure
-    if failure is not None and failure.kind != "cancelled" and not any(
-            f.severity == ctx.severity("error") for f in found):
-        # A reply that failed part way (broken chunked framing, say) must never pass for a good one.
-        kind = "stream" if probe.stream else "schema"
-        found.append(finding(f"{kind}.reply-failed", ctx.severity("error"),
-                             f"The reply began ({status_line(exchange)}) but failed part way: {failure.message}",
-                             failure.hint or "Check the server's log for this request.", probe=ctx.probe))
-    return found
+    return judge_reply_body(exchange, ctx)
 
 
 def _soften(f: Finding, ctx: Judging) -> Finding:

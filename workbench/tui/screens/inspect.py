@@ -29,47 +29,10 @@ from workbench.tui.widgets.dialogs import ConfirmDialog
 from workbench.tui.widgets.exchange_view import ExchangeView
 
 if TYPE_CHECKING:
-    from workbench.checks.findings import Finding
     from workbench.exchange import Exchange
 
 SELECT_DELAY_S = 0.03
 EMPTY = "No exchanges yet: chat (F1), test a profile, or run a check (F4), and every request shows up here."
-
-
-def findings_for(exchange: "Exchange", platform_id: str = "openai") -> "list[Finding]":
-    """What the check rules that judge one exchange say about it, as `platform_id` would call."""
-    from dataclasses import replace
-
-    from workbench.checks.judging import Judging
-    from workbench.checks.rules import errors, latency, reachability, schema, stream
-    from workbench.platforms import PLATFORMS
-    from workbench.target import Target
-
-    platform = PLATFORMS.get(platform_id, PLATFORMS["openai"])
-    url = exchange.request.url
-    body = exchange.request.json if isinstance(exchange.request.json, dict) else {}
-    base = url[: -len("/chat/completions")] if url.endswith("/chat/completions") else url
-    target = Target(base_url=base, model=str(body.get("model", "")))
-    wants_usage = isinstance(body.get("stream_options"), dict) and bool(body["stream_options"].get("include_usage"))
-    ctx = Judging(platform, target, probe="inspect", stream=exchange.stream_requested, include_usage=wants_usage)
-    if exchange.cancelled:
-        return []  # stopped on purpose: what arrived is not a complete reply to judge
-    if exchange.status is None:
-        return reachability.judge_failure(exchange, ctx)
-    if not 200 <= exchange.status < 300:
-        return errors.judge_status(exchange, ctx)
-    if not url.endswith("/chat/completions"):
-        return []  # /models and friends: the chat rules do not apply
-    found = stream.judge_stream(exchange, ctx) if exchange.stream_requested else schema.judge_completion(exchange, ctx)
-    return found + latency.judge_first_token(exchange, replace(ctx, probe="latency"))
-
-
-def platform_of(exchange: "Exchange") -> str:
-    """The platform an exchange was shaped for, from its label ("chat as vapi"), else openai."""
-    label = exchange.label
-    if label.startswith("chat as "):
-        return label.removeprefix("chat as ").strip()
-    return "openai"
 
 
 class InspectScreen(WorkbenchScreen):
@@ -170,7 +133,9 @@ class InspectScreen(WorkbenchScreen):
         self._shown = exchange
         findings = self.workbench.exchange_findings.get(id(exchange))
         if findings is None:
-            findings = findings_for(exchange, platform_of(exchange))
+            from workbench.checks.single import judge_exchange, platform_of
+
+            findings = judge_exchange(exchange, platform_of(exchange))
         self.query_one(ExchangeView).show(exchange, findings)
 
     def select_latest(self) -> None:
