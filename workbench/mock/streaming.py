@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from aiohttp import web
 
@@ -75,48 +76,55 @@ def content_type(fault: str | None) -> str:
     return wire.SSE_CONTENT_TYPE
 
 
-def stream_steps(answer: Answer, fault: str | None, *, include_usage: bool) -> list[Step]:
-    """Every write of the streamed reply, in order, shaped by the fault."""
+def stream_steps(answer: Answer, fault: str | None, *, include_usage: bool) -> Iterator[Step]:
+    """Every write of the streamed reply, in order, shaped by the fault.
+
+    Made as they are written, not all at once: when 200 requests land together, each
+    reply's setup is what keeps the server from reading the next request (and stamping
+    its arrival), so the chunks are framed one by one at their turn instead.
+    """
+    steps = _steps(answer, fault, include_usage=include_usage)
+    return _with_keep_alives(steps) if fault == "keep-alive" else steps
+
+
+def _steps(answer: Answer, fault: str | None, *, include_usage: bool) -> Iterator[Step]:
     frame = framer(fault)
     make = answer_chunk_maker(answer, strip=fault == "missing-fields")
-    steps: list[Step] = []
 
     if fault != "no-role":
         role_delta: dict[str, Any] = {"role": "assistant", "content": None if fault == "null-content" else ""}
-        steps.append(Step(frame(make(role_delta))))
+        yield Step(frame(make(role_delta)))
     if fault == "stall":
-        steps.append(STALL)
+        yield STALL
 
     if answer.tool_name is not None:
         call = tool_call(answer, index=None if fault == "tool-call-no-index" else 0,
                          arguments_as_object=fault == "arguments-object")
-        steps.append(Step(frame(make({"tool_calls": [call]})), token=True))
+        yield Step(frame(make({"tool_calls": [call]})), token=True)
     elif fault != "empty-content":
-        steps.extend(_content_steps(answer, fault, frame, make))
+        yield from _content_steps(answer, fault, frame, make)
         if fault in ("mid-stream-error", "drop-mid-stream"):
-            return steps
+            return
 
     finish_reason = finish_reason_for(answer, fault)
     if finish_reason is not None:
-        steps.append(Step(frame(make({}, finish_reason))))
+        yield Step(frame(make({}, finish_reason)))
     if include_usage or fault == "no-usage-consistency":
         usage = inconsistent_usage(answer.usage) if fault == "no-usage-consistency" else answer.usage
         usage_obj = wire.usage_chunk(answer.id, answer.model, answer.created, usage)
-        steps.append(Step(frame(strip_ids(usage_obj) if fault == "missing-fields" else usage_obj)))
+        yield Step(frame(strip_ids(usage_obj) if fault == "missing-fields" else usage_obj))
     if fault not in ("no-done", "ndjson"):
-        steps.append(Step(frame(wire.DONE)))
-    if fault == "keep-alive":
-        steps = _with_keep_alives(steps)
-    return steps
+        yield Step(frame(wire.DONE))
 
 
 def _content_steps(answer: Answer, fault: str | None, frame: Callable[[Any], bytes],
-                   make: Callable[..., dict[str, Any]]) -> list[Step]:
+                   make: Callable[..., dict[str, Any]]) -> Iterator[Step]:
     content_frame = content_framer(frame, make)
     tokens = answer.tokens
     if fault not in CONTENT_FAULTS:
-        return [Step(content_frame(token), token=True) for token in tokens]
-    steps: list[Step] = []
+        for token in tokens:
+            yield Step(content_frame(token), token=True)
+        return
     so_far = ""
     cut_at = 2 if fault in ("mid-stream-error", "drop-mid-stream") else len(tokens)
     broken = 1 if len(tokens) > 1 else 0  # invalid-json-chunk spoils the second chunk when there is one
@@ -129,14 +137,13 @@ def _content_steps(answer: Answer, fault: str | None, frame: Callable[[Any], byt
         if fault == "invalid-json-chunk" and index == broken:
             payload = wire.dumps(make({"content": content}))
             data = frame(payload[: len(payload) // 2])
-        steps.append(Step(data, token=True))
+        yield Step(data, token=True)
         if fault == "empty-choices-chunk" and index == 0:
-            steps.append(Step(frame(wire.usage_chunk(answer.id, answer.model, answer.created, answer.usage))))
+            yield Step(frame(wire.usage_chunk(answer.id, answer.model, answer.created, answer.usage)))
     if fault == "mid-stream-error":
-        steps.append(Step(frame(MID_STREAM_ERROR)))
+        yield Step(frame(MID_STREAM_ERROR))
     elif fault == "drop-mid-stream":
-        steps.append(DROP)
-    return steps
+        yield DROP
 
 
 # A content string no request can make the mock say (checked: the slow way is kept for that case).
@@ -166,16 +173,16 @@ def answer_chunk_maker(answer: Answer, *, strip: bool) -> Callable[..., dict[str
     return make
 
 
-def _with_keep_alives(steps: list[Step]) -> list[Step]:
-    out: list[Step] = []
+def _with_keep_alives(steps: Iterator[Step]) -> Iterator[Step]:
+    first = True
     for step in steps:
-        if out and step is not STALL and step is not DROP:
-            out.append(Step(KEEP_ALIVE))
-        out.append(step)
-    return out
+        if not first and step is not STALL and step is not DROP:
+            yield Step(KEEP_ALIVE)
+        first = False
+        yield step
 
 
-async def write_steps(request: web.BaseRequest, response: web.StreamResponse, steps: list[Step], pacing: Pacing,
+async def write_steps(request: web.BaseRequest, response: web.StreamResponse, steps: Iterator[Step], pacing: Pacing,
                       start: float) -> bool:
     """Write the steps on time, counted from `start` (time.monotonic() at arrival); False when
     the stream was cut on purpose (drop-mid-stream).
