@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from workbench import wire
-from workbench.checks.evidence import status_line
+from workbench.checks.evidence import excerpt, status_line
 from workbench.checks.findings import Finding, ProbeResult, Report, finding, probe_status
 from workbench.checks.judging import Judging
 from workbench.checks.rules import auth, errors, latency, params, reachability, schema, stream
@@ -150,7 +150,7 @@ def parse_exchange(text: str, source: str = "the input") -> Exchange:
     except ValueError as error:  # nested too deep
         raise UsageError(f"{source}: expected a saved exchange (JSON), got {error}.", SAVE_HINT) from None
     if not isinstance(data, dict) or not isinstance(data.get("request"), dict):
-        got = "an object without a request object in it" if isinstance(data, dict) else _quoted(text)
+        got = "an object without a request object in it" if isinstance(data, dict) else excerpt(text, 40)
         raise UsageError(f"{source}: expected a saved exchange (an object with request, status, body, …), "
                          f"got {got}.", SAVE_HINT)
     try:
@@ -165,9 +165,3 @@ def parse_exchange(text: str, source: str = "the input") -> Exchange:
                          f"status a whole number or null; got url {request.url!r:.40}, status {exchange.status!r:.20}).",
                          SAVE_HINT)
     return exchange
-
-
-def _quoted(text: str, limit: int = 40) -> str:
-    """The start of what came, on one line, short enough for a sentence."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
