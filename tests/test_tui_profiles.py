@@ -180,3 +180,33 @@ async def test_test_connection_against_the_embedded_mock_passes(tmp_path, memory
         await wait_for(pilot, lambda: "✓" in str(result.render()), "the test result")
         assert "200 OK" in str(result.render())
         assert isinstance(screen.query_one(ProfileForm), ProfileForm)
+
+
+async def test_the_request_fields_show_a_profile_exactly_and_bad_json_is_named(tmp_path, memory_keyring):
+    from textual.widgets import TextArea
+
+    from workbench.profiles import Params
+
+    save_profile(tmp_path, "tuned", "http://127.0.0.1:9/v1",
+                 params=Params(temperature=0.123456789, max_tokens=300, stream=False, extra={"seed": 7}))
+    app = make_app(tmp_path, first_screen="profiles")
+    async with app.run_test(size=(120, 50)) as pilot:
+        screen = await open_profiles(pilot)
+        assert screen.editing == "tuned"
+        assert screen.query_one("#temperature", Input).value == "0.123456789"  # not rounded to 0.123457
+        assert screen.query_one("#max_tokens", Input).value == "300"
+        assert '"seed": 7' in screen.query_one("#extra", TextArea).text
+        screen.query_one("#extra", TextArea).text = "[7]"
+        screen.query_one("#headers", TextArea).text = '{"X-Team": '
+        await pilot.pause(0.05)
+        shown = problems(screen)
+        assert 'params.extra: expected a JSON object like {"seed": 7}, got [7].' in shown
+        assert 'headers: expected a JSON object like {"X-Team": "voice"}, got text that is not JSON' in shown
+        assert screen.query_one("#extra").has_class("-invalid") and screen.query_one("#headers").has_class("-invalid")
+        screen.query_one("#extra", TextArea).text = '{"seed": 8}'
+        screen.query_one("#headers", TextArea).text = "{}"
+        await pilot.pause(0.05)
+        assert problems(screen) == ""
+        await press(pilot, "ctrl+s")
+        await wait_for(pilot, lambda: app.profiles["tuned"].params.extra == {"seed": 8}, "the saved profile")
+        assert app.profiles["tuned"].params.temperature == 0.123456789

@@ -307,16 +307,7 @@ def check_profile(data: dict[str, Any], name: str) -> list[Problem]:
                 add(Problem(f"{table}.{key}", f"{table}: unknown key {key!r}; {suggest_or_list(key, keys)}"))
 
     problems.extend(_check_headers(data.get("headers"), key_hint))
-    params = data.get("params") if isinstance(data.get("params"), dict) else {}
-    _check_range(problems, params, "params.temperature", 0, 2, "a number from 0 to 2")
-    _check_range(problems, params, "params.top_p", 0, 1, "a number from 0 to 1")
-    if "max_tokens" in params:
-        value = params["max_tokens"]
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            add(Problem("params.max_tokens", f"params.max_tokens: expected a whole number above 0, got {shown(value)}."))
-    _check_bool(problems, params, "params.stream")
-    if "extra" in params:
-        problems.extend(_check_extra(params["extra"], key_hint))
+    problems.extend(check_params(data.get("params") if isinstance(data.get("params"), dict) else {}, name))
     timeouts = data.get("timeouts") if isinstance(data.get("timeouts"), dict) else {}
     for key in TIMEOUT_KEYS:
         if key in timeouts:
@@ -327,6 +318,22 @@ def check_profile(data: dict[str, Any], name: str) -> list[Problem]:
     _check_bool(problems, tls, "tls.verify")
     if "ca_bundle" in tls and (not isinstance(tls["ca_bundle"], str) or not tls["ca_bundle"].strip()):
         add(Problem("tls.ca_bundle", f"tls.ca_bundle: expected the path of a PEM file, got {shown(tls['ca_bundle'])}."))
+    return problems
+
+
+def check_params(params: dict[str, Any], name: str) -> list[Problem]:
+    """The problems in a profile's [params] values: ranges, types, and extra fields that must not be there."""
+    problems: list[Problem] = []
+    _check_range(problems, params, "params.temperature", 0, 2, "a number from 0 to 2")
+    _check_range(problems, params, "params.top_p", 0, 1, "a number from 0 to 1")
+    if "max_tokens" in params:
+        value = params["max_tokens"]
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            problems.append(Problem("params.max_tokens",
+                                    f"params.max_tokens: expected a whole number above 0, got {shown(value)}."))
+    _check_bool(problems, params, "params.stream")
+    if "extra" in params:
+        problems.extend(_check_extra(params["extra"], SET_KEY_HINT.format(name=name)))
     return problems
 
 

@@ -1,23 +1,23 @@
 """The chat's parameters panel: system prompt, model, temperature, top_p, max_tokens, stream, extra
-JSON fields, and "send as" a platform. Validated as you type by the core's profile rules."""
+JSON fields, and "send as" a platform. Validated as you type by the core's rules (workbench.params_text)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Input, Label, Select, Static, Checkbox, TextArea
+from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
 
-from workbench.errors import ProfileError
-from workbench.profiles import Profile, check_profile, coerce_setting
+from workbench.params_text import NUMBER_FIELDS, read_params
+from workbench.profiles import Profile
 from workbench.target import Target
+from workbench.tui.widgets.live_form import LiveForm
+from workbench.tui.widgets.request_fields import fill_request_fields, typed_request_fields
 
 PLAIN = "profile"  # "send as" the profile itself: a plain OpenAI chat/completions body
-NUMBER_FIELDS = {"temperature": "params.temperature", "top_p": "params.top_p", "max_tokens": "params.max_tokens"}
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class ChatSettings:
         return base.with_(model=self.model or base.model, params=dict(self.params), stream=self.stream)
 
 
-class ParamsPanel(VerticalScroll):
+class ParamsPanel(LiveForm):
     """Edits ChatSettings; `settings()` returns them or the problems, each a sentence."""
 
     DEFAULT_CSS = """
@@ -55,8 +55,6 @@ class ParamsPanel(VerticalScroll):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.border_title = "Parameters (ctrl+o hides)"
-        self._loading = False
-        self._validation_due = False
 
     def compose(self) -> ComposeResult:
         from workbench.platforms import PLATFORMS
@@ -85,18 +83,9 @@ class ParamsPanel(VerticalScroll):
 
     def load(self, profile: Profile | None) -> None:
         """Fill the fields from the profile (its model and request parameters)."""
-        self._loading = True
-        try:
-            params = profile.params if profile else None
+        with self.filling():
             self.query_one("#model", Input).value = profile.model if profile else ""
-            for name in NUMBER_FIELDS:
-                value = getattr(params, name) if params else None
-                self.query_one(f"#{name}", Input).value = "" if value is None else str(value)
-            self.query_one("#stream", Checkbox).value = params.stream if params else True
-            extra = params.extra if params else {}
-            self.query_one("#extra", TextArea).text = json.dumps(extra, indent=1) if extra else "{}"
-        finally:
-            self._loading = False
+            fill_request_fields(self, profile.params if profile else None)
         self.validate_fields()
 
     def set_platform(self, platform: str | None) -> None:
@@ -106,42 +95,17 @@ class ParamsPanel(VerticalScroll):
 
     def _read(self) -> tuple[ChatSettings, dict[str, str]]:
         """The settings as typed, and the problems by field id."""
-        problems: dict[str, str] = {}
-        params: dict[str, Any] = {}
-        for name, dotted in NUMBER_FIELDS.items():
-            raw = self.query_one(f"#{name}", Input).value.strip()
-            if not raw:
-                continue
-            try:
-                params[name] = coerce_setting(dotted, raw)
-            except ProfileError as error:
-                problems[name] = error.message
-        extra_text = self.query_one("#extra", TextArea).text.strip() or "{}"
-        extra: Any = {}
-        try:
-            extra = json.loads(extra_text)
-        except json.JSONDecodeError as error:
-            problems["extra"] = f"extra JSON fields: not JSON ({error.msg} at line {error.lineno}, column {error.colno})."
-        if "extra" not in problems and not isinstance(extra, dict):
-            problems["extra"] = 'extra JSON fields: expected a JSON object like {"seed": 7}.'
-            extra = {}
+        reading = read_params(typed_request_fields(self), "chat")
+        problems = dict(reading.problems)
         model = self.query_one("#model", Input).value.strip()
-        stream = self.query_one("#stream", Checkbox).value
-        # The core's profile rules judge the values (ranges, reserved and secret-looking keys).
-        content = {"base_url": "http://localhost/v1", "model": model or "-",
-                   "params": {**{k: v for k, v in params.items()}, "stream": stream, "extra": extra}}
         if not model:
             problems["model"] = "model: required; give the model id the endpoint expects."
-        for problem in check_profile(content, "chat"):
-            key = problem.field.split(".")[1] if problem.field.startswith("params.") else problem.field
-            key = "extra" if problem.field.startswith("params.extra") else key
-            problems.setdefault(key, problem.message + (f" ({problem.hint})" if problem.hint else ""))
         send_as = self.query_one("#send-as", Select).value
         settings = ChatSettings(
             system=self.query_one("#system", TextArea).text.strip(),
             model=model,
-            params={**params, **(extra if isinstance(extra, dict) else {})},
-            stream=stream,
+            params=reading.sent(),
+            stream=reading.params["stream"],
             platform=None if send_as in (PLAIN, Select.BLANK) else str(send_as),
         )
         return settings, problems
@@ -157,32 +121,6 @@ class ParamsPanel(VerticalScroll):
         settings, problems = self._read()
         return (None if problems else settings), list(problems.values())
 
-    # ---- validate as you type -------------------------------------------------------------
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        event.stop()
-        self._changed()
-
-    def on_text_area_changed(self, event: TextArea.Changed) -> None:
-        event.stop()
-        self._changed()
-
-    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
-        event.stop()
-        self._changed()
-
-    def on_select_changed(self, event: Select.Changed) -> None:
-        event.stop()
-        self._changed()
-
-    def _changed(self) -> None:
-        # Many fields change at once when a profile is loaded: validate once for all of them.
-        if self._loading or self._validation_due:
-            return
-        self._validation_due = True
-        self.call_after_refresh(self._validate_now)
-
-    def _validate_now(self) -> None:
-        self._validation_due = False
+    def validated(self) -> Message:
         self.validate_fields()
-        self.post_message(self.Changed())
+        return self.Changed()

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
 
 from workbench.errors import ProfileError
+from workbench.params_text import NUMBER_FIELDS, json_object, number_text, read_params
 from workbench.profiles import (
     PLATFORMS,
     Profile,
@@ -26,23 +27,21 @@ from workbench.profiles import (
     validate_name,
 )
 from workbench.target import AUTH_METHODS
+from workbench.tui.widgets.live_form import LiveForm
+from workbench.tui.widgets.request_fields import fill_request_fields, typed_request_fields
 
-# Field id -> the dotted key of the profile schema it edits.
+# Field id -> the dotted key of the profile schema it edits (the request parameters: NUMBER_FIELDS).
 TEXT_FIELDS = {
     "name": "name",
     "base_url": "base_url",
     "model": "model",
     "api_key_env": "api_key_env",
-    "temperature": "params.temperature",
-    "top_p": "params.top_p",
-    "max_tokens": "params.max_tokens",
     "connect": "timeouts.connect",
     "read": "timeouts.read",
     "first_token": "timeouts.first_token",
     "ca_bundle": "tls.ca_bundle",
 }
-TYPED = {"params.temperature", "params.top_p", "params.max_tokens", "timeouts.connect", "timeouts.read",
-         "timeouts.first_token"}
+TYPED = {"timeouts.connect", "timeouts.read", "timeouts.first_token"}
 
 
 @dataclass
@@ -54,7 +53,7 @@ class FormReading:
 
 def _field_for(dotted: str) -> str:
     """The form field that shows a problem with `dotted`."""
-    for field_id, key in TEXT_FIELDS.items():
+    for field_id, key in (*TEXT_FIELDS.items(), *NUMBER_FIELDS.items()):
         if dotted == key:
             return field_id
     for prefix, field_id in (("headers", "headers"), ("params.extra", "extra"), ("params.stream", "stream"),
@@ -64,7 +63,7 @@ def _field_for(dotted: str) -> str:
     return "name"
 
 
-class ProfileForm(VerticalScroll):
+class ProfileForm(LiveForm):
     DEFAULT_CSS = """
     ProfileForm { padding: 0 1; }
     ProfileForm .row { height: auto; margin-bottom: 1; }
@@ -84,11 +83,6 @@ class ProfileForm(VerticalScroll):
         def __init__(self, valid: bool) -> None:
             super().__init__()
             self.valid = valid
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._loading = False
-        self._validation_due = False
 
     def compose(self) -> ComposeResult:
         yield Static("", id="problems", markup=False)
@@ -135,20 +129,16 @@ class ProfileForm(VerticalScroll):
 
     def load(self, profile: Profile | None, *, name: str | None = None) -> None:
         """Show `profile` (None: an empty form for a new profile, named `name`)."""
-        self._loading = True
-        try:
+        with self.filling():
             p = profile
             values = {
                 "name": name if name is not None else (p.name if p else ""),
                 "base_url": p.base_url if p else "",
                 "model": p.model if p else "",
                 "api_key_env": (p.api_key_env or "") if p else "",
-                "temperature": _text(p.params.temperature) if p else "",
-                "top_p": _text(p.params.top_p) if p else "",
-                "max_tokens": _text(p.params.max_tokens) if p else "",
-                "connect": _text(p.timeouts.connect) if p else "",
-                "read": _text(p.timeouts.read) if p else "",
-                "first_token": _text(p.timeouts.first_token) if p else "",
+                "connect": number_text(p.timeouts.connect) if p else "",
+                "read": number_text(p.timeouts.read) if p else "",
+                "first_token": number_text(p.timeouts.first_token) if p else "",
                 "ca_bundle": (p.tls.ca_bundle or "") if p else "",
                 "api_key": "",
             }
@@ -156,13 +146,10 @@ class ProfileForm(VerticalScroll):
                 self.query_one(f"#{field_id}", Input).value = value
             self.query_one("#platform", Select).value = p.platform if p else "openai"
             self.query_one("#auth", Select).value = p.auth if p else "none"
-            self.query_one("#stream", Checkbox).value = p.params.stream if p else True
+            fill_request_fields(self, p.params if p else None)
             self.query_one("#verify", Checkbox).value = p.tls.verify if p else True
-            self.query_one("#extra", TextArea).text = json.dumps(p.params.extra, indent=1) if p and p.params.extra else "{}"
             self.query_one("#headers", TextArea).text = json.dumps(p.headers, indent=1) if p and p.headers else "{}"
             self.query_one("#notes", TextArea).text = p.notes if p else ""
-        finally:
-            self._loading = False
         self.validate_fields()
 
     def show_key_source(self, text: str, style: str = "") -> None:
@@ -180,6 +167,9 @@ class ProfileForm(VerticalScroll):
             validate_name(name)
         except ProfileError as error:
             problems["name"] = error.message + (f" ({error.hint})" if error.hint else "")
+        request = read_params(typed_request_fields(self), name or "profile")
+        problems.update(request.problems)
+        data["params"] = request.params
         for field_id, dotted in TEXT_FIELDS.items():
             if field_id == "name":
                 continue
@@ -198,21 +188,15 @@ class ProfileForm(VerticalScroll):
             problems["model"] = "model: required; the model id the endpoint expects."
         data["platform"] = self.query_one("#platform", Select).value
         data["auth"] = self.query_one("#auth", Select).value
-        _put(data, "params.stream", self.query_one("#stream", Checkbox).value)
         if not self.query_one("#verify", Checkbox).value:
             _put(data, "tls.verify", False)
-        for field_id, dotted in (("extra", "params.extra"), ("headers", "headers")):
-            text = self.query_one(f"#{field_id}", TextArea).text.strip() or "{}"
-            try:
-                value = json.loads(text)
-            except json.JSONDecodeError as error:
-                problems[field_id] = f"{dotted}: not JSON ({error.msg} at line {error.lineno}, column {error.colno})."
-                continue
-            if not isinstance(value, dict):
-                problems[field_id] = f'{dotted}: expected a JSON object like {{"name": "value"}}.'
-                continue
-            if value:
-                _put(data, dotted, value)
+        try:
+            headers = json_object("headers", self.query_one("#headers", TextArea).text)
+        except ProfileError as error:
+            problems["headers"] = error.message
+        else:
+            if headers:
+                data["headers"] = headers
         notes = self.query_one("#notes", TextArea).text.strip()
         if notes:
             data["notes"] = notes
@@ -232,7 +216,7 @@ class ProfileForm(VerticalScroll):
 
     def validate_fields(self) -> FormReading:
         reading = self.read()
-        for field_id in (*TEXT_FIELDS, "api_key", "extra", "headers", "notes", "platform", "auth"):
+        for field_id in (*TEXT_FIELDS, *NUMBER_FIELDS, "api_key", "extra", "headers", "notes", "platform", "auth"):
             self.query_one(f"#{field_id}").set_class(field_id in reading.problems, "-invalid")
         self.query_one("#problems", Static).update("\n".join(f"✗ {p}" for p in reading.problems.values()))
         return reading
@@ -240,39 +224,9 @@ class ProfileForm(VerticalScroll):
     def clear_key(self) -> None:
         self.query_one("#api_key", Input).value = ""
 
-    # ---- as you type -------------------------------------------------------------------------
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        event.stop()
-        self._changed()
-
-    def on_text_area_changed(self, event: TextArea.Changed) -> None:
-        event.stop()
-        self._changed()
-
-    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
-        event.stop()
-        self._changed()
-
-    def on_select_changed(self, event: Select.Changed) -> None:
-        event.stop()
-        self._changed()
-
-    def _changed(self) -> None:
-        # Many fields change at once when a profile is loaded: validate once for all of them.
-        if self._loading or self._validation_due:
-            return
-        self._validation_due = True
-        self.call_after_refresh(self._validate_now)
-
-    def _validate_now(self) -> None:
-        self._validation_due = False
+    def validated(self) -> Message:
         reading = self.validate_fields()
-        self.post_message(self.Changed(not reading.problems))
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+        return self.Changed(not reading.problems)
 
 
 def _put(data: dict[str, Any], dotted: str, value: Any) -> None:
