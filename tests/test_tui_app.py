@@ -37,6 +37,7 @@ async def test_first_run_makes_local_mock_and_a_streamed_chat_works_offline(tmp_
         assert reply.text == "You said: hello there"
         status = str(reply.query_one(".status").render())
         assert "200 OK" in status and "ttft" in status
+        await wait_for(pilot, lambda: app.mock.requests, "the mock's record")  # logged as its reply ends
         assert app.mock.requests[-1].stream is True  # it streamed
         assert len(app.exchanges) == 1 and app.exchanges[0].is_sse
 

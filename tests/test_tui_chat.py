@@ -44,7 +44,10 @@ def status(bubble: ChatMessage) -> str:
     return str(bubble.query_one(".status").render())
 
 
-def last_body(app) -> dict:
+async def last_body(pilot) -> dict:
+    """The body of the mock's latest request (it logs one as its reply ends, on its own thread)."""
+    app = pilot.app
+    await wait_for(pilot, lambda: len(app.mock.requests) == len(app.exchanges), "the mock's record")
     return json.loads(app.mock.requests[-1].body)
 
 
@@ -58,7 +61,7 @@ async def test_a_conversation_carries_its_history_and_system_prompt(tmp_path, me
         assert first.text == "You said: one"
         second = await say(pilot, screen, "two")
         assert second.text == "You said: two"
-        body = last_body(app)
+        body = await last_body(pilot)
         assert [m["role"] for m in body["messages"]] == ["system", "user", "assistant", "user"]
         assert body["messages"][0]["content"] == "Be brief."
         assert body["messages"][2]["content"] == "You said: one"
@@ -101,7 +104,7 @@ async def test_retry_edit_and_clear(tmp_path, memory_keyring):
         screen.query_one("#prompt", Input).value = "first, edited"
         await press(pilot, "enter")
         await wait_for(pilot, lambda: len(screen.history) == 2, "the resent message")
-        assert last_body(app)["messages"][-1]["content"] == "first, edited"
+        assert (await last_body(pilot))["messages"][-1]["content"] == "first, edited"
 
         await press(pilot, "ctrl+l")
         await pilot.pause(0.05)
@@ -137,7 +140,7 @@ async def test_send_as_a_platform_shapes_the_request_and_the_preview_shows_it(tm
         await wait_for(pilot, lambda: app.screen is screen, "the chat again")
         assert app.mock.requests == []  # a preview sends nothing
         reply = await say(pilot, screen, "hello vapi")
-        body = last_body(app)
+        body = await last_body(pilot)
         assert "call" in body and "metadata" in body and body["temperature"] == 0
         assert status(reply).startswith("as vapi")
 

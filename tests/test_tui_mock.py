@@ -44,7 +44,8 @@ async def test_the_state_shows_where_it_listens_and_the_log_shows_every_request(
         table = screen.query_one("#log", DataTable)
         assert table.row_count == 1  # the request made before the screen was opened
         await say(pilot, "after")
-        assert table.row_count == 2
+        # The mock logs a request as its reply ends, on its own thread: the row follows the reply.
+        await wait_for(pilot, lambda: table.row_count == 2, "the second row")
         row = table.get_row_at(1)
         assert row[1] == "POST /v1/chat/completions" and row[3] == "200" and row[5] == "yes"
         table.move_cursor(row=1)
@@ -65,6 +66,7 @@ async def test_switching_the_fault_changes_what_chat_gets(tmp_path, memory_keyri
         status = str(reply.query_one(".status").render())
         assert "429" in status and "Rate limited" in status and reply.has_class("-failed")
         screen = await open_mock(pilot)
+        await wait_for(pilot, lambda: screen.query_one("#log", DataTable).row_count == 1, "the logged request")
         assert screen.query_one("#log", DataTable).get_row_at(0)[6] == "rate-limit"
         screen.query_one("#fault", Select).value = "none"
         await wait_for(pilot, lambda: app.mock.fault is None, "no fault")
@@ -106,4 +108,5 @@ async def test_stop_and_start(tmp_path, memory_keyring):
         await wait_for(pilot, lambda: app.mock.running, "the start")
         assert app.mock.port == port
         assert (await say(pilot, "back")).text == "You said: back"
+        await wait_for(pilot, lambda: app.mock.requests, "the mock's record")  # logged as its reply ends
         assert json.loads(app.mock.requests[-1].body)["messages"][-1]["content"] == "back"

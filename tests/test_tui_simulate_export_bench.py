@@ -44,6 +44,7 @@ async def test_simulate_plays_a_call_turn_by_turn_with_latency_against_the_budge
         first = str(views[0].render())
         assert "Turn 1 of 4  PASS" in first and "whole reply in" in first and "first token within 1000 ms" in first
         assert "PASS: 4 of 4 turns passed" in str(screen.query_one(".summary").render())
+        await wait_for(pilot, lambda: len(app.mock.requests) == 4, "the mock's records")  # logged as replies end
         bodies = [json.loads(r.body) for r in app.mock.requests]
         assert [len(b["messages"]) for b in bodies] == [2, 4, 6, 8]  # replies carried into the history
         assert bodies[0]["temperature"] == 0.7 and bodies[0]["stream"] is False

@@ -4,6 +4,11 @@ The app owns the state every screen shares (profiles, the active profile, the em
 the exchanges of this session) and nothing of the protocol: requests, checks and replies all
 come from the core. Network, keyring and file work runs in workers that post messages; only
 message handlers touch widgets.
+
+Nothing that is timed runs on the UI's event loop: the embedded mock serves on its own loop in
+a thread (MockServer.start_in_thread), and outbound calls run on the ClientLoop's. Otherwise
+every layout and paint would delay the mock's and the client's callbacks, and the first-token
+times and chunk gaps the user reads would be the UI's, not the endpoint's.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from workbench.tui import _start_time  # noqa: F401  (first: start-up is timed f
 
 import asyncio
 import gc
+import sys
+import threading
 import time
 from dataclasses import replace
 from importlib import import_module
@@ -29,6 +36,7 @@ from textual.worker import Worker, WorkerState
 from workbench import locations
 from workbench.errors import ProfileError, WorkbenchError
 from workbench.profiles import Profile, ProfileStore
+from workbench.tui.client_loop import ClientLoop
 from workbench.tui.commands import WorkbenchCommands
 from workbench.tui.messages import KeyStatusesRead, MockStarted, MockStopped, WorkFailed
 from workbench.tui.screens import FIRST_SCREEN, SCREENS
@@ -37,6 +45,7 @@ if TYPE_CHECKING:
     from workbench.checks.findings import Finding
     from workbench.exchange import Exchange
     from workbench.mock import MockConfig, MockServer
+    from workbench.mock.server import MockThread
     from workbench.profile_view import KeyStatus
 
 TUI_DIR = Path(__file__).parent
@@ -44,6 +53,10 @@ LOCAL_MOCK = "local-mock"
 MOCK_MODEL = "mock-model"
 ERROR_TIMEOUT_S = 15.0
 GC_THRESHOLDS = (700, 10, 1000)  # Python's defaults are (700, 10, 10)
+# How long the UI's thread may hold the interpreter before the mock's or the client's thread gets
+# it (Python's default is 5 ms). Each hop of a timed request (the client sends, the mock answers,
+# the client reads) waits up to this long while the UI lays out or paints.
+SWITCH_INTERVAL_S = 0.0005
 WARM_IMPORTS = ("workbench.client", "workbench.chat_output", "workbench.platforms", "anyio.streams.tls",
                 "anyio.to_thread", "rich.syntax", "pygments.lexers.python", "markdown_it")
 
@@ -56,6 +69,13 @@ def tune_gc() -> None:
     the collector's rounds altogether."""
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+
+
+def tune_threads() -> None:
+    """Hand the interpreter to a waiting thread sooner (see SWITCH_INTERVAL_S): the mock and the
+    client run in threads so the UI cannot delay their timings, but under the GIL a busy UI
+    still would, by up to the switch interval per hop."""
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
 
 
 def _mode_factory(entry: Any) -> Any:
@@ -98,7 +118,16 @@ class WorkbenchApp(App[None]):
         self.data_dir = Path(data_dir) if data_dir else locations.data_dir()  # reports/ and exchanges/ in it
         self.mock_config = mock_config
         self.start_mock_on_mount = start_mock
+        # The embedded mock the screens show (set on the UI's loop when it starts; kept, stopped,
+        # after a stop so its settings and port can be used again). The thread running it is the
+        # mock workers' alone, changed under the lock, so a start, restart and stop never overlap.
         self.mock: MockServer | None = None
+        self._mock_thread: MockThread | None = None
+        self._mock_lock = threading.Lock()
+        self._mock_port: int | None = None  # the last port it listened on: a restart keeps it
+        self._mock_closed = False  # the app is quitting: no mock starts any more
+        # Where chat, simulate, bench and check send from (not the UI's loop).
+        self.client_loop = ClientLoop()
         self.profiles: dict[str, Profile] = {}
         self.profile_problems: list[ProfileError] = []
         self.key_statuses: dict[str, KeyStatus] = {}
@@ -128,6 +157,7 @@ class WorkbenchApp(App[None]):
         self.startup_ms = (time.perf_counter_ns() - _start_time.START_NS) / 1e6
         self.log.info(f"first paint {self.startup_ms:.0f} ms after the first import")
         tune_gc()
+        tune_threads()
         if self.start_mock_on_mount:
             self.start_embedded_mock(first_run=self._first_run)
         elif self._first_run:
@@ -145,8 +175,15 @@ class WorkbenchApp(App[None]):
                 continue
 
     async def on_unmount(self) -> None:
-        if self.mock is not None:
-            await self.mock.stop()
+        await asyncio.to_thread(self._close_threads)
+
+    def _close_threads(self) -> None:
+        """Stop the embedded mock (open streams end at once) and the client loop; the screens
+        have already closed their clients."""
+        with self._mock_lock:
+            self._mock_closed = True
+            self._stop_mock_thread()
+        self.client_loop.close()
 
     # ---- profiles -------------------------------------------------------------------------
 
@@ -226,29 +263,34 @@ class WorkbenchApp(App[None]):
             return port
         return None
 
-    @work(exclusive=True, group="mock", exit_on_error=False)
-    async def start_embedded_mock(self, *, first_run: bool = False) -> None:
-        # aiohttp takes a noticeable moment to import: do it off the event loop.
-        mock = await asyncio.to_thread(import_module, "workbench.mock")
-        config = self.mock_config or mock.MockConfig(port=0)
-        preferred = self._preferred_mock_port() if config.port == 0 else None
-        server = None
-        moved_from = None
-        if preferred:
+    @work(group="mock", thread=True, exit_on_error=False)
+    def start_embedded_mock(self, *, first_run: bool = False) -> None:
+        """Start the mock on its own loop in a thread (this worker waits until it listens)."""
+        from workbench.mock import MockConfig, MockServer  # aiohttp takes a moment: imported here, off the UI
+
+        config = self.mock_config or MockConfig(port=0)
+        with self._mock_lock:
+            if self._mock_closed or self._mock_thread is not None:
+                return
+            preferred = self._preferred_mock_port() if config.port == 0 else None
+            handle = None
+            moved_from = None
+            if preferred:
+                try:
+                    handle = MockServer.start_in_thread(replace(config, port=preferred))
+                except WorkbenchError:
+                    moved_from = preferred
             try:
-                server = await mock.MockServer(replace(config, port=preferred)).start()
-            except WorkbenchError:
-                moved_from = preferred
-        try:
-            if server is None:
-                server = await mock.MockServer(config).start()
-        except WorkbenchError as error:
-            self.post_message(WorkFailed("starting the embedded mock", error))
-            return
-        created = None
-        if first_run and not self.store.names():
-            created = await asyncio.to_thread(self._create_local_mock, server.base_url)
-        self.post_message(MockStarted(server, created, moved_from))
+                if handle is None:
+                    handle = MockServer.start_in_thread(config)
+            except WorkbenchError as error:
+                self.post_message(WorkFailed("starting the embedded mock", error))
+                return
+            self._mock_thread, self._mock_port = handle, handle.server.port
+            created = None
+            if first_run and not self.store.names():
+                created = self._create_local_mock(handle.base_url)
+            self.post_message(MockStarted(handle.server, created, moved_from))
 
     def _create_local_mock(self, base_url: str) -> Profile | None:
         profile = Profile(
@@ -286,31 +328,39 @@ class WorkbenchApp(App[None]):
                 markup=False,
             )
 
-    @work(exclusive=True, group="mock", exit_on_error=False)
-    async def restart_mock(self, config: "MockConfig") -> None:
+    @work(group="mock", thread=True, exit_on_error=False)
+    def restart_mock(self, config: "MockConfig") -> None:
         """Stop the mock and start it again with `config` (same port when free)."""
-        old = self.mock
-        port = old.port if old is not None and old.port else 0
-        if old is not None:
-            await old.stop()
         from workbench.mock import MockServer
 
-        try:
-            server = await MockServer(replace(config, port=port)).start()
-        except WorkbenchError:
-            try:
-                server = await MockServer(replace(config, port=0)).start()
-            except WorkbenchError as error:
-                self.post_message(WorkFailed("restarting the embedded mock", error))
-                self.post_message(MockStopped())
+        with self._mock_lock:
+            if self._mock_closed:
                 return
-        self.post_message(MockStarted(server, None, port if port and server.port != port else None))
+            port = self._mock_port or 0
+            self._stop_mock_thread()
+            try:
+                handle = MockServer.start_in_thread(replace(config, port=port))
+            except WorkbenchError:
+                try:
+                    handle = MockServer.start_in_thread(replace(config, port=0))
+                except WorkbenchError as error:
+                    self.post_message(WorkFailed("restarting the embedded mock", error))
+                    self.post_message(MockStopped())
+                    return
+            self._mock_thread, self._mock_port = handle, handle.server.port
+            self.post_message(MockStarted(handle.server, None, port if port and handle.server.port != port else None))
 
-    @work(exclusive=True, group="mock", exit_on_error=False)
-    async def stop_mock(self) -> None:
-        if self.mock is not None:
-            await self.mock.stop()
-        self.post_message(MockStopped())
+    @work(group="mock", thread=True, exit_on_error=False)
+    def stop_mock(self) -> None:
+        with self._mock_lock:
+            self._stop_mock_thread()
+            self.post_message(MockStopped())
+
+    def _stop_mock_thread(self) -> None:
+        """Stop the running mock and wait for its thread (hold the lock)."""
+        handle, self._mock_thread = self._mock_thread, None
+        if handle is not None:
+            handle.stop()
 
     def on_mock_stopped(self, message: MockStopped) -> None:
         self.mock_changed.publish(None)

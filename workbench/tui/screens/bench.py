@@ -1,8 +1,9 @@
 """Bench: first-token latency at the concurrency a platform brings, with live progress.
 
-The core's Bench sends the platform-shaped (streaming) request; its progress callback posts a
-message after each request and the screen redraws the progress bar and a sparkline of
-first-token times. When it ends: the percentile table, errors by kind, and the verdict
+The core's Bench sends the platform-shaped (streaming) requests from the app's ClientLoop, not
+the UI's loop (the first-token times are the endpoint's); its progress after each request comes
+back through a Relay, and the screen redraws the progress bar and a sparkline of first-token
+times once for whatever came meanwhile. When it ends: the percentile table, errors by kind, and the verdict
 against the voice budget. `ctrl+s` saves the result as JSON (0600, in the data folder).
 """
 
@@ -23,6 +24,7 @@ from textual.worker import Worker, WorkerState
 
 from workbench.errors import UsageError, WorkbenchError
 from workbench.tui.messages import WorkFailed
+from workbench.tui.relay import Relay
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.volatile import steady
 
@@ -43,11 +45,6 @@ class BenchScreen(WorkbenchScreen):
     ]
 
     running: reactive[bool] = reactive(False, bindings=True)
-
-    class Progressed(Message):
-        def __init__(self, progress: "Progress") -> None:
-            super().__init__()
-            self.progress = progress
 
     class Finished(Message):
         def __init__(self, result: "BenchResult") -> None:
@@ -168,21 +165,25 @@ class BenchScreen(WorkbenchScreen):
         except WorkbenchError as error:
             self.post_message(WorkFailed(f"benchmarking {profile.name!r}", error))
             return
-        bench = Bench(target, platform=platform, plan=plan, budget=budget,
-                      on_progress=lambda progress: self.post_message(self.Progressed(progress)))
-        self._bench = bench
+        relay: Relay[Progress] = Relay(self._progressed)
+        bench = Bench(target, platform=platform, plan=plan, budget=budget, on_progress=relay.feed)
+        self._bench = bench  # Bench.stop() is thread-safe
         try:
-            result = await bench.run()
+            result = await self.workbench.client_loop.run(bench.run())
         finally:
             self._bench = None
+        relay.flush()
         self.post_message(self.Finished(result))
 
-    def on_bench_screen_progressed(self, message: Progressed) -> None:
-        progress = message.progress
+    def _progressed(self, updates: "list[Progress]") -> None:
+        """Progress since the last redraw (on the UI's loop): every first-token time, the latest counts."""
+        for update in updates:
+            if update.last is not None and update.last.ttft_ms is not None:
+                self._ttfts.append(update.last.ttft_ms)
+        progress = updates[-1]
         self.query_one("#progress", ProgressBar).update(progress=progress.done)
         last = progress.last
-        if last is not None and last.ttft_ms is not None:
-            self._ttfts.append(last.ttft_ms)
+        if self._ttfts:
             shown = self._ttfts[-SPARK_POINTS:]
             if self.workbench.steady_numbers:
                 shown = [1.0] * len(shown)  # the same picture every snapshot run

@@ -3,10 +3,19 @@
 Esc stops a reply, ctrl+r retries, ctrl+t takes the last message back to edit and resend,
 ctrl+l clears, ctrl+y copies the reply (or the focused message), ctrl+g previews the exact
 request. "Send as" a platform shapes the request the way that platform does.
+
+The request goes out from the app's ClientLoop, not the UI's loop, so the time to first token
+and the pace under a reply are the endpoint's; the text comes back through a Relay.
+
+What an endpoint sent is shown through `printable` (an ESC sequence in a reply must not drive
+the terminal), and at most REPLY_SHOWN_CHARS of one reply go into the chat (a reply that never
+ends would otherwise grow one Markdown paragraph without bound); Inspect has what was recorded.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -20,6 +29,8 @@ from textual.worker import Worker, WorkerState
 
 from workbench import wire
 from workbench.errors import WorkbenchError
+from workbench.printable import printable
+from workbench.tui.relay import Relay
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.volatile import steady
 from workbench.tui.widgets.chat_message import ChatMessage, KeptMessage, ThrottledStream
@@ -39,6 +50,15 @@ if TYPE_CHECKING:
 # "show earlier" brings them back a page at a time.
 MOUNTED_MESSAGES = 40
 EARLIER_PAGE = 30
+# A streaming reply's text reaches the UI's thread at most this often (the first piece at once):
+# the bubble shows it at most every 40 ms anyway (chat_message.FLUSH_INTERVAL_S).
+TEXT_HAND_OFF_S = 0.02
+# The most of one reply the chat shows (a long LLM answer is 5-20 thousand characters).
+REPLY_SHOWN_CHARS = 64_000
+# The longest one reply may take, as `workbench chat` allows (client.DEFAULT_TOTAL_TIMEOUT_S; not
+# imported here, httpx loads after the first paint): a stream that never ends, or trickles inside
+# the read timeout, is cut here. Esc stops one at any time.
+REPLY_TIME_LIMIT_S = 300.0
 
 EMPTY_TEXT = (
     "Type a message below and press Enter. The reply streams in as it arrives, with its time to first "
@@ -68,6 +88,32 @@ def start_call(client: "Client", target: "Target", settings: ChatSettings, messa
         label=f"chat as {platform.id}",
         raise_on_failure=False,
     )
+
+
+class ShownText:
+    """What a bubble shows of a reply as it streams: printable, and at most REPLY_SHOWN_CHARS."""
+
+    def __init__(self, stream: ThrottledStream) -> None:
+        self.stream = stream
+        self.shown = 0
+
+    def add(self, pieces: list[str]) -> None:
+        room = REPLY_SHOWN_CHARS - self.shown
+        if room <= 0:
+            return
+        text = printable("".join(pieces))[:room]
+        self.shown += len(text)
+        self.stream.add(text)
+
+
+def shown_reply(text: str) -> tuple[str, str | None]:
+    """The reply as the chat shows it, and a line saying it was cut (or None)."""
+    shown = printable(text)
+    if len(shown) <= REPLY_SHOWN_CHARS:
+        return shown, None
+    return shown[:REPLY_SHOWN_CHARS], (
+        f"⚠ the chat shows the first {REPLY_SHOWN_CHARS:,} of {len(shown):,} characters; Inspect (F3) has "
+        "all that was recorded")
 
 
 def metrics_line(exchange: "Exchange") -> str:
@@ -125,10 +171,16 @@ class ChatScreen(WorkbenchScreen):
     def __init__(self) -> None:
         super().__init__()
         self.history: list[dict[str, Any]] = []  # user and assistant turns, as sent
-        self._call: Call | None = None
         self._worker: Worker[None] | None = None
-        # One connection pool for the conversation: a new Client per message would pay for its
-        # TLS set-up and a new connection every turn (and that time would show as latency).
+        self._reply_number = 0  # counts the replies asked for; Esc names the one it stops
+        # Used on the client loop only: the reply in flight (its number, task and call), the
+        # latest reply Esc stopped, and one connection pool for the conversation (a new Client
+        # per message would pay for its TLS set-up and a new connection every turn, and that
+        # time would show as latency).
+        self._receiving = 0
+        self._reply_task: asyncio.Task[Any] | None = None
+        self._call: Call | None = None
+        self._stopped_number = 0
         self._client: Client | None = None
         self._client_target: Target | None = None
         self.archive: list[KeptMessage] = []  # the oldest messages, no longer mounted
@@ -252,16 +304,18 @@ class ChatScreen(WorkbenchScreen):
         await self._mount_bubble(bubble)
         stream = bubble.start_stream()
         self.streaming = True
-        self._worker = self._stream_reply(profile, settings, messages, bubble, stream)
+        self._reply_number += 1
+        self._worker = self._stream_reply(self._reply_number, profile, settings, messages, bubble, stream)
 
     async def _client_for(self, target: "Target") -> "Client":
-        """The conversation's Client, made again only when the target (profile, key, params) changes."""
+        """The conversation's Client, made again only when the target (profile, key, params) changes
+        (on the client loop, where its connections live)."""
         from workbench.client import Client
 
         if self._client is not None and self._client_target == target:
             return self._client
         await self._close_client()
-        client = Client(target)
+        client = Client(target, total_timeout=REPLY_TIME_LIMIT_S)
         await client.__aenter__()
         self._client, self._client_target = client, target
         return client
@@ -272,27 +326,56 @@ class ChatScreen(WorkbenchScreen):
             await client.__aexit__(None, None, None)
 
     async def on_unmount(self) -> None:
-        await self._close_client()
+        if self._client is not None:
+            await self.workbench.client_loop.run(self._close_client())
 
     @work(exclusive=True, group="chat", exit_on_error=False)
-    async def _stream_reply(self, profile: "Profile", settings: ChatSettings, messages: list[dict[str, Any]],
-                            bubble: ChatMessage, stream: ThrottledStream) -> None:
+    async def _stream_reply(self, number: int, profile: "Profile", settings: ChatSettings,
+                            messages: list[dict[str, Any]], bubble: ChatMessage, stream: ThrottledStream) -> None:
+        """Wait (on the UI's loop) for the reply the client loop receives; its text streams in
+        through a relay, batched, into the bubble's own throttled stream."""
+        relay: Relay[str] = Relay(ShownText(stream).add, interval=TEXT_HAND_OFF_S)
+        try:
+            exchange = await self.workbench.client_loop.run(
+                self._receive(number, profile, settings, messages, relay.feed))
+        except WorkbenchError as error:
+            self.post_message(self.ReplyFailed(bubble, error))
+            return
+        relay.flush()  # all of the text is in the bubble before it is finished
+        self.post_message(self.ReplyFinished(bubble, exchange, settings.platform, profile.name))
+
+    async def _receive(self, number: int, profile: "Profile", settings: ChatSettings,
+                       messages: list[dict[str, Any]], on_text: Callable[[str], None]) -> "Exchange":
+        """On the client loop: send the turn and hand each piece of text to `on_text` as it arrives."""
         from workbench.tui.targets import target_for
 
+        self._receiving, self._reply_task = number, asyncio.current_task()
         try:
+            if self._stopped_number == number:
+                raise asyncio.CancelledError  # Esc came first: nothing goes out
             target = settings.target(await target_for(profile))
             client = await self._client_for(target)
             call = start_call(client, target, settings, messages)
             self._call = call
             try:
                 async for text in call:
-                    await stream.write(text)
+                    on_text(text)
             finally:
                 self._call = None
-        except WorkbenchError as error:
-            self.post_message(self.ReplyFailed(bubble, error))
-            return
-        self.post_message(self.ReplyFinished(bubble, call.exchange, settings.platform, profile.name))
+            return call.exchange
+        finally:
+            self._receiving, self._reply_task = 0, None
+
+    def _stop_on_client_loop(self, number: int) -> None:
+        """Esc, carried out on the client loop: stop reply `number`'s call (the Exchange keeps
+        what arrived), or, before the request went out, its task."""
+        self._stopped_number = number
+        if self._receiving != number:
+            return  # not started yet (it will see the number) or already over
+        if self._call is not None:
+            self._call.cancel()
+        elif self._reply_task is not None:
+            self._reply_task.cancel()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker is self._worker and event.state in (WorkerState.CANCELLED, WorkerState.ERROR):
@@ -309,6 +392,7 @@ class ChatScreen(WorkbenchScreen):
         exchange = message.exchange
         self.workbench.record_exchange(exchange, profile=message.profile)
         text = exchange.reply_text
+        shown, cut = shown_reply(text)
         lines = [steady(metrics_line(exchange), self.workbench.steady_numbers)]
         if message.platform:
             lines[0] = f"as {message.platform} · {lines[0]}"
@@ -324,7 +408,10 @@ class ChatScreen(WorkbenchScreen):
             lines += [f"⚠ {warning}" for warning in reply_warnings(exchange)]
         if stopped:
             lines[0] += " · stopped (Esc)"
-        await message.bubble.finish(text, "\n".join(lines), failed=failed, stopped=stopped)
+        if cut:
+            lines.append(cut)
+        # The endpoint's own words (error messages, a Location) are in the lines: printable too.
+        await message.bubble.finish(shown, printable("\n".join(lines)), failed=failed, stopped=stopped)
         if text:
             self.history.append(wire.message("assistant", text))
         self.streaming = False
@@ -337,16 +424,14 @@ class ChatScreen(WorkbenchScreen):
     async def on_chat_screen_reply_failed(self, message: ReplyFailed) -> None:
         error = message.error
         status = f"✗ {error.message}" + (f"\n  Fix: {error.hint}" if error.hint else "")
-        await message.bubble.finish("", status, failed=True)
+        await message.bubble.finish("", printable(status), failed=True)
         self.streaming = False
 
     # ---- actions ----------------------------------------------------------------------------
 
     def action_stop(self) -> None:
-        if self._call is not None:
-            self._call.cancel()  # the Exchange keeps what arrived; the worker then finishes
-        elif self._worker is not None and self._worker.is_running:
-            self._worker.cancel()
+        if self._worker is not None and self._worker.is_running:
+            self.workbench.client_loop.call_soon(self._stop_on_client_loop, self._reply_number)
 
     async def action_retry(self) -> None:
         if self.streaming:

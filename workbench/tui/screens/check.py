@@ -1,7 +1,8 @@
 """Check: pick platforms, run `check` against the active profile, watch the checklist fill in live.
 
-Each platform's check runs in a worker through the core's `iter_check`; every probe line
-appears as it starts and is marked as it finishes, with each finding and its fix. The
+Each platform's check runs through the core's `iter_check` on the app's ClientLoop (not the
+UI's loop, so the latencies it judges are the endpoint's); every probe line appears as it
+starts and is marked as it finishes, with each finding and its fix. The
 verdict is saved where `workbench export` reads it; `e` exports the report (Markdown and
 JSON, private files in the data folder) and copies the Markdown.
 """
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from workbench.checks.findings import Report
     from workbench.checks.runner import CheckEvent
     from workbench.profiles import Profile
+    from workbench.target import Target
 
 
 class CheckScreen(WorkbenchScreen):
@@ -133,7 +135,6 @@ class CheckScreen(WorkbenchScreen):
 
     @work(exclusive=True, group="check", exit_on_error=False)
     async def _run(self, profile: "Profile", platforms: list[str]) -> None:
-        from workbench.checks.runner import iter_check
         from workbench.tui.targets import target_for
 
         try:
@@ -142,11 +143,18 @@ class CheckScreen(WorkbenchScreen):
             self.post_message(WorkFailed(f"checking {profile.name!r}", error))
             self.post_message(self.Finished())
             return
+        # Cancelling this worker (Esc) cancels the check on the client loop too.
+        await self.workbench.client_loop.run(self._check(target, platforms, profile.name))
+        self.post_message(self.Finished())
+
+    async def _check(self, target: "Target", platforms: list[str], profile: str) -> None:
+        """On the client loop: check each platform in turn, posting every event (post_message is thread-safe)."""
+        from workbench.checks.runner import iter_check
+
         for platform in platforms:
             self.post_message(self.Started(platform))
             async for event in iter_check(target, platform):
-                self.post_message(self.Event(platform, event, profile.name))
-        self.post_message(self.Finished())
+                self.post_message(self.Event(platform, event, profile))
 
     def on_check_screen_started(self, message: Started) -> None:
         from workbench.platforms import get_platform

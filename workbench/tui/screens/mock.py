@@ -3,6 +3,11 @@
 Point PolyAI or Play.ai at the mock through a tunnel and the log shows exactly what they send
 (credentials masked by the mock). Fault and rate change at once; latency, key and persona
 take a restart on the same port.
+
+The mock serves on its own loop in a thread: its log calls subscribers there, so records come
+to this screen through a Relay (batched: a load test's thousands of requests cost one redraw
+per frame, not one per request). What the screen calls on the running server from the UI's
+thread only reads or assigns attributes (state, set_fault) or copies its record list.
 """
 
 from __future__ import annotations
@@ -16,17 +21,17 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, Select, Static, TextArea
 
 from workbench.errors import WorkbenchError
+from workbench.tui.relay import Relay
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.volatile import steady
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from workbench.mock import MockConfig, RequestRecord
+    from workbench.mock import MockConfig, MockServer, RequestRecord
 
 NO_FAULT = "none"
 
@@ -39,17 +44,13 @@ class MockScreen(WorkbenchScreen):
         Binding("ctrl+l", "clear_log", "Clear log"),
     ]
 
-    class Logged(Message):
-        """The mock answered a request (posted from the mock's callback)."""
-
-        def __init__(self, record: "RequestRecord") -> None:
-            super().__init__()
-            self.record = record
-
     def __init__(self) -> None:
         super().__init__()
         self._unsubscribe: Callable[[], None] | None = None
         self._records: list[RequestRecord] = []
+        # The records that were in the mock's list when this screen began following it: one of
+        # them may also come through the subscription (it completed as the screen subscribed).
+        self._listed: set[int] = set()
 
     def compose_body(self) -> ComposeResult:
         from workbench.mock import FAULTS
@@ -106,9 +107,12 @@ class MockScreen(WorkbenchScreen):
         server = self.workbench.mock
         if server is not None and server.running:
             self.action_clear_log()
-            for record in list(server.requests):  # what it answered before this screen was opened
+            # Subscribed first, then listed, so no request falls between the two (one in both is shown once).
+            self._unsubscribe = server.subscribe(Relay(lambda records: self._logged(server, records)).feed)
+            listed = list(server.requests)  # what it answered before this screen was opened
+            self._listed = {id(record) for record in listed}
+            for record in listed:
                 self._log(record)
-            self._unsubscribe = server.subscribe(lambda record: self.post_message(self.Logged(record)))
             self._load_settings(server.config)
             self.query_one("#fault", Select).value = server.fault or NO_FAULT
             self.query_one("#fault-rate", Input).value = f"{server.fault_rate:g}"
@@ -146,8 +150,15 @@ class MockScreen(WorkbenchScreen):
 
     # ---- the log ------------------------------------------------------------------------------
 
-    def on_mock_screen_logged(self, message: Logged) -> None:
-        self._log(message.record)
+    def _logged(self, server: "MockServer", records: "list[RequestRecord]") -> None:
+        """Requests `server` answered since the last hand-off (on the UI's loop)."""
+        if not self.is_attached or server is not self.workbench.mock:
+            return  # a mock since stopped or restarted: its last records belong to the old log
+        for record in records:
+            if id(record) in self._listed:
+                self._listed.discard(id(record))  # shown already, from the list
+                continue
+            self._log(record)
 
     def _log(self, record: "RequestRecord") -> None:
         self._records.append(record)
@@ -175,6 +186,7 @@ class MockScreen(WorkbenchScreen):
 
     def action_clear_log(self) -> None:
         self._records.clear()
+        self._listed.clear()
         self.query_one("#log", DataTable).clear()
         self.query_one("#record", TextArea).text = ""
 

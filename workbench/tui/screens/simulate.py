@@ -2,7 +2,8 @@
 
 The core's AgentRun plays the call turn by turn (each reply carried into the history, as the
 platform does); each turn shows the caller's line, the reply as it streams, its first-token
-time against the budget, and every expectation.
+time against the budget, and every expectation. The call is played on the app's ClientLoop,
+not the UI's loop, so the first-token times judged against the budgets are the endpoint's.
 """
 
 from __future__ import annotations
@@ -22,10 +23,13 @@ from textual.worker import Worker, WorkerState
 
 from workbench.errors import WorkbenchError
 from workbench.tui.messages import WorkFailed
+from workbench.tui.relay import Relay
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.volatile import steady
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from workbench.agents import AgentConfig, AgentRun, SimulationReport, TurnResult
     from workbench.profiles import Profile
 
@@ -83,12 +87,6 @@ class SimulateScreen(WorkbenchScreen):
             super().__init__()
             self.agent = agent
 
-    class Text(Message):
-        def __init__(self, turn: int, text: str) -> None:
-            super().__init__()
-            self.turn = turn
-            self.text = text
-
     class TurnDone(Message):
         def __init__(self, result: "TurnResult", profile: str) -> None:
             super().__init__()
@@ -106,9 +104,10 @@ class SimulateScreen(WorkbenchScreen):
         super().__init__()
         self.agent: AgentConfig | None = None
         self.report: SimulationReport | None = None
-        self._run: AgentRun | None = None
+        self._run: AgentRun | None = None  # set on the client loop while the call plays
         self._worker: Worker[None] | None = None
         self._turns: dict[int, TurnView] = {}
+        self._relay: Relay[tuple[int, str]] | None = None  # the replies' text, (turn, piece)
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="simulate-body"):
@@ -210,30 +209,45 @@ class SimulateScreen(WorkbenchScreen):
 
     @work(exclusive=True, group="simulate", exit_on_error=False)
     async def _play(self, agent: "AgentConfig", profile: "Profile") -> None:
-        from workbench.agents import AgentRun
-        from workbench.tui.targets import target_for
-
+        relay: Relay[tuple[int, str]] = Relay(self._add_texts)
+        self._relay = relay
         try:
-            target = await target_for(profile)
+            report = await self.workbench.client_loop.run(self._play_call(agent, profile, relay.feed))
         except WorkbenchError as error:
             self.post_message(WorkFailed(f"simulating with {profile.name!r}", error))
             self.post_message(self.CallDone(None))
             return
-        run = AgentRun(agent, target, on_text=lambda turn, text: self.post_message(self.Text(turn, text)))
+        relay.flush()
+        self.post_message(self.CallDone(report))
+
+    async def _play_call(self, agent: "AgentConfig", profile: "Profile",
+                         feed: "Callable[[tuple[int, str]], None]") -> "SimulationReport":
+        """On the client loop: play the call; text goes to `feed`, each finished turn is posted."""
+        from workbench.agents import AgentRun
+        from workbench.tui.targets import target_for
+
+        target = await target_for(profile)
+        run = AgentRun(agent, target, on_text=lambda turn, text: feed((turn, text)))
         self._run = run
         try:
             async for result in run:
                 self.post_message(self.TurnDone(result, profile.name))
         finally:
             self._run = None
-        self.post_message(self.CallDone(run.report))
+        return run.report
 
-    def on_simulate_screen_text(self, message: Text) -> None:
-        view = self._turns.get(message.turn)
-        if view is not None:
-            view.add_text(message.text)
+    def _add_texts(self, pieces: list[tuple[int, str]]) -> None:
+        texts: dict[int, list[str]] = {}
+        for turn, text in pieces:
+            texts.setdefault(turn, []).append(text)
+        for turn, parts in texts.items():
+            view = self._turns.get(turn)
+            if view is not None:
+                view.add_text("".join(parts))
 
     def on_simulate_screen_turn_done(self, message: TurnDone) -> None:
+        if self._relay is not None:
+            self._relay.flush()  # the turn's last text first, so none lands after its verdict
         result = message.result
         if result.exchange is not None:
             self.workbench.record_exchange(result.exchange, profile=message.profile)
@@ -260,8 +274,10 @@ class SimulateScreen(WorkbenchScreen):
         summary.scroll_visible()
 
     def action_stop(self) -> None:
-        if self._run is not None:
-            self._run.cancel()  # the turn in flight keeps what arrived; no further turn is sent
+        run = self._run
+        if run is not None:
+            # On the client loop, where it plays: the turn in flight keeps what arrived; no further turn is sent.
+            self.workbench.client_loop.call_soon(run.cancel)
         elif self._worker is not None and self._worker.is_running:
             self._worker.cancel()
 

@@ -35,6 +35,10 @@ class ThrottledStream:
         self._writes: set[asyncio.Task[None]] = set()
 
     async def write(self, text: str) -> None:
+        self.add(text)
+
+    def add(self, text: str) -> None:
+        """Queue `text` for the next flush (on the UI's loop; what a Relay delivers to)."""
         self._pending.append(text)
         if self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self.interval, self._flush)
