@@ -233,3 +233,29 @@ async def test_quoted_values_are_cut_short_and_console_lines_stay_one_line(
     assert response.status_code == 400 and len(message) < 300 and "…" in message
     line = mock_server.requests[-1].console_line()
     assert "\n" not in line and "\\n" in line
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400)
+@given(value=JSON_VALUES, before=st.sampled_from(["", " ", "\n", "\ufeff"]),
+       after=st.sampled_from(["", " ", "\n", "x", "}", "{}", ","]), cut=st.integers(0, 3))
+def test_the_fast_json_path_reads_and_refuses_exactly_as_json_loads(value: Any, before: str, after: str, cut: int) -> None:
+    from workbench.mock.validation import _loads
+
+    text = before + json.dumps(value) + after
+    text = text[: len(text) - cut] if cut else text  # sometimes cut short
+    try:
+        expected: Any = ("value", json.loads(text))
+    except json.JSONDecodeError as error:
+        expected = ("error", error.msg, error.pos)
+    try:
+        got: Any = ("value", _loads(text))
+    except json.JSONDecodeError as error:
+        got = ("error", error.msg, error.pos)
+    assert repr(got) == repr(expected)  # repr: NaN is not equal to itself

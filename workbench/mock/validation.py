@@ -70,6 +70,24 @@ def _wrong_type(param: str, expected: str, value: Any) -> BadRequest:
     return BadRequest(f"Invalid type for '{param}': expected {expected}, but got {json_type(value)} instead.", param)
 
 
+# json.loads spends more on its wrapper (two whitespace regexes, the checks around them) than
+# the C scanner spends on a small body: the mock's hot path calls the scanner itself.
+_scan_json = json.JSONDecoder().scan_once
+
+
+def _loads(text: str) -> Any:
+    """json.loads(text), the same result or error; a body that is one object and nothing after it goes straight to the scanner."""
+    if text[:1] == "{":
+        try:
+            body, end = _scan_json(text, 0)
+        except (StopIteration, json.JSONDecodeError):
+            pass  # json.loads says what is wrong, worded as it always is
+        else:
+            if end == len(text):
+                return body
+    return json.loads(text)
+
+
 def parse_body(raw: bytes) -> dict[str, Any]:
     if not raw.strip():
         raise BadRequest("The request body is empty. Send a JSON object with 'model' and 'messages'.")
@@ -80,7 +98,7 @@ def parse_body(raw: bytes) -> dict[str, Any]:
             f"The request body is not valid UTF-8 (a bad byte at offset {error.start}). Send JSON encoded as UTF-8."
         )
     try:
-        body = json.loads(text)
+        body = _loads(text)
     except json.JSONDecodeError as error:
         raise BadRequest(
             f"We could not parse the JSON body of your request: {error.msg} at line {error.lineno} column "
