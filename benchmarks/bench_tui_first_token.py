@@ -118,9 +118,12 @@ def main() -> None:
     from bench_tui_streaming import write_reply_file
 
     folder = Path(tempfile.mkdtemp(prefix="wb-ttft-"))
+    long_replies = MockConfig(reply_file=write_reply_file(folder))
     rows.append(("TUI, embedded mock, long Markdown replies",
-                 asyncio.run(chat_in_app(folder, n, mock_config=MockConfig(reply_file=write_reply_file(folder)),
-                                         pause_s=0.02))))
+                 asyncio.run(chat_in_app(folder, n, mock_config=long_replies, pause_s=0.02))))
+    with MockServer.start_in_thread(long_replies) as handle:
+        rows.append(("reference: Client alone, same long replies, mock in a thread",
+                     asyncio.run(chat_plainly(handle.base_url, n))))
     rows.append(("TUI, embedded mock, first message of a fresh app", [
         asyncio.run(chat_in_app(Path(tempfile.mkdtemp(prefix="wb-ttft-")), 1, warm_up=False))[0] for _ in range(5)]))
     for name, values in rows:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sys
 import threading
 from pathlib import Path
 
@@ -113,6 +114,7 @@ async def test_every_timed_call_is_sent_from_the_client_loop(tmp_path, memory_ke
         return request(self, method, url, **options)
 
     monkeypatch.setattr(Client, "request", spy)
+    normal_switching = sys.getswitchinterval()
     app = make_app(tmp_path)
     async with app.run_test(size=(130, 50)) as pilot:
         await started(pilot)
@@ -149,6 +151,7 @@ async def test_every_timed_call_is_sent_from_the_client_loop(tmp_path, memory_ke
         assert {"chat", "simulate", "bench", "check"} <= labels, labels
         assert all(loop is app.client_loop.loop for _, loop in sent_from)
         assert app.client_loop.loop is not asyncio.get_running_loop()
+        assert sys.getswitchinterval() == normal_switching  # the fine interval ended with each first token (switching.py)
 
 
 async def test_esc_before_the_request_goes_out_stops_the_reply_and_sends_nothing(

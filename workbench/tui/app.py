@@ -8,7 +8,8 @@ message handlers touch widgets.
 Nothing that is timed runs on the UI's event loop: the embedded mock serves on its own loop in
 a thread (MockServer.start_in_thread), and outbound calls run on the ClientLoop's. Otherwise
 every layout and paint would delay the mock's and the client's callbacks, and the first-token
-times and chunk gaps the user reads would be the UI's, not the endpoint's.
+times and chunk gaps the user reads would be the UI's, not the endpoint's (switching.py is the
+other half: the threads still share the interpreter lock with the UI).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from workbench.tui import _start_time  # noqa: F401  (first: start-up is timed f
 
 import asyncio
 import gc
-import sys
 import threading
 import time
 from dataclasses import replace
@@ -53,10 +53,6 @@ LOCAL_MOCK = "local-mock"
 MOCK_MODEL = "mock-model"
 ERROR_TIMEOUT_S = 15.0
 GC_THRESHOLDS = (700, 10, 1000)  # Python's defaults are (700, 10, 10)
-# How long the UI's thread may hold the interpreter before the mock's or the client's thread gets
-# it (Python's default is 5 ms). Each hop of a timed request (the client sends, the mock answers,
-# the client reads) waits up to this long while the UI lays out or paints.
-SWITCH_INTERVAL_S = 0.0005
 WARM_IMPORTS = ("workbench.client", "workbench.chat_output", "workbench.platforms", "anyio.streams.tls",
                 "anyio.to_thread", "rich.syntax", "pygments.lexers.python", "markdown_it")
 
@@ -69,13 +65,6 @@ def tune_gc() -> None:
     the collector's rounds altogether."""
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
-
-
-def tune_threads() -> None:
-    """Hand the interpreter to a waiting thread sooner (see SWITCH_INTERVAL_S): the mock and the
-    client run in threads so the UI cannot delay their timings, but under the GIL a busy UI
-    still would, by up to the switch interval per hop."""
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
 
 
 def _mode_factory(entry: Any) -> Any:
@@ -157,7 +146,6 @@ class WorkbenchApp(App[None]):
         self.startup_ms = (time.perf_counter_ns() - _start_time.START_NS) / 1e6
         self.log.info(f"first paint {self.startup_ms:.0f} ms after the first import")
         tune_gc()
-        tune_threads()
         if self.start_mock_on_mount:
             self.start_embedded_mock(first_run=self._first_run)
         elif self._first_run:

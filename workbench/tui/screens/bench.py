@@ -25,6 +25,7 @@ from textual.worker import Worker, WorkerState
 from workbench.errors import UsageError, WorkbenchError
 from workbench.tui.messages import WorkFailed
 from workbench.tui.relay import Relay
+from workbench.tui.switching import FirstTokenWait
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.volatile import steady
 
@@ -169,7 +170,8 @@ class BenchScreen(WorkbenchScreen):
         bench = Bench(target, platform=platform, plan=plan, budget=budget, on_progress=relay.feed)
         self._bench = bench  # Bench.stop() is thread-safe
         try:
-            result = await self.workbench.client_loop.run(bench.run())
+            with FirstTokenWait():  # every request of the run waits for one (switching.py)
+                result = await self.workbench.client_loop.run(bench.run())
         finally:
             self._bench = None
         relay.flush()

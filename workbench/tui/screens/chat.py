@@ -32,6 +32,7 @@ from workbench.errors import WorkbenchError
 from workbench.printable import printable
 from workbench.tui.relay import Relay
 from workbench.tui.screens.base import WorkbenchScreen
+from workbench.tui.switching import FirstTokenWait
 from workbench.tui.volatile import steady
 from workbench.tui.widgets.chat_message import ChatMessage, KeptMessage, ThrottledStream
 from workbench.tui.widgets.params_panel import ChatSettings, ParamsPanel
@@ -358,8 +359,10 @@ class ChatScreen(WorkbenchScreen):
             call = start_call(client, target, settings, messages)
             self._call = call
             try:
-                async for text in call:
-                    on_text(text)
+                with FirstTokenWait() as waiting:
+                    async for text in call:
+                        waiting.done()
+                        on_text(text)
             finally:
                 self._call = None
             return call.exchange

@@ -24,6 +24,7 @@ from textual.worker import Worker, WorkerState
 from workbench.errors import WorkbenchError
 from workbench.tui.messages import WorkFailed
 from workbench.tui.screens.base import WorkbenchScreen
+from workbench.tui.switching import FirstTokenWait
 from workbench.tui.volatile import steady
 from workbench.tui.widgets.checklist import Checklist
 
@@ -143,8 +144,10 @@ class CheckScreen(WorkbenchScreen):
             self.post_message(WorkFailed(f"checking {profile.name!r}", error))
             self.post_message(self.Finished())
             return
-        # Cancelling this worker (Esc) cancels the check on the client loop too.
-        await self.workbench.client_loop.run(self._check(target, platforms, profile.name))
+        # Cancelling this worker (Esc) cancels the check on the client loop too. Its probes time
+        # first tokens throughout (switching.py).
+        with FirstTokenWait():
+            await self.workbench.client_loop.run(self._check(target, platforms, profile.name))
         self.post_message(self.Finished())
 
     async def _check(self, target: "Target", platforms: list[str], profile: str) -> None:

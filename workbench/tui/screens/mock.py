@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from workbench.mock import MockConfig, MockServer, RequestRecord
 
 NO_FAULT = "none"
+# Requests reach the log at most this often (the first at once): under a load test, one redraw a frame.
+LOG_HAND_OFF_S = 0.05
 
 
 class MockScreen(WorkbenchScreen):
@@ -108,7 +110,8 @@ class MockScreen(WorkbenchScreen):
         if server is not None and server.running:
             self.action_clear_log()
             # Subscribed first, then listed, so no request falls between the two (one in both is shown once).
-            self._unsubscribe = server.subscribe(Relay(lambda records: self._logged(server, records)).feed)
+            relay = Relay(lambda records: self._logged(server, records), interval=LOG_HAND_OFF_S)
+            self._unsubscribe = server.subscribe(relay.feed)
             listed = list(server.requests)  # what it answered before this screen was opened
             self._listed = {id(record) for record in listed}
             for record in listed:

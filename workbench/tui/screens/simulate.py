@@ -24,6 +24,7 @@ from textual.worker import Worker, WorkerState
 from workbench.errors import WorkbenchError
 from workbench.tui.messages import WorkFailed
 from workbench.tui.relay import Relay
+from workbench.tui.switching import FirstTokenWait
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.volatile import steady
 
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
 
     from workbench.agents import AgentConfig, AgentRun, SimulationReport, TurnResult
     from workbench.profiles import Profile
+
+
+# A turn's text reaches the UI's thread at most this often (the first piece at once).
+TEXT_HAND_OFF_S = 0.02
 
 
 def agent_folders(profiles_folder: Path) -> list[Path]:
@@ -209,7 +214,7 @@ class SimulateScreen(WorkbenchScreen):
 
     @work(exclusive=True, group="simulate", exit_on_error=False)
     async def _play(self, agent: "AgentConfig", profile: "Profile") -> None:
-        relay: Relay[tuple[int, str]] = Relay(self._add_texts)
+        relay: Relay[tuple[int, str]] = Relay(self._add_texts, interval=TEXT_HAND_OFF_S)
         self._relay = relay
         try:
             report = await self.workbench.client_loop.run(self._play_call(agent, profile, relay.feed))
@@ -227,12 +232,21 @@ class SimulateScreen(WorkbenchScreen):
         from workbench.tui.targets import target_for
 
         target = await target_for(profile)
-        run = AgentRun(agent, target, on_text=lambda turn, text: feed((turn, text)))
+        waiting = FirstTokenWait()  # the next turn's first token (switching.py)
+
+        def on_text(turn: int, text: str) -> None:
+            waiting.done()
+            feed((turn, text))
+
+        run = AgentRun(agent, target, on_text=on_text)
         self._run = run
         try:
             async for result in run:
+                waiting.done()
                 self.post_message(self.TurnDone(result, profile.name))
+                waiting = FirstTokenWait()  # the next turn is sent when the loop asks for it
         finally:
+            waiting.done()
             self._run = None
         return run.report
 
