@@ -1,6 +1,6 @@
 """Benchmark of `workbench mock`: requests/s against the Flask sample, and first-token drift under 200 streams.
 
-    python benchmarks/bench_mock.py [--seconds 5] [--rounds 3] [--connections 32] [--streams 200]
+    python benchmarks/bench_mock.py [--seconds 3] [--rounds 7] [--connections 32] [--streams 200]
                                     [--only rps|streams]
 
 Throughput: both servers run as subprocesses (`workbench mock` and the seed's Flask sample on
@@ -254,8 +254,8 @@ def percentile(values: list[float], p: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5.0, help="length of each throughput round")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of each throughput round")
+    parser.add_argument("--rounds", type=int, default=7, help="more, shorter rounds: a busy spell spoils fewer")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--streams", type=int, default=200)
     parser.add_argument("--ttft-ms", type=float, default=200.0)
