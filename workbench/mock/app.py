@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from functools import partial
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -84,10 +84,10 @@ class MockApp:
         request the mock answers in well under 100, and the mock needs none of it: its paths
         are fixed. Wrong methods get a 405 with Allow and unknown paths a 404, in our envelope.
         """
-        post = Route(self, {"POST": self.chat})
-        get: dict[str, Handler] = {"GET": self.models, "HEAD": self.models}
-        routes = {prefix + wire.CHAT_PATH: post for prefix in ("", "/v1", REDIRECT_PREFIX, REDIRECT_PREFIX + "/v1")}
-        routes.update({prefix + wire.MODELS_PATH: Route(self, get) for prefix in ("", "/v1")})
+        chat = Route(self, {"POST": self.chat})
+        models = Route(self, {"GET": self.models, "HEAD": self.models})
+        routes = {prefix + wire.CHAT_PATH: chat for prefix in ("", "/v1", REDIRECT_PREFIX, REDIRECT_PREFIX + "/v1")}
+        routes.update({prefix + wire.MODELS_PATH: models for prefix in ("", "/v1")})
         routes["/health"] = Route(self, {"GET": self.health, "HEAD": self.health})
         one_model = Route(self, {"GET": self.model, "HEAD": self.model})
         model_prefixes = tuple(prefix + wire.MODELS_PATH + "/" for prefix in ("", "/v1"))

@@ -13,8 +13,8 @@ import asyncio
 import errno
 import threading
 from collections.abc import Callable
-from typing import Any
 from concurrent.futures import Future
+from typing import Any
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
