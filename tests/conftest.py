@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -107,3 +108,18 @@ async def loopback_http():
 
     async with httpx.AsyncClient(timeout=10, verify=False) as client:
         yield client
+
+
+@pytest.fixture
+def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every platformdirs folder (config, data, cache, state) under one temporary home (the leak sessions)."""
+    for var, sub in (
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_DATA_HOME", "data-xdg"),
+        ("XDG_CACHE_HOME", "cache"),
+        ("XDG_STATE_HOME", "state"),
+    ):
+        monkeypatch.setenv(var, str(tmp_path / sub))
+    monkeypatch.delenv("WORKBENCH_PROFILES", raising=False)
+    return tmp_path
+

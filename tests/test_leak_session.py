@@ -21,20 +21,6 @@ CANARY = "sk-canary-5f1d0c9e7b3a4d21a9e8"
 PLATFORMS = ("polyai", "playai", "polyant", "vapi", "elevenlabs", "openai")
 
 
-@pytest.fixture
-def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every platformdirs folder (config, data, cache, state) under one temporary home."""
-    for var, sub in (
-        ("XDG_CONFIG_HOME", "config"),
-        ("XDG_DATA_HOME", "data"),
-        ("XDG_CACHE_HOME", "cache"),
-        ("XDG_STATE_HOME", "state"),
-    ):
-        monkeypatch.setenv(var, str(tmp_path / sub))
-    monkeypatch.delenv("WORKBENCH_PROFILES", raising=False)
-    return tmp_path
-
-
 def _files_under(root: Path) -> list[Path]:
     return [Path(d) / f for d, _, files in os.walk(root) for f in files]
 

@@ -33,20 +33,6 @@ CANARY = "sk-canary-tui-7c2e9a41b05d3f68e1"
 PROFILE = "secure"
 
 
-@pytest.fixture
-def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every platformdirs folder (config, data, cache, state) under one temporary home."""
-    for var, sub in (
-        ("XDG_CONFIG_HOME", "config"),
-        ("XDG_DATA_HOME", "data-xdg"),
-        ("XDG_CACHE_HOME", "cache"),
-        ("XDG_STATE_HOME", "state"),
-    ):
-        monkeypatch.setenv(var, str(tmp_path / sub))
-    monkeypatch.delenv("WORKBENCH_PROFILES", raising=False)
-    return tmp_path
-
-
 def _files_under(root: Path) -> list[Path]:
     return [Path(d) / f for d, _, files in os.walk(root) for f in files]
 
