@@ -68,9 +68,11 @@ async def test_cancelling_the_waiter_cancels_the_coroutine_there_and_close_ends_
         await waiter
     assert await asyncio.to_thread(cancelled.wait, 30)
 
+    running = threading.Event()
     left = threading.Event()
 
     async def left_running() -> None:
+        running.set()
         try:
             await asyncio.Event().wait()
         except asyncio.CancelledError:
@@ -78,8 +80,10 @@ async def test_cancelling_the_waiter_cancels_the_coroutine_there_and_close_ends_
             raise
 
     future = client_loop.submit(left_running())
+    await asyncio.to_thread(running.wait, 30)
+    not_started = client_loop.submit(asyncio.sleep(3600))  # submitted as the loop is told to stop
     await asyncio.to_thread(client_loop.close)
-    assert left.is_set() and future.cancelled()
+    assert left.is_set() and future.cancelled() and not_started.cancelled()
     with pytest.raises(RuntimeError, match="closed"):
         client_loop.submit(left_running())
 
