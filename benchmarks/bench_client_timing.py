@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 from workbench import wire
+from workbench.bench.stats import percentile
 from workbench.client import Client, chat_body
 from workbench.exchange import Exchange
 from workbench.target import Target, Timeouts
@@ -56,11 +57,6 @@ def mock_process(*args: str) -> Iterator[str]:
         process.wait(10)
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * p / 100
-    low, high = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
 
 
 async def sequential(url: str, n: int) -> list[Exchange]:

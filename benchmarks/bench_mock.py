@@ -36,6 +36,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from workbench.bench.stats import percentile
+
 HERE = Path(__file__).resolve().parent
 BODY = json.dumps({"model": "mock-model", "messages": [{"role": "user", "content": "Hello, how are you today?"}]}).encode()
 SHORT_REPLY = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen"
@@ -244,12 +246,6 @@ async def streams(port: int, count: int, words: str, ramp_s: float) -> list[tupl
     return list(await asyncio.gather(*results))
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * p / 100
-    low = int(k)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
 
 
 def main() -> None:

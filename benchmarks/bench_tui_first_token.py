@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mock_process import MockProcess  # noqa: E402
 
 from workbench import wire  # noqa: E402
+from workbench.bench.stats import percentile  # noqa: E402
 from workbench.client import Client, chat_body  # noqa: E402
 from workbench.mock import MockConfig, MockServer  # noqa: E402
 from workbench.profiles import Profile, ProfileStore  # noqa: E402
@@ -43,12 +44,6 @@ from workbench.target import Target  # noqa: E402
 from workbench.tui.app import WorkbenchApp  # noqa: E402
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * p / 100
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 async def chat_in_app(folder: Path, messages: int, *, mock_config: MockConfig | None = None,

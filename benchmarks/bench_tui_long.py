@@ -39,6 +39,7 @@ from mock_process import MockProcess  # noqa: E402
 from textual import events  # noqa: E402
 from textual.screen import Screen  # noqa: E402
 
+from workbench.bench.stats import percentile  # noqa: E402
 from workbench.exchange import Exchange  # noqa: E402
 from workbench.profiles import Profile, ProfileStore  # noqa: E402
 from workbench.tui.app import WorkbenchApp  # noqa: E402
@@ -46,12 +47,6 @@ from workbench.tui.app import WorkbenchApp  # noqa: E402
 WORDS = 40
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * p / 100
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 class Paints:

@@ -46,6 +46,7 @@ from mock_process import MockProcess  # noqa: E402
 from textual import events  # noqa: E402
 from textual.screen import Screen  # noqa: E402
 
+from workbench.bench.stats import percentile  # noqa: E402
 from workbench.profiles import Profile, ProfileStore  # noqa: E402
 from workbench.tui.app import WorkbenchApp  # noqa: E402
 from workbench.tui.widgets.chat_message import ChatMessage  # noqa: E402
@@ -83,12 +84,6 @@ def write_reply_file(folder: Path) -> Path:
     return path
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * p / 100
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 def mock_done_times(log: Path) -> list[float]:
