@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from pathlib import Path
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -123,3 +125,26 @@ def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("WORKBENCH_PROFILES", raising=False)
     return tmp_path
 
+
+@pytest.fixture
+def chat_endpoint() -> Callable[[Any], AbstractAsyncContextManager[str]]:
+    """A throwaway endpoint on loopback whose POST /v1/chat/completions is `handler` (an aiohttp
+    handler), for behaviour the mock has no switch for: `async with chat_endpoint(handler) as base_url`."""
+
+    @asynccontextmanager
+    async def serve(handler: Any) -> AsyncIterator[str]:
+        from aiohttp import web
+
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", handler)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        try:
+            yield f"http://127.0.0.1:{port}/v1"
+        finally:
+            await runner.cleanup()
+
+    return serve

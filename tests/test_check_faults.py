@@ -138,7 +138,7 @@ async def test_wrong_key_and_missing_key_are_refused_with_the_reason() -> None:
     assert [(f.id, f.severity) for f in missing.findings] == [("auth.credential-required", E)]
 
 
-async def test_endpoint_that_accepts_any_key_is_a_warning() -> None:
+async def test_endpoint_that_accepts_any_key_is_a_warning(chat_endpoint) -> None:
     """A server that checks only that some key came (not which) lets the wrong-key probe in."""
     from aiohttp import web
 
@@ -150,17 +150,8 @@ async def test_endpoint_that_accepts_any_key_is_a_warning() -> None:
         body = await request.json()
         return web.json_response(wire.completion(body["model"], "Hello there."))
 
-    app = web.Application()
-    app.router.add_post("/v1/chat/completions", chat)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        report = await run_check(Target(f"http://127.0.0.1:{port}/v1", "m", auth="bearer", api_key=KEY), "polyai")
-    finally:
-        await runner.cleanup()
+    async with chat_endpoint(chat) as base_url:
+        report = await run_check(Target(base_url, "m", auth="bearer", api_key=KEY), "polyai")
     ids = {(f.id, f.severity) for f in report.findings}
     assert ("auth.wrong-key-accepted", W) in ids
     assert report.compatible

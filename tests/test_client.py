@@ -257,7 +257,7 @@ async def test_a_key_with_a_stray_newline_fails_worded_without_leaking_the_key()
     assert KEY not in json.dumps(exchange.to_dict()) and KEY not in str(call.error)
 
 
-async def test_a_cookie_one_reply_sets_is_not_sent_with_the_next_request() -> None:
+async def test_a_cookie_one_reply_sets_is_not_sent_with_the_next_request(chat_endpoint) -> None:
     # Platforms call statelessly; a check's probes must stay independent of each other.
     from aiohttp import web
 
@@ -269,21 +269,11 @@ async def test_a_cookie_one_reply_sets_is_not_sent_with_the_next_request() -> No
         response.set_cookie("session", "abc123", path="/")
         return response
 
-    app = web.Application()
-    app.router.add_post("/v1/chat/completions", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        target = Target(base_url=f"http://127.0.0.1:{port}/v1", model="m")
-        async with Client(target) as client:
+    async with chat_endpoint(handler) as base_url:
+        async with Client(Target(base_url=base_url, model="m")) as client:
             for _ in range(2):
                 exchange = await client.chat(wire.chat_request("m", [wire.message("user", "hi")])).run()
                 assert exchange.status == 200 and exchange.header("set-cookie")
-    finally:
-        await runner.cleanup()
     assert seen == [None, None]
 
 
