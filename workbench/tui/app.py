@@ -254,27 +254,18 @@ class WorkbenchApp(App[None]):
     @work(group="mock", thread=True, exit_on_error=False)
     def start_embedded_mock(self, *, first_run: bool = False) -> None:
         """Start the mock on its own loop in a thread (this worker waits until it listens)."""
-        from workbench.mock import MockConfig, MockServer  # aiohttp takes a moment: imported here, off the UI
+        from workbench.mock import MockConfig  # aiohttp takes a moment: imported here, off the UI
 
         config = self.mock_config or MockConfig(port=0)
         with self._mock_lock:
             if self._mock_closed or self._mock_thread is not None:
                 return
             preferred = self._preferred_mock_port() if config.port == 0 else None
-            handle = None
-            moved_from = None
-            if preferred:
-                try:
-                    handle = MockServer.start_in_thread(replace(config, port=preferred))
-                except WorkbenchError:
-                    moved_from = preferred
             try:
-                if handle is None:
-                    handle = MockServer.start_in_thread(config)
+                handle, moved_from = self._start_mock_thread(config, preferred)
             except WorkbenchError as error:
                 self.post_message(WorkFailed("starting the embedded mock", error))
                 return
-            self._mock_thread, self._mock_port = handle, handle.server.port
             created = None
             if first_run and not self.store.names():
                 created = self._create_local_mock(handle.base_url)
@@ -319,30 +310,39 @@ class WorkbenchApp(App[None]):
     @work(group="mock", thread=True, exit_on_error=False)
     def restart_mock(self, config: "MockConfig") -> None:
         """Stop the mock and start it again with `config` (same port when free)."""
-        from workbench.mock import MockServer
-
         with self._mock_lock:
             if self._mock_closed:
                 return
-            port = self._mock_port or 0
             self._stop_mock_thread()
             try:
-                handle = MockServer.start_in_thread(replace(config, port=port))
-            except WorkbenchError:
-                try:
-                    handle = MockServer.start_in_thread(replace(config, port=0))
-                except WorkbenchError as error:
-                    self.post_message(WorkFailed("restarting the embedded mock", error))
-                    self.post_message(MockStopped())
-                    return
-            self._mock_thread, self._mock_port = handle, handle.server.port
-            self.post_message(MockStarted(handle.server, None, port if port and handle.server.port != port else None))
+                handle, moved_from = self._start_mock_thread(replace(config, port=0), self._mock_port)
+            except WorkbenchError as error:
+                self.post_message(WorkFailed("restarting the embedded mock", error))
+                self.post_message(MockStopped())
+                return
+            self.post_message(MockStarted(handle.server, None, moved_from))
 
     @work(group="mock", thread=True, exit_on_error=False)
     def stop_mock(self) -> None:
         with self._mock_lock:
             self._stop_mock_thread()
             self.post_message(MockStopped())
+
+    def _start_mock_thread(self, config: "MockConfig", port: int | None) -> "tuple[MockThread, int | None]":
+        """Start the mock on `port` when one is given (a taken one falls back to a free port: the
+        second value then names it), else as `config` says; hold the lock. WorkbenchError if it cannot listen."""
+        from workbench.mock import MockServer
+
+        handle, moved_from = None, None
+        if port:
+            try:
+                handle = MockServer.start_in_thread(replace(config, port=port))
+            except WorkbenchError:
+                moved_from = port
+        if handle is None:
+            handle = MockServer.start_in_thread(replace(config, port=0) if port else config)
+        self._mock_thread, self._mock_port = handle, handle.server.port
+        return handle, moved_from
 
     def _stop_mock_thread(self) -> None:
         """Stop the running mock and wait for its thread (hold the lock)."""
