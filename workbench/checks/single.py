@@ -61,7 +61,10 @@ def judging_for(exchange: Exchange, platform_id: str = DEFAULT_PLATFORM) -> Judg
 
 def judge_exchange(exchange: Exchange, platform_id: str = DEFAULT_PLATFORM) -> list[Finding]:
     """The findings for one exchange as `platform_id` would have called it (an unknown id is a UsageError)."""
-    ctx = judging_for(exchange, platform_id)
+    return _judge(exchange, judging_for(exchange, platform_id))
+
+
+def _judge(exchange: Exchange, ctx: Judging) -> list[Finding]:
     if exchange.cancelled:
         return []  # stopped on purpose: what arrived is not a complete reply to judge
     status = exchange.status
@@ -107,7 +110,7 @@ def exchange_report(exchange: Exchange, platform_id: str | None = None) -> Repor
 
     platform = get_platform(platform_id or platform_of(exchange))
     ctx = judging_for(exchange, platform.id)
-    found = judge_exchange(exchange, platform.id)
+    found = _judge(exchange, ctx)
     request = exchange.request
     what = f"{exchange.label}: " if exchange.label else ""
     title = f"One saved exchange, {what}{request.method} {shown_url(request.url)}"

@@ -18,6 +18,10 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
+# A streaming reply's text reaches the UI's thread at most this often (the first piece at once):
+# a chat bubble shows it at most every 40 ms anyway (chat_message.FLUSH_INTERVAL_S).
+TEXT_HAND_OFF_S = 0.02
+
 
 class Relay(Generic[T]):
     """`feed(item)` from any thread; `deliver(items)` runs on the loop that made the relay, in order."""

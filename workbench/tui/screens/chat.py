@@ -30,7 +30,7 @@ from textual.worker import Worker, WorkerState
 from workbench import wire
 from workbench.errors import WorkbenchError
 from workbench.printable import printable
-from workbench.tui.relay import Relay
+from workbench.tui.relay import TEXT_HAND_OFF_S, Relay
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.switching import FirstTokenWait
 from workbench.tui.volatile import steady
@@ -51,9 +51,6 @@ if TYPE_CHECKING:
 # "show earlier" brings them back a page at a time.
 MOUNTED_MESSAGES = 40
 EARLIER_PAGE = 30
-# A streaming reply's text reaches the UI's thread at most this often (the first piece at once):
-# the bubble shows it at most every 40 ms anyway (chat_message.FLUSH_INTERVAL_S).
-TEXT_HAND_OFF_S = 0.02
 # The most of one reply the chat shows (a long LLM answer is 5-20 thousand characters).
 REPLY_SHOWN_CHARS = 64_000
 # The longest one reply may take, as `workbench chat` allows (client.DEFAULT_TOTAL_TIMEOUT_S; not

@@ -23,7 +23,7 @@ from textual.worker import Worker, WorkerState
 
 from workbench.errors import WorkbenchError
 from workbench.tui.messages import WorkFailed
-from workbench.tui.relay import Relay
+from workbench.tui.relay import TEXT_HAND_OFF_S, Relay
 from workbench.tui.switching import FirstTokenWait
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.volatile import steady
@@ -33,10 +33,6 @@ if TYPE_CHECKING:
 
     from workbench.agents import AgentConfig, AgentRun, SimulationReport, TurnResult
     from workbench.profiles import Profile
-
-
-# A turn's text reaches the UI's thread at most this often (the first piece at once).
-TEXT_HAND_OFF_S = 0.02
 
 
 def agent_folders(profiles_folder: Path) -> list[Path]:
