@@ -122,7 +122,7 @@ class ExchangeView(Vertical):
 
     def _show(self, exchange: "Exchange", findings: "list[Finding]") -> None:
         self._exchange, self._findings = exchange, findings
-        self._filled: set[str] = set()
+        self._filled = set()
         request = exchange.request
         self.query_one("#request-line", Static).update(
             f"{exchange.label or 'request'}: {request.method} {request.url}")
