@@ -66,7 +66,7 @@ def test_the_reply_streams_to_stdout_as_it_arrives(env: dict[str, str]) -> None:
 def test_no_stream_asks_for_one_whole_reply(env: dict[str, str], mock: MockThread) -> None:
     done = chat(env, *url_args(mock), "--no-stream", "--system", "be brief", "hello there")
     assert done.returncode == 0 and done.stdout == "You said: hello there\n"
-    sent = mock.server.requests[-1]
+    sent = mock.wait_for_requests(1)[-1]
     assert sent.stream is False and json.loads(sent.body)["messages"][0] == {"role": "system", "content": "be brief"}
 
 
@@ -95,7 +95,7 @@ def test_a_profile_and_a_message_from_stdin(env: dict[str, str], mock: MockThrea
     store.save(Profile(name="local", base_url=mock.base_url, model="mock-model", auth="x-api-key", api_key_env=KEY_VAR))
     done = chat(env, "local", "-", stdin="from a pipe\n")
     assert done.returncode == 0 and done.stdout == "You said: from a pipe\n"
-    assert mock.server.requests[-1].auth_header == "x-api-key"
+    assert mock.wait_for_requests(1)[-1].auth_header == "x-api-key"
 
 
 def test_failures_in_a_subprocess_exit_1_with_one_sentence_and_no_traceback(env: dict[str, str], mock: MockThread) -> None:

@@ -30,7 +30,7 @@ def test_build_request_matches_a_captured_sdk_request(mock, stream: bool) -> Non
     reply = client.chat.completions.create(model="mock-model", messages=MESSAGES, stream=stream, temperature=0.5)
     if stream:
         list(reply)
-    captured = mock.server.requests[before]
+    captured = mock.wait_for_requests(before + 1)[before]
     ours = get_platform("openai").build_request(
         Target(mock.base_url, "mock-model", auth="bearer", api_key=KEY, params={"temperature": 0.5}, stream=stream),
         MESSAGES,

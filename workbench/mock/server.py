@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
@@ -197,6 +198,19 @@ class MockThread:
     @property
     def root_url(self) -> str:
         return self.server.root_url
+
+    def wait_for_requests(self, count: int, timeout: float = 10.0) -> list[RequestRecord]:
+        """The request log once it holds at least `count` records.
+
+        A streamed reply is logged when its handler returns, just after the last bytes leave,
+        so a client in another thread can read `[DONE]` before the record is there.
+        """
+        deadline = time.monotonic() + timeout
+        while len(self.server.requests) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the mock logged {len(self.server.requests)} request(s) in {timeout} s, not {count}")
+            time.sleep(0.002)
+        return self.server.requests
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the server (open streams are closed at once) and wait for the thread to end."""
