@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import statistics
 import sys
@@ -101,6 +102,16 @@ async def run(replies: int, shape: str, base_url: str, folder: Path, mock_log: P
     keys: list[float] = []
     finish_times: dict[int, float] = {}
     paints: list[float] = []
+    collections: list[tuple[int, float]] = []  # (generation, ms) of each garbage collection
+    collection_started = [0.0]
+
+    def timed_collection(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collection_started[0] = time.perf_counter()
+        else:
+            collections.append((info["generation"], (time.perf_counter() - collection_started[0]) * 1000))
+
+    gc.callbacks.append(timed_collection)
     original_finish = ChatMessage.finish
     original_paint = Screen._compositor_refresh
 
@@ -157,6 +168,7 @@ async def run(replies: int, shape: str, base_url: str, folder: Path, mock_log: P
                     await asyncio.sleep(0.005)
                 mock_lags.append((painted - mock_done_times(mock_log)[-1]) * 1000)
                 if number == 0:
+                    collections.clear()
                     lags.clear()
                     mock_lags.clear()
                     keys.clear()
@@ -166,7 +178,8 @@ async def run(replies: int, shape: str, base_url: str, folder: Path, mock_log: P
     finally:
         ChatMessage.finish = original_finish  # type: ignore[method-assign]
         Screen._compositor_refresh = original_paint  # type: ignore[method-assign]
-    return {"lag": lags, "mock_lag": mock_lags, "keys": keys}
+        gc.callbacks.remove(timed_collection)
+    return {"lag": lags, "mock_lag": mock_lags, "keys": keys, "collections": collections}
 
 
 def main() -> None:
@@ -180,6 +193,7 @@ def main() -> None:
     with MockProcess("--tokens-per-s", "2000", "--log", str(mock_log), *extra) as mock:
         found = asyncio.run(run(args.replies, args.shape, mock.base_url, folder, mock_log))
     lags, mock_lags, keys = found["lag"], found["mock_lag"], found["keys"]
+    collections = found["collections"]
     print(f"streams: {len(lags)} {args.shape} replies of ~{WORDS} words at 2000 tokens/s")
     print(f"render lag after the last chunk: median {statistics.median(lags):.1f} ms, "
           f"p90 {percentile(lags, 90):.1f} ms, max {max(lags):.1f} ms "
@@ -189,6 +203,11 @@ def main() -> None:
     print(f"key presses during streams: {len(keys)}, p50 {percentile(keys, 50):.1f} ms, "
           f"p99 {percentile(keys, 99):.1f} ms, max {max(keys):.1f} ms "
           f"(target p99 < 50 ms) -> {'PASS' if percentile(keys, 99) < 50 else 'FAIL'}")
+    for generation in (0, 1, 2):
+        times = [ms for gen, ms in collections if gen == generation]
+        if times:
+            print(f"garbage collections of generation {generation}: {len(times)}, "
+                  f"total {sum(times):.0f} ms, max {max(times):.1f} ms")
 
 
 if __name__ == "__main__":
