@@ -19,6 +19,8 @@ For each reply it measures:
   then looks better than what the user sees;
 - key latency: every 15 ms during the stream a character is typed into the message box; the
   time from posting the key event to the box's value changing (the key handled).
+- garbage collections in the app's process during the streams (count, total and longest by
+  generation): a collection stops every thread, so a long one shows up in both figures above.
 
 One reply goes first as a warm-up and is not counted (the first message of a session also
 loads httpx and opens the connection). Targets (issue 5): render lag under 100 ms; key
