@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import inspect
 import json
 import statistics
 import sys
@@ -117,9 +118,16 @@ async def run(replies: int, shape: str, base_url: str, folder: Path, mock_log: P
     original_finish = ChatMessage.finish
     original_paint = Screen._compositor_refresh
 
-    async def timed_finish(self: ChatMessage, *args: object, **kwargs: object) -> None:
-        await original_finish(self, *args, **kwargs)  # type: ignore[arg-type]
-        finish_times[id(self)] = time.time()
+    def timed_finish(self: ChatMessage, *args: object, **kwargs: object) -> object:
+        result = original_finish(self, *args, **kwargs)  # type: ignore[arg-type]
+        if not inspect.isawaitable(result):
+            finish_times[id(self)] = time.time()
+            return result
+
+        async def finished() -> None:  # before MarkdownView (1d71b16 and older) finish was a coroutine
+            await result
+            finish_times[id(self)] = time.time()
+        return finished()
 
     def timed_paint(self: Screen) -> None:
         original_paint(self)

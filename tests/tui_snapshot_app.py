@@ -2,8 +2,9 @@
 
 The real WorkbenchApp on a fresh folder, with the embedded mock, made to draw the same picture
 every run: timing figures are blanked (`steady_numbers`), and the screenshot's text has the
-mock's port, the temporary folder, completion ids and `created` stamps replaced by fixed
-placeholders. `textual run tests/tui_snapshot_app.py` opens it by hand.
+mock's port, the temporary folder, completion ids, `created` stamps and the httpx version in the
+User-Agent the mock's log shows (a new httpx release must not fail the snapshots) replaced by
+fixed placeholders. `textual run tests/tui_snapshot_app.py` opens it by hand.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from workbench.tui.app import WorkbenchApp
 PLACEHOLDER_DIR = "/home/you/.config/byom-workbench"
 _COMPLETION_ID = re.compile(r"chatcmpl-[0-9a-f]{24}")
 _CREATED = re.compile(r"(created(?:&quot;|\")\s*:\s*)\d{9,}")
+_HTTPX_VERSION = re.compile(r"python-httpx/[\w.]+")
 
 
 class SnapshotApp(WorkbenchApp):
@@ -34,6 +36,7 @@ class SnapshotApp(WorkbenchApp):
             svg = svg.replace(f":{self.mock.port}", ":PORT")
         svg = svg.replace(str(self.folder), PLACEHOLDER_DIR)
         svg = _COMPLETION_ID.sub("chatcmpl-000000000000000000000000", svg)
+        svg = _HTTPX_VERSION.sub("python-httpx/0.0.0", svg)
         return _CREATED.sub(r"\g<1>1700000000", svg)
 
 

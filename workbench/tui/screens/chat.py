@@ -44,8 +44,6 @@ if TYPE_CHECKING:
     from workbench.profiles import Profile
     from workbench.target import Target
 
-# Finished replies are frozen (one widget each) when the next message is sent, so while a reply
-# streams it is the only Markdown widget tree the screen has to lay out again.
 # At most this many messages stay mounted: every layout pass places every mounted widget, so a
 # 500-message session would make each new token slower. Older ones wait in an archive, and
 # "show earlier" brings them back a page at a time.
@@ -297,7 +295,6 @@ class ChatScreen(WorkbenchScreen):
         if profile is None or settings is None:
             return
         messages = ([wire.message("system", settings.system)] if settings.system else []) + list(self.history)
-        await self._freeze_replies()
         bubble = ChatMessage("assistant", streaming=True)
         await self._mount_bubble(bubble)
         stream = bubble.start_stream()
@@ -411,20 +408,15 @@ class ChatScreen(WorkbenchScreen):
         if cut:
             lines.append(cut)
         # The endpoint's own words (error messages, a Location) are in the lines: printable too.
-        await message.bubble.finish(shown, printable("\n".join(lines)), failed=failed, stopped=stopped)
+        message.bubble.finish(shown, printable("\n".join(lines)), failed=failed, stopped=stopped)
         if text:
             self.history.append(wire.message("assistant", text))
         self.streaming = False
 
-    async def _freeze_replies(self) -> None:
-        for bubble in self._bubbles:
-            if bubble.role == "assistant" and not bubble.streaming:
-                await bubble.freeze()
-
     async def on_chat_screen_reply_failed(self, message: ReplyFailed) -> None:
         error = message.error
         status = f"✗ {error.message}" + (f"\n  Fix: {error.hint}" if error.hint else "")
-        await message.bubble.finish("", printable(status), failed=True)
+        message.bubble.finish("", printable(status), failed=True)
         self.streaming = False
 
     # ---- actions ----------------------------------------------------------------------------

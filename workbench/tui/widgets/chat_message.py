@@ -1,10 +1,11 @@
 """One message of the chat: who said it, the text (Markdown for replies), and the reply's numbers.
 
-A reply streams in through `Markdown.get_stream()` (fragments are appended, finished blocks
-are never parsed again) and gets one full `update()` at the end when the streamed blocks are
-not the ones a whole parse makes (a line that turned a paragraph into a heading, say), so the
-final picture is always that of the whole text. Focus a message and press `c` (or select text
-with the mouse) to copy it.
+A reply is one MarkdownView (Rich draws it block by block). While it streams, text reaches the
+view at most every FLUSH_INTERVAL_S and only the block that grew is drawn again; when it ends,
+the whole text is parsed once more and any block that differs from what the stream built (a
+line that turned a paragraph into a heading, say) is drawn again, so the final picture is
+always that of the whole text. Focus a message and press `c` (or select text with the mouse)
+to copy it.
 """
 
 from __future__ import annotations
@@ -15,27 +16,25 @@ from dataclasses import dataclass
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Markdown, Static
-from textual.widgets.markdown import MarkdownBlock, MarkdownStream
+from textual.widgets import Static
+
+from workbench.tui.markdown_blocks import MarkdownBlocks
+from workbench.tui.widgets.markdown_view import MarkdownView
 
 ROLE_TITLES = {"user": "You", "assistant": "Reply", "system": "System"}
-# Text reaches the Markdown at most this often: every append re-lays-out the screen, and at
-# 2000 tokens/s a reflow per token would starve key presses. 40 ms is 25 frames a second.
+# Text reaches the reply at most this often: each append lays out and paints the screen again,
+# and at 2000 tokens/s a frame per token would starve key presses. 40 ms is 25 frames a second.
 FLUSH_INTERVAL_S = 0.04
 
 
 class ThrottledStream:
-    """Collects streamed text and hands it to a MarkdownStream at most every FLUSH_INTERVAL_S."""
+    """Collects streamed text and appends it to a MarkdownView at most every FLUSH_INTERVAL_S."""
 
-    def __init__(self, stream: MarkdownStream, interval: float = FLUSH_INTERVAL_S) -> None:
-        self.stream = stream
+    def __init__(self, view: MarkdownView, interval: float = FLUSH_INTERVAL_S) -> None:
+        self.view = view
         self.interval = interval
         self._pending: list[str] = []
         self._timer: asyncio.TimerHandle | None = None
-        self._writes: set[asyncio.Task[None]] = set()
-
-    async def write(self, text: str) -> None:
-        self.add(text)
 
     def add(self, text: str) -> None:
         """Queue `text` for the next flush (on the UI's loop; what a Relay delivers to)."""
@@ -47,23 +46,13 @@ class ThrottledStream:
         self._timer = None
         text = "".join(self._pending)
         self._pending.clear()
-        if text:
-            task = asyncio.ensure_future(self.stream.write(text))
-            self._writes.add(task)
-            task.add_done_callback(self._writes.discard)
+        self.view.append(text)
 
-    async def stop(self) -> None:
-        """Hand over what is left, then stop the Markdown stream (it appends its backlog)."""
+    def stop(self) -> None:
+        """Append what is left now; nothing is appended after this."""
         if self._timer is not None:
             self._timer.cancel()
-            self._timer = None
-        if self._writes:
-            await asyncio.gather(*self._writes)
-        text = "".join(self._pending)
-        self._pending.clear()
-        if text:
-            await self.stream.write(text)
-        await self.stream.stop()
+        self._flush()
 
 
 @dataclass(frozen=True)
@@ -85,8 +74,8 @@ class ChatMessage(Vertical, can_focus=True):
     ChatMessage.-user { border-left: wide $secondary 60%; }
     ChatMessage .role { color: $text-muted; text-style: bold; }
     ChatMessage .text { height: auto; }
-    ChatMessage Markdown { margin: 0; padding: 0; background: transparent; }
     ChatMessage .status { color: $text-muted; }
+    ChatMessage.-assistant .status { margin-top: 1; }
     ChatMessage.-failed .status { color: $error; }
     ChatMessage.-stopped .status { color: $warning; }
     """
@@ -94,19 +83,18 @@ class ChatMessage(Vertical, can_focus=True):
     BINDINGS = [Binding("c", "copy", "Copy message")]
 
     def __init__(self, role: str, text: str = "", *, streaming: bool = False, status: str = "",
-                 frozen: bool = False, classes: str = "") -> None:
+                 classes: str = "") -> None:
         super().__init__(classes=f"-{role} {classes}".strip())
         self.role = role
         self.text = text
         self.streaming = streaming
         self._status = status
-        self._start_frozen = frozen
         self._stream: ThrottledStream | None = None
 
     @classmethod
     def restored(cls, kept: "KeptMessage") -> "ChatMessage":
-        """A message shown again from the archive of a long conversation (replies frozen)."""
-        return cls(kept.role, kept.text, status=kept.status, frozen=True, classes=kept.classes)
+        """A message shown again from the archive of a long conversation."""
+        return cls(kept.role, kept.text, status=kept.status, classes=kept.classes)
 
     def kept(self) -> "KeptMessage":
         """What it takes to show this message again after it leaves the screen."""
@@ -116,53 +104,31 @@ class ChatMessage(Vertical, can_focus=True):
     def compose(self) -> ComposeResult:
         title = ROLE_TITLES.get(self.role, self.role)
         yield Static(title + (" …" if self.streaming else ""), classes="role", markup=False)
-        if self.role == "assistant" and self._start_frozen:
-            from rich.markdown import Markdown as RichMarkdown
-
-            yield Static(RichMarkdown(self.text), classes="text frozen")
-        elif self.role == "assistant":
-            yield Markdown(self.text, classes="text")
+        if self.role == "assistant":
+            yield MarkdownView(self.text, classes="text")
         else:
             yield Static(self.text, classes="text", markup=False)
         yield Static(self._status, classes="status", markup=False)
 
     @property
-    def markdown(self) -> Markdown:
-        return self.query_one(Markdown)
-
-    @property
-    def frozen(self) -> bool:
-        return self.role == "assistant" and not self.query(Markdown)
-
-    async def freeze(self) -> None:
-        """Swap the reply's Markdown widget (one widget per block) for a single Static.
-
-        Every block is a widget the screen lays out again whenever the conversation grows; a
-        long session of long replies would make each streamed token slower. Older replies keep
-        their look (Rich renders the same Markdown) as one widget each.
-        """
-        if self.streaming or self.frozen or self.role != "assistant":
-            return
-        from rich.markdown import Markdown as RichMarkdown
-
-        await self.markdown.remove()
-        await self.mount(Static(RichMarkdown(self.text), classes="text frozen"), before=self.query_one(".status"))
+    def markdown(self) -> MarkdownView:
+        return self.query_one(MarkdownView)
 
     # ---- streaming ----------------------------------------------------------------------
 
     def start_stream(self) -> ThrottledStream:
         """The stream a worker writes fragments to while the reply arrives."""
-        self._stream = ThrottledStream(Markdown.get_stream(self.markdown))
+        self._stream = ThrottledStream(self.markdown)
         return self._stream
 
-    async def finish(self, text: str, status: str, *, failed: bool = False, stopped: bool = False) -> None:
+    def finish(self, text: str, status: str, *, failed: bool = False, stopped: bool = False) -> None:
         """End the stream (its last append puts the whole text on screen) and show the status line.
 
-        Right after the screen has refreshed, the reply is checked against a parse of the whole
-        text and, where the blocks differ, rendered again in one full update.
+        Right after the screen has refreshed, the reply is parsed whole and any block that
+        differs from the streamed ones is drawn again.
         """
         if self._stream is not None:
-            await self._stream.stop()
+            self._stream.stop()
             self._stream = None
         self.text = text
         self.streaming = False
@@ -174,27 +140,10 @@ class ChatMessage(Vertical, can_focus=True):
             self.call_after_refresh(self._settle)
 
     async def _settle(self) -> None:
-        if self.is_attached and not self.frozen and not await self._streamed_as_whole(self.text):
-            await self.markdown.update(self.text)
-
-    async def _streamed_as_whole(self, text: str) -> bool:
-        """Whether the streamed blocks are those a full render of `text` would make.
-
-        The stream parses each block again until the next one starts, so every block was
-        built from its whole text; what can still differ is where blocks begin and end. Skip
-        the full update (a remount of every block, 100+ ms for a long reply) only then.
-        """
-        from markdown_it import MarkdownIt
-
-        markdown = self.markdown
-        if markdown.source != text:
-            return False
-        tokens = await asyncio.to_thread(MarkdownIt("gfm-like").parse, text)
-        if not self.is_attached or self.frozen:
-            return True  # removed or frozen meanwhile: nothing left to correct
-        whole = [tuple(t.map) for t in tokens if t.level == 0 and t.map is not None and t.nesting >= 0]
-        streamed = [tuple(b.source_range) for b in markdown.children if isinstance(b, MarkdownBlock)]
-        return whole == streamed
+        text = self.text
+        whole = await asyncio.to_thread(MarkdownBlocks, text)  # a long reply parses in ~10 ms: not on the UI
+        if self.is_attached and self.text == text:
+            self.markdown.set_blocks(whole)
 
     def set_status(self, status: str) -> None:
         self._status = status
