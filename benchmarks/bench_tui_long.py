@@ -7,8 +7,11 @@ delays) and:
    ~40 words), then measures, with that conversation on screen:
    - key latency: a character typed into the message box, from posting the key to the first
      screen paint after the box changed (p50/p99 of 100 keys);
-   - scroll latency: page-up/page-down in the conversation, key to paint (p50/p99 of 40);
-   - one more reply: from its last chunk to the paint that shows it finished.
+   - scroll latency: page-up/page-down in the conversation while the message box has the focus
+     (the chat screen's keys), key to paint (p50/p99 of 40);
+   - focus moving between a reply and the message box (a click on a reply to copy it, and back),
+     to the paint that shows it (p50/p99 of 40);
+   - five more replies: from each one's last chunk to the paint that shows it finished (median).
 2. Inspect: 2,000 exchanges (the 250 real ones, then copies), then:
    - opening Inspect: from the key to the first paint of the list;
    - moving the selection (down arrow; the detail pane shows the new exchange), key to paint;
@@ -131,8 +134,7 @@ async def run(base_url: str, messages: int, exchanges: int) -> dict[str, Any]:
                 await asyncio.sleep(0.01)
             found["chat_keys"] = keys
 
-            view = screen.query_one("#messages")
-            view.focus()
+            view = screen.query_one("#messages")  # scrolled by the screen's PgUp/PgDn: the box keeps the focus
             scrolls = []
             for index in range(40 if view.max_scroll_y > 0 else 0):  # nothing to scroll in a short chat
                 key = "pageup" if index % 2 == 0 else "pagedown"
@@ -140,16 +142,31 @@ async def run(base_url: str, messages: int, exchanges: int) -> dict[str, Any]:
                 await asyncio.sleep(0.05)
             found["chat_scroll"] = scrolls
 
+            reply = screen.query("ChatMessage").last()
+            focus_moves = []
+            for index in range(40):
+                target = reply if index % 2 == 0 else prompt
+                sent = time.perf_counter()
+                target.focus()
+                await until(lambda: app.focused is target)
+                focus_moves.append((await paints.after(time.perf_counter()) - sent) * 1000)
+                await asyncio.sleep(0.05)
+            found["chat_focus"] = focus_moves
+
             prompt.focus()
-            count = len(app.exchanges)
-            prompt.value = f"one more {text}"
-            await prompt.action_submit()
-            await until(lambda: len(app.exchanges) == count + 1 and not screen.streaming)
-            finished_wall, finished_perf = time.time(), time.perf_counter()
-            exchange = app.exchanges[-1]
-            last_chunk = exchange.started_at + exchange.events[-1].t_ms / 1000
-            painted = await paints.after(finished_perf)
-            found["reply_lag"] = (finished_wall - last_chunk) * 1000 + (painted - finished_perf) * 1000
+            lags = []
+            for number in range(5):
+                count = len(app.exchanges)
+                prompt.value = f"one more {number} {text}"
+                await prompt.action_submit()
+                await until(lambda: len(app.exchanges) == count + 1 and not screen.streaming)
+                finished_wall, finished_perf = time.time(), time.perf_counter()
+                exchange = app.exchanges[-1]
+                last_chunk = exchange.started_at + exchange.events[-1].t_ms / 1000
+                painted = await paints.after(finished_perf)
+                lags.append((finished_wall - last_chunk) * 1000 + (painted - finished_perf) * 1000)
+                await asyncio.sleep(0.1)
+            found["reply_lags"] = lags
 
             # ---- Inspect -------------------------------------------------------------------
             template = app.exchanges[-1].to_dict()
@@ -202,7 +219,10 @@ def main() -> None:
     print(line("  key typed in the message box", found["chat_keys"]))
     if found["chat_scroll"]:
         print(line("  page up/down in the conversation", found["chat_scroll"]))
-    print(f"  one more reply, last chunk to paint: {found['reply_lag']:.1f} ms")
+    print(line("  focus moved between a reply and the message box", found["chat_focus"]))
+    lags = found["reply_lags"]
+    print(f"  five more replies, last chunk to paint: median {statistics.median(lags):.1f} ms, "
+          f"max {max(lags):.1f} ms")
     print(f"inspect: {found['inspect_rows']} exchanges listed; opened in {found['inspect_open']:.1f} ms")
     print(line("  down arrow (the detail shows the next exchange)", found["inspect_moves"]))
     print(line("  an exchange recorded while open, to its row painted", found["inspect_add"]))

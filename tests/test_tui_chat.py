@@ -242,3 +242,25 @@ async def test_a_long_conversation_keeps_only_the_latest_mounted(tmp_path, memor
         await press(pilot, "ctrl+l")
         await pilot.pause(0.05)
         assert not screen.archive and not button.display
+
+
+async def test_page_keys_scroll_the_conversation_while_the_message_box_keeps_the_focus(tmp_path, memory_keyring):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 24)) as pilot:
+        screen = await open_chat(pilot)
+        for number in range(4):
+            await say(pilot, screen, f"{number} {LONG}")
+        view = screen.query_one("#messages")
+        prompt = screen.query_one("#prompt", Input)
+        await wait_for(pilot, lambda: view.scroll_y == view.max_scroll_y > 0, "the conversation at its end")
+        bottom = view.scroll_y
+        await press(pilot, "pageup")
+        await wait_for(pilot, lambda: view.scroll_y < bottom, "a page up")
+        assert app.focused is prompt and not view.can_focus
+        await press(pilot, "ctrl+home")
+        await wait_for(pilot, lambda: view.scroll_y == 0, "the top")
+        await press(pilot, "pagedown")
+        await wait_for(pilot, lambda: view.scroll_y > 0, "a page down")
+        await press(pilot, "ctrl+end")
+        await wait_for(pilot, lambda: view.scroll_y == bottom, "the end")
+        assert app.focused is prompt
