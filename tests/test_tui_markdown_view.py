@@ -74,7 +74,7 @@ async def test_a_streamed_reply_is_drawn_as_rich_draws_the_whole_text(tmp_path):
             view.append(REPLY[start:start + 23])
             await pilot.pause()
             heights.append(view.size.height)
-        static.update(RichMarkdown(REPLY))
+        static.update(RichMarkdown(REPLY, code_theme="monokai"))
         await pilot.pause()
         assert heights == sorted(heights) and heights[0] < heights[-1]  # it grew on screen as text came
         assert view.source == REPLY and len(view.blocks) == 7
@@ -87,9 +87,14 @@ async def test_a_streamed_reply_is_drawn_as_rich_draws_the_whole_text(tmp_path):
         assert view.size.width == 45 and view.size == static.size
         assert drawn(view) == drawn(static)
 
-        app.theme = "textual-light"  # the base style under Rich's changes with the theme
+        code = [line for line in plain(view) if "for chunk in stream" in line]
+        dark_code = next(look for char, look in drawn(view)[plain(view).index(code[0])] if char == "f")
+        app.theme = "textual-light"  # the base style under Rich's changes, and code is drawn light
+        static.update(RichMarkdown(REPLY, code_theme="default"))
         await pilot.pause()
         assert drawn(view) == drawn(static)
+        light_code = next(look for char, look in drawn(view)[plain(view).index(code[0])] if char == "f")
+        assert light_code[1] != dark_code[1]  # the code block's background
 
 
 async def test_text_is_selected_with_the_mouse_and_copied():

@@ -8,8 +8,8 @@ long as the stream lasted, and the last words reached the screen 75-130 ms after
 Here a reply is one widget. Each top-level block is drawn by Rich once at the current width
 and kept (keyed by its source, so a block drawn during the stream is not drawn again at the
 end); an append draws again only the block that grew and the ones it started. The lines are
-those of `Static(rich.markdown.Markdown(text))` (how finished replies were shown before),
-and text can be selected with the mouse.
+those of `Static(rich.markdown.Markdown(text, code_theme=...))`, code in a light or dark theme
+as the app's theme is, and text can be selected with the mouse.
 """
 
 from __future__ import annotations
@@ -27,6 +27,11 @@ from workbench.tui.markdown_blocks import Block, MarkdownBlocks, blank_between
 BLANK = Strip([])
 
 
+def code_theme(dark: bool) -> str:
+    """The Pygments theme for code blocks: Rich's own (monokai) on a dark theme, a light one on light."""
+    return "monokai" if dark else "default"
+
+
 class MarkdownView(Widget):
     """Markdown text, drawn by Rich; `append` adds streamed text, `update` replaces it."""
 
@@ -37,6 +42,7 @@ class MarkdownView(Widget):
         super().__init__(name=name, id=id, classes=classes)
         self._blocks = MarkdownBlocks(text)
         self._width = 0  # the width the kept drawings are for
+        self._code_theme = ""  # and the code theme
         self._drawn: dict[str, list[Strip]] = {}  # a block's source -> its lines at _width
         self._lines: list[Strip] | None = None  # all lines at _width (None: join them again)
 
@@ -86,14 +92,15 @@ class MarkdownView(Widget):
         if drawn is None:
             app = self.app
             options = app.console_options.update(highlight=False, width=width, height=None)
-            segments = app.console.render(RichMarkdown(block.source), options)
+            segments = app.console.render(RichMarkdown(block.source, code_theme=self._code_theme), options)
             lines = Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=False)
             drawn = self._drawn[block.source] = [Strip(line) for line in lines]
         return drawn
 
     def _all_lines(self, width: int) -> list[Strip]:
-        if width != self._width:
-            self._width = width
+        theme = code_theme(self.app.current_theme.dark)
+        if width != self._width or theme != self._code_theme:
+            self._width, self._code_theme = width, theme
             self._drawn.clear()
             self._lines = None
         if self._lines is None:
