@@ -488,3 +488,19 @@ def test_apply_settings_sets_and_unsets_dotted_keys_without_touching_the_origina
     assert original["params"] == {"temperature": 0.2}
     with pytest.raises(ProfileError, match="does not set it"):
         apply_settings(original, [], ["notes"])
+
+
+def test_the_folder_signature_changes_with_every_profile_file_added_rewritten_or_removed(tmp_path, memory_keyring):
+    store = ProfileStore(tmp_path / "profiles")
+    assert store.signature() == ()  # no folder yet
+    store.save(Profile(name="a", base_url="http://127.0.0.1:8000/v1", model="m"))
+    first = store.signature()
+    assert [name for name, _, _ in first] == ["a.toml"] and store.signature() == first
+    store.save(Profile(name="a", base_url="http://127.0.0.1:8000/v1", model="a-longer-model-name"))
+    rewritten = store.signature()
+    assert rewritten != first
+    (tmp_path / "profiles" / ".a.toml.tmp").write_text("x")  # a half-written file of another process
+    (tmp_path / "profiles" / "notes.txt").write_text("x")
+    assert store.signature() == rewritten
+    store.remove("a")
+    assert store.signature() == ()

@@ -210,3 +210,39 @@ async def test_the_request_fields_show_a_profile_exactly_and_bad_json_is_named(t
         await press(pilot, "ctrl+s")
         await wait_for(pilot, lambda: app.profiles["tuned"].params.extra == {"seed": 8}, "the saved profile")
         assert app.profiles["tuned"].params.temperature == 0.123456789
+
+
+async def test_profiles_changed_by_another_process_appear_without_a_restart(tmp_path, memory_keyring, monkeypatch):
+    import os
+    import subprocess
+    import sys
+
+    from workbench.tui import app as app_module
+    from workbench.tui.widgets.profile_list import ProfileList
+
+    monkeypatch.setattr(app_module, "PROFILES_POLL_S", 0.1)
+    save_profile(tmp_path, "staging", "http://127.0.0.1:9/v1")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot)
+        assert list(app.profiles) == ["staging"] and app.profile_name == "staging"
+        folder = str(tmp_path / "profiles")
+        added = subprocess.run(  # the CLI, in another process, as a user would in another terminal
+            [sys.executable, "-m", "workbench", "--profiles", folder, "profiles", "add", "prod",
+             "--url", "https://llm.example.com/v1", "--model", "big-model"],
+            capture_output=True, text=True, timeout=60)
+        assert added.returncode == 0, added.stderr
+        await wait_for(pilot, lambda: "prod" in app.profiles, "the new profile")
+        sidebar = app.screen.query_one(ProfileList)
+        listed = lambda: [sidebar.get_option_at_index(i).id for i in range(sidebar.option_count)]  # noqa: E731
+        await wait_for(pilot, lambda: listed() == ["prod", "staging"], "the sidebar to list it")
+        assert app.profile_name == "staging" and not notices(app, "warning")  # nothing else moved
+
+        os.remove(tmp_path / "profiles" / "staging.toml")  # rm, or a git checkout, in another terminal
+        await wait_for(pilot, lambda: app.profile_name == "prod", "the active profile to move")
+        assert any("'staging' is no longer in" in n and "now using 'prod'" in n for n in notices(app, "warning"))
+
+        (tmp_path / "profiles" / "broken.toml").write_text("base_url = [unclosed\n", encoding="utf-8")
+        await wait_for(pilot, lambda: any("broken.toml" in n for n in notices(app, "error")), "the broken file")
+        assert list(app.profiles) == ["prod"]
+        assert listed() == ["prod", f"broken:{tmp_path / 'profiles' / 'broken.toml'}"]

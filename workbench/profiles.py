@@ -689,6 +689,17 @@ class ProfileStore:
                                "check the folder's permissions (it should be yours, mode 0700)",
                                path=str(self.folder)) from None
 
+    def signature(self) -> tuple[tuple[str, int, int], ...]:
+        """What changes when a profile file is added, removed or rewritten (by this process or
+        another: `workbench profiles add` while the terminal UI is open): each file's name, size
+        and modification time. Empty when the folder is missing or cannot be read."""
+        try:
+            entries = [entry for entry in os.scandir(self.folder)
+                       if entry.name.endswith(SUFFIX) and not entry.name.startswith(".")]
+            return tuple(sorted((entry.name, entry.stat().st_size, entry.stat().st_mtime_ns) for entry in entries))
+        except OSError:
+            return ()
+
     def list(self) -> ProfileListing:
         """Every profile that loads, and the problems of every file that does not."""
         if self.folder.exists() and not self.folder.is_dir():

@@ -52,6 +52,7 @@ TUI_DIR = Path(__file__).parent
 LOCAL_MOCK = "local-mock"
 MOCK_MODEL = "mock-model"
 ERROR_TIMEOUT_S = 15.0
+PROFILES_POLL_S = 2.0  # how often the profiles folder is looked at for changes made outside the app
 GC_THRESHOLDS = (700, 10, 1000)  # Python's defaults are (700, 10, 10)
 WARM_IMPORTS = ("workbench.client", "workbench.chat_output", "workbench.platforms", "anyio.streams.tls",
                 "anyio.to_thread", "rich.syntax", "pygments.lexers.python", "markdown_it")
@@ -128,6 +129,7 @@ class WorkbenchApp(App[None]):
         self.notices: list[tuple[str, str, str]] = []  # (severity, title, message), for tests and the log
         self.startup_ms: float | None = None
         self._first_run = False
+        self._profiles_read: tuple[tuple[str, int, int], ...] = ()  # the folder as last read (store.signature)
         # Published when state that several screens show changes.
         self.profiles_changed: Signal[None] = Signal(self, "profiles-changed")
         self.exchange_added: Signal[Exchange] = Signal(self, "exchange-added")
@@ -139,6 +141,7 @@ class WorkbenchApp(App[None]):
         self.switch_mode(self.first_screen)
         self.call_after_refresh(self._first_paint)
         self._first_run = self._load_profiles(report=True)
+        self.set_interval(PROFILES_POLL_S, self._reload_if_folder_changed)
 
     def _first_paint(self) -> None:
         """The first screen is on the terminal: now start the mock and the background work
@@ -177,6 +180,7 @@ class WorkbenchApp(App[None]):
 
     def _load_profiles(self, *, report: bool = False) -> bool:
         """Read the folder; True when it holds no profile file at all (a first run)."""
+        self._profiles_read = self.store.signature()  # before reading: a change meanwhile is seen next time
         try:
             listing = self.store.list()
         except ProfileError as error:
@@ -197,6 +201,18 @@ class WorkbenchApp(App[None]):
         if LOCAL_MOCK in self.profiles:
             return LOCAL_MOCK
         return next(iter(self.profiles), None)
+
+    def _reload_if_folder_changed(self) -> None:
+        """Profiles changed outside the app (`workbench profiles add` in another terminal, an
+        editor, git) appear without a restart; a few files, so a look every PROFILES_POLL_S is ~50 us."""
+        if self.store.signature() == self._profiles_read:
+            return
+        active = self.profile_name
+        self._load_profiles(report=True)
+        if active is not None and active not in self.profiles:
+            now = f"now using {self.profile_name!r}" if self.profile_name else "no profile is left"
+            self.notify(f"Profile {active!r} is no longer in {self.store.folder}; {now}.",
+                        title="Profiles changed", severity="warning", timeout=6, markup=False)
 
     def reload_profiles(self, select: str | None = None) -> None:
         """Re-read the folder after a change; `select` makes that profile the active one."""
