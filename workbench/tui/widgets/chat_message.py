@@ -49,7 +49,7 @@ class ThrottledStream:
         self.view.append(text)
 
     def stop(self) -> None:
-        """Append what is left now; nothing is appended after this."""
+        """The reply is over: append what is waiting now instead of at the next flush."""
         if self._timer is not None:
             self._timer.cancel()
         self._flush()

@@ -3,7 +3,8 @@
 Textual's Markdown widget makes a widget of every block (four of every list item): an 800-word
 reply is ~70 widgets, and each append of a streamed reply mounted, styled and laid out the new
 ones, then the screen placed all of them again. At 2000 tokens/s that kept the UI busy for as
-long as the stream lasted, and the last words reached the screen 75-130 ms after they arrived.
+long as the stream lasted, and the last words reached the screen a median 62-81 ms after they
+arrived (here: 26-27 ms; benchmarks/README.md).
 
 Here a reply is one widget. Each top-level block is drawn by Rich once at the current width
 and kept (keyed by its source, so a block drawn during the stream is not drawn again at the
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 from rich.markdown import Markdown as RichMarkdown
 from rich.segment import Segment
-from rich.style import Style
 from textual.geometry import Size
 from textual.selection import Selection
 from textual.strip import Strip
@@ -98,6 +98,8 @@ class MarkdownView(Widget):
         return drawn
 
     def _all_lines(self, width: int) -> list[Strip]:
+        if width <= 0:
+            return []  # not laid out yet, or hidden: keep what was drawn for the real width
         theme = code_theme(self.app.current_theme.dark)
         if width != self._width or theme != self._code_theme:
             self._width, self._code_theme = width, theme
