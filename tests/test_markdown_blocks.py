@@ -30,6 +30,8 @@ PIECES = [
     "> - a list in a quote", "| a | b |\n|---|---|\n| 1 | 2 |", "```python\nx = 1\n```", "```\nnot closed yet",
     "    indented code", "Setext heading\n==============", "Setext two\n---", "<div>html</div>", "hard  \nbreak",
     "lazy\ncontinuation", "[a link](https://example.com)", "word " * 30, "",
+    # Line breaks to Python's str.splitlines but not to CommonMark (U+2028/2029), and CR line ends.
+    "a line\u2028separator", "a paragraph\u2029separator", "carriage\rreturn", "windows\r\nline ends",
 ]
 SEPARATORS = ["\n", "\n\n", "\n\n\n"]
 
@@ -143,3 +145,13 @@ def test_a_block_begun_on_the_unfinished_line_does_not_finish_the_one_before():
     assert [b.kind for b in stream.blocks] == ["ordered_list_open", "paragraph_open"]
     stream.append(". second\n")  # ...until it is the list's second item
     assert [(b.kind, b.source) for b in stream.blocks] == [("ordered_list_open", "1. first\n\n1. second\n")]
+
+
+def test_a_unicode_line_separator_inside_a_paragraph_does_not_move_the_blocks_after_it():
+    text = "A line\u2028with a separator.\n\n- item one\n- item two\n\n## Heading\n"
+    blocks = MarkdownBlocks(text).blocks
+    assert [(b.kind, b.source) for b in blocks] == [
+        ("paragraph_open", "A line\u2028with a separator.\n"),
+        ("bullet_list_open", "- item one\n- item two\n\n"),  # a list keeps the blank line after it
+        ("heading_open", "## Heading\n"),  # was "\n": the heading vanished from the chat
+    ]

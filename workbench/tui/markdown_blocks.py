@@ -14,6 +14,7 @@ No Textual here: the widget that draws the blocks is `tui/widgets/markdown_view.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
@@ -23,6 +24,9 @@ from markdown_it.token import Token
 CONTAINERS = frozenset({"bullet_list_open", "ordered_list_open", "blockquote_open", "table_open"})
 RULE = "hr"  # Rich draws a rule with the blank line under it, so the next block adds none
 WHOLE = "document"  # the kind of the one block of a text that must be drawn whole
+# Where markdown-it ends a line (its normalize rule), so its line numbers map to offsets here.
+# Not str.splitlines: that also breaks at U+2028/U+2029, which CommonMark keeps inside a line.
+LINE_END = re.compile(r"\r\n?|\n")
 
 
 def new_parser() -> MarkdownIt:
@@ -53,9 +57,9 @@ def split_blocks(text: str, parser: MarkdownIt, *, offset: int = 0, whole_if_nee
     tokens = parser.parse(text, env)
     if whole_if_needed and text and (env.get("references") or _has_image(tokens)):
         return [Block(offset, text, WHOLE)]
-    line_starts = [0]
-    for line in text.splitlines(keepends=True):
-        line_starts.append(line_starts[-1] + len(line))
+    line_starts = [0, *(end.end() for end in LINE_END.finditer(text))]
+    if line_starts[-1] != len(text):
+        line_starts.append(len(text))  # the end of an unfinished last line
     last_line = len(line_starts) - 1
     blocks = []
     for token in tokens:
@@ -89,7 +93,7 @@ class MarkdownBlocks:
 
     def append(self, fragment: str) -> int:
         """Add `fragment` at the end; the index of the first block that was parsed again."""
-        unfinished_line = self.text.rfind("\n") + 1
+        unfinished_line = max(self.text.rfind("\n"), self.text.rfind("\r")) + 1
         open_block = 0
         for index, block in enumerate(self.blocks):
             if block.start < unfinished_line:
