@@ -80,16 +80,15 @@ class MarkdownBlocks:
     `append` parses again only from the block still open: the last block that began before the
     text's unfinished last line. Blocks before it are finished: CommonMark never reopens a block
     once a complete line has closed it. (A block that begins on the unfinished line proves
-    nothing yet: `1` is a paragraph until `1. second` makes it the list's next item.) `set`
-    parses the whole text: what a stream ends with, so the last picture is that of the whole text.
+    nothing yet: `1` is a paragraph until `1. second` makes it the list's next item.) A new
+    `MarkdownBlocks(text)` parses the whole text: what a stream ends with, so the last picture is
+    that of the whole text.
     """
 
     def __init__(self, text: str = "") -> None:
         self._parser = new_parser()
-        self.text = ""
-        self.blocks: list[Block] = []
-        if text:
-            self.set(text)
+        self.text = text
+        self.blocks: list[Block] = split_blocks(text, self._parser, whole_if_needed=True)
 
     def append(self, fragment: str) -> int:
         """Add `fragment` at the end; the index of the first block that was parsed again."""
@@ -102,8 +101,3 @@ class MarkdownBlocks:
         self.text += fragment
         self.blocks[open_block:] = split_blocks(self.text[start:], self._parser, offset=start)
         return open_block
-
-    def set(self, text: str) -> None:
-        """Make the text `text`, parsed whole."""
-        self.text = text
-        self.blocks = split_blocks(text, self._parser, whole_if_needed=True)

@@ -64,8 +64,7 @@ class MarkdownView(Widget):
 
     def update(self, text: str) -> None:
         """Show `text`, parsed whole (blocks already drawn are kept)."""
-        self._blocks.set(text)
-        self._changed()
+        self.set_blocks(MarkdownBlocks(text))
 
     def set_blocks(self, blocks: MarkdownBlocks) -> None:
         """Show text already parsed (in a thread, say): what `update` does without the parse."""
