@@ -15,7 +15,8 @@ from workbench.checks.verdicts import latest_path as report_path
 from workbench.export import FORMATS, build_sheet, describe_age, export_sheet, load_verdict, render
 from workbench.platforms import PLATFORMS
 from workbench.profiles import Profile
-from workbench.secrets import Credential, mask
+from workbench.redact import mask
+from workbench.secrets import Credential
 
 CANARY = "sk-canary-7f3e1d2c9b8a6f5e4d3c"
 PROFILE = Profile(

@@ -12,7 +12,7 @@ import pytest
 
 from workbench.platforms import PLATFORMS
 from workbench.profiles import Profile, ProfileStore
-from workbench.secrets import mask
+from workbench.redact import mask
 
 CANARY = "sk-exportcanary-5a4b3c2d1e0f9988"
 

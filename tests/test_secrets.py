@@ -17,7 +17,8 @@ from keyring.errors import InitError, KeyringLocked, PasswordDeleteError
 
 from workbench import secrets
 from workbench.errors import ProfileError, SecretStoreError
-from workbench.secrets import SERVICE, Credential, mask, resolve_credential
+from workbench.redact import mask
+from workbench.secrets import SERVICE, Credential, resolve_credential
 
 FIX_MARKERS = ("gnome-keyring-daemon --unlock", "api_key_env")
 

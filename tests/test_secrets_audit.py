@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from workbench import errors, secrets
+from workbench import errors, redact, secrets
 from workbench.mock import MockConfig, MockServer
 
 CANARY = "sk-canary-7e2b9c4d1a0f6e83b5d2"
@@ -43,7 +43,7 @@ def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(autouse=True)
 def fresh_memory_of_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test starts with no key remembered, so a mask proves this test's path remembered it."""
-    monkeypatch.setattr(secrets, "_IN_USE", set())
+    monkeypatch.setattr(redact, "_IN_USE", set())
 
 
 # ---- the mock: constant-time key checks, loopback by default ----------------------------------------
@@ -249,7 +249,7 @@ def test_an_unexpected_exception_prints_one_masked_line_and_no_traceback(
     assert "unexpected RuntimeError" in done.stderr and "WORKBENCH_DEBUG=1" in done.stderr
     assert "Traceback" not in output
     assert CANARY not in output and CANARY[3:] not in output
-    assert secrets.mask(CANARY) in done.stderr  # the clue survives, the key does not
+    assert redact.mask(CANARY) in done.stderr  # the clue survives, the key does not
 
 
 def test_a_key_from_api_key_env_is_masked_in_a_crash_too(run_workbench, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -259,7 +259,7 @@ def test_a_key_from_api_key_env_is_masked_in_a_crash_too(run_workbench, monkeypa
     monkeypatch.setenv("AUDIT_KEY", CANARY)
     done = run_workbench("chat", "--url", "http://127.0.0.1:9/v1", "--model", "m", "--api-key-env", "AUDIT_KEY", "hi")
     assert done.exit_code == 1 and "unexpected RuntimeError" in done.stderr
-    assert CANARY not in done.stdout + done.stderr and secrets.mask(CANARY) in done.stderr
+    assert CANARY not in done.stdout + done.stderr and redact.mask(CANARY) in done.stderr
 
 
 def test_an_expected_error_that_quotes_the_key_is_masked(canary_profile: Path, run_workbench,
@@ -276,7 +276,7 @@ def test_an_expected_error_that_quotes_the_key_is_masked(canary_profile: Path, r
 
 
 def test_scrub_masks_every_remembered_key_and_ignores_trivial_ones() -> None:
-    secrets.remember("abc")  # too short to search for: would mask letters everywhere
-    secrets.remember(CANARY)
+    redact.remember("abc")  # too short to search for: would mask letters everywhere
+    redact.remember(CANARY)
     text = f"x {CANARY} y {CANARY!r} abc"
-    assert secrets.scrub(text) == f"x {secrets.mask(CANARY)} y '{secrets.mask(CANARY)}' abc"
+    assert redact.scrub(text) == f"x {redact.mask(CANARY)} y '{redact.mask(CANARY)}' abc"

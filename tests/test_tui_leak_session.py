@@ -20,7 +20,8 @@ from textual.widgets import Input, TextArea
 from tui_pilot import make_app, notices, press, save_profile, started, wait_for
 
 from workbench.mock import MockConfig
-from workbench.secrets import get_secret, mask, set_secret
+from workbench.redact import mask
+from workbench.secrets import get_secret, set_secret
 from workbench.tui.screens.chat import ChatScreen
 from workbench.tui.screens.check import CheckScreen
 from workbench.tui.screens.export import ExportScreen

@@ -365,7 +365,7 @@ def _profile_setting_options(command):  # type: ignore[no-untyped-def]
 def _settings_from_flags(flags: dict, name: str) -> list[tuple[str, object]]:
     """The (dotted key, typed value) changes the add/edit flags ask for, in flag order."""
     from workbench.profiles import coerce_setting, parse_setting
-    from workbench.secrets import mask
+    from workbench.redact import mask
 
     changes: list[tuple[str, object]] = [
         (dotted, flags[flag]) for flag, dotted in _PROFILE_FLAGS.items() if flags.get(flag) is not None
@@ -400,12 +400,12 @@ def _read_key(name: str, from_stdin: bool) -> str:
 
 
 def _store_key(profile, from_stdin: bool) -> None:  # profile: workbench.profiles.Profile
-    from workbench import secrets
+    from workbench import redact, secrets
 
     secrets.backend_description()  # fail before asking for the key, not after it was typed
     value = _read_key(profile.name, from_stdin)
     secrets.set_secret(profile.name, value)
-    click.echo(f"Stored the key for {profile.name} in the OS keyring ({secrets.mask(value)}).")
+    click.echo(f"Stored the key for {profile.name} in the OS keyring ({redact.mask(value)}).")
     if not profile.needs_key:
         click.echo(f"warning: {profile.name} uses auth none, so the key is not sent; "
                    f"choose how with `workbench profiles edit {profile.name} --auth bearer` (or x-api-key).", err=True)
@@ -783,7 +783,7 @@ def _check_saved_exchange(ctx: click.Context, source: str, platform: str | None,
 
 def _masked(message: str) -> str:
     """An error line with every credential this process has read masked, whatever raised it."""
-    from workbench.secrets import scrub
+    from workbench.redact import scrub
 
     return scrub(message)
 

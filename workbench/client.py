@@ -32,7 +32,7 @@ import httpx
 from workbench import errors, wire
 from workbench.assembler import StreamAssembler, looks_like_sse
 from workbench.exchange import Exchange, Failure, RecordedRequest
-from workbench.secrets import mask, remember
+from workbench.redact import mask, remember
 from workbench.target import AUTH_METHODS, Target
 
 DEFAULT_BODY_CAP = 8 << 20

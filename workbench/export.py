@@ -19,7 +19,8 @@ from typing import Any, Callable, Protocol
 from urllib.parse import urlsplit
 
 from workbench.errors import UsageError
-from workbench.secrets import Credential, mask
+from workbench.redact import mask
+from workbench.secrets import Credential
 
 FORMATS = ("markdown", "json", "text")
 

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from workbench import secrets
+from workbench import redact, secrets
 from workbench.errors import SecretStoreError
 from workbench.profiles import Profile
 
@@ -32,7 +32,7 @@ class KeyStatus:
 
     @property
     def masked(self) -> str:
-        return secrets.mask(self.value)
+        return redact.mask(self.value)
 
     def describe(self, profile_name: str, reveal: bool = False) -> str:
         shown = self.value if reveal else self.masked

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import tomli_w
 
-from workbench import platforms, secrets, wire
+from workbench import platforms, redact, secrets, wire
 from workbench.atomic import fsync_dir, write_atomic
 from workbench.errors import ProfileError, SecretStoreError
 from workbench.folder_lock import folder_lock
@@ -286,7 +286,7 @@ def check_profile(data: dict[str, Any], name: str) -> list[Problem]:
         env = data["api_key_env"]
         if not isinstance(env, str) or not ENV_VAR_PATTERN.match(env):
             # Never echo it: people paste the key itself here.
-            got = secrets.mask(env) if isinstance(env, str) else type_name(env)
+            got = redact.mask(env) if isinstance(env, str) else type_name(env)
             add(Problem("api_key_env", "api_key_env: expected the name of an environment variable "
                         f"(letters, digits and _, like POLYAI_API_KEY), got {got or 'empty text'}.",
                         "put the variable's name here, not the key itself"))
@@ -578,7 +578,7 @@ def parse_setting(setting: str, option: str = "--set") -> tuple[str, str]:
     key, sep, value = setting.partition("=")
     if not sep or not key.strip():
         # Not echoed whole: a key pasted by mistake would land in the terminal's scrollback.
-        raise ProfileError(f"{option} expects KEY=VALUE, got {secrets.mask(setting) or 'nothing'}.",
+        raise ProfileError(f"{option} expects KEY=VALUE, got {redact.mask(setting) or 'nothing'}.",
                            f"for example {option} params.temperature=0.5" if option == "--set" else f"for example {option} seed=7")
     return key.strip(), value
 

@@ -1,4 +1,4 @@
-"""Credentials in the OS keyring, and the one masking function every view uses.
+"""Credentials in the OS keyring (masking them is workbench.redact's job).
 
 A profile's key lives in the OS keyring under service `byom-workbench`, user = profile name,
 or in an environment variable the profile names (`api_key_env`); never in a file.
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Protocol, TypeVar
 
 from workbench.errors import ProfileError, SecretStoreError
+from workbench.redact import mask, remember
 
-ELLIPSIS = "…"
 SERVICE = "byom-workbench"
 TIMEOUT_ENV = "WORKBENCH_KEYRING_TIMEOUT"
 DEFAULT_TIMEOUT_S = 15.0
@@ -35,42 +35,6 @@ ENV_FIX = (
 NO_KEYRING_FIX = f"{UNLOCK_FIX}, or {ENV_FIX}"
 
 T = TypeVar("T")
-
-
-def mask(secret: str | None) -> str:
-    """`sk-…9f3a`: enough to tell keys apart, never enough to use one.
-
-    Keeps a short prefix up to the first dash (at most 3 characters) and the last 4
-    characters; secrets of 8 characters or fewer show nothing of themselves.
-    """
-    if not secret:
-        return ""
-    if len(secret) <= 8:
-        return ELLIPSIS * 3
-    head = secret[: secret.index("-") + 1] if "-" in secret[:4] else secret[:2]
-    return f"{head}{ELLIPSIS}{secret[-4:]}"
-
-
-# Every credential this process has read (from the keyring, the environment, a Target), so
-# that the last line of defence in cli.main() can mask them in any message it prints, even one
-# from an exception nobody expected. Only in memory, only for this process.
-_IN_USE: set[str] = set()
-_MIN_SCRUB = 4  # a shorter "secret" would mask letters all over a message
-
-
-def remember(secret: str | None) -> None:
-    """Note a credential in use, so `scrub` can mask it wherever it turns up."""
-    if secret and len(secret) >= _MIN_SCRUB:
-        _IN_USE.add(secret)
-
-
-def scrub(text: str) -> str:
-    """`text` with every credential in use masked (`sk-…9f3a`), also in its escaped (repr) form."""
-    for secret in sorted(_IN_USE, key=len, reverse=True):
-        for form in {secret, repr(secret)[1:-1]}:
-            if form in text:
-                text = text.replace(form, mask(secret))
-    return text
 
 
 class KeyedProfile(Protocol):

@@ -125,7 +125,7 @@ def _key_from_env(variable: str) -> str:
             f"the environment variable {variable} is not set or is empty.",
             f"export {variable}=YOUR_KEY first (keys are read from the environment so they stay out of `ps`).",
         )
-    from workbench.secrets import remember
+    from workbench.redact import remember
 
     remember(value)  # masked in any error line main() prints, even an unexpected one
     return value

@@ -405,7 +405,7 @@ def stagger_step_s(workers: int) -> float:
 
 def _shown_url(target: Target) -> str:
     """The base URL for reports, with the credential masked should the URL itself carry it."""
-    from workbench.secrets import mask
+    from workbench.redact import mask
 
     key = target.api_key
     if key and key in target.base_url:

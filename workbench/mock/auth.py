@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from workbench.secrets import mask
+from workbench.redact import mask
 
 # OpenAI's own wording when no key came, which a Bearer-only endpoint also uses.
 MISSING_KEY = (

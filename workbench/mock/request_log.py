@@ -1,7 +1,7 @@
 """The mock's request log: a record per request, kept in memory, told to subscribers, written as JSON lines.
 
 This is how a user sees exactly what PolyAI or Play.ai sent. Secrets never leave masked:
-auth headers go through `workbench.secrets.mask`, and the configured key is masked wherever
+auth headers go through `workbench.redact.mask`, and the configured key is masked wherever
 it turns up in a body. The log file is created readable by its owner only (0o600).
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import UsageError
-from workbench.secrets import mask
+from workbench.redact import mask
 
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "cookie", "proxy-authorization"})
 
