@@ -25,11 +25,11 @@ FILE_MODE = 0o600
 # What the workbench saves by itself: kind -> what its folder (<data dir>/<kind>) holds.
 # In the order `workbench profiles locate` prints them.
 ARTIFACTS: dict[str, str] = {
-    "exchanges": "exchanges saved from Inspect (s), secrets masked",
-    "reports": "check verdicts (read by `workbench export`) and reports exported from Check",
-    "bench": "bench results saved from the Bench screen (JSON with every request)",
-    "exports": "setup sheets saved from the Export screen",
-    "logs": "logs; the mock's --log FILE goes where you name it",
+    "exchanges": "exchanges saved from Inspect with s, secrets masked",
+    "reports": "check verdicts, which `workbench export` reads, and reports exported from Check",
+    "bench": "results saved from the Bench screen, as JSON with every request",
+    "exports": "setup sheets saved from the Export screen; `export --output FILE` writes where you name it",
+    "logs": "kept for logs; nothing writes here yet, and `mock --log FILE` writes where you name it",
 }
 
 
@@ -101,7 +101,7 @@ def all_locations(profiles_override: str | os.PathLike[str] | None = None) -> li
         profiles_location(profiles_override),
         Location("config", config_file(), "user config folder (platformdirs)"),
         Location("data", data_dir(), "user data folder (platformdirs)"),
-        *(Location(kind, artifact_dir(kind), f"{holds}, in the data folder") for kind, holds in ARTIFACTS.items()),
+        *(Location(kind, artifact_dir(kind), f"in the data folder: {holds}") for kind, holds in ARTIFACTS.items()),
         Location("cache", cache_dir(), "user cache folder (platformdirs)"),
     ]
 
