@@ -237,8 +237,8 @@ class CheckScreen(WorkbenchScreen):
                 markdown = render(report, "markdown")
                 markdown_parts.append(markdown)
                 for fmt, ext in (("markdown", "md"), ("json", "json"), ("junit", "xml")):
-                    paths.append(save_artifact("reports", f"{profile}.{platform}.report.{ext}",
-                                               render(report, fmt).encode("utf-8"), data_folder=self.workbench.data_dir))
+                    name, data = f"{profile}.{platform}.report.{ext}", render(report, fmt).encode("utf-8")
+                    paths.append(save_artifact("reports", name, data, data_folder=self.workbench.data_dir))
         except OSError as error:
             self.post_message(WorkFailed("exporting the report", WorkbenchError(
                 f"Could not write the report in {folder}: {error.strerror or error}.",

@@ -224,7 +224,8 @@ class InspectScreen(WorkbenchScreen):
                                  data_folder=self.workbench.data_dir)
         except OSError as error:
             self.post_message(WorkFailed("saving the exchange", WorkbenchError(
-                f"Could not save the exchange in {self.workbench.artifact_dir('exchanges')}: {error.strerror or error}.",
+                f"Could not save the exchange in {self.workbench.artifact_dir('exchanges')}: "
+                f"{error.strerror or error}.",
                 "check that the data folder is writable and the disk is not full")))
             return
         self.post_message(self.SavedJson(path))
