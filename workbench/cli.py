@@ -144,7 +144,7 @@ def simulate_command(
     import asyncio
     import json
 
-    from workbench.agents import AgentRun, header_lines, load_agent, summary_lines, turn_lines
+    from workbench.simulate import AgentRun, header_lines, load_agent, summary_lines, turn_lines
     from workbench.targets_from_cli import resolve_target
 
     agent = load_agent(agent_file)
