@@ -206,7 +206,8 @@ def _judge_events(exchange: Exchange, events: list[Event], ctx: Judging) -> list
             "End every event, the last one too, with a blank line.")
     texts = [wire.delta_text(o) for o in real]
     has_tools = any(_tool_calls(o) for o in real)
-    if not "".join(texts).strip() and not has_tools and not cut and not bad_json and real:
+    # An empty stream (no chunk at all, or only [DONE]) is as silent as one whose chunks carry no text.
+    if not "".join(texts).strip() and not has_tools and not cut and not bad_json and (real or not errors):
         add("stream.content-empty", "error",
             "The stream carried no content text"
             + (" (every delta's content was null)" if _all_null(real) else "")
