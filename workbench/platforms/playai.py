@@ -27,13 +27,12 @@ from workbench.target import Timeouts
 
 SMOKE_TEST = "Repeat with me: the smoke test has passed."
 SMOKE_REPLY = "the smoke test has passed"
+PLAYAI_AGENT_URL = "https://api.play.ai/api/v1/agents/"
 
 
 class PlayAI(Platform):
     def smoke_messages(self) -> list[dict[str, Any]]:
         return [wire.message("user", SMOKE_TEST)]
-
-PLAYAI_AGENT_URL = "https://api.play.ai/api/v1/agents/"
 
 
 def setup_sheet(profile: SheetProfile, spec: Platform, secret: ShownCredential) -> SetupSheet:

@@ -26,6 +26,7 @@ from workbench.platforms.sheet import (
 from workbench.target import Target, Timeouts
 
 SAMPLE_CALL_ID = "call-0000-workbench-sample"
+VAPI_API = "https://api.vapi.ai"
 
 TOOLS = [
     {
@@ -64,8 +65,6 @@ class Vapi(Platform):
             "customer": {"number": "+15555550100"},
             "phoneNumber": {"number": "+15555550199", "provider": "twilio"},
         }
-
-VAPI_API = "https://api.vapi.ai"
 
 
 def setup_sheet(profile: SheetProfile, spec: Platform, secret: ShownCredential) -> SetupSheet:

@@ -372,4 +372,3 @@ def _shown(value: Any) -> str:
         text = text[:37] + "…"
     kind = kinds.get(type(value), type(value).__name__)
     return f"{kind} ({text})"
-

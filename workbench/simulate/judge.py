@@ -160,7 +160,6 @@ def _quote(text: str, limit: int = 160) -> str:
     return '"' + shown.replace("\n", " ") + '"'
 
 
-
 def turn_failure(exchange: Exchange) -> Failure | None:
     """Why a turn got no usable reply, as the Exchange judges it, or None.
 

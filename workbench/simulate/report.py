@@ -46,6 +46,7 @@ class SimulationReport:
             "turns": [t.to_dict() for t in self.turns],
         }
 
+
 PASS_MARK = "✓"
 FAIL_MARK = "✗"
 

@@ -118,4 +118,3 @@ class AgentRun:
         # The platform carries what the agent said into the next turn's history.
         self.messages.append({"role": "assistant", "content": result.reply})
         return result
-

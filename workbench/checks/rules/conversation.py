@@ -34,7 +34,7 @@ def judge_form(exchange: Exchange, ctx: Judging, form: str) -> list[Finding]:
     """A message form some callers on this platform send (developer role, array content)."""
     if exchange.problem() is None or exchange.status is None:
         return []
-    if 200 <= exchange.status < 300 and exchange.failure is not None:
+    if 200 <= exchange.status < 300 and (exchange.failure is not None or exchange.reply_text.strip()):
         return []  # accepted, then the reply broke: the same defect as the platform's own request, judged there
     what, id, hint = FORMS[form]
     return [finding(id, "warning", f"A request with {what} was refused: {describe_reply(exchange)}.", hint,
