@@ -48,7 +48,7 @@ def bench_command(
     from workbench.bench.runner import BenchPlan
     from workbench.bench.terminal import run_bench_command
     from workbench.platforms import get_platform
-    from workbench.targets_from_cli import resolve_target
+    from workbench.profiles.resolve import resolve_target
 
     chosen = get_platform(platform) if platform else None
     resolved = resolve_target(profile, url=url, model=model, auth=auth, api_key_env=api_key_env,

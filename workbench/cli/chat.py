@@ -41,7 +41,7 @@ def chat_command(
     import json
 
     from workbench.chat import chat_once
-    from workbench.targets_from_cli import resolve_target
+    from workbench.profiles.resolve import resolve_target
 
     profile, message = _profile_and_message(words, url)
     target = resolve_target(profile, url=url, model=model, auth=auth, api_key_env=api_key_env,

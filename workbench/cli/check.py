@@ -42,7 +42,7 @@ def check_command(
 
     from workbench.checks.runner import run_check
     from workbench.platforms import get_platform
-    from workbench.targets_from_cli import resolve_target
+    from workbench.profiles.resolve import resolve_target
 
     if exchange_file is not None:
         given = {"PROFILE": profile, "--url": url, "--model": model, "--auth": auth, "--api-key-env": api_key_env,

@@ -11,7 +11,7 @@ from workbench.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Flag name -> the dotted profile key it sets (see workbench.profiles.FIELD_TYPES).
+# Flag name -> the dotted profile key it sets (see workbench.profiles.settings.FIELD_TYPES).
 _PROFILE_FLAGS = {
     "base_url": "base_url", "model": "model", "platform": "platform", "auth": "auth",
     "api_key_env": "api_key_env", "notes": "notes",
@@ -54,7 +54,7 @@ def setting_options(command: F) -> F:
 
 def settings_from_flags(flags: dict[str, Any], name: str) -> list[tuple[str, object]]:
     """The (dotted key, typed value) changes the add/edit flags ask for, in flag order."""
-    from workbench.profiles import coerce_setting, parse_setting
+    from workbench.profiles.settings import coerce_setting, parse_setting
     from workbench.redact import mask
 
     changes: list[tuple[str, object]] = [

@@ -1,4 +1,4 @@
-"""`workbench profiles …`: endpoint profiles (core: workbench/profiles.py) and their keys (workbench/secrets.py)."""
+"""`workbench profiles …`: endpoint profiles (core: workbench/profiles/) and their keys (workbench/secrets.py)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def profiles_list(ctx: click.Context, fmt: str) -> None:
     """
     import json
 
-    from workbench import profile_view
+    from workbench.profiles import view as profile_view
 
     store = profile_store(ctx)
     listing = store.list()
@@ -64,8 +64,8 @@ def profiles_show(ctx: click.Context, name: str, fmt: str, reveal: bool) -> None
     """Show a profile (NAME, or the path of a .toml file) and where its key comes from."""
     import json
 
-    from workbench import profile_view
     from workbench.profiles import load
+    from workbench.profiles import view as profile_view
 
     profile = load(name, profiles_folder(ctx))
     status = profile_view.key_status(profile)
