@@ -278,7 +278,7 @@ async def test_a_cookie_one_reply_sets_is_not_sent_with_the_next_request(chat_en
 
 
 async def test_clients_share_one_default_tls_context() -> None:
-    from workbench.client import _default_ssl_context
+    from workbench.client.pool import _default_ssl_context
 
     first = Client(Target(base_url="https://127.0.0.1:9/v1", model="m"))._tls_verify()
     second = Client(Target(base_url="https://127.0.0.1:9/v1", model="m"))._tls_verify()
