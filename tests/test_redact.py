@@ -20,6 +20,7 @@ from workbench.redact import (
     SECRET_HEADERS,
     Redactor,
     StreamScrubber,
+    credential_scheme,
     is_secret_header,
     mask,
     mask_credential,
@@ -104,6 +105,20 @@ def test_other_header_names_are_not_secret(name: str) -> None:
 ])
 def test_a_credential_keeps_only_an_all_letters_scheme(value: str, shown: str) -> None:
     assert mask_credential(value) == shown
+
+
+@pytest.mark.parametrize("value, scheme", [
+    ("Bearer sk-…9f3a", "Bearer"),
+    ("Basic abc", "Basic"),
+    ("Bearer", ""),
+    ("Bearer ", ""),
+    ("abcdefghijkl", ""),
+    ("Bea-rer x", ""),
+    (" x", ""),
+    ("Token a b", "Token"),
+])
+def test_the_scheme_of_a_credential(value: str, scheme: str) -> None:
+    assert credential_scheme(value) == scheme
 
 
 def test_mask_header_masks_secret_headers_and_leaves_the_rest() -> None:

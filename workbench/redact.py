@@ -9,10 +9,11 @@ the rule for what a person may see of a credential is written once:
 - Secret headers (`SECRET_HEADERS`) are masked whatever their value and its length; a value
   `Scheme credential` keeps its all-letters scheme readable (`Bearer sk-…9f3a`).
 - Known keys are searched for in text by a `Redactor`. A key shorter than `SHORTEST` (4)
-  characters is never searched for: it would mask letters all over a message. Header values,
+  characters is not searched for: it would mask letters all over a message. Header values,
   URLs, error messages and the keys the process remembers search keys of 4 or more; request
   bodies and replies (headers, body, stream events) only keys of `SHORTEST_IN_BODIES` (8) or
-  more, since a short key searched in JSON would turn up inside words and numbers.
+  more, since a short key searched in JSON would turn up inside words and numbers. The one
+  exception is the mock's own key in its own request log, masked at any length.
 - A key is found as written and as text quotes it: stripped of surrounding whitespace, escaped
   by repr(), and escaped by JSON (with and without ensure_ascii). Each form is replaced by the
   mask written the same way, so a JSON body stays JSON. The longest form is matched first, so a
@@ -63,12 +64,20 @@ def is_secret_header(name: str) -> bool:
     return name.strip().lower().replace("_", "-") in SECRET_HEADERS
 
 
+def credential_scheme(value: str) -> str:
+    """The scheme a credential begins with (`Bearer` of `Bearer sk-…`), or "" when it has none.
+
+    Only an all-letters first word followed by a space and more counts, so a key sent alone
+    (as x-api-key) is never taken for a scheme and shown.
+    """
+    scheme, space, credential = value.partition(" ")
+    return scheme if space and credential and scheme.isalpha() else ""
+
+
 def mask_credential(value: str) -> str:
     """A secret header's value as shown: `Bearer sk-…9f3a` (an all-letters scheme stays readable)."""
-    scheme, space, credential = value.partition(" ")
-    if space and credential and scheme.isalpha():
-        return f"{scheme} {mask(credential)}"
-    return mask(value)
+    scheme = credential_scheme(value)
+    return f"{scheme} {mask(value[len(scheme) + 1 :])}" if scheme else mask(value)
 
 
 def mask_header(name: str, value: str) -> str:
