@@ -1,4 +1,4 @@
-"""`workbench mock` on the command line: light --help, --list-faults, the ready line, a clean Ctrl-C, the README's table."""
+"""`workbench mock` on the command line: light --help, --list-faults, the ready line, a clean Ctrl-C, the fault table in docs/mock.md."""
 
 from __future__ import annotations
 
@@ -50,9 +50,9 @@ def test_list_faults_prints_every_fault_with_its_scope(run_workbench) -> None:
 
 
 def test_readme_fault_table_is_made_from_faults() -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "mock.md").read_text()
     table = re.search(r"<!-- faults:start[^\n]*-->\n(.*?)\n<!-- faults:end -->", readme, re.S)
-    assert table is not None, "README.md lost its fault table markers"
+    assert table is not None, "docs/mock.md lost its fault table markers"
     assert table.group(1) == markdown_table(), "regenerate: python -c 'from workbench.mock.faults import markdown_table; print(markdown_table())'"
 
 

@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from workbench.errors import ProfileError
-from workbench.params_text import FIELDS, ParamsText, json_object, number_text, read_params
 from workbench.profiles import Params, check_profile
+from workbench.profiles.fields import FIELDS, ParamsText, json_object, number_text, read_params
 
 
 def test_blank_fields_send_nothing_but_stream() -> None:

@@ -92,6 +92,26 @@ def test_move_secret_never_lets_a_profile_inherit_a_stale_key(memory_keyring) ->
     assert secrets.get_secret("renamed-to") is None
 
 
+def test_move_secret_takes_the_copy_back_when_the_step_along_with_it_fails(memory_keyring) -> None:
+    secrets.set_secret("old", "sk-old-key-123456")
+
+    def fail() -> None:
+        raise OSError("the profile file could not be renamed")
+
+    with pytest.raises(OSError):
+        secrets.move_secret("old", "new", along=fail)
+    assert memory_keyring.entries == {(SERVICE, "old"): "sk-old-key-123456"}
+
+
+def test_move_secret_without_a_keyring_still_does_the_step_when_the_key_is_not_required(no_keyring) -> None:
+    done: list[str] = []
+    assert secrets.move_secret("old", "new", along=lambda: done.append("moved"), required=False) is None
+    assert done == ["moved"]
+    with pytest.raises(SecretStoreError):
+        secrets.move_secret("old", "new", along=lambda: done.append("again"))
+    assert done == ["moved"]
+
+
 @pytest.mark.parametrize(
     ("value", "words"),
     [("", "empty"), ("   ", "empty"), (" sk-padded-key ", "spaces"), ("sk-one\nsk-two", "line breaks")],

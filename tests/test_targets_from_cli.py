@@ -8,7 +8,7 @@ import pytest
 
 from workbench.errors import UsageError
 from workbench.profiles import Profile, ProfileStore
-from workbench.targets_from_cli import resolve_target
+from workbench.profiles.resolve import resolve_target
 
 
 def test_url_and_model_make_an_open_target() -> None:

@@ -160,7 +160,7 @@ async def test_every_timed_call_is_sent_from_the_client_loop(tmp_path, memory_ke
 
 async def test_esc_before_the_request_goes_out_stops_the_reply_and_sends_nothing(
         tmp_path, memory_keyring, monkeypatch) -> None:
-    from workbench.tui import targets
+    from workbench.profiles import resolve as targets
 
     release = threading.Event()
     target_for = targets.target_for

@@ -145,7 +145,7 @@ def simulate_command(
     import json
 
     from workbench.agents import AgentRun, header_lines, load_agent, summary_lines, turn_lines
-    from workbench.targets_from_cli import resolve_target
+    from workbench.profiles.resolve import resolve_target
 
     agent = load_agent(agent_file)
     target = resolve_target(profile, url=url, model=model, auth=auth, api_key_env=api_key_env,
@@ -283,7 +283,7 @@ def bench_command(
     from workbench.bench.result import VoiceBudget
     from workbench.bench.runner import BenchPlan
     from workbench.platforms import get_platform
-    from workbench.targets_from_cli import resolve_target
+    from workbench.profiles.resolve import resolve_target
 
     chosen = get_platform(platform) if platform else None
     resolved = resolve_target(profile, url=url, model=model, auth=auth, api_key_env=api_key_env,
@@ -434,7 +434,7 @@ def profiles_list(ctx: click.Context, fmt: str) -> None:
     """
     import json
 
-    from workbench import profile_view
+    from workbench.profiles import view as profile_view
 
     store = _profile_store(ctx)
     listing = store.list()
@@ -462,7 +462,7 @@ def profiles_show(ctx: click.Context, name: str, fmt: str, reveal: bool) -> None
     """Show a profile (NAME, or the path of a .toml file) and where its key comes from."""
     import json
 
-    from workbench import profile_view
+    from workbench.profiles import view as profile_view
     from workbench.profiles import load
 
     profile = load(name, _profiles_override(ctx))
@@ -646,7 +646,7 @@ def chat_command(
     from workbench.chat import chat_once
     from workbench.chat_output import render_request, render_response, reply_problem, reply_warnings, status_line
     from workbench.printable import printable
-    from workbench.targets_from_cli import resolve_target
+    from workbench.profiles.resolve import resolve_target
 
     if not words:
         raise UsageError("Missing MESSAGE: say what to send.", 'e.g. workbench chat local-mock "hello"')
@@ -738,7 +738,7 @@ def check_command(
     from workbench.checks.render import render
     from workbench.checks.runner import run_check
     from workbench.platforms import get_platform
-    from workbench.targets_from_cli import resolve_target
+    from workbench.profiles.resolve import resolve_target
 
     if exchange_file is not None:
         given = {"PROFILE": profile, "--url": url, "--model": model, "--auth": auth, "--api-key-env": api_key_env,

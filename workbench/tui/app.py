@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from workbench.exchange import Exchange
     from workbench.mock import MockConfig, MockServer
     from workbench.mock.server import MockThread
-    from workbench.profile_view import KeyStatus
+    from workbench.profiles.view import KeyStatus
 
 TUI_DIR = Path(__file__).parent
 LOCAL_MOCK = "local-mock"
@@ -241,7 +241,7 @@ class WorkbenchApp(App[None]):
     @work(exclusive=True, group="key-statuses", thread=True, exit_on_error=False)
     def read_key_statuses(self) -> None:
         """Ask the keyring (and the environment) where each profile's key comes from."""
-        from workbench.profile_view import key_statuses
+        from workbench.profiles.view import key_statuses
 
         profiles = list(self.profiles.values())
         statuses, failure = key_statuses(profiles)

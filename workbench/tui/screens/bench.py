@@ -159,7 +159,7 @@ class BenchScreen(WorkbenchScreen):
     @work(exclusive=True, group="bench", exit_on_error=False)
     async def _run(self, profile: "Profile", platform: str, plan: "BenchPlan", budget: "VoiceBudget") -> None:
         from workbench.bench.runner import Bench
-        from workbench.tui.targets import target_for
+        from workbench.profiles.resolve import target_for
 
         try:
             target = await target_for(profile)

@@ -136,7 +136,7 @@ class CheckScreen(WorkbenchScreen):
 
     @work(exclusive=True, group="check", exit_on_error=False)
     async def _run(self, profile: "Profile", platforms: list[str]) -> None:
-        from workbench.tui.targets import target_for
+        from workbench.profiles.resolve import target_for
 
         try:
             target = await target_for(profile)

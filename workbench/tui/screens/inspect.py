@@ -187,7 +187,7 @@ class InspectScreen(WorkbenchScreen):
         import shlex
 
         from workbench.curl import to_curl
-        from workbench.tui.targets import target_for
+        from workbench.profiles.resolve import target_for
 
         try:
             target = await target_for(self.workbench.profiles[name])

@@ -309,10 +309,10 @@ class ProfilesScreen(WorkbenchScreen):
     @work(exclusive=True, group="profile-test", exit_on_error=False)
     async def _test(self, profile: "Profile", typed_key: str) -> None:
         from workbench.chat import chat_once
-        from workbench.tui.targets import target_for
+        from workbench.profiles.resolve import target_for
 
         try:
-            target = profile.to_target(typed_key) if typed_key else await target_for(profile)
+            target = await target_for(profile, api_key=typed_key or None)  # a key typed in the form, else the saved one
             exchange = await chat_once(target, TEST_MESSAGE, stream=False)
         except WorkbenchError as error:
             self.post_message(self.Tested(profile.name, None, error))

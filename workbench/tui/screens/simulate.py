@@ -225,7 +225,7 @@ class SimulateScreen(WorkbenchScreen):
                          feed: "Callable[[tuple[int, str]], None]") -> "SimulationReport":
         """On the client loop: play the call; text goes to `feed`, each finished turn is posted."""
         from workbench.agents import AgentRun
-        from workbench.tui.targets import target_for
+        from workbench.profiles.resolve import target_for
 
         target = await target_for(profile)
         waiting = FirstTokenWait()  # the next turn's first token (switching.py)

@@ -12,7 +12,7 @@ from typing import Any
 
 from workbench import redact, secrets
 from workbench.errors import SecretStoreError
-from workbench.profiles import Profile
+from workbench.profiles.model import Profile
 
 
 @dataclass(frozen=True)

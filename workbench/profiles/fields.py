@@ -14,7 +14,9 @@ from typing import Any
 from workbench import wire
 from workbench.checks.evidence import excerpt
 from workbench.errors import ProfileError
-from workbench.profiles import Params, check_params, coerce_setting
+from workbench.profiles.model import Params
+from workbench.profiles.schema import check_params
+from workbench.profiles.settings import coerce_setting
 
 # Field -> the dotted profile key it edits. Problems are keyed by field, in this order.
 NUMBER_FIELDS = {"temperature": "params.temperature", "top_p": "params.top_p", "max_tokens": "params.max_tokens"}
@@ -64,7 +66,7 @@ def read_params(typed: ParamsText, name: str = "profile") -> ParamsReading:
         try:
             params[key] = coerce_setting(dotted, raw, name)
         except ProfileError as error:
-            problems[key] = _sentence(error.message, error.hint)
+            problems[key] = with_hint(error.message, error.hint)
     params["stream"] = typed.stream
     try:
         extra = json_object("params.extra", typed.extra)
@@ -75,7 +77,7 @@ def read_params(typed: ParamsText, name: str = "profile") -> ParamsReading:
             params["extra"] = extra
     for problem in check_params(params, name):
         key = "extra" if problem.field.startswith("params.extra") else problem.field.removeprefix("params.")
-        problems.setdefault(key, _sentence(problem.message, problem.hint))
+        problems.setdefault(key, with_hint(problem.message, problem.hint))
     ordered = {key: problems[key] for key in FIELDS if key in problems}
     return ParamsReading(params, ordered)
 
@@ -104,5 +106,6 @@ def number_text(value: float | int | None) -> str:
     return text[:-2] if isinstance(value, float) and text.endswith(".0") else text
 
 
-def _sentence(message: str, hint: str) -> str:
+def with_hint(message: str, hint: str) -> str:
+    """A problem's sentence with its fix in brackets, as the forms show it."""
     return message + (f" ({hint})" if hint else "")
