@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.agents import (
+from workbench.simulate import (
     AgentFileError,
     Turn,
     Expectations,

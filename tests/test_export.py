@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from workbench.errors import UsageError
+from workbench.checks.verdicts import describe_age, load_latest
 from workbench.checks.verdicts import latest_path as report_path
-from workbench.export import FORMATS, build_sheet, describe_age, export_sheet, load_verdict, render
+from workbench.export import FORMATS, build_sheet, export_sheet, render
 from workbench.platforms import PLATFORMS
 from workbench.profiles import Profile
 from workbench.redact import mask
@@ -221,7 +222,7 @@ def test_no_verdict_says_how_to_make_one(tmp_path: Path) -> None:
 
 def test_a_broken_report_file_is_ignored_not_fatal(tmp_path: Path) -> None:
     report_path("staging", "polyai", tmp_path).write_text("{not json")
-    assert load_verdict("staging", "polyai", tmp_path) is None
+    assert load_latest("staging", "polyai", tmp_path) is None
     assert "no saved check" in export_sheet(PROFILE, "polyai", CREDENTIAL, fmt="markdown", reports_dir=tmp_path)
 
 
@@ -230,7 +231,7 @@ def test_checked_at_in_the_report_wins_over_the_file_time(tmp_path: Path) -> Non
     data = json.loads(path.read_text())
     data["checked_at"] = "2020-01-01T00:00:00+00:00"
     path.write_text(json.dumps(data))
-    verdict = load_verdict("staging", "polyai", tmp_path)
+    verdict = load_latest("staging", "polyai", tmp_path)
     assert verdict is not None and verdict.checked_at == 1577836800.0
     assert verdict.age().endswith("days ago")
 

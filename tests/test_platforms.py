@@ -10,6 +10,8 @@ import pytest
 from workbench.errors import UsageError
 from workbench.platforms import PLATFORMS, get_platform
 from workbench.platforms.playai import SMOKE_TEST
+from workbench.platforms.sheet import ShownCredential
+from workbench.profiles import Profile
 from workbench.target import Target
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
@@ -40,7 +42,7 @@ def test_every_platform_posts_to_base_url_plus_chat_completions(platform) -> Non
     assert request.body["messages"] == platform.smoke_messages()
     assert request.headers["Authorization"] == f"Bearer {KEY}"
     assert json.loads(request.content()) == request.body
-    assert platform.checklist and platform.setup_fields and platform.title
+    assert platform.checklist and platform.setup_sheet and platform.title
     assert platform.first_token_budget_ms > 0 and platform.timeouts.first_token > 0
     no_key = platform.build_request(target(auth="none"), platform.smoke_messages())
     assert not {"authorization", "x-api-key"} & {h.lower() for h in no_key.headers}
@@ -56,7 +58,9 @@ def test_polyai_sends_its_documented_body_and_either_header() -> None:
     assert body["messages"][0]["role"] == "system"
     assert polyai.build_request(target("bearer"), []).headers["Authorization"] == f"Bearer {KEY}"
     assert polyai.stream_default is False and polyai.stream_required is False
-    assert [f.label for f in polyai.setup_fields] == ["Endpoint URL", "Model ID", "Auth method & credential"]
+    profile = Profile(name="p", base_url="https://llm.example.com/v1", model="my-model", auth="x-api-key")
+    sheet = polyai.setup_sheet(profile, polyai, ShownCredential(None, False, profile))
+    assert [f.label for f in sheet.fields] == ["Endpoint URL", "Model ID", "Auth method", "Credential"]
 
 
 def test_polyai_checklist_is_the_seed_verbatim() -> None:

@@ -9,7 +9,7 @@ from typing import Any, AsyncIterator
 
 import pytest
 
-from workbench.agents import AgentRun, load_agent, parse_agent
+from workbench.simulate import AgentRun, load_agent, parse_agent
 from workbench.mock import MockConfig, MockServer
 from workbench.target import Target
 

@@ -144,8 +144,8 @@ def simulate_command(
     import asyncio
     import json
 
-    from workbench.agents import AgentRun, header_lines, load_agent, summary_lines, turn_lines
     from workbench.profiles.resolve import resolve_target
+    from workbench.simulate import AgentRun, header_lines, load_agent, summary_lines, turn_lines
 
     agent = load_agent(agent_file)
     target = resolve_target(profile, url=url, model=model, auth=auth, api_key_env=api_key_env,

@@ -183,7 +183,7 @@ async def iter_check(
                                f"{measured:.0f} ms" if measured is not None else "not measured: no content came",
                                skipped=measured is None or not exchange.ok)
 
-            usable = conversation.usable(exchange) and not any(f.severity == "error" for f in found)
+            usable = exchange.problem() is None and not any(f.severity == "error" for f in found)
             stalled = exchange.failure is not None and exchange.failure.kind in TIMEOUT_KINDS
             followups = plan.plan_followups(platform, state.target, probe.stream, quick_only=stalled)
             for followup in followups:

@@ -31,7 +31,7 @@ from workbench.tui.volatile import steady
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from workbench.agents import AgentConfig, AgentRun, SimulationReport, TurnResult
+    from workbench.simulate import AgentConfig, AgentRun, SimulationReport, TurnResult
     from workbench.profiles import Profile
 
 
@@ -66,7 +66,7 @@ class TurnView(Static):
         self._draw()
 
     def finish(self, result: "TurnResult", steady_numbers: bool) -> None:
-        from workbench.agents import turn_lines
+        from workbench.simulate import turn_lines
 
         self.reply = result.reply
         self.set_class(result.passed, "-passed")
@@ -163,7 +163,7 @@ class SimulateScreen(WorkbenchScreen):
 
     @work(exclusive=True, group="agent-load", thread=True, exit_on_error=False)
     def _load(self, path: str) -> None:
-        from workbench.agents import load_agent
+        from workbench.simulate import load_agent
 
         try:
             agent = load_agent(Path(path).expanduser())
@@ -224,8 +224,8 @@ class SimulateScreen(WorkbenchScreen):
     async def _play_call(self, agent: "AgentConfig", profile: "Profile",
                          feed: "Callable[[tuple[int, str]], None]") -> "SimulationReport":
         """On the client loop: play the call; text goes to `feed`, each finished turn is posted."""
-        from workbench.agents import AgentRun
         from workbench.profiles.resolve import target_for
+        from workbench.simulate import AgentRun
 
         target = await target_for(profile)
         waiting = FirstTokenWait()  # the next turn's first token (switching.py)
@@ -267,7 +267,7 @@ class SimulateScreen(WorkbenchScreen):
             view.scroll_visible()
 
     def on_simulate_screen_call_done(self, message: CallDone) -> None:
-        from workbench.agents import summary_lines
+        from workbench.simulate import summary_lines
 
         self.playing = False
         report = message.report
