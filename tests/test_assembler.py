@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workbench import wire
-from workbench.assembler import StreamAssembler, looks_like_sse
+from workbench.client.assembler import StreamAssembler, looks_like_sse
 from workbench.exchange import Exchange, RecordedRequest
 
 WORDS = ["Hé", "llo ", "wörld", " ✓", ""]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workbench import wire
-from workbench.assembler import StreamAssembler
+from workbench.client.assembler import StreamAssembler
 from workbench.chat_output import (
     render_request,
     render_response,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import ssl
 
 import pytest
@@ -277,8 +278,43 @@ async def test_a_cookie_one_reply_sets_is_not_sent_with_the_next_request(chat_en
     assert seen == [None, None]
 
 
+async def test_a_key_echoed_split_across_two_events_leaves_no_run_of_it_in_the_recording(chat_endpoint) -> None:
+    """Issue 13 row 2: `...Bearer s` in one event and `k-canary...` in the next, from an endpoint that echoes headers."""
+    from aiohttp import web
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        said = request.headers["Authorization"]
+        response = web.StreamResponse(headers={"Content-Type": wire.SSE_CONTENT_TYPE})
+        await response.prepare(request)
+        for piece in (f"Authorization={said[:8]}", said[8:], " ok"):
+            await response.write(wire.sse_event(wire.chunk("chatcmpl-1", "m", 1, {"content": piece})))
+        await response.write(wire.SSE_DONE)
+        return response
+
+    async with chat_endpoint(handler) as base_url:
+        target = Target(base_url=base_url, model="m", auth="bearer", api_key=KEY)
+        async with Client(target) as client:
+            call = client.chat(body(target))
+            live = "".join([text async for text in call])
+    assert KEY in live  # the caller asked for the reply; the recording is what must stay clean
+    exchange = call.exchange
+    assert exchange.reply_text == "Authorization=Bearer sk-…9f3a ok"
+    views = {
+        "body": exchange.body.decode(),
+        "raw": "".join(e.raw for e in exchange.events),
+        "data": "".join(e.data or "" for e in exchange.events),
+        "parsed": json.dumps([e.parsed for e in exchange.events], ensure_ascii=False),
+        "text": "".join(e.text for e in exchange.events),
+        "saved": json.dumps(exchange.to_dict(), ensure_ascii=False),
+    }
+    for view, text in views.items():
+        text = re.sub(r"sk-(…|\\+u2026)9f3a", "", text)  # the mask, however deeply escaped, shows the last 4
+        runs = [KEY[i : i + 4] for i in range(len(KEY) - 3) if KEY[i : i + 4] in text]
+        assert runs == [], view
+
+
 async def test_clients_share_one_default_tls_context() -> None:
-    from workbench.client import _default_ssl_context
+    from workbench.client.pool import _default_ssl_context
 
     first = Client(Target(base_url="https://127.0.0.1:9/v1", model="m"))._tls_verify()
     second = Client(Target(base_url="https://127.0.0.1:9/v1", model="m"))._tls_verify()

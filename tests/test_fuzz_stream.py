@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workbench import wire
-from workbench.assembler import StreamAssembler
+from workbench.client.assembler import StreamAssembler
 from workbench.checks import runner
 from workbench.checks.evidence import parse_json
 from workbench.checks.findings import CATEGORIES, SEVERITIES, Finding, ProbeResult, Report, probe_status

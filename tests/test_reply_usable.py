@@ -15,7 +15,7 @@ from typing import Callable
 import pytest
 
 from workbench import wire
-from workbench.assembler import StreamAssembler
+from workbench.client.assembler import StreamAssembler
 from workbench.bench.sample import sample_from_exchange
 from workbench.chat_output import reply_problem
 from workbench.checks.rules.conversation import judge_turns
