@@ -6,7 +6,7 @@ import json
 import stat
 
 from textual.widgets import SelectionList
-from tui_pilot import make_app, notices, press, started, wait_for
+from _tui_pilot import make_app, notices, press, started, wait_for
 
 from workbench.mock import MockConfig
 from workbench.tui.screens.check import CheckScreen

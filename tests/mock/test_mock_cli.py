@@ -16,7 +16,7 @@ import pytest
 from workbench.mock import FAULTS
 from workbench.mock.faults import markdown_table
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 KEY = "sk-cli-canary-0123456789abcdef"
 READY = re.compile(r"^workbench mock ready: base URL (http://127\.0\.0\.1:\d+/v1) \| (.*) \| fault: (.*) \| Ctrl-C stops$")
 

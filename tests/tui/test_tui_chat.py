@@ -6,7 +6,7 @@ import json
 import socket
 
 from textual.widgets import Input, TextArea
-from tui_pilot import make_app, notices, press, save_profile, started, wait_for
+from _tui_pilot import make_app, notices, press, save_profile, started, wait_for
 
 from workbench.mock import MockConfig
 from workbench.secrets import SERVICE

@@ -2,7 +2,7 @@
 
 A never-ending stream, a byte a second, a 1 MiB header, a 4 GiB gzip bomb, a redirect loop,
 a socket closed after the headers, HTTP/1.0, broken chunked encoding, a garbage status line,
-a server that never answers (tests/hostile_server.py has them all). Each must end in bounded
+a server that never answers (tests/_hostile_server.py has them all). Each must end in bounded
 time with a typed error worded for a person, a finding in the check, and no traceback from
 the CLI. `asyncio.wait_for` around each call is a safety net against a hang, not a speed
 assertion. The TUI's side of "in the CLI and in the TUI" is left to the TUI's own tests
@@ -18,7 +18,7 @@ import sys
 import tracemalloc
 
 import pytest
-from hostile_server import BEHAVIOURS, HostileServer
+from _hostile_server import BEHAVIOURS, HostileServer
 
 from workbench import errors, wire
 from workbench.checks.findings import CATEGORIES, SEVERITIES
@@ -153,7 +153,7 @@ async def test_gzip_and_deflate_replies_still_decode() -> None:
                            ("deflate", zlib.compress(reply, wbits=-15))):
 
         async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, packed=packed, coding=coding):
-            from hostile_server import read_request
+            from _hostile_server import read_request
 
             await read_request(reader)
             writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-encoding: %s\r\n"
@@ -173,7 +173,7 @@ async def test_gzip_and_deflate_replies_still_decode() -> None:
 
 async def test_a_corrupt_gzip_body_is_a_decompression_failure() -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        from hostile_server import read_request
+        from _hostile_server import read_request
 
         await read_request(reader)
         writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-encoding: gzip\r\n"

@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 from textual.widgets import Checkbox, DataTable, Input, Select, TextArea
-from tui_pilot import make_app, notices, press, save_profile, started, wait_for
+from _tui_pilot import make_app, notices, press, save_profile, started, wait_for
 
 from workbench.mock import MockConfig
 from workbench.secrets import SERVICE
@@ -16,7 +16,7 @@ from workbench.tui.screens.export import ExportScreen
 from workbench.tui.screens.simulate import SimulateScreen, TurnView
 from workbench.tui.widgets.dialogs import ConfirmDialog
 
-AGENTS = Path(__file__).resolve().parent.parent / "profiles" / "agents"
+AGENTS = Path(__file__).resolve().parents[2] / "profiles" / "agents"
 SECRET = "sk-export-abcdefghijkl7777"
 
 

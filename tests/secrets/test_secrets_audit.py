@@ -1,6 +1,6 @@
 """Secrets audit: constant-time key checks in the mock, loopback by default, private files, no key in a crash.
 
-tests/test_leak_session.py drives a whole session with a canary key and searches every file
+tests/secrets/test_leak_session.py drives a whole session with a canary key and searches every file
 and every line of output; this adds what that cannot see: how the mock compares keys, where
 it listens, the mode of every file and folder the workbench creates whatever the umask, and
 what `main()` prints when a command fails in a way nobody planned for.
@@ -30,7 +30,7 @@ from workbench import errors, redact, secrets
 from workbench.mock import MockConfig, MockServer
 
 CANARY = "sk-canary-7e2b9c4d1a0f6e83b5d2"
-MOCK_DIR = Path(__file__).resolve().parent.parent / "workbench" / "mock"
+MOCK_DIR = Path(__file__).resolve().parents[2] / "workbench" / "mock"
 USER = [{"role": "user", "content": "hi"}]
 
 

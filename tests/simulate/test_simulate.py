@@ -13,7 +13,7 @@ from workbench.simulate import AgentRun, load_agent, parse_agent
 from workbench.mock import MockConfig, MockServer
 from workbench.target import Target
 
-AGENTS = Path(__file__).resolve().parent.parent / "profiles" / "agents"
+AGENTS = Path(__file__).resolve().parents[2] / "profiles" / "agents"
 SHIPPED = sorted(p.name for p in AGENTS.glob("*.toml") if p.name != "booking-replies.toml")
 KEY = "sk-sim-0123456789abcdef"
 

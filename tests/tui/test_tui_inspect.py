@@ -6,7 +6,7 @@ import json
 import stat
 
 from textual.widgets import DataTable, TextArea
-from tui_pilot import make_app, press, save_profile, started, wait_for
+from _tui_pilot import make_app, press, save_profile, started, wait_for
 
 from workbench.secrets import SERVICE
 from workbench.tui.screens.chat import ChatScreen

@@ -1,6 +1,6 @@
 """The mock under hostile input and load: fuzzed requests, 500 idle and slow connections, a stop with streams open.
 
-tests/test_mock_bad_input.py fuzzes chat bodies; here the whole HTTP surface is fuzzed
+tests/mock/test_mock_bad_input.py fuzzes chat bodies; here the whole HTTP surface is fuzzed
 (methods, paths, headers, bodies of any JSON type per field, compressed bodies) against a
 real MockServer, and every answer must be the persona's error envelope or a real reply,
 never a 500 that was not injected. Load: connections held open and idle, clients sending

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from textual.widgets import DataTable, Input, Select, TextArea
-from tui_pilot import make_app, press, started, wait_for
+from _tui_pilot import make_app, press, started, wait_for
 
 from workbench.tui.screens.chat import ChatScreen
 from workbench.tui.screens.mock import MockScreen

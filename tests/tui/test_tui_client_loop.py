@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Input, SelectionList
-from tui_pilot import make_app, press, started, wait_for
+from _tui_pilot import make_app, press, started, wait_for
 
 from workbench.client import Client
 from workbench.tui.client_loop import ClientLoop
 from workbench.tui.screens.chat import ChatScreen
 from workbench.tui.widgets.chat_message import ChatMessage
 
-AGENTS = Path(__file__).resolve().parent.parent / "profiles" / "agents"
+AGENTS = Path(__file__).resolve().parents[2] / "profiles" / "agents"
 
 
 # ---- ClientLoop on its own ---------------------------------------------------------------------

@@ -14,7 +14,7 @@ from workbench.platforms.sheet import ShownCredential
 from workbench.profiles import Profile
 from workbench.target import Target
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 KEY = "sk-platform-test-0042"
 
 

@@ -17,7 +17,7 @@ import pytest
 from workbench.checks.runner import run_check
 from workbench.target import Target
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _free_port() -> int:

@@ -18,7 +18,7 @@ from workbench.simulate import (
 from workbench.errors import UsageError
 from workbench.toml_lines import line_of
 
-AGENTS = Path(__file__).resolve().parent.parent / "profiles" / "agents"
+AGENTS = Path(__file__).resolve().parents[2] / "profiles" / "agents"
 SHIPPED = sorted(p for p in AGENTS.glob("*.toml") if p.name != "booking-replies.toml")
 
 GOOD = """\

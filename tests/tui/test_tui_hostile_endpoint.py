@@ -1,4 +1,4 @@
-"""The TUI's side of the hostile-endpoint suite: chat against every nasty server of tests/hostile_server.py.
+"""The TUI's side of the hostile-endpoint suite: chat against every nasty server of tests/_hostile_server.py.
 
 Each reply must end by the profile's timeouts (or the chat's whole-reply limit, made short
 here), with a sentence in the chat saying what happened and what to do; the app must still
@@ -13,9 +13,9 @@ import json
 import re
 
 import pytest
-from hostile_server import BEHAVIOURS, ROLE_EVENT, SSE_HEAD, HostileServer, chunk_event, read_request, send
+from _hostile_server import BEHAVIOURS, ROLE_EVENT, SSE_HEAD, HostileServer, chunk_event, read_request, send
 from textual.widgets import Input
-from tui_pilot import make_app, notices, press, save_profile, wait_for
+from _tui_pilot import make_app, notices, press, save_profile, wait_for
 
 from workbench import wire
 from workbench.client import DEFAULT_TOTAL_TIMEOUT_S

@@ -1,6 +1,6 @@
 """Profiles under faults: a read-only folder, files edited by hand into every kind of mess, two workbenches at once.
 
-(tests/test_profiles_atomic.py kills a save at every step.) Here every fault must end in one
+(tests/profiles/test_profiles_atomic.py kills a save at every step.) Here every fault must end in one
 clear sentence (what, where, the fix) with exit status 1 and no traceback, the other
 profiles must keep loading, and two processes editing one folder must lose nothing and
 corrupt nothing.
@@ -22,7 +22,7 @@ import pytest
 
 from workbench.profiles import ProfileStore
 
-HERE = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]  # the helpers live in tests/
 URL = "http://127.0.0.1:9/v1"
 
 
@@ -182,7 +182,7 @@ def test_two_workbench_processes_editing_one_folder_lose_and_corrupt_nothing(tmp
     subprocess.run([sys.executable, "-m", "workbench", "--profiles", str(folder), "profiles", "add", "shared",
                     "--url", URL, "--model", "m"], env=env, check=True, capture_output=True)
     iterations = 30
-    processes = [subprocess.Popen([sys.executable, str(HERE / "profile_editor_process.py"), str(folder), tag,
+    processes = [subprocess.Popen([sys.executable, str(TESTS / "_profile_editor_process.py"), str(folder), tag,
                                    str(iterations)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
                  for tag in "ab"]
     outputs = [process.communicate(timeout=300) for process in processes]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import tomllib
 
-from tui_pilot import make_app, notices, press, save_profile, started, wait_for
+from _tui_pilot import make_app, notices, press, save_profile, started, wait_for
 
 from workbench.tui.screens.chat import ChatScreen
 from workbench.tui.screens.profiles import ProfilesScreen

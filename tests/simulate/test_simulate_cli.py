@@ -11,7 +11,7 @@ import pytest
 from workbench.mock import MockConfig, MockServer, MockThread
 from workbench.profiles import Profile, ProfileStore
 
-AGENTS = Path(__file__).resolve().parent.parent / "profiles" / "agents"
+AGENTS = Path(__file__).resolve().parents[2] / "profiles" / "agents"
 KEY = "sk-simcli-0123456789abcdef"
 
 

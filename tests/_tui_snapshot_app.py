@@ -4,7 +4,7 @@ The real WorkbenchApp on a fresh folder, with the embedded mock, made to draw th
 every run: timing figures are blanked (`steady_numbers`), and the screenshot's text has the
 mock's port, the temporary folder, completion ids, `created` stamps and the httpx version in the
 User-Agent the mock's log shows (a new httpx release must not fail the snapshots) replaced by
-fixed placeholders. `textual run tests/tui_snapshot_app.py` opens it by hand.
+fixed placeholders. `textual run tests/_tui_snapshot_app.py` opens it by hand.
 """
 
 from __future__ import annotations

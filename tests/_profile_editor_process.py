@@ -1,6 +1,6 @@
 """A workbench process that edits a profiles folder in a loop (the two-workbenches concurrency test runs two).
 
-    python tests/profile_editor_process.py FOLDER TAG ITERATIONS
+    python tests/_profile_editor_process.py FOLDER TAG ITERATIONS
 
 Each step is a real command line run through the CLI's own entry (`cli.main`), in this one
 process so that hundreds of steps stay fast: add TAG-i, edit it, rename it, edit the profile

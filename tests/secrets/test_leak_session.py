@@ -29,7 +29,7 @@ def test_a_scripted_session_leaks_the_canary_nowhere(private_home, memory_keyrin
     profiles = private_home / "profiles"
     mock_log = private_home / "logs" / "mock.jsonl"
     mock_log.parent.mkdir()
-    agent = Path(__file__).parent.parent / "profiles" / "agents" / "polyai-booking.toml"
+    agent = Path(__file__).parents[2] / "profiles" / "agents" / "polyai-booking.toml"
 
     config = MockConfig(api_key=CANARY, log_path=str(mock_log), models=("mock-model",))
     with MockServer.start_in_thread(config) as mock:

@@ -13,7 +13,7 @@ import pytest
 
 from workbench.secrets import SERVICE
 
-REPO_PROFILES = Path(__file__).resolve().parent.parent / "profiles"
+REPO_PROFILES = Path(__file__).resolve().parents[2] / "profiles"
 CANARY = "sk-canary-5f1e2d3c4b5a69788796a5b4"
 FIX_MARKERS = ("gnome-keyring-daemon --unlock", "api_key_env")
 

@@ -1,14 +1,14 @@
-"""Snapshot tests of the main screens (pytest-textual-snapshot), through tests/tui_snapshot_app.py.
+"""Snapshot tests of the main screens (pytest-textual-snapshot), through tests/_tui_snapshot_app.py.
 
 Each scene drives the real app against its embedded mock to a representative state. Update
-the pictures after an intended change with `pytest tests/test_tui_snapshots.py --snapshot-update`
+the pictures after an intended change with `pytest tests/tui/test_tui_snapshots.py --snapshot-update`
 and look at them (the failure report shows the difference side by side).
 """
 
 from __future__ import annotations
 
-from tui_pilot import press, started, wait_for
-from tui_snapshot_app import make_snapshot_app
+from _tui_pilot import press, started, wait_for
+from _tui_snapshot_app import make_snapshot_app
 
 from workbench.mock import MockConfig
 

@@ -23,7 +23,7 @@ from workbench.profiles import (
 )
 from workbench.target import Target, Timeouts
 
-REPO_PROFILES = Path(__file__).resolve().parent.parent / "profiles"
+REPO_PROFILES = Path(__file__).resolve().parents[2] / "profiles"
 GOOD = {"base_url": "https://llm.example.com/v1", "model": "my-llm", "auth": "bearer"}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 
 from textual.widgets import Input, Select
-from tui_pilot import make_app, notices, press, save_profile, started, wait_for
+from _tui_pilot import make_app, notices, press, save_profile, started, wait_for
 
 from workbench.secrets import SERVICE
 from workbench.tui.screens.profiles import ProfilesScreen
