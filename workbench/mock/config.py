@@ -40,6 +40,10 @@ class MockConfig:
     slow_first_token_s: float = 3.0
     # The Polyant persona's throttle: requests a minute per client address on chat/completions.
     polyant_requests_per_minute: int = 20
+    # How long the first-word-stall fault pauses after the first word.
+    first_word_stall_s: float = 2.5
+    # The context-limit fault refuses messages holding more tokens than this (a word a token).
+    context_tokens: int = 2048
 
     def __post_init__(self) -> None:
         if self.auth_header not in AUTH_HEADERS:
@@ -57,11 +61,15 @@ class MockConfig:
         if self.api_key is not None and not self.api_key:
             raise UsageError("the API key is empty.", "give a non-empty key, or none to leave the mock open.")
         for name, value in (("ttft_ms", self.ttft_ms), ("tokens_per_s", self.tokens_per_s),
-                            ("stall_s", self.stall_s), ("slow_first_token_s", self.slow_first_token_s)):
+                            ("stall_s", self.stall_s), ("slow_first_token_s", self.slow_first_token_s),
+                            ("first_word_stall_s", self.first_word_stall_s)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise UsageError(f"{name} must be a number >= 0; got {value!r}.")
         if not isinstance(self.port, int) or not 0 <= self.port <= 65535:
             raise UsageError(f"port must be 0..65535; got {self.port!r}.", "use 0 to pick a free port.")
+        if isinstance(self.context_tokens, bool) or not isinstance(self.context_tokens, int) or self.context_tokens < 1:
+            raise UsageError(f"context_tokens must be a whole number >= 1; got {self.context_tokens!r}.",
+                             "for example 2048 (the context-limit fault refuses longer requests).")
         if self.max_body < 1:
             raise UsageError(f"max_body must be at least 1 byte; got {self.max_body!r}.")
         models = (self.models,) if isinstance(self.models, str) else tuple(self.models)

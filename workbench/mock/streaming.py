@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from workbench import wire
-from workbench.mock.answer import Answer, finish_reason_for, inconsistent_usage, strip_ids, tool_call
+from workbench.mock.answer import Answer, finish_reason_for, inconsistent_usage, strip_ids, tool_call_deltas
 
 NDJSON_CONTENT_TYPE = "application/x-ndjson"
 KEEP_ALIVE = b": keep-alive\n\n"
@@ -31,17 +31,26 @@ CONTENT_FAULTS = frozenset({"cumulative-deltas", "null-content", "invalid-json-c
                             "mid-stream-error", "drop-mid-stream"})
 
 
+# How long each word of reasoning takes under the reasoning faults (a thinking model's pace).
+REASONING_TOKEN_S = 0.03
+# keep-generating's pace when --tokens-per-s sets none (40 tokens/s): its abandoned replies take time.
+KEEP_GENERATING_TOKEN_S = 0.025
+
+
 @dataclass(slots=True)
 class Step:
-    """Bytes to write; `token` marks a content token, which waits for its slot in the pacing."""
+    """Bytes to write; `token` marks a content token, which waits for its slot in the pacing;
+    `pause_s` waits that long before the bytes, and the pacing's clock moves on by as much."""
 
     data: bytes
     token: bool = False
+    pause_s: float = 0.0
 
 
 # Actions between steps.
 STALL = Step(b"")
 DROP = Step(b"")
+FIRST_WORD_STALL = Step(b"")
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,8 @@ class Pacing:
     ttft_s: float = 0.0
     token_interval_s: float = 0.0  # 0: as fast as the socket takes it
     stall_s: float = 30.0
+    first_word_stall_s: float = 2.5
+    finish_after_hangup: bool = False  # keep-generating: a client that hangs up does not stop the reply
 
 
 def framer(fault: str | None) -> Callable[[Any], bytes]:
@@ -96,11 +107,12 @@ def _steps(answer: Answer, fault: str | None, *, include_usage: bool) -> Iterato
         yield Step(frame(make(role_delta)))
     if fault == "stall":
         yield STALL
+    if answer.reasoning:
+        yield from _reasoning_steps(answer, fault, frame, make)
 
     if answer.tool_name is not None:
-        call = tool_call(answer, index=None if fault == "tool-call-no-index" else 0,
-                         arguments_as_object=fault == "arguments-object")
-        yield Step(frame(make({"tool_calls": [call]})), token=True)
+        for index, delta in enumerate(tool_call_deltas(answer, fault)):
+            yield Step(frame(make({"tool_calls": [delta]})), token=index == 0)
     elif fault != "empty-content":
         yield from _content_steps(answer, fault, frame, make)
         if fault in ("mid-stream-error", "drop-mid-stream"):
@@ -117,10 +129,28 @@ def _steps(answer: Answer, fault: str | None, *, include_usage: bool) -> Iterato
         yield Step(frame(wire.DONE))
 
 
+def _reasoning_steps(answer: Answer, fault: str | None, frame: Callable[[Any], bytes],
+                     make: Callable[..., dict[str, Any]]) -> Iterator[Step]:
+    """A thinking model's reasoning, a word every REASONING_TOKEN_S: in the content between <think>
+    tags (reasoning-preamble), or in delta.reasoning_content (reasoning-content)."""
+    words = [w for w in wire.split_words(answer.reasoning) if w]
+    if fault == "reasoning-preamble":
+        words = ["<think>", *words, "</think>\n\n"]
+    field = "content" if fault == "reasoning-preamble" else "reasoning_content"
+    for word in words:
+        yield Step(frame(make({field: word})), pause_s=REASONING_TOKEN_S)
+
+
 def _content_steps(answer: Answer, fault: str | None, frame: Callable[[Any], bytes],
                    make: Callable[..., dict[str, Any]]) -> Iterator[Step]:
     content_frame = content_framer(frame, make)
     tokens = answer.tokens
+    if fault == "first-word-stall":
+        for index, token in enumerate(tokens):
+            yield Step(content_frame(token), token=True)
+            if index == 0:
+                yield FIRST_WORD_STALL
+        return
     if fault not in CONTENT_FAULTS:
         for token in tokens:
             yield Step(content_frame(token), token=True)
@@ -189,33 +219,67 @@ async def write_steps(request: web.BaseRequest, response: web.StreamResponse, st
 
     Steps due at the same moment go out in one write: unpaced replies cost one syscall.
     """
+    out = _Writer(response, pacing.finish_after_hangup)
     paced = pacing.ttft_s > 0 or pacing.token_interval_s > 0
     token_index = 0
-    pending: list[bytes] = []
     for step in steps:
-        if step is STALL:
-            if pending:
-                await response.write(b"".join(pending))
-                pending.clear()
-            await asyncio.sleep(pacing.stall_s)
-            start += pacing.stall_s
-            continue
         if step is DROP:
-            if pending:
-                await response.write(b"".join(pending))
+            await out.flush()
             if request.transport is not None:
                 request.transport.close()
             return False
+        pause = pacing.stall_s if step is STALL else pacing.first_word_stall_s if step is FIRST_WORD_STALL \
+            else step.pause_s
+        if pause:
+            await out.flush()
+            await asyncio.sleep(pause)
+            start += pause
+            if not step.data:
+                continue
         if step.token and paced:
             delay = start + pacing.ttft_s + token_index * pacing.token_interval_s - time.monotonic()
             token_index += 1
             if delay > 0:
-                if pending:
-                    await response.write(b"".join(pending))
-                    pending.clear()
+                await out.flush()
                 await asyncio.sleep(delay)
-        pending.append(step.data)
-    if pending:
-        await response.write(b"".join(pending))
-    await response.write_eof()
+        out.pending.append(step.data)
+    await out.end()
     return True
+
+
+class _Writer:
+    """The reply's writes, gathered until they are due. Under keep-generating a client that hangs
+    up is only noted: the reply goes on to its end unseen, as a server that never notices does."""
+
+    __slots__ = ("response", "finish_after_hangup", "pending", "gone")
+
+    def __init__(self, response: web.StreamResponse, finish_after_hangup: bool) -> None:
+        self.response = response
+        self.finish_after_hangup = finish_after_hangup
+        self.pending: list[bytes] = []
+        self.gone = False
+
+    async def flush(self) -> None:
+        if not self.pending:
+            return
+        data = b"".join(self.pending)
+        self.pending.clear()
+        if self.gone:
+            return
+        try:
+            await self.response.write(data)
+        except ConnectionError:
+            if not self.finish_after_hangup:
+                raise
+            self.gone = True
+
+    async def end(self) -> None:
+        await self.flush()
+        if self.gone:
+            return
+        try:
+            await self.response.write_eof()
+        except ConnectionError:
+            if not self.finish_after_hangup:
+                raise
+            self.gone = True
