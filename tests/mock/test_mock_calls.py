@@ -98,7 +98,9 @@ async def test_conditional_faults_pass_requests_without_what_they_refuse(
 
 async def test_keep_generating_makes_the_next_turn_wait_for_the_abandoned_reply(loopback_http: httpx.AsyncClient) -> None:
     """A caller barges in (the client hangs up after a few words); the next turn waits for the worker."""
-    body = chat([wire.message("user", "Tell me everything about your menu.")], stream=True)
+    long_turn = ("I am calling about the booking I made last week for Saturday evening, and I would like you to "
+                 "tell me everything about the menu, the opening hours and the parking, please.")
+    body = chat([wire.message("user", long_turn)], stream=True)
     async with MockServer(MockConfig(fault="keep-generating")) as server:
         url = server.base_url + "/chat/completions"
         async with loopback_http.stream("POST", url, json=body) as first:
@@ -114,5 +116,5 @@ async def test_keep_generating_makes_the_next_turn_wait_for_the_abandoned_reply(
                     break
         waited = time.monotonic() - hung_up
         await asyncio.sleep(0)
-    # The abandoned reply had about 27 words left at 25 ms each; the next one starts after them.
+    # The abandoned echo had about 33 words left at 25 ms each; the next one starts after them.
     assert waited >= 0.4, f"the next turn's first word came {waited:.3f} s after the hang-up"

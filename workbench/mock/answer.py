@@ -23,10 +23,6 @@ from workbench.mock.validation import ChatRequest
 # Reasoning a "thinking" model emits before its answer (the reasoning faults).
 REASONING = ("Okay, the caller is speaking to me. Let me think about what they want and how to answer "
              "them briefly and politely before I say anything out loud.")
-# A model that talks at length (keep-generating): the reply runs at least this many words.
-LONG_REPLY_WORDS = 30
-LONG_REPLY_TAIL = ("Let me tell you a little more about that, because there is quite a lot to say, and I will "
-                   "keep going for a while so that the whole of this reply takes some time to generate.")
 _NAME_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
@@ -61,8 +57,6 @@ def make_answer(request: ChatRequest, text: str, *, polyant: bool = False, fault
     after_tool = last.get("role") == "tool"
     if after_tool:
         text = tool_result_reply(last)
-    if fault == "keep-generating":
-        text = long_reply(text)
     finish_reason = "stop"
     if not polyant and request.max_tokens is not None:
         tokens = [t for t in wire.split_words(text) if t]
@@ -130,13 +124,6 @@ def tool_result_reply(message: dict[str, Any]) -> str:
     """What the mock says once a tool has run: it read the result."""
     result = " ".join(wire.content_text(message.get("content")).split())
     return f"Done. The tool answered: {result[:200]}" if result else "Done."
-
-
-def long_reply(text: str) -> str:
-    """`text`, followed by more words until it runs at least LONG_REPLY_WORDS (keep-generating)."""
-    while wire.count_tokens(text) < LONG_REPLY_WORDS:
-        text = f"{text} {LONG_REPLY_TAIL}"
-    return text
 
 
 def first_tool_name(tools: list[Any] | None) -> str | None:

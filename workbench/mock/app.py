@@ -346,8 +346,8 @@ class MockApp:
             delay += max(len(answer.tokens) - 1, 0) * self.pacing.token_interval_s
         if fault == "stall":
             delay += self.pacing.stall_s
-        if fault == "keep-generating":
-            delay = max(delay, len(answer.tokens) * KEEP_GENERATING_TOKEN_S)
+        if fault == "keep-generating" and not self.pacing.token_interval_s:
+            delay += max(len(answer.tokens) - 1, 0) * KEEP_GENERATING_TOKEN_S
         return delay
 
     async def complete(

@@ -56,8 +56,8 @@ FAULTS: dict[str, str] = {
     "first-word-stall": "The first word at once, then nothing for first_word_stall_s seconds (default 2.5), "
     "then the rest.",
     "keep-generating": "Goes on generating a reply after the client hangs up, one generation at a time "
-    "(a single-worker server): the next request waits for the abandoned one. Replies run 30 words or more, "
-    "at 40 tokens/s unless --tokens-per-s is set.",
+    "(a single-worker server): the next request waits for the abandoned one. Tokens come at 40 a second "
+    "unless --tokens-per-s sets a pace.",
     "context-limit": "400 context_length_exceeded when the messages hold more than context_tokens "
     "(default 2048, --context-tokens) tokens, counted a word a token.",
     "reject-stream-options": '400 "Unrecognized request argument supplied: stream_options" when the body '

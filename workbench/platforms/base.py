@@ -18,6 +18,7 @@ from workbench.target import AUTH_METHODS, Target, Timeouts
 
 if TYPE_CHECKING:
     from workbench.platforms.sheet import SheetBuilder
+    from workbench.tool_calls import AssembledToolCall
 
 # The general voice comfort line: past about a second of silence a caller notices.
 VOICE_FIRST_TOKEN_BUDGET_MS = 1000.0
@@ -61,6 +62,12 @@ class Platform:
     system_prompt: str = "You are a helpful voice assistant. Keep replies short."
     # Message forms some callers on this platform send; the check probes them (warning if refused).
     optional_message_forms: tuple[str, ...] = ()
+    # The finish_reason values on which this platform runs a streamed tool call; None: it never
+    # reads finish_reason (Pipecat runs the call when the stream ends). See tool_calls.py.
+    tool_call_fires_on: tuple[str, ...] | None = ("tool_calls",)
+    # True when the platform removes <think>…</think> from the content before speaking it
+    # (LiveKit's strip_thinking_tokens): reasoning there is silence, not words read aloud.
+    strips_think_tags: bool = False
     docs: str = ""  # where these facts come from
 
     # ---- what it sends ----------------------------------------------------------------
@@ -141,6 +148,32 @@ class Platform:
             wire.message("assistant", "Of course. For which day and time?"),
             wire.message("user", "Friday at seven, please."),
         ]
+
+    # ---- what it sends over a call ----------------------------------------------------
+
+    def offered_tools(self, target: Target) -> list[dict[str, Any]]:
+        """The OpenAI `tools` list this platform sends with a turn ([] = none)."""
+        return []
+
+    def tool_result_messages(self, call: AssembledToolCall, result: str, spoken: str = "") -> list[dict[str, Any]]:
+        """The assistant message carrying `call` and the `tool` message carrying its result, exactly
+        as this platform sends them in the next request (`spoken`: text said with the call).
+
+        OpenAI's own shape by default: content null beside the call, the raw arguments string,
+        the result as the tool message's content.
+        """
+        assistant: dict[str, Any] = {
+            "role": "assistant",
+            "content": spoken or None,
+            "tool_calls": [{"id": call.id, "type": "function",
+                            "function": {"name": call.name, "arguments": call.arguments}}],
+        }
+        return [assistant, {"role": "tool", "tool_call_id": call.id, "content": result}]
+
+    def interrupted_history(self, spoken: str) -> list[dict[str, Any]]:
+        """What the next request carries of a reply the caller interrupted: the words that were
+        spoken, as an assistant turn (nothing when none were)."""
+        return [wire.message("assistant", spoken)] if spoken.strip() else []
 
     def __post_init__(self) -> None:
         for method in (*self.auth_methods, self.default_auth):

@@ -47,9 +47,12 @@ SYSTEM_TOOLS = [
 
 
 class ElevenLabs(Platform):
+    def offered_tools(self, target: Target) -> list[dict[str, Any]]:
+        return SYSTEM_TOOLS
+
     def extra_body(self, target: Target, *, stream: bool, turn: int) -> dict[str, Any]:
         return {
-            "tools": SYSTEM_TOOLS,
+            "tools": self.offered_tools(target),
             "user_id": "workbench-sample-user",
             "elevenlabs_extra_body": {"conversation_id": "conv-workbench-sample", "turn": turn},
         }

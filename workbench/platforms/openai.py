@@ -83,7 +83,24 @@ def _arch() -> str:
     return f"other:{machine}" if machine else "unknown"
 
 
+# The tool an app built on the SDK commonly offers a voice agent: LiveKit's EndCallTool (function
+# `end_call`, no parameters, strict schema; livekit-agents beta/tools/end_call.py).
+END_CALL_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "end_call",
+        "description": "End the call when the caller says goodbye or asks to hang up.",
+        "parameters": {"type": "object", "properties": {}, "required": [], "additionalProperties": False},
+        "strict": True,
+    },
+}
+
+
 class OpenAISDK(Platform):
+    def offered_tools(self, target: Target) -> list[dict[str, Any]]:
+        """The SDK sends tools only when the app has some; the check offers the common end_call."""
+        return [END_CALL_TOOL]
+
     def stream_for(self, target: Target, stream: bool | None) -> bool:
         # SDK users choose per call; the profile's `stream` setting is that choice.
         return target.stream if stream is None else stream

@@ -53,12 +53,15 @@ TOOLS = [
 
 
 class Vapi(Platform):
+    def offered_tools(self, target: Target) -> list[dict[str, Any]]:
+        return TOOLS
+
     def extra_headers(self, target: Target, *, stream: bool) -> dict[str, str]:
         return {"Accept": "text/event-stream"} if stream else {}
 
     def extra_body(self, target: Target, *, stream: bool, turn: int) -> dict[str, Any]:
         return {
-            "tools": TOOLS,
+            "tools": self.offered_tools(target),
             "call": {"id": SAMPLE_CALL_ID, "orgId": "org-workbench-sample", "type": "inboundPhoneCall",
                      "status": "in-progress"},
             "metadata": {"turn": turn},

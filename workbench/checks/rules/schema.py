@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench import wire
+from workbench import tool_calls, wire
 from workbench.checks.evidence import excerpt, parse_json, quote_body
 from workbench.checks.findings import Finding, finding
 from workbench.checks.judging import Judging
+from workbench.checks.rules import tools
 from workbench.exchange import Exchange
 from workbench.reply import carries_error
 
@@ -79,6 +80,7 @@ def judge_completion(exchange: Exchange, ctx: Judging) -> list[Finding]:
             "Put the reply in choices[0].message.content.")
         return out
     out.extend(judge_choice(choices[0], ctx))
+    out.extend(tools.judge_tool_calls(tool_calls.from_completion(body), ctx, "schema", offered_tools(exchange)))
     out.extend(judge_usage(body.get("usage"), ctx, "schema"))
     return out
 
@@ -131,10 +133,9 @@ def judge_choice(choice: Any, ctx: Judging) -> list[Finding]:
     elif role != "assistant":
         add("schema.role-wrong", "warning", f"choices[0].message.role is {role!r}; expected \"assistant\".",
             "Set role to \"assistant\".")
-    tool_calls = message.get("tool_calls")
-    out.extend(judge_tool_calls(tool_calls, ctx, "schema", in_stream=False))
+    calls = message.get("tool_calls")
     content = message.get("content")
-    if not tool_calls:
+    if not calls:
         if content is None:
             add("schema.content-null", "error",
                 "choices[0].message.content is null and there are no tool calls: the agent would say nothing.",
@@ -171,29 +172,11 @@ def judge_finish_reason(value: Any, present: bool, ctx: Judging, category: str) 
     return []
 
 
-def judge_tool_calls(tool_calls: Any, ctx: Judging, category: str, *, in_stream: bool) -> list[Finding]:
-    """tool_calls: a list of {id, type, function: {name, arguments: string}}; stream deltas also carry index."""
-    if tool_calls is None:
-        return []
-    out: list[Finding] = []
-    calls = tool_calls if isinstance(tool_calls, list) else [tool_calls]
-    for call in calls:
-        if not isinstance(call, dict):
-            continue
-        if in_stream and "index" not in call:
-            out.append(finding(
-                f"{category}.tool-call-index-missing", ctx.severity("error"),
-                f"A tool_calls delta has no `index`: {excerpt(wire.dumps(call), 120)}.",
-                "Give every tool_calls delta its index (0 for the first call); clients merge the argument "
-                "fragments by index and fail without it.", probe=ctx.probe))
-        function = call.get("function")
-        if isinstance(function, dict) and "arguments" in function and not isinstance(function["arguments"], str):
-            out.append(finding(
-                f"{category}.tool-arguments-not-string", ctx.severity("error"),
-                f"function.arguments is a JSON {type(function['arguments']).__name__}, not a string: "
-                f"{excerpt(wire.dumps(function['arguments']), 80)}.",
-                "Send arguments as a JSON-encoded string (json.dumps(args)), as OpenAI does.", probe=ctx.probe))
-    return out
+def offered_tools(exchange: Exchange) -> list[str] | None:
+    """The tool names the request offered ([] when it offered none, so any call names an unknown tool);
+    None when the request body is not known (then names are not judged)."""
+    body = exchange.request.json
+    return tool_calls.offered_names(body.get("tools")) if isinstance(body, dict) else None
 
 
 def judge_usage(usage: Any, ctx: Judging, category: str) -> list[Finding]:

@@ -15,7 +15,9 @@ from workbench import wire
 from workbench.checks.evidence import excerpt, parse_json, quote_body
 from workbench.checks.findings import Finding, finding
 from workbench.checks.judging import Judging
-from workbench.checks.rules.schema import judge_completion, judge_finish_reason, judge_tool_calls, judge_usage
+from workbench.checks.rules import tools
+from workbench.checks.rules.schema import judge_completion, judge_finish_reason, judge_usage, offered_tools
+from workbench import tool_calls
 from workbench.exchange import Exchange
 from workbench.reply import carries_error, reported_error
 
@@ -194,6 +196,8 @@ def _judge_events(exchange: Exchange, events: list[Event], ctx: Judging) -> list
 
     cut = bool(errors) or (failure is not None and failure.kind in CUT_KINDS)
     out.extend(_judge_chunks(real, ctx, complete=not cut))
+    out.extend(tools.judge_tool_calls(tool_calls.from_chunks(real), ctx, "stream", offered_tools(exchange),
+                                      complete=not cut))
     if not done and not cut and not bad_json:
         add("stream.done-missing", "warning",
             "The stream ended without `data: [DONE]`.",
@@ -292,8 +296,6 @@ def _judge_chunks(objects: list[dict[str, Any]], ctx: Judging, *, complete: bool
         given = [r for r in reasons if r is not None]
         if complete:
             out.extend(judge_finish_reason(given[-1] if given else None, bool(given), ctx, "stream"))
-        for o in with_choices:
-            out.extend(judge_tool_calls(o["choices"][0]["delta"].get("tool_calls"), ctx, "stream", in_stream=True))
     usages = [o["usage"] for o in objects if o.get("usage") is not None]
     if usages:
         out.extend(judge_usage(usages[-1], ctx, "stream"))
