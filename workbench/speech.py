@@ -28,6 +28,7 @@ import re
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
 REASONING_FIELDS = ("reasoning_content", "reasoning", "reasoning_details")
+_REASONING_KEYS = frozenset(REASONING_FIELDS)
 CLAUSE_WORDS = 4  # "Well," alone is not a unit: the caller hears one word and then silence
 UNIT_WORDS = 8  # about three seconds of speech: a TTS that streams words has started by then
 
@@ -98,7 +99,7 @@ def first_unit_end(text: str, final: bool = False) -> int | None:
 
 def reasoning_text(delta: object) -> str:
     """The reasoning a stream delta (or a whole reply's message) carries in its reasoning fields."""
-    if not isinstance(delta, dict):
+    if not isinstance(delta, dict) or not _REASONING_KEYS & delta.keys():
         return ""
     parts = []
     for name in REASONING_FIELDS:

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from workbench import wire
+from workbench import speech, wire
 
 FINISH_TOOL_CALLS = "tool_calls"
 
@@ -282,10 +282,11 @@ def _lint_end(reply: ToolCallReply) -> list[ToolCallDefect]:
             "finish-reason-wrong", f"The reply calls a tool but ends with {came}, not \"tool_calls\".",
             "End a reply that calls tools with finish_reason \"tool_calls\" (vLLM and LiteLLM have sent \"stop\": "
             "callers that wait for \"tool_calls\" never run the tool)."))
-    if reply.content.strip():
+    said = speech.spoken_text(reply.content).strip()  # reasoning before the call is judged elsewhere
+    if said:
         out.append(ToolCallDefect(
             "content-beside",
-            f"The reply carries text beside its tool call: {_short(reply.content)}.",
+            f"The reply carries text beside its tool call: {_short(said)}.",
             "Send content null (or nothing) with a tool call; say the words in the reply that follows the tool's "
             "result. Platforms differ on what they do with both (Pipecat drops the text, LiveKit keeps it)."))
     return out

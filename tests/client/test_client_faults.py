@@ -116,7 +116,7 @@ EXPECT: dict[str, Callable[[Exchange, errors.EndpointError | None], None]] = {
     "redirect": clean(_redirect),
     "no-usage-consistency": clean(lambda x: any(e.parsed and e.parsed.get("usage") for e in x.events)),
     "reasoning-preamble": clean(lambda x: x.reply_text.startswith("<think>") and x.timings.think_chars > 50
-                                and x.timings.first_token_ms >= 500 and x.timings.reasoning_ms >= 500),
+                                and x.timings.first_token_ms >= 400 and x.timings.reasoning_ms >= 400),
     "reasoning-content": failed(errors.FirstTokenTimeout, "0.5 s"),  # reasoning is not a token: silence
     "first-word-stall": clean(lambda x: x.reply_text == ECHO
                               and x.timings.first_sentence_ms - x.timings.first_token_ms >= 2000),

@@ -331,7 +331,7 @@ def reasoning_preamble(w: Wire) -> None:
     assert w.joined.startswith("<think>Okay, ") and "</think>\n\n" + ECHO in w.joined
     think_at = next(t for t, piece in w.arrivals if b"<think>" in piece)
     answer_at = next(t for t, piece in w.arrivals if b'"content":"You "' in piece)
-    assert answer_at - think_at >= 0.5  # a word every 30 ms
+    assert answer_at - think_at >= 0.4  # a word every 20 ms
 
 
 def reasoning_content(w: Wire) -> None:

@@ -3,9 +3,11 @@
 Order: the platform's own request goes alone first (its latency is the one reported, so
 nothing runs beside it); when it fails, one or two diagnosis requests say why (/v1 missing,
 the other auth header, the extra fields) and the check stops there. When it works, the
-follow-up probes run concurrently. Every request is bounded by the check's timeouts, so a
-stalled endpoint costs at most about two timeouts. `iter_check` yields events for a live
-checklist; `run_check` returns the Report.
+follow-up probes run concurrently, the tool call among them (checks/scenes.py); then the
+parts of a call whose timing is judged against another request run alone, one after the
+other: the long call, then a caller barging in. Every request is bounded by the check's
+timeouts, so a stalled endpoint costs at most about two timeouts. `iter_check` yields events
+for a live checklist; `run_check` returns the Report.
 """
 
 from __future__ import annotations
@@ -13,19 +15,21 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from workbench import wire
 from workbench.checks import probes as plan
+from workbench.checks import scenes
 from workbench.checks.findings import Finding, ProbeResult, Report, finding, probe_status
 from workbench.checks.judging import Judging
 from workbench.checks.probes import Probe
-from workbench.checks.rules import auth, conversation, errors, latency, models, params, reachability
+from workbench.checks.rules import auth, conversation, errors, latency, models, params, reachability, tools
 from workbench.checks.single import judge_reply_body
 from workbench.exchange import Exchange
 from workbench.platforms import get_platform
-from workbench.platforms.base import Platform
+from workbench.platforms.base import Platform, PlatformRequest
 from workbench.platforms.playai import SMOKE_REPLY
 from workbench.redact import shown_url
 from workbench.target import Target, Timeouts
@@ -141,6 +145,14 @@ async def iter_check(
             state.exchanges.append((probe.id, exchange))
             return exchange
 
+        async def send_shaped(request: PlatformRequest, probe_id: str) -> Exchange:
+            exchange = await client.send(request, label=f"check: {probe_id}").run()
+            state.exchanges.append((probe_id, exchange))
+            return exchange
+
+        def record(probe_id: str, exchange: Exchange) -> None:
+            state.exchanges.append((probe_id, exchange))
+
         probe = plan.primary(platform, state.target)
         yield ProbeStarted(probe)
         exchange = await send(probe)
@@ -176,31 +188,49 @@ async def iter_check(
             if platform.id == "playai" and exchange.ok:
                 found += conversation.judge_smoke_reply(exchange, ctx, SMOKE_REPLY)
             yield state.finish(probe, exchange, found)
-            budget = Probe("latency", f"First token within {platform.first_token_budget_ms:.0f} ms: "
+            budget = Probe("latency", f"First token and first sentence within {platform.first_token_budget_ms:.0f} ms: "
                                       f"{platform.budget_source}", kind=plan.QUICK)
-            measured = latency.first_token_ms(exchange, probe.stream)
-            yield state.finish(budget, None, latency.judge_first_token(exchange, _as(ctx, "latency")),
-                               f"{measured:.0f} ms" if measured is not None else "not measured: no content came",
-                               skipped=measured is None or not exchange.ok)
+            yield state.finish(budget, None, latency.judge_voice(exchange, _as(ctx, "latency")),
+                               _voice_detail(exchange, probe.stream),
+                               skipped=latency.first_token_ms(exchange, probe.stream) is None or not exchange.ok)
 
-            usable = exchange.problem() is None and not any(f.severity == "error" for f in found)
+            # A reply that calls a tool is a usable first reply: the multi-turn probe goes on from it.
+            usable = exchange.problem() is None and not any(
+                f.severity == "error" and not tools.about_a_tool_call(f) for f in found)
             stalled = exchange.failure is not None and exchange.failure.kind in TIMEOUT_KINDS
             followups = plan.plan_followups(platform, state.target, probe.stream, quick_only=stalled)
-            for followup in followups:
+            parts = [] if stalled else plan.call_parts(platform, state.target, probe.stream)
+            for followup in followups + parts:
                 yield ProbeStarted(followup)
             by_id: dict[str, Exchange] = {}
-            tasks = {asyncio.ensure_future(_sent(send, p)): p for p in followups}
+            tasks: dict[asyncio.Future[tuple[Probe, Exchange]], Probe] = {
+                asyncio.ensure_future(_sent(send, p)): p for p in followups}
+            scene_tasks = {asyncio.ensure_future(_scene(p, _tool_scene(platform, state, p, send_shaped, usable))): p
+                           for p in parts if p.id == "tools"}
             try:
-                for next_done in asyncio.as_completed(tasks):
-                    done_probe, done_exchange = await next_done
-                    by_id[done_probe.id] = done_exchange
-                    found = _judge_followup(done_probe, done_exchange, state.judging(done_probe), usable)
+                for next_done in asyncio.as_completed([*tasks, *scene_tasks]):
+                    done_probe, outcome = await next_done
+                    if isinstance(outcome, scenes.Scene):
+                        yield _finish_scene(state, done_probe, outcome)
+                        continue
+                    by_id[done_probe.id] = outcome
+                    found = _judge_followup(done_probe, outcome, state.judging(done_probe), usable)
                     unjudged = done_probe.id == "conversation" and not usable
-                    yield state.finish(done_probe, done_exchange, found,
+                    yield state.finish(done_probe, outcome, found,
                                        "not judged: the first reply was already broken" if unjudged else "",
                                        skipped=unjudged)
+                # Alone, one after the other: their timing is judged against another request's.
+                for part in parts:
+                    if part.id == "long-call":
+                        scene = await _played(usable, scenes.long(platform, state.target, state.judging(part),
+                                                                  send_shaped, exchange))
+                        yield _finish_scene(state, part, scene)
+                    elif part.id == "barge-in":
+                        scene = await _played(usable, scenes.barge_in(platform, state.target, state.judging(part),
+                                                                      client, send_shaped, record))
+                        yield _finish_scene(state, part, scene)
             finally:
-                for task in tasks:
+                for task in [*tasks, *scene_tasks]:
                     task.cancel()
             if probe.auth == "none" or "auth.none" in by_id:
                 gate = Probe("auth.enforced", "Only the right credential gets in", kind=plan.QUICK)
@@ -237,6 +267,44 @@ async def run_check(
 
 async def _sent(send: Callable[[Probe], "asyncio.Future[Exchange]"], probe: Probe) -> tuple[Probe, Exchange]:
     return probe, await send(probe)
+
+
+async def _scene(probe: Probe, scene: "asyncio.Future[scenes.Scene]") -> tuple[Probe, scenes.Scene]:
+    return probe, await scene
+
+
+NOT_PLAYED = "not played: the first reply was already broken"
+
+
+async def _played(usable: bool, scene: Any) -> scenes.Scene:
+    """Play a part of the call only when the platform's own request worked (else it fails the same way)."""
+    if not usable:
+        scene.close()  # the coroutine never runs: nothing is sent
+        return scenes.Scene(detail=NOT_PLAYED, skipped=True)
+    return await scene
+
+
+def _tool_scene(platform: Platform, state: _Check, probe: Probe, send: scenes.Sender, usable: bool) -> Any:
+    return _played(usable, scenes.tool_call(platform, state.target, state.judging(probe), send))
+
+
+def _finish_scene(state: _Check, probe: Probe, scene: scenes.Scene) -> ProbeFinished:
+    main = scene.exchanges[0] if len(scene.exchanges) == 1 else (scene.exchanges[-1] if scene.exchanges else None)
+    return state.finish(probe, main, scene.findings, scene.detail, skipped=scene.skipped)
+
+
+def _voice_detail(exchange: Exchange, stream: bool) -> str:
+    """`41 ms first token, 95 ms first sentence (120 ms of reasoning before it)` for the latency line."""
+    measured = latency.first_token_ms(exchange, stream)
+    if measured is None:
+        return "not measured: no content came"
+    parts = [f"{measured:.0f} ms" + (" first token" if stream else " (whole reply)")]
+    sentence = exchange.timings.first_sentence_ms
+    if stream and sentence is not None:
+        parts.append(f"{sentence:.0f} ms first sentence")
+    if exchange.timings.reasoning_ms:
+        parts.append(f"{exchange.timings.reasoning_ms:.0f} ms of reasoning before it")
+    return ", ".join(parts)
 
 
 def _as(ctx: Judging, probe_id: str) -> Judging:

@@ -123,6 +123,8 @@ class StreamAssembler:
     def _hear(self, timed: TimedEvent, t_ms: float) -> None:
         """The caller's view of this event: spoken words, reasoning (silence), the reply's end."""
         tracker = self._speech
+        if tracker.first_sentence_ms is not None:
+            return  # every figure is known: the rest of a long stream costs nothing here
         tracker.feed(timed.text, speech.reasoning_text(_delta(timed.parsed)), t_ms)
         if timed.is_done or _finish_reason(timed.parsed) is not None:
             tracker.end(t_ms)

@@ -50,9 +50,9 @@ FAULTS: dict[str, str] = {
     "no-usage-consistency": "usage.total_tokens is not prompt_tokens + completion_tokens "
     "(streams: the usage chunk is always sent).",
     "reasoning-preamble": "<think>…</think> reasoning text in the content before the answer "
-    "(streamed: a word every 30 ms, about 1 s).",
+    "(streamed: a word every 20 ms, about 0.6 s).",
     "reasoning-content": "Reasoning in delta.reasoning_content (message.reasoning_content) before the answer "
-    "(streamed: a word every 30 ms, about 1 s of silence).",
+    "(streamed: a word every 20 ms, about 0.6 s of silence).",
     "first-word-stall": "The first word at once, then nothing for first_word_stall_s seconds (default 2.5), "
     "then the rest.",
     "keep-generating": "Goes on generating a reply after the client hangs up, one generation at a time "

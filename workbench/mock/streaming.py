@@ -32,7 +32,7 @@ CONTENT_FAULTS = frozenset({"cumulative-deltas", "null-content", "invalid-json-c
 
 
 # How long each word of reasoning takes under the reasoning faults (a thinking model's pace).
-REASONING_TOKEN_S = 0.03
+REASONING_TOKEN_S = 0.02
 # keep-generating's pace when --tokens-per-s sets none (40 tokens/s): its abandoned replies take time.
 KEEP_GENERATING_TOKEN_S = 0.025
 

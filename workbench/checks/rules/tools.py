@@ -30,6 +30,11 @@ LEGACY_IDS = {
 NEEDS_THE_END = frozenset({"finish-reason-wrong", "arguments-not-json"})
 
 
+def about_a_tool_call(f: Finding) -> bool:
+    """True for a finding of the tool-call lint (whatever its id): the reply still carried a call."""
+    return f.category == "tools" or f.id.split(".", 1)[-1] in ("tool-call-index-missing", "tool-arguments-not-string")
+
+
 def judge_tool_calls(reply: ToolCallReply, ctx: Judging, kind: str, offered: list[str] | None, *,
                      complete: bool = True) -> list[Finding]:
     """Findings for the tool calls of one reply (none when it made none); `kind` is stream or schema."""
