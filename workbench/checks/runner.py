@@ -136,22 +136,8 @@ async def iter_check(
     limit = reply_time_limit(state.target.timeouts)
     async with Client(state.target, body_cap=BODY_CAP, total_timeout=limit) as client:
 
-        async def send(probe: Probe) -> Exchange:
-            call = client.request(
-                probe.method, probe.url, content=probe.content, headers=probe.headers, auth=probe.auth,
-                api_key=probe.api_key, stream=probe.stream, label=f"check: {probe.id}", raise_on_failure=False,
-            )
-            exchange = await call.run()
-            state.exchanges.append((probe.id, exchange))
-            return exchange
-
-        async def send_shaped(request: PlatformRequest, probe_id: str) -> Exchange:
-            exchange = await client.send(request, label=f"check: {probe_id}").run()
-            state.exchanges.append((probe_id, exchange))
-            return exchange
-
-        def record(probe_id: str, exchange: Exchange) -> None:
-            state.exchanges.append((probe_id, exchange))
+        senders = _Senders(client, state)
+        send = senders.probe
 
         probe = plan.primary(platform, state.target)
         yield ProbeStarted(probe)
@@ -182,66 +168,104 @@ async def iter_check(
             carry_on = False
 
         if carry_on:
-            state.primary_exchange, state.primary_probe = exchange, probe
-            ctx = state.judging(probe)
-            found = mismatch + _judge_reply(probe, exchange, ctx)
-            if platform.id == "playai" and exchange.ok:
-                found += conversation.judge_smoke_reply(exchange, ctx, SMOKE_REPLY)
-            yield state.finish(probe, exchange, found)
-            budget = Probe("latency", f"First token and first sentence within {platform.first_token_budget_ms:.0f} ms: "
-                                      f"{platform.budget_source}", kind=plan.QUICK)
-            yield state.finish(budget, None, latency.judge_voice(exchange, _as(ctx, "latency")),
-                               _voice_detail(exchange, probe.stream),
-                               skipped=latency.first_token_ms(exchange, probe.stream) is None or not exchange.ok)
-
-            # A reply that calls a tool is a usable first reply: the multi-turn probe goes on from it.
-            usable = exchange.problem() is None and not any(
-                f.severity == "error" and not tools.about_a_tool_call(f) for f in found)
-            stalled = exchange.failure is not None and exchange.failure.kind in TIMEOUT_KINDS
-            followups = plan.plan_followups(platform, state.target, probe.stream, quick_only=stalled)
-            parts = [] if stalled else plan.call_parts(platform, state.target, probe.stream)
-            for followup in followups + parts:
-                yield ProbeStarted(followup)
-            by_id: dict[str, Exchange] = {}
-            tasks: dict[asyncio.Future[tuple[Probe, Exchange]], Probe] = {
-                asyncio.ensure_future(_sent(send, p)): p for p in followups}
-            scene_tasks = {asyncio.ensure_future(_scene(p, _tool_scene(platform, state, p, send_shaped, usable))): p
-                           for p in parts if p.id == "tools"}
-            try:
-                for next_done in asyncio.as_completed([*tasks, *scene_tasks]):
-                    done_probe, outcome = await next_done
-                    if isinstance(outcome, scenes.Scene):
-                        yield _finish_scene(state, done_probe, outcome)
-                        continue
-                    by_id[done_probe.id] = outcome
-                    found = _judge_followup(done_probe, outcome, state.judging(done_probe), usable)
-                    unjudged = done_probe.id == "conversation" and not usable
-                    yield state.finish(done_probe, outcome, found,
-                                       "not judged: the first reply was already broken" if unjudged else "",
-                                       skipped=unjudged)
-                # Alone, one after the other: their timing is judged against another request's.
-                for part in parts:
-                    if part.id == "long-call":
-                        scene = await _played(usable, scenes.long(platform, state.target, state.judging(part),
-                                                                  send_shaped, exchange))
-                        yield _finish_scene(state, part, scene)
-                    elif part.id == "barge-in":
-                        scene = await _played(usable, scenes.barge_in(platform, state.target, state.judging(part),
-                                                                      client, send_shaped, record))
-                        yield _finish_scene(state, part, scene)
-            finally:
-                for task in [*tasks, *scene_tasks]:
-                    task.cancel()
-            if probe.auth == "none" or "auth.none" in by_id:
-                gate = Probe("auth.enforced", "Only the right credential gets in", kind=plan.QUICK)
-                yield state.finish(gate, None, auth.judge_open(_as(ctx, gate.id), by_id.get("auth.none"),
-                                                               by_id.get("auth.wrong"), probe.auth))
+            async for event in _a_working_call(state, senders, probe, exchange, mismatch):
+                yield event
 
         shapes = Probe("errors.shape", "Error replies use OpenAI's error envelope", kind=plan.QUICK)
         refusals = [(pid, ex) for pid, ex in state.exchanges if ex.status is not None and ex.status >= 400]
         if refusals:
             yield state.finish(shapes, None, errors.judge_error_bodies(refusals, _as(state.judging(probe), shapes.id)))
     yield CheckFinished(state.report(), tuple(ex for _, ex in state.exchanges))
+
+
+class _Senders:
+    """How the check sends: a probe as built, a request a platform shaped, or records one sent otherwise."""
+
+    def __init__(self, client: Any, state: _Check) -> None:
+        self.client = client
+        self.state = state
+
+    async def probe(self, probe: Probe) -> Exchange:
+        call = self.client.request(
+            probe.method, probe.url, content=probe.content, headers=probe.headers, auth=probe.auth,
+            api_key=probe.api_key, stream=probe.stream, label=f"check: {probe.id}", raise_on_failure=False,
+        )
+        exchange = await call.run()
+        self.record(probe.id, exchange)
+        return exchange
+
+    async def shaped(self, request: PlatformRequest, probe_id: str) -> Exchange:
+        exchange = await self.client.send(request, label=f"check: {probe_id}").run()
+        self.record(probe_id, exchange)
+        return exchange
+
+    def record(self, probe_id: str, exchange: Exchange) -> None:
+        self.state.exchanges.append((probe_id, exchange))
+
+
+async def _a_working_call(state: _Check, send: _Senders, probe: Probe, exchange: Exchange,
+                          mismatch: list[Finding]) -> AsyncIterator[CheckEvent]:
+    """The platform's own request worked: judge it, then play the rest of the call."""
+    platform = state.platform
+    state.primary_exchange, state.primary_probe = exchange, probe
+    ctx = state.judging(probe)
+    found = mismatch + _judge_reply(probe, exchange, ctx)
+    if platform.id == "playai" and exchange.ok:
+        found += conversation.judge_smoke_reply(exchange, ctx, SMOKE_REPLY)
+    yield state.finish(probe, exchange, found)
+    budget = Probe("latency", f"First token and first sentence within {platform.first_token_budget_ms:.0f} ms: "
+                              f"{platform.budget_source}", kind=plan.QUICK)
+    yield state.finish(budget, None, latency.judge_voice(exchange, _as(ctx, "latency")),
+                       _voice_detail(exchange, probe.stream),
+                       skipped=latency.first_token_ms(exchange, probe.stream) is None or not exchange.ok)
+
+    # A reply that calls a tool is a usable first reply: the multi-turn probe goes on from it.
+    usable = exchange.problem() is None and not any(
+        f.severity == "error" and not tools.about_a_tool_call(f) for f in found)
+    stalled = exchange.failure is not None and exchange.failure.kind in TIMEOUT_KINDS
+    followups = plan.plan_followups(platform, state.target, probe.stream, quick_only=stalled)
+    parts = [] if stalled else plan.call_parts(platform, state.target, probe.stream)
+    for followup in followups + parts:
+        yield ProbeStarted(followup)
+    by_id: dict[str, Exchange] = {}
+    async for event in _followups(state, send, followups, [p for p in parts if p.id == "tools"], usable, by_id):
+        yield event
+    # Alone, one after the other: their timing is judged against another request's.
+    for part in parts:
+        if part.id == "long-call":
+            scene = scenes.long(platform, state.target, state.judging(part), send.shaped, exchange)
+        elif part.id == "barge-in":
+            scene = scenes.barge_in(platform, state.target, state.judging(part), send.client, send.shaped, send.record)
+        else:
+            continue
+        yield _finish_scene(state, part, await _played(usable, scene))
+    if probe.auth == "none" or "auth.none" in by_id:
+        gate = Probe("auth.enforced", "Only the right credential gets in", kind=plan.QUICK)
+        yield state.finish(gate, None, auth.judge_open(_as(ctx, gate.id), by_id.get("auth.none"),
+                                                       by_id.get("auth.wrong"), probe.auth))
+
+
+async def _followups(state: _Check, send: _Senders, followups: list[Probe], tool_parts: list[Probe], usable: bool,
+                     by_id: dict[str, Exchange]) -> AsyncIterator[CheckEvent]:
+    """The follow-up probes and the tool call, all at once; each judged as it comes back."""
+    tasks: list[asyncio.Future[tuple[Probe, Any]]] = [asyncio.ensure_future(_sent(send.probe, p)) for p in followups]
+    tasks += [asyncio.ensure_future(_scene(p, _played(usable, scenes.tool_call(
+        state.platform, state.target, state.judging(p), send.shaped)))) for p in tool_parts]
+    try:
+        for next_done in asyncio.as_completed(tasks):
+            done_probe, outcome = await next_done
+            if isinstance(outcome, scenes.Scene):
+                yield _finish_scene(state, done_probe, outcome)
+                continue
+            by_id[done_probe.id] = outcome
+            found = _judge_followup(done_probe, outcome, state.judging(done_probe), usable)
+            unjudged = done_probe.id == "conversation" and not usable
+            yield state.finish(done_probe, outcome, found,
+                               "not judged: the first reply was already broken" if unjudged else "",
+                               skipped=unjudged)
+    finally:
+        for task in tasks:
+            task.cancel()
 
 
 async def run_check(
@@ -282,10 +306,6 @@ async def _played(usable: bool, scene: Any) -> scenes.Scene:
         scene.close()  # the coroutine never runs: nothing is sent
         return scenes.Scene(detail=NOT_PLAYED, skipped=True)
     return await scene
-
-
-def _tool_scene(platform: Platform, state: _Check, probe: Probe, send: scenes.Sender, usable: bool) -> Any:
-    return _played(usable, scenes.tool_call(platform, state.target, state.judging(probe), send))
 
 
 def _finish_scene(state: _Check, probe: Probe, scene: scenes.Scene) -> ProbeFinished:
