@@ -61,7 +61,8 @@ EXPECTED: dict[tuple[str, str], set[tuple[str, str]]] = {
     ("polyai", "nonstandard-finish-reason"): {("schema.finish-reason-nonstandard", W),
                                               ("stream.finish-reason-nonstandard", W)},
     ("polyai", "no-role"): {("schema.role-missing", W), ("stream.role-missing", W)},
-    ("polyai", "missing-fields"): {("schema.fields-missing", E), ("stream.fields-missing", W)},
+    # One rule for fields the SDK tolerates, streamed or not (issue 14: missing in a completion was an error).
+    ("polyai", "missing-fields"): {("schema.fields-missing", W), ("stream.fields-missing", W)},
     ("polyai", "drop-mid-stream"): {("schema.body-truncated", E), ("stream.dropped", W)},
     ("polyai", "stall"): {("reachability.read-timeout", E)},
     # PolyAI offers no tools, so the call to `echo` the fault makes is one it cannot run (issue 14).
@@ -237,7 +238,8 @@ async def test_playai_smoke_test_reply_must_repeat_the_phrase(tmp_path) -> None:
     replies.write_text('[[reply]]\nmatch = "smoke test"\nreply = "Sorry, I cannot help with that."\n')
     async with MockServer(MockConfig(port=0, api_key=KEY, reply_file=replies)) as server:
         report = await run_check(Target(server.base_url, "mock-model", auth="bearer", api_key=KEY), "playai")
-    assert [(f.id, f.severity) for f in report.findings] == [("conversation.smoke-test-reply", W)]
+    # An error: Play.ai's backend refuses the agent (issue 14: it was a warning).
+    assert [(f.id, f.severity) for f in report.findings] == [("conversation.smoke-test-reply", E)]
     assert "Sorry, I cannot help" in report.findings[0].message
 
 

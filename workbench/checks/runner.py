@@ -26,7 +26,8 @@ from workbench.checks.findings import Finding, ProbeResult, Report, finding, pro
 from workbench.checks.judging import Judging
 from workbench.checks.probes import Probe
 from workbench.checks.rules import auth, conversation, errors, latency, models, params, reachability, tools
-from workbench.checks.single import judge_reply_body
+from workbench.checks.rules import stream as stream_rules
+from workbench.checks.single import judge_reply_body, voice_metrics
 from workbench.exchange import Exchange
 from workbench.platforms import get_platform
 from workbench.platforms.base import Platform, PlatformRequest
@@ -113,13 +114,10 @@ class _Check:
         return ProbeFinished(probe, result, exchange)
 
     def report(self) -> Report:
-        metrics: dict[str, object] = {"ttft_ms": None, "total_ms": None}
+        metrics: dict[str, object] = {"ttft_ms": None, "first_sentence_ms": None, "total_ms": None}
         ex, probe = self.primary_exchange, self.primary_probe
         if ex is not None and probe is not None and ex.ok:
-            first = latency.first_token_ms(ex, probe.stream)
-            metrics["ttft_ms"] = round(first, 1) if first is not None else None
-            metrics["total_ms"] = round(ex.timings.total_ms, 1) if ex.timings.total_ms is not None else None
-            metrics["streamed"] = probe.stream
+            metrics.update(voice_metrics(ex, probe.stream))
         metrics["requests"] = len(self.exchanges)
         metrics["check_ms"] = round((time.perf_counter() - self.started) * 1000, 1)
         return Report.build(self.platform.id, shown_url(self.original.base_url), self.findings, metrics, self.results)
@@ -147,9 +145,12 @@ async def iter_check(
         carry_on = True
         for _ in range(MAX_DIAGNOSIS_ROUNDS):
             status = exchange.status
-            if status is not None and 200 <= status < 300:
+            catch_all = _catch_all_page(state.target, exchange)
+            if status is not None and 200 <= status < 300 and not catch_all:
                 break
             found, retry, fixed_target = await _diagnose(state, probe, exchange, send)
+            if catch_all and fixed_target is None:
+                break  # without /v1 it is no better: judged below as the reply it is
             if retry is not None:
                 diagnosis.append(retry)
             primary_findings = mismatch + found
@@ -384,6 +385,8 @@ async def _diagnose(state: _Check, probe: Probe, exchange: Exchange, send: _Send
     status = exchange.status
     if status is None:
         return reachability.judge_failure(exchange, ctx), None, None
+    if 200 <= status < 300:
+        return await _diagnose_catch_all(state, probe, exchange, ctx, send)
     if 300 <= status < 400:
         return await _diagnose_redirect(state, probe, exchange, ctx, send)
     if status in (404, 405):
@@ -435,6 +438,30 @@ async def _diagnose_path(
     retry = plan.at_base_url(probe, base, new_base, "path.retry", title)
     retried = await send(retry)
     fixed = state.target.with_(base_url=new_base) if retried.ok else None
+    return reachability.judge_path(exchange, ctx, retried, new_base), (retry, retried), fixed
+
+
+def _catch_all_page(target: Target, exchange: Exchange) -> bool:
+    """A 200 that is a page, not a reply (neither JSON nor SSE) at a base URL ending in /v1: a server
+    without the /v1 prefix whose catch-all route answers every other path (Play.ai's own reference
+    server answers 200 with an HTML page, playht/fake-llm `app.all('*')`)."""
+    success = exchange.status is not None and 200 <= exchange.status < 300
+    if not success or not target.base_url.rstrip("/").endswith("/v1") or exchange.is_sse:
+        return False
+    return exchange.json() is None and not stream_rules.looks_like_sse(exchange.text)
+
+
+async def _diagnose_catch_all(
+    state: _Check, probe: Probe, exchange: Exchange, ctx: Judging, send: _Send
+) -> _Diagnosed:
+    """A catch-all page at …/v1: try the base URL without /v1; when that answers, the /v1 was the mistake."""
+    base = state.target.base_url.rstrip("/")
+    new_base = base[: -len("/v1")]
+    retry = plan.at_base_url(probe, base, new_base, "path.retry", "Without /v1 at the end of the base URL")
+    retried = await send(retry)
+    if retried.problem() is not None or _catch_all_page(state.target.with_(base_url=new_base), retried):
+        return [], (retry, retried), None
+    fixed = state.target.with_(base_url=new_base)
     return reachability.judge_path(exchange, ctx, retried, new_base), (retry, retried), fixed
 
 

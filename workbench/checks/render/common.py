@@ -31,6 +31,8 @@ def metrics_line(report: Report) -> str:
     if m.get("ttft_ms") is not None:
         what = "first token" if m.get("streamed") else "full reply (not streamed)"
         parts.append(f"{what} {m['ttft_ms']:.0f} ms")
+        if m.get("streamed") and m.get("first_sentence_ms") is not None:
+            parts.append(f"first sentence {m['first_sentence_ms']:.0f} ms")
     if m.get("requests") is not None:
         parts.append(f"{m['requests']} requests")
     if m.get("check_ms") is not None:

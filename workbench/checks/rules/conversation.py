@@ -49,14 +49,17 @@ def judge_form(exchange: Exchange, ctx: Judging, form: str) -> list[Finding]:
 
 
 def judge_smoke_reply(exchange: Exchange, ctx: Judging, phrase: str) -> list[Finding]:
-    """Play.ai's smoke test asks the model to repeat a phrase; its check expects to hear it back."""
+    """Play.ai's smoke test asks the model to repeat a phrase; its check refuses the agent when it does not."""
     reply = exchange.reply_text
     if not reply.strip() or phrase.lower() in reply.lower():
         return []
     return [finding(
-        "conversation.smoke-test-reply", "warning",
-        f"Asked to repeat \"{phrase}\", the reply was {reply.strip()[:120]!r}.",
-        "Play.ai's compatibility check sends this smoke test; a model that follows the instruction passes it.",
+        "conversation.smoke-test-reply", ctx.severity("error"),
+        f"Asked to repeat \"{phrase}\", the reply was {reply.strip()[:120]!r}. Play.ai's backend refuses an "
+        "agent whose LLM does not repeat it (its PATCH answers 400).",
+        "Play.ai's compatibility check sends this one message; answer it with the sentence (Play.ai's own "
+        "reference server special-cases it: a single message containing \"The smoke test has passed.\" gets "
+        "exactly that sentence back).",
         probe=ctx.probe)]
 
 
