@@ -47,7 +47,7 @@ def platform_option(command: F) -> F:
     """--as PLATFORM (parameter `platform`): call the endpoint the way that platform does."""
     return click.option(
         "--as", "platform", metavar="PLATFORM",
-        help="Call as this platform does: polyai, playai, polyant, vapi, elevenlabs or openai "
+        help="Call as this platform does: polyai, playai, polyant, vapi, elevenlabs, openai, pipecat or livekit "
              "(default: the profile's platform, else openai).",
     )(command)
 
