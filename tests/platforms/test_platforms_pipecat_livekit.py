@@ -128,3 +128,11 @@ def test_both_sheets_carry_their_snippet_and_read_the_key_from_the_environment()
         compile(code, platform_id, "exec")
         assert any("stream_options" in note for note in sheet.notes)
         assert json.dumps(sheet.to_dict())
+
+
+def test_what_each_does_with_a_streamed_tool_call_and_think_tags() -> None:
+    pipecat, livekit = PLATFORMS["pipecat"], PLATFORMS["livekit"]
+    assert pipecat.tool_call_fires_on is None  # never reads finish_reason
+    assert livekit.tool_call_fires_on == ("tool_calls", "stop")
+    assert livekit.strips_think_tags and not pipecat.strips_think_tags
+    assert livekit.interrupted_history("  ") == [] and pipecat.interrupted_history("") == []

@@ -100,6 +100,12 @@ class Platform:
     system_prompt: str = "You are a helpful voice assistant. Keep replies short."
     # Message forms some callers on this platform send; the check probes them (warning if refused).
     optional_message_forms: tuple[str, ...] = ()
+    # The finish_reason values on which this platform runs a streamed tool call; None: it never
+    # reads finish_reason (Pipecat runs the call when the stream ends). See tool_calls.py.
+    tool_call_fires_on: tuple[str, ...] | None = ("tool_calls",)
+    # True when the platform removes <think>…</think> from the content before speaking it
+    # (LiveKit's strip_thinking_tokens): reasoning there is silence, not words read aloud.
+    strips_think_tags: bool = False
     docs: str = ""  # where these facts come from
 
     # ---- what it sends ----------------------------------------------------------------
@@ -210,7 +216,7 @@ class Platform:
         """The assistant message(s) the next request carries after the caller barged in having heard
         `spoken` ([] when nothing was spoken). The default: one assistant message with the spoken
         text, as Pipecat and LiveKit write it."""
-        return [wire.message("assistant", spoken)] if spoken else []
+        return [wire.message("assistant", spoken)] if spoken.strip() else []
 
     # ---- what its checks send ---------------------------------------------------------
 

@@ -193,6 +193,8 @@ LIVEKIT = LiveKit(
     prewarms_models=True,
     retries=3,
     always_sends=("stream_options",),
+    tool_call_fires_on=("tool_calls", "stop"),  # inference/llm.py _parse_choice
+    strips_think_tags=True,  # llm/utils.py strip_thinking_tokens, before TTS
     checklist=(
         "base_url ends where /chat/completions can be appended (usually .../v1).",
         'It accepts stream: true with stream_options: {"include_usage": true} (sent on every request).',

@@ -166,6 +166,7 @@ PIPECAT = Pipecat(
                   "bounds only the response headers)",
     retries=2,
     always_sends=("stream_options",),
+    tool_call_fires_on=None,  # base_llm.py never reads finish_reason: the call runs when the stream ends
     checklist=(
         "base_url ends where /chat/completions can be appended (usually .../v1).",
         'It accepts stream: true with stream_options: {"include_usage": true} (sent on every request).',
