@@ -105,8 +105,10 @@ def auth_probes(platform: Platform, target: Target) -> list[Probe]:
 
 
 def conversation(platform: Platform, target: Target) -> Probe:
-    request = platform.build_request(target, platform.conversation_messages(), turn=1)
-    return from_platform_request("conversation", "A multi-turn call (system, user, assistant, user)", request)
+    messages = platform.conversation_messages()
+    request = platform.build_request(target, messages, turn=1)
+    roles = ", ".join(str(m.get("role")) for m in messages)
+    return from_platform_request("conversation", f"A multi-turn call ({roles})", request)
 
 
 def message_forms(platform: Platform, target: Target) -> list[Probe]:
