@@ -112,7 +112,7 @@ def test_every_follow_up_assistant_message_is_one_the_sdk_can_read(platform_id: 
     parsed = ChatCompletionMessage.model_validate(messages[0])
     assert parsed.tool_calls and parsed.tool_calls[0].id == CALL.id
     assert json.loads(parsed.tool_calls[0].function.arguments) == json.loads(CALL.arguments)
-    assert [m for m in messages if m["role"] == "tool"][0]["tool_call_id"] == CALL.id
+    assert next(m for m in messages if m["role"] == "tool")["tool_call_id"] == CALL.id
 
 
 @pytest.mark.parametrize("platform_id", list(PLATFORMS))

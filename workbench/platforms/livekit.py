@@ -153,13 +153,13 @@ def setup_sheet(profile: SheetProfile, spec: Platform, secret: ShownCredential) 
         lines.append('    api_key="none",  # the SDK needs one; the endpoint takes none')
     lines += [f"    model={json.dumps(profile.model)},", ")", "session = AgentSession(llm=llm)  # with your stt, tts, vad"]
     notes = [
-        f"LiveKit calls POST {chat_url(profile)} through the OpenAI SDK, always with stream: true and "
-        'stream_options: {"include_usage": true}: the endpoint must accept stream_options and may send a '
-        "usage chunk last.",
-        "Each attempt may wait 10 s to connect and 10 s for each next byte, the first included; LiveKit "
-        "retries up to 3 more times while nothing has streamed, then the turn fails.",
-        f"When a session starts LiveKit sends GET {profile.base_url.rstrip('/')}/models to warm the connection "
-        "(failures are ignored, but the first reply then pays for connecting).",
+        (f"LiveKit calls POST {chat_url(profile)} through the OpenAI SDK, always with stream: true and "
+         'stream_options: {"include_usage": true}: the endpoint must accept stream_options and may send a '
+         "usage chunk last."),
+        ("Each attempt may wait 10 s to connect and 10 s for each next byte, the first included; LiveKit "
+         "retries up to 3 more times while nothing has streamed, then the turn fails."),
+        (f"When a session starts LiveKit sends GET {profile.base_url.rstrip('/')}/models to warm the connection "
+         "(failures are ignored, but the first reply then pays for connecting)."),
     ]
     if profile.auth != "none":
         notes.append(f"The snippet reads the key from ${key_var}: export it, never paste a key into code.")

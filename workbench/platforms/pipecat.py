@@ -124,13 +124,13 @@ def setup_sheet(profile: SheetProfile, spec: Platform, secret: ShownCredential) 
         lines.append('    api_key="none",  # the SDK needs one; the endpoint takes none')
     lines += [f"    model={json.dumps(profile.model)},", ")"]
     notes = [
-        f"Pipecat calls POST {chat_url(profile)} through the OpenAI SDK, always with stream: true and "
-        'stream_options: {"include_usage": true}: the endpoint must accept stream_options and may send a '
-        "usage chunk last.",
-        'Pipecat\'s templates start every call with a "developer" message ("' + KICKOFF + '"): the endpoint '
-        "must accept that role, or the bot must use OpenAILLMService subclasses that turn it into a user message.",
-        "Pipecat sets no first-token limit of its own (the SDK waits up to 600 s); retry_on_timeout=True "
-        "re-sends a request whose response headers take more than retry_timeout_secs (5 s).",
+        (f"Pipecat calls POST {chat_url(profile)} through the OpenAI SDK, always with stream: true and "
+         'stream_options: {"include_usage": true}: the endpoint must accept stream_options and may send a '
+         "usage chunk last."),
+        (f'Pipecat\'s templates start every call with a "developer" message ("{KICKOFF}"): the endpoint '
+         "must accept that role (treat it like system)."),
+        ("Pipecat sets no first-token limit of its own (the SDK waits up to 600 s); retry_on_timeout=True "
+         "re-sends a request whose response headers take more than retry_timeout_secs (5 s)."),
         "Newer Pipecat releases prefer settings=OpenAILLMService.Settings(model=...) to model=...; both work.",
     ]
     if profile.auth != "none":
