@@ -28,9 +28,9 @@ Facts from pipecat-ai/pipecat at acead050 (2026-08-21), file and lines:
 - After a barge-in the history holds only the text spoken before it, as one assistant message
   (nothing spoken: none) (`services/tts_service.py` 1239-1243, `transports/base_output.py`
   566-590, the assistant aggregator 1677-1726).
-Uncertain: where an assistant message with text spoken beside a tool call lands. Reading the
-aggregator, the spoken text is written when the turn stops, after the call's messages; that is
-inferred from the code, not observed.
+- Text streamed before a tool call goes into the history as its own assistant message, before
+  the call's (observed with pipecat-ai 1.14.0: a pipeline of the context aggregators and
+  `OpenAILLMService` without TTS; with TTS only the spoken part of that text is kept).
 """
 
 from __future__ import annotations
@@ -91,7 +91,8 @@ class Pipecat(OpenAISDK):
             arguments = json.loads(call.arguments or "{}")
         except json.JSONDecodeError:
             return []  # Pipecat logs a warning and never runs the call: no follow-up at all
-        messages: list[dict[str, Any]] = [
+        messages: list[dict[str, Any]] = [wire.message("assistant", spoken)] if spoken.strip() else []
+        messages += [
             {
                 "role": "assistant",
                 "tool_calls": [
@@ -105,8 +106,6 @@ class Pipecat(OpenAISDK):
             {"role": "tool", "content": json.dumps(result, ensure_ascii=False) if result else "COMPLETED",
              "tool_call_id": call.id},
         ]
-        if spoken:
-            messages.append(wire.message("assistant", spoken))
         return messages
 
 
