@@ -424,3 +424,10 @@ def test_reasoning_deltas_are_silence_before_the_first_token() -> None:
                    (701.0, chunk({}, "stop"))])
     assert (ex.timings.first_token_ms, ex.timings.reasoning_chars, ex.timings.reasoning_ms) == (700.0, 18, 690.0)
     assert ids(latency.judge_reasoning(ex, ctx())) == {("latency.reasoning-silence", I)}
+
+
+def test_a_prewarm_with_no_answer_at_all_is_info_for_livekit() -> None:
+    unanswered = exchange(status=None, failure=Failure("connection-refused", "nothing listens", ""))
+    assert ids(models.judge_models(unanswered, ctx("livekit"))) == {("models.prewarm-failed", I)}
+    any_answer = exchange(wire.dumps(wire.error_envelope("no such route")), status=404)
+    assert models.judge_models(any_answer, ctx("livekit")) == []

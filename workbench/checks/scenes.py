@@ -45,19 +45,13 @@ def sends_tools(platform: Platform, target: Target) -> bool:
     return bool(platform.offered_tools(target))
 
 
-def _with_tools(platform: Platform, target: Target) -> Target:
-    """The target whose requests carry the platform's tools (the SDK sends them as a parameter)."""
-    return target.with_(params={**target.params, "tools": platform.offered_tools(target)})
-
-
 async def tool_call(platform: Platform, target: Target, ctx: Judging, send: Sender) -> Scene:
     """Ask in words to end the call with the platform's tools offered; if a tool is called, lint the
     call and send its result back as the platform does: that turn must get a usable reply."""
     offered = platform.offered_tools(target)
     names = tool_calls.offered_names(offered)
     messages = [wire.message("system", platform.system_prompt), wire.message("user", ASK_TO_END)]
-    tooled = _with_tools(platform, target)
-    first = await send(platform.build_request(tooled, messages, turn=1), "tools")
+    first = await send(platform.build_request(target, messages, turn=1, tools=True), "tools")
     scene = Scene(exchanges=[first])
     refused = tools.judge_refused(first, ctx, names)
     if refused:
@@ -72,7 +66,7 @@ async def tool_call(platform: Platform, target: Target, ctx: Judging, send: Send
     scene.findings = tools.judge_tool_calls(reply, ctx, kind, names)
     call = reply.calls[0]
     history = [*messages, *platform.tool_result_messages(call, TOOL_RESULT, spoken=reply.content.strip())]
-    second = await send(platform.build_request(tooled, history, turn=2), "tools.result")
+    second = await send(platform.build_request(target, history, turn=2, tools=True), "tools.result")
     scene.exchanges.append(second)
     scene.findings += tools.judge_result_turn(second, replace(ctx, probe="tools.result"), call)
     ok = "a usable reply" if second.problem() is None else "no usable reply"
@@ -101,26 +95,43 @@ async def long(platform: Platform, target: Target, ctx: Judging, send: Sender, s
 async def barge_in(platform: Platform, target: Target, ctx: Judging, client: Client, send: Sender,
                    record: Recorder) -> Scene:
     """A turn with no interruption (the baseline), then a reply cut off after a few words and the next
-    turn sent at once: that turn must work, and not wait for the abandoned reply."""
-    history = [wire.message("system", platform.system_prompt)]
-    baseline_request = platform.build_request(
-        target, [*history, wire.message("user", barging.NEXT_TURN)], stream=True, turn=1)
-    baseline = await send(baseline_request, "barge-in.baseline")
-    scene = Scene(exchanges=[baseline])
-    if baseline.problem() is not None:
-        scene.detail, scene.skipped = "not judged: a turn with no interruption already failed", True
-        return scene
-    played = await barging.barge_in(client, platform, target, history, label="check: barge-in")
-    record("barge-in", played.interrupted)
-    record("barge-in.next-turn", played.next_turn)
-    scene.exchanges += [played.interrupted, played.next_turn]
-    scene.findings = conversation.judge_barge_in(played.next_turn, ctx, played.spoken)
-    scene.findings += latency.judge_barge_in(played.next_turn, baseline, ctx)
+    turn sent at once: that turn must work, and not wait for the abandoned reply. A delay is played
+    a second time before it is reported, so one hiccup of a busy machine is not taken for it."""
+    scene = Scene()
+    played = None
+    for attempt in range(2):
+        baseline, played = await _interrupt_once(platform, target, client, send, record, scene)
+        if played is None:
+            scene.detail, scene.skipped = "not judged: a turn with no interruption already failed", True
+            return scene
+        scene.findings = conversation.judge_barge_in(played.next_turn, ctx, played.spoken)
+        delayed = latency.judge_barge_in(played.next_turn, baseline, ctx)
+        if scene.findings or not delayed:
+            break
+        if attempt == 1:
+            scene.findings = delayed  # late twice running: the server was busy with the abandoned reply
+    assert played is not None
     cut = "cut after a few words" if played.cut else "ended before the caller could cut in"
     delay = played.delay_ms(baseline)
     scene.detail = f"reply {cut}; next turn's first token {_ms(played.next_turn.timings.first_token_ms)}" + (
         f" ({delay:+.0f} ms against no interruption)" if delay is not None else "")
     return scene
+
+
+async def _interrupt_once(platform: Platform, target: Target, client: Client, send: Sender, record: Recorder,
+                          scene: Scene) -> tuple[Exchange, barging.BargeIn | None]:
+    """One baseline turn, then one barge-in; None for the barge-in when the baseline already failed."""
+    history = [wire.message("system", platform.system_prompt)]
+    baseline = await send(platform.build_request(
+        target, [*history, wire.message("user", barging.NEXT_TURN)], stream=True, turn=1), "barge-in.baseline")
+    scene.exchanges.append(baseline)
+    if baseline.problem() is not None:
+        return baseline, None
+    played = await barging.barge_in(client, platform, target, history, label="check: barge-in")
+    record("barge-in", played.interrupted)
+    record("barge-in.next-turn", played.next_turn)
+    scene.exchanges += [played.interrupted, played.next_turn]
+    return baseline, played
 
 
 def _ms(value: float | None) -> str:
