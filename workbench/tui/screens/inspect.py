@@ -74,6 +74,7 @@ class InspectScreen(WorkbenchScreen):
         table.add_column("what", key="what")
         table.add_column("status", key="status")
         table.add_column("ttft", key="ttft")
+        table.add_column("sentence", key="sentence")
         table.add_column("total", key="total")
         self.workbench.exchange_added.subscribe(self, self._add)
         table.add_rows([self._row(i, ex) for i, ex in enumerate(self.workbench.exchanges)])
@@ -97,7 +98,8 @@ class InspectScreen(WorkbenchScreen):
             return steady(f"{value:.0f} ms", steady_numbers) if value is not None else "–"
 
         what = exchange.label or exchange.request.method
-        return (str(index + 1), clock, what[:40], status, ms(timings.first_token_ms), ms(timings.total_ms))
+        return (str(index + 1), clock, what[:40], status, ms(timings.first_token_ms), ms(timings.first_sentence_ms),
+                ms(timings.total_ms))
 
     def _add(self, exchange: "Exchange") -> None:
         table = self.query_one("#exchanges", DataTable)
