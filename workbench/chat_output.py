@@ -120,10 +120,7 @@ def timings_line(exchange: Exchange) -> str:
 
 def status_line(exchange: Exchange) -> str:
     """One short line for the end of a chat: status, time to first token, pace, total."""
-    if exchange.status is None:
-        parts = ["no reply"]
-    else:
-        parts = [f"{exchange.status} {exchange.reason}".rstrip()]
+    parts = ["no reply"] if exchange.status is None else [f"{exchange.status} {exchange.reason}".rstrip()]
     timings = exchange.timings
     if timings.first_token_ms is not None:
         parts.append(f"ttft {_ms(timings.first_token_ms)}")

@@ -13,8 +13,9 @@ from __future__ import annotations
 import configparser
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from workbench.errors import ProfileError, SecretStoreError
 from workbench.redact import mask, remember

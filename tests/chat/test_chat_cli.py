@@ -122,7 +122,7 @@ def errors_in(stderr: str) -> int:
 
 
 @pytest.mark.parametrize(
-    "fault, args, words",
+    ("fault", "args", "words"),
     [
         ("rate-limit", [], "429"),
         ("html-500", [], "not HTML"),
@@ -152,7 +152,7 @@ def test_dns_and_a_wrong_key_exit_1(run_workbench, env: dict[str, str], mock: Mo
 
 
 @pytest.mark.parametrize(
-    "args, code, words",
+    ("args", "code", "words"),
     [
         ([], 2, "Missing MESSAGE"),
         (["--url", "http://127.0.0.1:1/v1", "hi"], 2, "needs --model"),

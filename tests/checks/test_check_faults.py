@@ -162,7 +162,7 @@ async def test_platform_auth_style_the_profile_cannot_use_is_info() -> None:
     async with MockServer(MockConfig(port=0, api_key=KEY)) as server:
         report = await run_check(Target(server.base_url, "mock-model", auth="x-api-key", api_key=KEY), "playai")
     assert [(f.id, f.severity) for f in report.findings] == [("auth.method-unsupported", "info")]
-    sent = [r for r in server.requests if r.path.endswith("/chat/completions")][0]
+    sent = next(r for r in server.requests if r.path.endswith("/chat/completions"))
     assert sent.auth_header == "authorization"
 
 

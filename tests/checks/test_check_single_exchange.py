@@ -77,7 +77,7 @@ FAULT_CASES = {
 }
 
 
-@pytest.mark.parametrize(("fault", "stream"), sorted(FAULT_CASES), ids=lambda v: str(v))
+@pytest.mark.parametrize(("fault", "stream"), sorted(FAULT_CASES), ids=str)
 async def test_a_faulty_reply_gets_the_findings_a_user_would_see(mock, fault: str, stream: bool) -> None:
     exchange = await record(keyed(mock), stream=stream, fault=fault, server=mock.server)
     assert found(exchange) == FAULT_CASES[(fault, stream)]
@@ -173,7 +173,7 @@ def test_a_file_that_is_not_a_saved_exchange_gets_a_sentence(text: str, said: st
 
 
 def test_a_missing_file_gets_a_sentence(tmp_path) -> None:
-    with pytest.raises(UsageError, match="Could not read the exchange file .*nothing.json: No such file"):
+    with pytest.raises(UsageError, match=r"Could not read the exchange file .*nothing.json: No such file"):
         read_exchange(tmp_path / "nothing.json")
 
 

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from workbench import errors, wire
-from workbench.client import Client, chat_body
+from workbench.client import Client
 from workbench.mock import MockConfig, MockServer
 from workbench.target import Target, Timeouts
 
@@ -106,7 +106,7 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
     """A certificate for localhost and 127.0.0.1, signed by itself (so it is its own CA)."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "workbench test")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)

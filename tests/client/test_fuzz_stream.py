@@ -15,7 +15,6 @@ import sys
 import textwrap
 import tracemalloc
 import xml.etree.ElementTree as ET
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -71,7 +70,7 @@ def assert_findings(found: list[Finding]) -> None:
 
 def split(data: bytes, points: list[int]) -> list[bytes]:
     marks = sorted({p % (len(data) + 1) for p in points})
-    return [data[a:b] for a, b in zip([0, *marks], [*marks, len(data)])]
+    return [data[a:b] for a, b in zip([0, *marks], [*marks, len(data)], strict=True)]
 
 
 def assemble(pieces: list[bytes]) -> tuple[Exchange, StreamAssembler, list[str]]:
@@ -189,9 +188,10 @@ def test_json_deep_but_within_bounds_still_parses() -> None:
 
 @pytest.mark.parametrize("number", ["1" * 5000, "1e999", "-1e999", "NaN", "Infinity", "1" * 4300, "0." + "0" * 10000 + "1"])
 def test_huge_and_odd_numbers_are_values_or_json_errors(number: str) -> None:
-    chunk = '{"id":"c","object":"chat.completion.chunk","created":%s,"model":"m","choices":[{"index":0,' \
-            '"delta":{"content":"x"},"finish_reason":null}],"usage":{"prompt_tokens":%s,"completion_tokens":1,' \
-            '"total_tokens":%s}}' % (number, number, number)
+    # A JSON template: % leaves its braces as they are (an f-string would double each one).
+    chunk = ('{"id":"c","object":"chat.completion.chunk","created":%s,"model":"m","choices":[{"index":0,'  # noqa: UP031
+             '"delta":{"content":"x"},"finish_reason":null}],"usage":{"prompt_tokens":%s,"completion_tokens":1,'
+             '"total_tokens":%s}}') % (number, number, number)
     exchange, _, _ = assemble([b"data: " + chunk.encode() + b"\n\n" + wire.SSE_DONE])
     event = exchange.events[0]
     assert event.parsed is not None or event.json_error

@@ -10,7 +10,7 @@ or unreadable stream and an empty `choices` are unusable for all four.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -78,7 +78,7 @@ REPLIES: dict[str, tuple[Callable[[], Exchange], bool]] = {
         lambda: whole(200, "OK", _json(wire.error_envelope("model overloaded", "server_error"))), False),
     "HTTP 500 with an envelope": (
         lambda: whole(500, "Internal Server Error", _json(wire.error_envelope("boom", "server_error"))), False),
-    "an empty stream": (lambda: streamed(), False),
+    "an empty stream": (streamed, False),
     "a stream with no content": (lambda: streamed(ROLE, STOP, wire.SSE_DONE), False),
     "a JSON reply with empty choices": (lambda: whole(200, "OK", _json(EMPTY_CHOICES)), False),
     "a non-JSON 200": (lambda: whole(200, "OK", b"Hello there.", "text/plain"), False),

@@ -74,7 +74,7 @@ BAD_BODIES: list[tuple[Any, str | None, tuple[str, ...]]] = [
 ]
 
 
-@pytest.mark.parametrize("payload,param,words", BAD_BODIES, ids=[str(i) for i in range(len(BAD_BODIES))])
+@pytest.mark.parametrize(("payload", "param", "words"), BAD_BODIES, ids=[str(i) for i in range(len(BAD_BODIES))])
 async def test_bad_body_is_a_400_naming_the_field(
     payload: Any, param: str | None, words: tuple[str, ...], mock_server: MockServer, loopback_http: httpx.AsyncClient
 ) -> None:
@@ -109,7 +109,7 @@ async def test_max_tokens_cuts_the_reply_with_finish_reason_length(mock_server: 
     assert response.json()["usage"]["completion_tokens"] == 2
 
 
-@pytest.mark.parametrize("method,path", [("GET", "/"), ("POST", "/v1/completions"), ("GET", "/v1/chat"),
+@pytest.mark.parametrize(("method", "path"), [("GET", "/"), ("POST", "/v1/completions"), ("GET", "/v1/chat"),
                                          ("POST", "/v2/chat/completions")])
 async def test_unknown_path_is_a_404_envelope_listing_the_routes(
     method: str, path: str, mock_server: MockServer, loopback_http: httpx.AsyncClient
@@ -120,7 +120,7 @@ async def test_unknown_path_is_a_404_envelope_listing_the_routes(
     assert error["code"] == "unknown_url" and path in error["message"] and "/v1/chat/completions" in error["message"]
 
 
-@pytest.mark.parametrize("method,path,allow", [
+@pytest.mark.parametrize(("method", "path", "allow"), [
     ("GET", "/v1/chat/completions", "POST"), ("PUT", "/chat/completions", "POST"),
     ("POST", "/v1/models", "GET, HEAD"), ("DELETE", "/health", "GET, HEAD"), ("POST", "/v1/models/x", "GET, HEAD"),
 ])

@@ -44,19 +44,19 @@ def test_list_faults_prints_every_fault_with_its_scope(run_workbench) -> None:
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert len(lines) == len(FAULTS)
-    for line, (name, description) in zip(lines, FAULTS.items()):
+    for line, (name, description) in zip(lines, FAULTS.items(), strict=True):
         assert line.split()[0] == name and line.endswith(description)
     assert any("streams" in line for line in lines) and any("all requests" in line for line in lines)
 
 
 def test_readme_fault_table_is_made_from_faults() -> None:
     readme = (ROOT / "docs" / "mock.md").read_text()
-    table = re.search(r"<!-- faults:start[^\n]*-->\n(.*?)\n<!-- faults:end -->", readme, re.S)
+    table = re.search(r"<!-- faults:start[^\n]*-->\n(.*?)\n<!-- faults:end -->", readme, re.DOTALL)
     assert table is not None, "docs/mock.md lost its fault table markers"
     assert table.group(1) == markdown_table(), "regenerate: python -c 'from workbench.mock.faults import markdown_table; print(markdown_table())'"
 
 
-@pytest.mark.parametrize("args,words", [
+@pytest.mark.parametrize(("args", "words"), [
     (["--fault", "nope"], ("unknown fault 'nope'", "--list-faults")),
     (["--api-key-env", "WORKBENCH_TEST_UNSET_VAR"], ("WORKBENCH_TEST_UNSET_VAR is not set",)),
     (["--api-key", "a-key-12345", "--api-key-env", "HOME"], ("either --api-key or --api-key-env",)),

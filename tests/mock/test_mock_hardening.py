@@ -15,8 +15,6 @@ import contextlib
 import gzip
 import json
 import os
-import socket
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -183,7 +181,7 @@ MALFORMED = {
 async def test_malformed_http_is_refused_with_a_4xx_and_the_mock_serves_on() -> None:
     async with MockServer(MockConfig()) as server:
         replies = await asyncio.gather(*(raw_exchange(server.port, data) for data in MALFORMED.values()))
-        for (what, _), reply in zip(MALFORMED.items(), replies):
+        for (what, _), reply in zip(MALFORMED.items(), replies, strict=True):
             status = int(reply.split(b" ", 2)[1]) if reply.startswith(b"HTTP/") else None
             assert status is not None and 400 <= status < 500, (what, reply[:120])
             assert b"Traceback" not in reply, what
@@ -219,7 +217,7 @@ def test_malformed_http_prints_no_traceback_on_the_mock_console() -> None:
 
 async def test_a_client_hanging_up_mid_body_is_not_a_server_error(caplog: pytest.LogCaptureFixture) -> None:
     async with MockServer(MockConfig()) as server:
-        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        _, writer = await asyncio.open_connection("127.0.0.1", server.port)
         writer.write(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"model\"")
         await writer.drain()
         await asyncio.sleep(0.2)
@@ -356,7 +354,7 @@ async def test_stop_with_streams_idle_and_slow_connections_open_returns_and_clos
     client = httpx.AsyncClient(timeout=30)
     streams = []
     try:
-        for i in range(20):
+        for _ in range(20):
             request = client.build_request("POST", server.base_url + "/chat/completions", json={
                 "model": "m", "stream": True, "messages": [{"role": "user", "content": "word " * 100}]})
             response = await client.send(request, stream=True)

@@ -86,7 +86,7 @@ async def test_unknown_model_is_a_401_naming_the_slugs(loopback_http: httpx.Asyn
     assert "gpt-4o" in response.json()["message"] and "demo-bot" in response.json()["message"]
 
 
-@pytest.mark.parametrize("content,status", [
+@pytest.mark.parametrize(("content", "status"), [
     (b"{bad", 400), (json.dumps({"model": "demo-bot"}).encode(), 400),
     (json.dumps(body(stream="yes")).encode(), 400),
 ])

@@ -43,7 +43,7 @@ async def test_port_in_use_is_a_clear_error() -> None:
     assert "already in use" in caught.value.message and "--port" in caught.value.hint
 
 
-@pytest.mark.parametrize("changes,words", [
+@pytest.mark.parametrize(("changes", "words"), [
     ({"fault": "no-such"}, "unknown fault"), ({"fault_rate": 1.5}, "between 0 and 1"),
     ({"persona": "vapi"}, "persona"), ({"auth_header": "basic"}, "auth_header"), ({"ttft_ms": -1}, "ttft_ms"),
     ({"models": ()}, "models"), ({"api_key": ""}, "empty"),
@@ -190,7 +190,7 @@ async def test_bytes_that_are_not_http_get_the_envelope_and_one_record() -> None
 
 async def test_a_client_hanging_up_mid_body_is_recorded_as_499() -> None:
     async with MockServer(MockConfig()) as server:
-        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        _, writer = await asyncio.open_connection("127.0.0.1", server.port)
         writer.write(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"mo")
         await writer.drain()
         writer.close()

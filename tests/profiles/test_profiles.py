@@ -256,7 +256,7 @@ def test_save_validates_a_profile_built_in_code(tmp_path: Path) -> None:
     from dataclasses import replace
 
     store = ProfileStore(tmp_path)
-    with pytest.raises(ProfileError, match="params.temperature: expected a number from 0 to 2, got 5"):
+    with pytest.raises(ProfileError, match=r"params.temperature: expected a number from 0 to 2, got 5"):
         store.save(replace(FULL, params=Params(temperature=5)))
     assert not store.exists("prod")
 

@@ -85,7 +85,7 @@ SYSTEM_CALLS = {"tempfile.mkstemp": (tempfile, "mkstemp"), "os.replace": (os, "r
                 "os.rename": (os, "rename"), "pathlib.Path.unlink": (pathlib.Path, "unlink")}
 
 
-@pytest.mark.parametrize("args, calls", [
+@pytest.mark.parametrize(("args", "calls"), [
     (("profiles", "add", "new", "--url", URL, "--model", "m"), ["tempfile.mkstemp"]),
     (("profiles", "edit", "good", "--model", "x"), ["tempfile.mkstemp"]),
     (("profiles", "edit", "good", "--model", "x"), ["os.replace"]),
@@ -186,8 +186,8 @@ def test_two_workbench_processes_editing_one_folder_lose_and_corrupt_nothing(tmp
                                    str(iterations)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
                  for tag in "ab"]
     outputs = [process.communicate(timeout=300) for process in processes]
-    steps = {tag: [json.loads(line) for line in out.splitlines()] for tag, (out, _) in zip("ab", outputs)}
-    for tag, (_, err) in zip("ab", outputs):
+    steps = {tag: [json.loads(line) for line in out.splitlines()] for tag, (out, _) in zip("ab", outputs, strict=True)}
+    for tag, (_, err) in zip("ab", outputs, strict=True):
         assert "Traceback" not in err, err
         assert [s for s in steps[tag] if s["outcome"] == "unexpected"] == [], tag
         for step in steps[tag]:
@@ -207,7 +207,7 @@ def test_two_workbench_processes_editing_one_folder_lose_and_corrupt_nothing(tmp
     assert sorted(p.name for p in folder.glob("shared*.toml")) == ["shared.toml"], "a rename raced an edit"
     shared = store.get("shared")
     last = {}
-    for tag, field in (("a", "--temperature"), ("b", "--top-p")):
+    for tag, _field in (("a", "--temperature"), ("b", "--top-p")):
         done = [s for s in steps[tag] if s["args"][:3] == ["profiles", "edit", "shared"] and s["outcome"] == "ok"]
         assert done, f"process {tag} never managed an edit of the shared profile"
         last[tag] = float(done[-1]["args"][4])

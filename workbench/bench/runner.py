@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from workbench.bench.result import BenchResult, RunInfo, VoiceBudget
 from workbench.bench.sample import RequestSample, sample_from_exchange

@@ -53,7 +53,7 @@ def judging_for(exchange: Exchange, platform_id: str = DEFAULT_PLATFORM) -> Judg
     request = exchange.request
     url = request.url
     body = request.json if isinstance(request.json, dict) else {}
-    base = url[: -len(wire.CHAT_PATH)] if url.endswith(wire.CHAT_PATH) else url
+    base = url.removesuffix(wire.CHAT_PATH)
     target = Target(base_url=base, model=str(body.get("model", "")), auth=auth_sent(request))
     options = body.get("stream_options")
     wants_usage = isinstance(options, dict) and bool(options.get("include_usage"))

@@ -201,7 +201,7 @@ async def _warm_up() -> None:
     """Load what httpcore imports on its first connection (anyio's asyncio backend, ~20 ms),
     so that cost is not counted in the first request's time to headers and first token."""
     import anyio
-    import anyio.streams.tls  # noqa: F401
-    import anyio.to_thread  # noqa: F401
+    import anyio.streams.tls
+    import anyio.to_thread
 
-    await anyio.sleep(0)
+    await anyio.lowlevel.checkpoint()

@@ -43,7 +43,7 @@ Handler = Callable[[web.BaseRequest, "Pending"], Awaitable[web.StreamResponse]]
 class Pending:
     """What one request's handling learns on the way, for its log record (cheaper than request storage)."""
 
-    __slots__ = ("arrived", "body", "stream", "fault", "error", "prepared")
+    __slots__ = ("arrived", "body", "error", "fault", "prepared", "stream")
 
     def __init__(self, arrived: float) -> None:
         self.arrived = arrived  # time.monotonic() when its bytes came: latency counts from here
@@ -391,7 +391,7 @@ class MockApp:
 class _Waiting:
     """Holds the current handler task in `waiting` while it sleeps or streams."""
 
-    __slots__ = ("tasks", "task")
+    __slots__ = ("task", "tasks")
 
     def __init__(self, tasks: set[asyncio.Task[Any]]) -> None:
         self.tasks = tasks

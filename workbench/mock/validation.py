@@ -96,16 +96,16 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     except UnicodeDecodeError as error:
         raise BadRequest(
             f"The request body is not valid UTF-8 (a bad byte at offset {error.start}). Send JSON encoded as UTF-8."
-        )
+        ) from None
     try:
         body = _loads(text)
     except json.JSONDecodeError as error:
         raise BadRequest(
             f"We could not parse the JSON body of your request: {error.msg} at line {error.lineno} column "
             f"{error.colno}. Send a JSON object with 'model' and 'messages'."
-        )
+        ) from None
     except RecursionError:
-        raise BadRequest("The JSON body is nested too deeply.")
+        raise BadRequest("The JSON body is nested too deeply.") from None
     if not isinstance(body, dict):
         raise BadRequest(f"The request body must be a JSON object, but got {json_type(body)} instead.")
     return body
@@ -170,8 +170,8 @@ def _array(name: str, value: Any) -> None:
 
 # The optional parameters whose type the mock checks (null is always allowed), by name.
 PARAM_CHECKS: dict[str, Callable[[str, Any], None]] = {
-    **{name: _number_in_range for name in NUMBER_RANGES},
-    **{name: _positive_integer for name in POSITIVE_INTEGERS},
+    **dict.fromkeys(NUMBER_RANGES, _number_in_range),
+    **dict.fromkeys(POSITIVE_INTEGERS, _positive_integer),
     "seed": _integer,
     "tools": _array,
 }

@@ -27,4 +27,4 @@ def get_platform(name: str) -> Platform:
         ) from None
 
 
-__all__ = ["PLATFORMS", "Platform", "PlatformRequest", "VOICE_FIRST_TOKEN_BUDGET_MS", "get_platform"]
+__all__ = ["PLATFORMS", "VOICE_FIRST_TOKEN_BUDGET_MS", "Platform", "PlatformRequest", "get_platform"]

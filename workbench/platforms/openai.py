@@ -135,8 +135,8 @@ def setup_sheet(profile: SheetProfile, spec: Platform, secret: ShownCredential) 
         "print(reply.choices[0].message.content)",
     ]
     notes = [
-        "LiveKit Agents (openai.LLM), Pipecat (OpenAILLMService) and most frameworks take the same base_url, "
-        "model and api_key.",
+        ("LiveKit Agents (openai.LLM), Pipecat (OpenAILLMService) and most frameworks take the same base_url, "
+         "model and api_key."),
     ]
     if profile.auth != "none":
         notes.append(f"The snippet reads the key from ${key_var}: export it, never paste a key into code.")

@@ -7,8 +7,9 @@ credential appears only as `ShownCredential` shows it (masked unless a reveal is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from workbench import wire

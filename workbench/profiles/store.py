@@ -12,10 +12,11 @@ import errno
 import os
 import re
 import tomllib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterator, NamedTuple
+from typing import Any, NamedTuple
 
 from workbench import secrets
 from workbench.atomic import fsync_dir, write_atomic

@@ -11,9 +11,10 @@ import difflib
 import math
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from workbench.errors import UsageError
 from workbench.toml_lines import PathItem, line_of

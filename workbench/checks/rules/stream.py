@@ -52,12 +52,12 @@ def data_events(exchange: Exchange) -> list[Event]:
         return events
     decoder = wire.SSEDecoder()
     text = exchange.text
-    for e in decoder.feed(text):
-        if e.data is not None:
-            events.append(Event(e.raw, e.data, *_parse(e.data)))
-    for e in decoder.close():
-        if e.data is not None:
-            events.append(Event(e.raw, e.data, *_parse(e.data), unterminated=True))
+    for event in decoder.feed(text):
+        if event.data is not None:
+            events.append(Event(event.raw, event.data, *_parse(event.data)))
+    for event in decoder.close():
+        if event.data is not None:
+            events.append(Event(event.raw, event.data, *_parse(event.data), unterminated=True))
     return events
 
 
