@@ -153,7 +153,8 @@ def reply_warnings(exchange: Exchange) -> list[str]:
     warnings = []
     broken = [e for e in exchange.events if e.json_error]
     if broken:
-        warnings.append(f"{len(broken)} event(s) carried data that is not JSON and were skipped: {broken[0].json_error}")
+        warnings.append(f"{len(broken)} event(s) carried data that is not JSON and were skipped: "
+                        f"{broken[0].json_error}")
     if any(e.unterminated for e in exchange.events):
         warnings.append("the stream ended in the middle of an event (no blank line after it)")
     if exchange.events and exchange.is_sse and not any(e.is_done for e in exchange.events) and exchange.failure is None:

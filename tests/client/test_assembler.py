@@ -81,7 +81,8 @@ def test_invalid_utf8_offset_counts_bytes_held_back_from_the_previous_chunk() ->
 
 
 def test_a_stream_ending_mid_event_keeps_it_as_unterminated() -> None:
-    exchange, texts, _ = feed_all([wire.sse_event(wire.chunk("c", "m", 1, {"content": "a"})) + b'data: {"choices":[{"delta":{"content":"b"}}]}'])
+    exchange, texts, _ = feed_all([wire.sse_event(wire.chunk("c", "m", 1, {"content": "a"}))
+                                   + b'data: {"choices":[{"delta":{"content":"b"}}]}'])
     assert texts == ["a", "b"]
     assert [e.unterminated for e in exchange.events] == [False, True]
 

@@ -15,7 +15,9 @@ from workbench.mock import MockConfig, MockServer
 from workbench.target import Target, Timeouts
 
 KEY = "sk-canary-7d1e4f0b9a3c5e2d9f3a"
-PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy", "no_proxy")
+PROXY_VARS = (
+    "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy", "no_proxy",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -279,7 +281,8 @@ async def test_a_cookie_one_reply_sets_is_not_sent_with_the_next_request(chat_en
 
 
 async def test_a_key_echoed_split_across_two_events_leaves_no_run_of_it_in_the_recording(chat_endpoint) -> None:
-    """Issue 13 row 2: `...Bearer s` in one event and `k-canary...` in the next, from an endpoint that echoes headers."""
+    """Issue 13 row 2: `...Bearer s` in one event and `k-canary...` in the next, from an endpoint that
+    echoes headers."""
     from aiohttp import web
 
     async def handler(request: web.Request) -> web.StreamResponse:

@@ -186,7 +186,8 @@ def test_json_deep_but_within_bounds_still_parses() -> None:
     assert exchange.events[0].json_error is None and exchange.events[0].parsed is not None
 
 
-@pytest.mark.parametrize("number", ["1" * 5000, "1e999", "-1e999", "NaN", "Infinity", "1" * 4300, "0." + "0" * 10000 + "1"])
+@pytest.mark.parametrize("number",
+                         ["1" * 5000, "1e999", "-1e999", "NaN", "Infinity", "1" * 4300, "0." + "0" * 10000 + "1"])
 def test_huge_and_odd_numbers_are_values_or_json_errors(number: str) -> None:
     # A JSON template: % leaves its braces as they are (an f-string would double each one).
     chunk = ('{"id":"c","object":"chat.completion.chunk","created":%s,"model":"m","choices":[{"index":0,'  # noqa: UP031
@@ -228,7 +229,8 @@ def exchanges(draw: st.DrawFn) -> tuple[Exchange, bool]:
     exchange.response_headers = headers
     if kind is not None:
         exchange.failure = Failure(kind, draw(st.text(max_size=40)) or "it failed", "fix it")
-    exchange.timings = Timings(total_ms=draw(st.none() | st.floats(0, 1e9)), first_token_ms=draw(st.none() | st.floats(0, 1e9)))
+    exchange.timings = Timings(total_ms=draw(st.none() | st.floats(0, 1e9)),
+                               first_token_ms=draw(st.none() | st.floats(0, 1e9)))
     return exchange, streamed
 
 
@@ -256,7 +258,8 @@ def judge_everything(exchange: Exchange, streamed: bool, platform_id: str) -> li
         found += conversation.judge_form(exchange, ctx, form)
     found += latency.judge_first_token(exchange, ctx)
     for followup in ("chat.stream", "conversation", "errors.bad-json", "models", "auth.none"):
-        found += runner._judge_followup(Probe(followup, followup, stream=streamed, what="bad JSON"), exchange, ctx, True)
+        found += runner._judge_followup(Probe(followup, followup, stream=streamed, what="bad JSON"), exchange, ctx,
+                                        True)
     return found
 
 

@@ -137,7 +137,8 @@ def test_every_unusable_reply_is_one_sentence_with_a_fix(name: str) -> None:
 
 def test_the_server_message_is_read_once_whatever_the_shape() -> None:
     assert whole(500, "Internal Server Error", _json(wire.error_envelope("boom"))).server_message() == "boom"
-    assert whole(422, "Unprocessable", _json({"statusCode": 422, "message": "bad model"})).server_message() == "bad model"
+    assert (whole(422, "Unprocessable", _json({"statusCode": 422, "message": "bad model"})).server_message()
+            == "bad model")
     assert whole(404, "Not Found", _json({"detail": "Not Found"})).server_message() == "Not Found"
     assert whole(200, "OK", _json({"error": "quota"})).server_message() == "quota"
     assert whole(200, "OK", _json({"error": {"code": 7}})).server_message() == '{"error":{"code":7}}'

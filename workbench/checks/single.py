@@ -169,6 +169,7 @@ def parse_exchange(text: str, source: str = "the input") -> Exchange:
     if not isinstance(request.url, str) or not isinstance(request.method, str) or not (
             exchange.status is None or type(exchange.status) is int):
         raise UsageError(f"{source}: not a saved exchange (request.url and request.method must be text and "
-                         f"status a whole number or null; got url {request.url!r:.40}, status {exchange.status!r:.20}).",
+                         f"status a whole number or null; got url {request.url!r:.40}, "
+                         f"status {exchange.status!r:.20}).",
                          SAVE_HINT)
     return exchange

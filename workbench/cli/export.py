@@ -19,7 +19,9 @@ from workbench.errors import UsageError, WorkbenchError
 @click.option("--output", "output", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write the sheet to FILE (mode 0600) instead of printing it.")
 @click.pass_context
-def export_command(ctx: click.Context, profile: str, platform: str | None, fmt: str, reveal: bool, output: str | None) -> None:
+def export_command(
+    ctx: click.Context, profile: str, platform: str | None, fmt: str, reveal: bool, output: str | None
+) -> None:
     """Print the setup sheet a platform asks for: URL, model, auth, credential, latest check.
 
     PolyAI: what to send your PolyAI representative. Play.ai: the PATCH body and a curl
@@ -45,7 +47,8 @@ def export_command(ctx: click.Context, profile: str, platform: str | None, fmt: 
         return
     _write_sheet(output, text)
     shown = "revealed" if reveal else "masked"
-    click.echo(f"wrote the {get_platform(platform_id).title} setup sheet to {output} ({fmt}, credential {shown}, mode 0600)", err=True)
+    click.echo(f"wrote the {get_platform(platform_id).title} setup sheet to {output} "
+               f"({fmt}, credential {shown}, mode 0600)", err=True)
 
 
 def _write_sheet(output: str, text: str) -> None:
@@ -59,4 +62,5 @@ def _write_sheet(output: str, text: str) -> None:
     try:
         save_file(target_path, text.encode("utf-8"))
     except OSError as error:
-        raise WorkbenchError(f"cannot write {output}: {error.strerror or error}.", "check the path and its permissions.") from None
+        raise WorkbenchError(f"cannot write {output}: {error.strerror or error}.",
+                             "check the path and its permissions.") from None

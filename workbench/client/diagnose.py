@@ -236,7 +236,8 @@ class Diagnosis:
         elif not exchange.events:
             seen = f"headers came after {exchange.timings.headers_ms:.0f} ms, then no event"
         else:
-            seen = f"headers after {exchange.timings.headers_ms:.0f} ms and {len(exchange.events)} events, none with content text"
+            seen = (f"headers after {exchange.timings.headers_ms:.0f} ms and {len(exchange.events)} events, "
+                    "none with content text")
         return errors.FirstTokenTimeout(
             f"No content token within {limit:g} s of sending the request: {seen}.",
             "Voice platforms hang up on a late first token (Vapi after 20 s, most much sooner). Check that "

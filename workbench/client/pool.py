@@ -160,11 +160,13 @@ class Client:
             request = self._http.build_request(method, url, json=json, content=content, headers=merged)
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, UnicodeEncodeError, ValueError, TypeError) as error:
             recorded = RecordedRequest(method=method, url=Redactor(secrets).scrub(url), headers=[])
-            call = Call(self, None, recorded, stream=stream, label=label, raise_on_failure=raise_on_failure, secrets=secrets)
+            call = Call(self, None, recorded, stream=stream, label=label, raise_on_failure=raise_on_failure,
+                        secrets=secrets)
             call._fail(bad_request(url, error, secrets))
             return call
         recorded = self._record(request, secrets)
-        return Call(self, request, recorded, stream=stream, label=label, raise_on_failure=raise_on_failure, secrets=secrets)
+        return Call(self, request, recorded, stream=stream, label=label, raise_on_failure=raise_on_failure,
+                    secrets=secrets)
 
     def _record(self, request: httpx.Request, secrets: list[str]) -> RecordedRequest:
         """The request as sent, credentials masked: secret headers whole, a key anywhere else where it is."""

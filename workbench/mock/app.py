@@ -108,7 +108,8 @@ class MockApp:
 
     async def expectation_failed(self, request: web.BaseRequest, pending: Pending) -> web.Response:
         expect = request.headers.get("Expect", "")
-        return self.error(pending, 417, f"Unknown Expect: {shown(expect)}; this server only takes Expect: 100-continue.")
+        return self.error(pending, 417,
+                          f"Unknown Expect: {shown(expect)}; this server only takes Expect: 100-continue.")
 
     # ---- the wrapper every request goes through --------------------------------------
 

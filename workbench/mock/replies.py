@@ -55,9 +55,11 @@ class ReplyScript:
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise UsageError(f"reply file {path} does not exist.", "give the path of a TOML file of [[reply]] rules.") from None
+            raise UsageError(f"reply file {path} does not exist.",
+                             "give the path of a TOML file of [[reply]] rules.") from None
         except (OSError, UnicodeDecodeError) as error:
-            raise UsageError(f"cannot read reply file {path}: {error}.", "it must be a readable UTF-8 TOML file.") from None
+            raise UsageError(f"cannot read reply file {path}: {error}.",
+                             "it must be a readable UTF-8 TOML file.") from None
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:

@@ -76,7 +76,8 @@ _scan_json = json.JSONDecoder().scan_once
 
 
 def _loads(text: str) -> Any:
-    """json.loads(text), the same result or error; a body that is one object and nothing after it goes straight to the scanner."""
+    """json.loads(text), the same result or error; a body that is one object and nothing after it goes
+    straight to the scanner."""
     if text[:1] == "{":
         try:
             body, end = _scan_json(text, 0)

@@ -32,8 +32,9 @@ def parse_setting(setting: str, option: str = "--set") -> tuple[str, str]:
     key, sep, value = setting.partition("=")
     if not sep or not key.strip():
         # Not echoed whole: a key pasted by mistake would land in the terminal's scrollback.
+        example = "params.temperature=0.5" if option == "--set" else "seed=7"
         raise ProfileError(f"{option} expects KEY=VALUE, got {redact.mask(setting) or 'nothing'}.",
-                           f"for example {option} params.temperature=0.5" if option == "--set" else f"for example {option} seed=7")
+                           f"for example {option} {example}")
     return key.strip(), value
 
 

@@ -34,7 +34,8 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ProfileError(f"{path}: no such file.", "check the path, or `workbench profiles list`", path=str(path)) from None
+        raise ProfileError(f"{path}: no such file.", "check the path, or `workbench profiles list`",
+                           path=str(path)) from None
     except OSError as error:
         raise ProfileError(f"{path}: cannot be read ({error.strerror or error}).",
                            "check the file's permissions", path=str(path)) from None
@@ -186,8 +187,10 @@ class ProfileStore:
             with self.locked():
                 write_atomic(path, data, replace=overwrite)
         except FileExistsError:
-            raise ProfileError(f"A profile named {profile.name!r} exists already ({path}).",
-                               f"change it with `workbench profiles edit {profile.name}`, or pick another name") from None
+            raise ProfileError(
+                f"A profile named {profile.name!r} exists already ({path}).",
+                f"change it with `workbench profiles edit {profile.name}`, or pick another name",
+            ) from None
         except OSError as error:
             raise ProfileError(f"Could not save profile {profile.name!r} to {path}: {error.strerror or error}.",
                                "check that the folder is writable and the disk is not full; "

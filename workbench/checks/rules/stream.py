@@ -218,7 +218,8 @@ def _judge_events(exchange: Exchange, events: list[Event], ctx: Judging) -> list
         pieces[i].startswith(pieces[i - 1]) and len(pieces[i]) > len(pieces[i - 1]) for i in range(1, len(pieces))
     ):
         add("stream.cumulative-deltas", "error",
-            f"Each delta repeats the whole text so far ({excerpt(repr(pieces[0]), 40)}, {excerpt(repr(pieces[1]), 40)}, …): "
+            f"Each delta repeats the whole text so far ({excerpt(repr(pieces[0]), 40)}, "
+            f"{excerpt(repr(pieces[1]), 40)}, …): "
             "clients append deltas, so the caller hears the reply repeated.",
             "Send only the new text in each delta.content, not the accumulated reply.")
     return out
