@@ -7,10 +7,9 @@ Pure functions over Exchange data (already masked by the client), used by `workb
 from __future__ import annotations
 
 import statistics
-from typing import Any
 
 from workbench import errors
-from workbench.exchange import Exchange
+from workbench.exchange import Exchange, TimedEvent
 
 BODY_SHOWN = 64 * 1024  # bytes of a non-stream body printed before "… N more bytes"
 RULE_WIDTH = 60
@@ -57,7 +56,7 @@ def render_response(exchange: Exchange) -> str:
     return "\n".join(lines)
 
 
-def _event_line(event: Any) -> str:
+def _event_line(event: TimedEvent) -> str:
     stamp = f"[{event.t_ms:9.1f} ms] "
     pad = " " * len(stamp)
     text = stamp + event.raw.replace("\n", "\n" + pad)

@@ -7,7 +7,7 @@ that all three agree byte for byte on what a well-formed exchange looks like.
 from __future__ import annotations
 
 import json
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring
 import random
 import re
 import time

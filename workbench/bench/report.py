@@ -59,9 +59,9 @@ def render_text(result: BenchResult) -> str:
         )
     cpu = result.client_cpu_ms_per_request
     if cpu is not None and run.elapsed_s > 0:
-        share = run.client_cpu_s / run.elapsed_s
-        note = f"client overhead: {cpu:.2f} ms CPU a request ({share:.0%} of one core)"
-        if share > 0.8:
+        busy = run.client_cpu_s / run.elapsed_s
+        note = f"client overhead: {cpu:.2f} ms CPU a request ({busy:.0%} of one core)"
+        if busy > 0.8:
             note += ": the workbench itself was busy, so latencies include its own queueing; lower -c or --rate"
         lines.append(note)
     if run.mode == "open" and run.max_launch_lag_ms > 50:

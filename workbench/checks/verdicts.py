@@ -87,7 +87,9 @@ def load_latest(profile: str, platform: str, reports_dir: str | Path | None = No
         return None
     if not isinstance(data, dict) or not isinstance(data.get("compatible"), bool):
         return None
-    findings = data.get("findings") if isinstance(data.get("findings"), list) else []
+    findings = data.get("findings")
+    if not isinstance(findings, list):
+        findings = []
     severities = [f.get("severity") for f in findings if isinstance(f, dict)]
     return Verdict(
         compatible=data["compatible"],

@@ -64,8 +64,9 @@ def first_tool_name(tools: list[Any] | None) -> str | None:
     for tool in tools or ():
         if isinstance(tool, dict):
             function = tool.get("function")
-            if isinstance(function, dict) and isinstance(function.get("name"), str):
-                return function["name"]
+            name = function.get("name") if isinstance(function, dict) else None
+            if isinstance(name, str):
+                return name
     return None
 
 

@@ -38,6 +38,7 @@ CLIENT_CLOSED = 499  # nginx's "client closed request": in the log only, nothing
 ROUTES_HINT = "This server answers POST /v1/chat/completions, GET /v1/models and GET /health."
 JSON_HEADERS = {"Content-Type": "application/json"}
 Handler = Callable[[web.BaseRequest, "Pending"], Awaitable[web.StreamResponse]]
+Served = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]  # a Handler wrapped in the log
 
 
 class Pending:
@@ -77,7 +78,7 @@ class MockApp:
         # aiohttp's connection handler, answering what its parser refuses in our envelope.
         self.handler_class = refusing_handler_class(self.refused, self.note_refused)
 
-    def build(self) -> Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]:
+    def build(self) -> Served:
         """The one handler aiohttp's low-level server calls: a dict lookup per request.
 
         aiohttp's Application (router, middleware, signals) cost several microseconds of a
@@ -113,7 +114,7 @@ class MockApp:
 
     # ---- the wrapper every request goes through --------------------------------------
 
-    def recorded(self, handler: Handler) -> Handler:
+    def recorded(self, handler: Handler) -> Served:
         """`handler`, plus the request log, and a clean JSON 500 for anything unexpected."""
 
         async def recorded_handler(request: web.BaseRequest) -> web.StreamResponse:
@@ -268,9 +269,9 @@ class MockApp:
         pending.stream = chat.stream
 
         if self.polyant:
-            refusal = self.polyant_refusal(request, pending, chat)
-            if refusal is not None:
-                return refusal
+            turned_away = self.polyant_refusal(request, pending, chat)
+            if turned_away is not None:
+                return turned_away
         fault = self.effective_fault(fault, chat)
         pending.fault = fault
         if fault is not None:

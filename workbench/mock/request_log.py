@@ -77,7 +77,7 @@ class RequestRecord:
         """The request headers as they came, credentials masked (`Bearer sk-…9f3a`)."""
         if not isinstance(self._headers, dict):
             self._headers = {name: mask_header(name, value) for name, value in self._headers.items()}
-        return self._headers  # type: ignore[return-value]
+        return self._headers
 
     @property
     def body(self) -> str:

@@ -72,7 +72,7 @@ def _wrong_type(param: str, expected: str, value: Any) -> BadRequest:
 
 # json.loads spends more on its wrapper (two whitespace regexes, the checks around them) than
 # the C scanner spends on a small body: the mock's hot path calls the scanner itself.
-_scan_json = json.JSONDecoder().scan_once
+_scan_json = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # set in __init__; typeshed omits it
 
 
 def _loads(text: str) -> Any:

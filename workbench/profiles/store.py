@@ -42,9 +42,9 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
     try:
         text = raw.decode("utf-8").removeprefix("\ufeff")  # the byte order mark some Windows editors write
     except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise ProfileError(f"{path}:{line}: is not UTF-8 text (byte {error.start}).",
-                           "save the file as UTF-8", path=str(path), line=line) from None
+        bad_line = raw[: error.start].count(b"\n") + 1
+        raise ProfileError(f"{path}:{bad_line}: is not UTF-8 text (byte {error.start}).",
+                           "save the file as UTF-8", path=str(path), line=bad_line) from None
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as error:
