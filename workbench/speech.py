@@ -45,7 +45,7 @@ LONGEST_WORD = 4096
 class UnitScanner:
     """Finds the first speakable unit in text that arrives piece by piece, reading each character once."""
 
-    __slots__ = ("words", "offset", "tail", "found", "has_word", "gave_up")
+    __slots__ = ("found", "gave_up", "has_word", "offset", "tail", "words")
 
     def __init__(self) -> None:
         self.words = 0
@@ -208,12 +208,11 @@ class SpeechTracker:
 
     def _heard(self, t_ms: float) -> None:
         """The first token and the first unit, if this piece completed them."""
-        if self.first_token_ms is None:
-            # After reasoning, the blank lines that follow </think> are not a word yet.
-            if self._nonblank or (self._length and not self.reasoned):
-                self.first_token_ms = t_ms
-                if self.reasoning_started_ms is not None:
-                    self.reasoning_ms = round(t_ms - self.reasoning_started_ms, 3)
+        # After reasoning, the blank lines that follow </think> are not a word yet.
+        if self.first_token_ms is None and (self._nonblank or (self._length and not self.reasoned)):
+            self.first_token_ms = t_ms
+            if self.reasoning_started_ms is not None:
+                self.reasoning_ms = round(t_ms - self.reasoning_started_ms, 3)
         if self.first_sentence_ms is None and self.first_token_ms is not None and self._units.found is not None:
             self.first_sentence_ms = t_ms
 

@@ -37,7 +37,7 @@ class AssembledToolCall:
 
     id: str | None
     index: int | None  # the index its first fragment carried (whole replies carry none)
-    name: str | None
+    name: str  # "" when no fragment named the function
     arguments: str  # the fragments' arguments joined; a value that was not a string, as JSON
     fragments: int = 1
 
@@ -114,9 +114,9 @@ def from_completion(body: Any) -> ToolCallReply:
         if not isinstance(item, dict):
             continue
         reply.fragments.append(item)
-        function = item.get("function") if isinstance(item.get("function"), dict) else {}
+        function = _object(item.get("function"))
         reply.calls.append(AssembledToolCall(
-            _text_or_none(item.get("id")), None, _text_or_none(function.get("name")),
+            _text_or_none(item.get("id")), None, _text_or_none(function.get("name")) or "",
             _arguments_text(reply, function.get("arguments"))))
     return reply
 
@@ -139,15 +139,16 @@ def _first_choice(obj: Any) -> dict[str, Any] | None:
 
 def _add_fragment(reply: ToolCallReply, by_index: dict[int, AssembledToolCall], item: dict[str, Any]) -> None:
     """A fragment opens a call (it has an id or a name, or an index not seen yet) or adds to one."""
-    function = item.get("function") if isinstance(item.get("function"), dict) else {}
-    index = item.get("index") if isinstance(item.get("index"), int) and not isinstance(item.get("index"), bool) else None
+    function = _object(item.get("function"))
+    raw_index = item.get("index")
+    index = raw_index if isinstance(raw_index, int) and not isinstance(raw_index, bool) else None
     ident, name = _text_or_none(item.get("id")), _text_or_none(function.get("name"))
     arguments = _arguments_text(reply, function.get("arguments"))
     current = by_index.get(index) if index is not None else (reply.calls[-1] if reply.calls else None)
     opens = current is None or (ident is not None and ident != current.id) or (
-        name is not None and current.name is not None and index is None)
+        name is not None and bool(current.name) and index is None)
     if opens:
-        call = AssembledToolCall(ident, index, name, arguments)
+        call = AssembledToolCall(ident, index, name or "", arguments)
         reply.calls.append(call)
         if index is not None:
             by_index[index] = call
@@ -156,7 +157,11 @@ def _add_fragment(reply: ToolCallReply, by_index: dict[int, AssembledToolCall], 
     current.fragments += 1
     current.arguments += arguments
     current.id = current.id or ident
-    current.name = current.name or name
+    current.name = current.name or name or ""
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _text_or_none(value: Any) -> str | None:
@@ -214,7 +219,7 @@ def _lint_call(call: AssembledToolCall, position: int, count: int, offered: list
             "id-missing", f"{which.capitalize()}{named} has no `id` on its first fragment.",
             "Give every tool call an id (\"call_…\") on its first fragment: the platform sends the result back "
             "with that id as tool_call_id, and LiveKit drops a call without one."))
-    if call.name is None:
+    if not call.name:
         out.append(ToolCallDefect(
             "name-missing", f"{which.capitalize()} has no function name.",
             "Send function.name on the call's first fragment, one of the tools the request offered."))
@@ -255,7 +260,7 @@ def _lint_indexes(reply: ToolCallReply) -> list[ToolCallDefect]:
     opened: list[Any] = []
     for fragment in reply.fragments:
         index = fragment.get("index")
-        function = fragment.get("function") if isinstance(fragment.get("function"), dict) else {}
+        function = _object(fragment.get("function"))
         opens = bool(fragment.get("id")) or bool(function.get("name"))
         if opens and index not in opened:
             if index != len(opened):

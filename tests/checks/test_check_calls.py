@@ -71,7 +71,7 @@ async def test_the_barge_in_cuts_the_stream_and_sends_what_the_caller_heard() ->
         cut = [r for r in server.requests if r.body and INTERRUPTED_TURN in r.body and NEXT_TURN not in r.body]
     next_turn = [b for b in sent if b["messages"][-1]["content"] == NEXT_TURN and len(b["messages"]) > 2]
     assert len(next_turn) == 1
-    system, interrupted, heard, user = next_turn[0]["messages"]
+    _system, interrupted, heard, user = next_turn[0]["messages"]
     assert (interrupted["content"], user["content"]) == (INTERRUPTED_TURN, NEXT_TURN)
     assert heard["role"] == "assistant" and heard["content"] == "You said: I "  # the first three words, no more
     assert cut and cut[0].error  # the mock saw the client hang up mid-reply
@@ -90,7 +90,8 @@ async def test_the_multi_turn_probe_runs_after_a_tool_call_first_reply() -> None
 async def test_playai_smoke_test_holds_the_capitalised_sentence_as_playai_matches_it() -> None:
     """Play.ai's reference server (playht/fake-llm) repeats the sentence only for one message that
     includes "The smoke test has passed." exactly; the probe must match it."""
-    assert "The smoke test has passed." in SMOKE_TEST and SMOKE_TEST.lower() == "repeat with me: the smoke test has passed."
+    assert "The smoke test has passed." in SMOKE_TEST
+    assert SMOKE_TEST.lower() == "repeat with me: the smoke test has passed."
 
     async def fake_llm(request: web.Request) -> web.StreamResponse:
         body = await request.json()
@@ -99,7 +100,8 @@ async def test_playai_smoke_test_holds_the_capitalised_sentence_as_playai_matche
         response = web.StreamResponse(headers={"Content-Type": wire.SSE_CONTENT_TYPE})
         await response.prepare(request)
         for piece in wire.split_words(text):
-            await response.write(wire.sse_event(wire.chunk("chatcmpl-f", "m", 1, {"role": "assistant", "content": piece})))
+            delta = {"role": "assistant", "content": piece}
+            await response.write(wire.sse_event(wire.chunk("chatcmpl-f", "m", 1, delta)))
         await response.write(wire.sse_event(wire.chunk("chatcmpl-f", "m", 1, {}, "stop")) + wire.SSE_DONE)
         return response
 

@@ -29,7 +29,7 @@ from workbench.target import Target
 from workbench import tool_calls
 
 TARGET = Target("http://127.0.0.1:8000/v1", "m")
-E, W, I = "error", "warning", "info"
+E, W, INFO = "error", "warning", "info"
 TOOLS = [{"type": "function", "function": {"name": "end_call", "parameters": {"type": "object", "properties": {}}}}]
 
 
@@ -52,7 +52,8 @@ def sse(objs: list[Any], *, done: bool = True) -> str:
     return "".join(wire.sse_event(o).decode() for o in objs) + (wire.SSE_DONE.decode() if done else "")
 
 
-def streamed(pieces: list[tuple[float, Any]], sent: dict[str, Any] | None = None, end_ms: float | None = None) -> Exchange:
+def streamed(pieces: list[tuple[float, Any]], sent: dict[str, Any] | None = None,
+             end_ms: float | None = None) -> Exchange:
     """An SSE exchange as the client records it: each (time, chunk or "[DONE]") fed to the real assembler."""
     ex = exchange(b"", wire.SSE_CONTENT_TYPE, sent=sent)
     assembler = StreamAssembler(ex)
@@ -217,8 +218,8 @@ def test_a_json_object_under_a_plain_type_is_not_sse() -> None:
 
 
 def test_chunks_without_choices_or_delta() -> None:
-    no_choices = sse([chunk({"role": "assistant", "content": "Hi."}), {"id": "chatcmpl-x", "object": "chat.completion.chunk",
-                      "created": 1700000000, "text": "more"}, chunk({}, "stop")])
+    bare = {"id": "chatcmpl-x", "object": "chat.completion.chunk", "created": 1700000000, "text": "more"}
+    no_choices = sse([chunk({"role": "assistant", "content": "Hi."}), bare, chunk({}, "stop")])
     assert ("stream.not-chunk", E) in ids(stream.judge_stream(exchange(no_choices, wire.SSE_CONTENT_TYPE), ctx()))
     no_delta = sse([{**chunk({}), "choices": [{"index": 0, "message": {"content": "Hi"}}]}])
     assert ("stream.delta-missing", E) in ids(stream.judge_stream(exchange(no_delta, wire.SSE_CONTENT_TYPE), ctx()))
@@ -227,7 +228,7 @@ def test_chunks_without_choices_or_delta() -> None:
 def test_a_malformed_usage_chunk_is_a_warning() -> None:
     body = sse([*good(), {**wire.usage_chunk("chatcmpl-x", "m", 1700000000, wire.usage(1, 1)), "usage": {"total": 2}}])
     assert ids(stream.judge_stream(exchange(body, wire.SSE_CONTENT_TYPE), ctx(include_usage=True))) == {
-        ("stream.usage-malformed", W), ("stream.empty-choices", I)}
+        ("stream.usage-malformed", W), ("stream.empty-choices", INFO)}
 
 
 def test_a_usage_chunk_in_the_middle_is_a_warning_even_when_asked_for() -> None:
@@ -355,7 +356,7 @@ def test_tool_probe_outcomes() -> None:
     refused = exchange(wire.dumps(wire.error_envelope("tools not supported")), status=400)
     assert ids(tool_rules.judge_refused(refused, ctx(), ["end_call"])) == {("tools.request-failed", E)}
     words = streamed([(5.0, chunk({"role": "assistant", "content": "Goodbye!"})), (6.0, chunk({}, "stop"))])
-    assert ids(tool_rules.judge_not_called(words, ctx(), ["end_call"], "end the call")) == {("tools.not-called", I)}
+    assert ids(tool_rules.judge_not_called(words, ctx(), ["end_call"], "end the call")) == {("tools.not-called", INFO)}
     failed = exchange(wire.dumps(wire.error_envelope("boom")), status=500)
     call = tool_calls.AssembledToolCall("call_1", 0, "end_call", "{}")
     assert ids(tool_rules.judge_result_turn(failed, ctx(), call)) == {("tools.result-refused", E)}
@@ -368,8 +369,8 @@ def test_the_turns_of_a_call_that_fail() -> None:
     failed = exchange(wire.dumps(wire.error_envelope("boom")), status=500)
     assert ids(conversation.judge_turns(failed, ctx())) == {("conversation.multi-turn-failed", E)}
     assert ids(conversation.judge_barge_in(failed, ctx(), "You said")) == {("conversation.barge-in-failed", E)}
-    too_long = exchange(wire.dumps(wire.error_envelope("This model's maximum context length is 2048 tokens. "
-                                                        "However, your messages resulted in 5,123 tokens.")), status=400)
+    said = "This model's maximum context length is 2048 tokens. However, your messages resulted in 5,123 tokens."
+    too_long = exchange(wire.dumps(wire.error_envelope(said)), status=400)
     found = conversation.judge_long_call(too_long, ctx(), CallSize(42, 23000, 4200))
     assert ids(found) == {("conversation.long-call-failed", E)}
     assert "42 messages" in found[0].message and "2,048 and 5,123 tokens" in found[0].message
@@ -378,7 +379,8 @@ def test_the_turns_of_a_call_that_fail() -> None:
 def test_a_long_call_past_the_budget_when_the_short_one_is_not() -> None:
     short = exchange(wire.dumps(wire.completion("m", "Hi.")), total_ms=200.0)
     slow = exchange(wire.dumps(wire.completion("m", "Hi.")), total_ms=1500.0)
-    assert ids(latency.judge_long_call(slow, short, ctx(stream=False), "42 messages")) == {("latency.long-call-slow", W)}
+    found = latency.judge_long_call(slow, short, ctx(stream=False), "42 messages")
+    assert ids(found) == {("latency.long-call-slow", W)}
     already = exchange(wire.dumps(wire.completion("m", "Hi.")), total_ms=1200.0)
     assert latency.judge_long_call(slow, already, ctx(stream=False), "42 messages") == []
 
@@ -416,18 +418,19 @@ def test_think_text_in_the_content_is_read_aloud(platform: str, severity: str) -
 def test_think_text_is_silence_where_the_platform_strips_it() -> None:
     ex = streamed([(10.0, chunk({"content": "<think>hm</think>Hi."})), (11.0, chunk({}, "stop"))])
     stripping = dataclasses.replace(get_platform("openai"), strips_think_tags=True)
-    assert ids(latency.judge_reasoning(ex, Judging(stripping, TARGET, stream=True))) == {("latency.reasoning-spoken", W)}
+    found = latency.judge_reasoning(ex, Judging(stripping, TARGET, stream=True))
+    assert ids(found) == {("latency.reasoning-spoken", W)}
 
 
 def test_reasoning_deltas_are_silence_before_the_first_token() -> None:
     ex = streamed([(10.0, chunk({"reasoning_content": "Thinking about it."})), (700.0, chunk({"content": "Yes."})),
                    (701.0, chunk({}, "stop"))])
     assert (ex.timings.first_token_ms, ex.timings.reasoning_chars, ex.timings.reasoning_ms) == (700.0, 18, 690.0)
-    assert ids(latency.judge_reasoning(ex, ctx())) == {("latency.reasoning-silence", I)}
+    assert ids(latency.judge_reasoning(ex, ctx())) == {("latency.reasoning-silence", INFO)}
 
 
 def test_a_prewarm_with_no_answer_at_all_is_info_for_livekit() -> None:
     unanswered = exchange(status=None, failure=Failure("connection-refused", "nothing listens", ""))
-    assert ids(models.judge_models(unanswered, ctx("livekit"))) == {("models.prewarm-failed", I)}
+    assert ids(models.judge_models(unanswered, ctx("livekit"))) == {("models.prewarm-failed", INFO)}
     any_answer = exchange(wire.dumps(wire.error_envelope("no such route")), status=404)
     assert models.judge_models(any_answer, ctx("livekit")) == []

@@ -73,7 +73,7 @@ async def in_fault(mock, fault: str, **create: Any) -> list[Any]:
 
 
 async def test_a_tool_call_ending_with_stop_passes_the_sdk_and_is_an_error(mock) -> None:
-    ident, name, arguments, finish = tool_call_of(await in_fault(mock, "tool-call-stop", messages=ASK, tools=TOOLS))
+    ident, name, _arguments, finish = tool_call_of(await in_fault(mock, "tool-call-stop", messages=ASK, tools=TOOLS))
     assert (name, finish) == ("end_call", "stop") and ident  # no error: an app waiting for "tool_calls" never runs it
     assert ("tools.finish-reason-wrong", "error") in await checked(mock, "tool-call-stop")
 

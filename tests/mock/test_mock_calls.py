@@ -21,7 +21,8 @@ END_CALL = {"type": "function", "function": {
     "name": "end_call", "description": "End the call.",
     "parameters": {"type": "object", "properties": {"reason": {"type": "string"}, "count": {"type": "integer"}},
                    "required": ["reason", "count"]}}}
-TRANSFER = {"type": "function", "function": {"name": "transferCall", "parameters": {"type": "object", "properties": {}}}}
+TRANSFER = {"type": "function",
+            "function": {"name": "transferCall", "parameters": {"type": "object", "properties": {}}}}
 ASK = "That's all, thank you. Please end the call now."
 
 
@@ -96,7 +97,8 @@ async def test_conditional_faults_pass_requests_without_what_they_refuse(
         assert reply.status_code == 200 and server.requests[-1].fault is None
 
 
-async def test_keep_generating_makes_the_next_turn_wait_for_the_abandoned_reply(loopback_http: httpx.AsyncClient) -> None:
+async def test_keep_generating_makes_the_next_turn_wait_for_the_abandoned_reply(
+        loopback_http: httpx.AsyncClient) -> None:
     """A caller barges in (the client hangs up after a few words); the next turn waits for the worker."""
     long_turn = ("I am calling about the booking I made last week for Saturday evening, and I would like you to "
                  "tell me everything about the menu, the opening hours and the parking, please.")

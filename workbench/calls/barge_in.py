@@ -65,13 +65,13 @@ async def barge_in(client: Client, platform: Platform, target: Target, history: 
     at once with the history the platform sends. Failures are on the Exchanges, never raised."""
     request = platform.build_request(target, [*history, wire.message("user", interrupted)], stream=True)
     call = client.send(request, label=f"{label}: interrupted")
-    pieces = 0
+    heard: list[str] = []  # the pieces handed out before the cancel: what the caller heard
     async for text in call:
-        pieces += bool(text)
-        if pieces >= after:
+        heard += [text] if text else []
+        if len(heard) >= after:
             call.cancel()  # the stream is closed, as the platform closes it; the loop ends here
     first = call.exchange
-    spoken = speech.spoken_text(first.reply_text)
+    spoken = speech.spoken_text("".join(heard))
     following = platform.build_request(
         target, next_turn_messages(platform, history, spoken, interrupted, next_user), stream=True)
     second = await client.send(following, label=f"{label}: next turn").run()

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -34,6 +34,9 @@ from workbench.platforms.base import Platform, PlatformRequest
 from workbench.platforms.playai import SMOKE_REPLY
 from workbench.redact import shown_url
 from workbench.target import Target, Timeouts
+
+if TYPE_CHECKING:
+    from workbench.client import Client
 
 DEFAULT_TIMEOUT_S = 30.0
 TIMEOUT_KINDS = ("read-timeout", "first-token-timeout", "connect-timeout", "reply-timeout")
@@ -182,7 +185,7 @@ async def iter_check(
 class _Senders:
     """How the check sends: a probe as built, a request a platform shaped, or records one sent otherwise."""
 
-    def __init__(self, client: Any, state: _Check) -> None:
+    def __init__(self, client: Client, state: _Check) -> None:
         self.client = client
         self.state = state
 
@@ -290,18 +293,18 @@ async def run_check(
 # ---- judging ----------------------------------------------------------------------------
 
 
-async def _sent(send: Callable[[Probe], "asyncio.Future[Exchange]"], probe: Probe) -> tuple[Probe, Exchange]:
+async def _sent(send: _Send, probe: Probe) -> tuple[Probe, Exchange]:
     return probe, await send(probe)
 
 
-async def _scene(probe: Probe, scene: "asyncio.Future[scenes.Scene]") -> tuple[Probe, scenes.Scene]:
+async def _scene(probe: Probe, scene: Awaitable[scenes.Scene]) -> tuple[Probe, scenes.Scene]:
     return probe, await scene
 
 
 NOT_PLAYED = "not played: the first reply was already broken"
 
 
-async def _played(usable: bool, scene: Any) -> scenes.Scene:
+async def _played(usable: bool, scene: Coroutine[Any, Any, scenes.Scene]) -> scenes.Scene:
     """Play a part of the call only when the platform's own request worked (else it fails the same way)."""
     if not usable:
         scene.close()  # the coroutine never runs: nothing is sent
@@ -376,7 +379,7 @@ def _judge_followup(probe: Probe, exchange: Exchange, ctx: Judging, primary_usab
 
 # What a diagnosis gives: findings, the diagnosis request sent with its reply, and a target that works.
 _Diagnosed = tuple[list[Finding], tuple[Probe, Exchange] | None, Target | None]
-_Send = Callable[[Probe], "asyncio.Future[Exchange]"]
+_Send = Callable[[Probe], Awaitable[Exchange]]
 
 
 async def _diagnose(state: _Check, probe: Probe, exchange: Exchange, send: _Send) -> _Diagnosed:
@@ -423,7 +426,7 @@ async def _diagnose_path(
 ) -> _Diagnosed:
     """404/405: try the base URL as it is usually meant (/v1 added or removed, /chat/completions not doubled)."""
     base = state.target.base_url.rstrip("/")
-    new_base = ""
+    new_base = title = ""
     if reachability.ends_with_chat_path(base):
         new_base = base[: -len(wire.CHAT_PATH)]
         title = "Without the doubled /chat/completions"

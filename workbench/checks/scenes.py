@@ -98,6 +98,7 @@ async def barge_in(platform: Platform, target: Target, ctx: Judging, client: Cli
     turn sent at once: that turn must work, and not wait for the abandoned reply. A delay is played
     a second time before it is reported, so one hiccup of a busy machine is not taken for it."""
     scene = Scene()
+    baseline: Exchange | None = None
     played = None
     for attempt in range(2):
         baseline, played = await _interrupt_once(platform, target, client, send, record, scene)
@@ -110,7 +111,7 @@ async def barge_in(platform: Platform, target: Target, ctx: Judging, client: Cli
             break
         if attempt == 1:
             scene.findings = delayed  # late twice running: the server was busy with the abandoned reply
-    assert played is not None
+    assert played is not None and baseline is not None
     cut = "cut after a few words" if played.cut else "ended before the caller could cut in"
     delay = played.delay_ms(baseline)
     scene.detail = f"reply {cut}; next turn's first token {_ms(played.next_turn.timings.first_token_ms)}" + (

@@ -45,7 +45,7 @@ class Answer:
 
     @property
     def tool_arguments(self) -> dict[str, Any]:
-        return self.tool_args if self.tool_args else {"text": self.text}
+        return self.tool_args or {"text": self.text}
 
 
 def make_answer(request: ChatRequest, text: str, *, polyant: bool = False, fault: str | None = None) -> Answer:
@@ -63,10 +63,7 @@ def make_answer(request: ChatRequest, text: str, *, polyant: bool = False, fault
         if len(tokens) > request.max_tokens:
             text = "".join(tokens[: request.max_tokens])
             finish_reason = "length"
-    if polyant:
-        usage = wire.usage(0, 0)
-    else:
-        usage = wire.usage(prompt_tokens(request.messages), wire.count_tokens(text))
+    usage = wire.usage(0, 0) if polyant else wire.usage(prompt_tokens(request.messages), wire.count_tokens(text))
     answer = Answer(wire.new_completion_id(), wire.now(), request.model, text, finish_reason, usage)
     if fault in ("reasoning-preamble", "reasoning-content"):
         answer.reasoning = REASONING
@@ -97,7 +94,7 @@ def asked_tool(tools: list[Any] | None, user_text: str) -> dict[str, Any] | None
             continue
         words = {w.lower() for w in _NAME_WORDS.findall(name)}
         if words and words <= said:
-            return tool
+            return dict(tool)
     return None
 
 
@@ -106,7 +103,8 @@ def tool_arguments_for(tool: dict[str, Any], user_text: str) -> dict[str, Any]:
     parameters = tool["function"].get("parameters")
     if not isinstance(parameters, dict) or not isinstance(parameters.get("properties"), dict):
         return {}
-    required = parameters.get("required") if isinstance(parameters.get("required"), list) else []
+    listed = parameters.get("required")
+    required: list[Any] = listed if isinstance(listed, list) else []
     arguments: dict[str, Any] = {}
     for name in required:
         spec = parameters["properties"].get(name)
@@ -131,8 +129,9 @@ def first_tool_name(tools: list[Any] | None) -> str | None:
     for tool in tools or ():
         if isinstance(tool, dict):
             function = tool.get("function")
-            if isinstance(function, dict) and isinstance(function.get("name"), str):
-                return function["name"]
+            name = function.get("name") if isinstance(function, dict) else None
+            if isinstance(name, str):
+                return name
     return None
 
 
@@ -170,7 +169,7 @@ def tool_call_deltas(answer: Answer, fault: str | None) -> list[dict[str, Any]]:
     pieces = [arguments[i : i + size] for i in range(0, len(arguments), size)]
     if fault == "tool-arguments-not-json" and len(pieces) > 1:
         pieces = pieces[:-1]
-    rest = [{"function": {"arguments": piece}} for piece in pieces]
+    rest: list[dict[str, Any]] = [{"function": {"arguments": piece}} for piece in pieces]
     if fault != "tool-call-no-index":
         rest = [{"index": 0, **delta} for delta in rest]
     return [first, *rest]

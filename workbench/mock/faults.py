@@ -119,8 +119,8 @@ def condition_met(fault: str, body: dict[str, Any], messages: list[dict[str, Any
 def refusal(fault: str, messages: list[dict[str, Any]], context_tokens: int) -> tuple[int, str, str | None, str | None]:
     """(status, message, param, code) of a CONDITIONAL fault's refusal, worded as OpenAI and vLLM word theirs."""
     if fault == "context-limit":
-        return (400, f"This model's maximum context length is {context_tokens} tokens. However, your messages "
-                f"resulted in {prompt_tokens(messages)} tokens. Please reduce the length of the messages.",
+        return (400, (f"This model's maximum context length is {context_tokens} tokens. However, your messages "
+                f"resulted in {prompt_tokens(messages)} tokens. Please reduce the length of the messages."),
                 "messages", "context_length_exceeded")
     if fault == "reject-stream-options":
         return 400, "Unrecognized request argument supplied: stream_options", "stream_options", None
@@ -139,7 +139,7 @@ class FaultPicker:
     Changed at run time by `MockServer.set_fault` (the TUI does).
     """
 
-    __slots__ = ("fault", "rate", "_random")
+    __slots__ = ("_random", "fault", "rate")
 
     def __init__(self, fault: str | None, rate: float, seed: int | None) -> None:
         self.fault = fault

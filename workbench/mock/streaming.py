@@ -251,7 +251,7 @@ class _Writer:
     """The reply's writes, gathered until they are due. Under keep-generating a client that hangs
     up is only noted: the reply goes on to its end unseen, as a server that never notices does."""
 
-    __slots__ = ("response", "finish_after_hangup", "pending", "gone")
+    __slots__ = ("finish_after_hangup", "gone", "pending", "response")
 
     def __init__(self, response: web.StreamResponse, finish_after_hangup: bool) -> None:
         self.response = response

@@ -8,6 +8,8 @@ Exchange's Timings (workbench/speech.py says what they mean).
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from workbench import speech
 from workbench.checks.evidence import excerpt
 from workbench.checks.findings import Finding, finding
@@ -88,7 +90,7 @@ def judge_gaps(exchange: Exchange, ctx: Judging) -> list[Finding]:
         return []
     budget = ctx.platform.first_token_budget_ms
     times = [e.t_ms for e in exchange.events if e.text and e.t_ms > sentence]
-    gaps = [later - earlier for earlier, later in zip([sentence, *times], times)]
+    gaps = [later - earlier for earlier, later in pairwise([sentence, *times])]
     longest = max(gaps, default=0.0)
     if longest <= budget:
         return []

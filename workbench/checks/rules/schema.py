@@ -129,8 +129,8 @@ def judge_envelope(objects: list[dict[str, Any]], ctx: Judging, kind: str) -> li
     if bad_created:
         add("created-type", {"created"}, f"`created` is {bad_created[0]!r}; expected an integer count of seconds.",
             "Use int(time.time()), not a float or a date string.")
-    no_index = [c for o in objects for c in (o.get("choices") if isinstance(o.get("choices"), list) else [])
-                if isinstance(c, dict) and "index" not in c]
+    choices = [c for o in objects if isinstance(o.get("choices"), list) for c in o["choices"]]
+    no_index = [c for c in choices if isinstance(c, dict) and "index" not in c]
     if no_index:
         near = near_misses(no_index, ["index"])
         add("index-missing", {"index"},
@@ -209,7 +209,8 @@ def judge_finish_reason(value: Any, present: bool, ctx: Judging, category: str,
                         message + near + ". Clients use it to know the turn is complete.", hint, probe=ctx.probe)]
     if value == "":
         return [finding(f"{category}.finish-reason-empty", "warning",
-                        "finish_reason is an empty string; expected one of " + ", ".join(sorted(wire.FINISH_REASONS)) + ".",
+                        "finish_reason is an empty string; expected one of "
+                        + ", ".join(sorted(wire.FINISH_REASONS)) + ".",
                         hint, probe=ctx.probe)]
     if value not in wire.FINISH_REASONS:
         return [finding(f"{category}.finish-reason-nonstandard", "warning",
