@@ -14,7 +14,6 @@ import re
 
 import pytest
 from hostile_server import BEHAVIOURS, ROLE_EVENT, SSE_HEAD, HostileServer, chunk_event, read_request, send
-from textual.widgets import Input
 from tui_pilot import make_app, notices, press, save_profile, wait_for
 
 from workbench import wire
@@ -23,6 +22,7 @@ from workbench.target import Timeouts
 from workbench.tui.screens import chat
 from workbench.tui.screens.chat import ChatScreen
 from workbench.tui.widgets.chat_message import ChatMessage
+from workbench.tui.widgets.message_box import MessageBox
 
 QUICK = Timeouts(connect=2.0, read=1.0, first_token=0.6)
 TIME_LIMIT_S = 1.6  # the chat's whole-reply limit here (300 s by default, as `workbench chat`)
@@ -111,14 +111,14 @@ async def chat_once(pilot, screen: ChatScreen, text: str) -> ChatMessage:
     """Send `text`, wait for the reply to end, and return it."""
     app = pilot.app
     count = len(app.exchanges)
-    screen.query_one("#prompt", Input).value = text
+    screen.query_one("#prompt", MessageBox).value = text
     await press(pilot, "enter")
     await wait_for(pilot, lambda: len(app.exchanges) > count and not screen.streaming, f"the reply to {text!r}")
     return screen.query(ChatMessage).last()
 
 
 async def a_key_is_handled(pilot, screen: ChatScreen) -> None:
-    prompt = screen.query_one("#prompt", Input)
+    prompt = screen.query_one("#prompt", MessageBox)
     prompt.value = ""
     prompt.focus()
     await press(pilot, "k")
@@ -214,7 +214,7 @@ async def test_esc_stops_a_reply_that_never_ends_keeping_what_arrived(tmp_path, 
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: app.active_profile is not None, "a profile")
             screen = app.screen
-            screen.query_one("#prompt", Input).value = "tick forever"
+            screen.query_one("#prompt", MessageBox).value = "tick forever"
             await press(pilot, "enter")
             await wait_for(pilot, lambda: "tick tick" in screen.query(ChatMessage).last().markdown.source,
                            "the first ticks")

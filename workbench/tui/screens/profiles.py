@@ -42,12 +42,17 @@ class SaveOutcome:
 class ProfilesScreen(WorkbenchScreen):
     MODE = "profiles"
 
+    # Priority for the keys that move the focus: a non-priority binding runs only after the key
+    # has gone to the focused field and bubbled back up, and the keys typed meanwhile (a fast
+    # typist's "name, Tab, URL") went to the field the focus was leaving, or nowhere.
     BINDINGS = [
         Binding("ctrl+s", "save", "Save"),
-        Binding("ctrl+n", "new_profile", "New"),
-        Binding("ctrl+r", "duplicate", "Duplicate"),
+        Binding("ctrl+n", "new_profile", "New", priority=True),
+        Binding("ctrl+r", "duplicate", "Duplicate", priority=True),
         Binding("ctrl+t", "test_connection", "Test connection"),
         Binding("delete", "delete", "Delete", show=False),
+        Binding("tab", "focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "focus_previous", "Previous field", show=False, priority=True),
     ]
 
     class Saved(Message):
@@ -161,6 +166,12 @@ class ProfilesScreen(WorkbenchScreen):
 
     # ---- new, duplicate, delete ---------------------------------------------------------------
 
+    def action_focus_next(self) -> None:
+        self.focus_next()
+
+    def action_focus_previous(self) -> None:
+        self.focus_previous()
+
     def action_new_profile(self) -> None:
         self.editing = None
         self.copy_key_from = None
@@ -168,7 +179,7 @@ class ProfilesScreen(WorkbenchScreen):
         self.query_one(ProfileForm).load(None)
         self._title()
         self._show_key_source()
-        self.query_one("#name").focus()
+        self.set_focus(self.query_one("#name"))  # at once: keys typed right after ctrl+n land in Name
 
     def action_duplicate(self) -> None:
         if not self.editing:
@@ -184,7 +195,7 @@ class ProfilesScreen(WorkbenchScreen):
         self.query_one(ProfileForm).show_key_source(
             f"Key: copied from {source.name}'s keyring entry when you save." if self.copy_key_from
             else "Key: as the original (no keyring entry to copy).")
-        self.query_one("#name").focus()
+        self.set_focus(self.query_one("#name"))
 
     def action_delete(self) -> None:
         name = self.editing
@@ -216,7 +227,9 @@ class ProfilesScreen(WorkbenchScreen):
     # ---- save --------------------------------------------------------------------------------
 
     def action_save(self) -> None:
-        reading = self.query_one(ProfileForm).validate_fields()
+        form = self.query_one(ProfileForm)
+        form.reveal_problems()
+        reading = form.validate_fields()
         if reading.profile is None:
             first = next(iter(reading.problems.values()), "a field is not valid")
             self.workbench.report(WorkbenchError(f"Not saved: {first}", "fix the fields marked in red"),
@@ -298,7 +311,9 @@ class ProfilesScreen(WorkbenchScreen):
     # ---- test connection ---------------------------------------------------------------------
 
     def action_test_connection(self) -> None:
-        reading = self.query_one(ProfileForm).validate_fields()
+        form = self.query_one(ProfileForm)
+        form.reveal_problems()
+        reading = form.validate_fields()
         if reading.profile is None:
             self.workbench.report(WorkbenchError("The form has problems, so there is nothing to test yet.",
                                                  "fix the fields marked in red"), title="Test connection")

@@ -129,7 +129,7 @@ class ProfileForm(LiveForm):
 
     def load(self, profile: Profile | None, *, name: str | None = None) -> None:
         """Show `profile` (None: an empty form for a new profile, named `name`)."""
-        with self.filling():
+        with self.filling(reveal=profile is not None):
             p = profile
             values = {
                 "name": name if name is not None else (p.name if p else ""),
@@ -216,9 +216,10 @@ class ProfileForm(LiveForm):
 
     def validate_fields(self) -> FormReading:
         reading = self.read()
+        shown = self.shown(reading.problems)
         for field_id in (*TEXT_FIELDS, *NUMBER_FIELDS, "api_key", "extra", "headers", "notes", "platform", "auth"):
-            self.query_one(f"#{field_id}").set_class(field_id in reading.problems, "-invalid")
-        self.query_one("#problems", Static).update("\n".join(f"✗ {p}" for p in reading.problems.values()))
+            self.query_one(f"#{field_id}").set_class(field_id in shown, "-invalid")
+        self.query_one("#problems", Static).update("\n".join(f"✗ {p}" for p in shown.values()))
         return reading
 
     def clear_key(self) -> None:
