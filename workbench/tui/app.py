@@ -18,6 +18,7 @@ from workbench.tui import _start_time  # noqa: F401  (first: start-up is timed f
 
 import asyncio
 import gc
+import os
 import threading
 import time
 from dataclasses import replace
@@ -124,6 +125,8 @@ class WorkbenchApp(App[None]):
         self.profiles: dict[str, Profile] = {}
         self.profile_problems: list[ProfileError] = []
         self.key_statuses: dict[str, KeyStatus] = {}
+        self.keyring_failure: WorkbenchError | None = None  # why the OS keyring cannot be used, once it failed
+        self._env_keys_seen: tuple[tuple[str, bool], ...] = ()  # which api_key_env variables were set
         self.exchanges: list[Exchange] = []
         # Keyed by id(exchange): which profile sent it (for "curl with key"), and the findings a
         # check run made of it (Inspect shows those instead of judging it again).
@@ -178,6 +181,9 @@ class WorkbenchApp(App[None]):
                 continue
 
     async def on_unmount(self) -> None:
+        from workbench import secrets
+
+        secrets.SESSION_KEYS.clear()  # a session key is gone when the workbench exits
         await asyncio.to_thread(self._close_threads)
 
     def _close_threads(self) -> None:
@@ -214,10 +220,16 @@ class WorkbenchApp(App[None]):
             return LOCAL_MOCK
         return next(iter(self.profiles), None)
 
+    def _env_keys(self) -> tuple[tuple[str, bool], ...]:
+        return tuple((p.name, bool(os.environ.get(p.api_key_env))) for p in self.profiles.values() if p.api_key_env)
+
     def _reload_if_folder_changed(self) -> None:
         """Profiles changed outside the app (`workbench profiles add` in another terminal, an
-        editor, git) appear without a restart; a few files, so a look every PROFILES_POLL_S is ~50 us."""
+        editor, git) appear without a restart; a few files, so a look every PROFILES_POLL_S is ~50 us.
+        So does a profile's api_key_env variable set in this process since (the key statuses)."""
         if self.store.signature() == self._profiles_read:
+            if self._env_keys() != self._env_keys_seen:
+                self.read_key_statuses()
             return
         active = self.profile_name
         self._load_profiles(report=True)
@@ -256,11 +268,14 @@ class WorkbenchApp(App[None]):
         from workbench.profile_view import key_statuses
 
         profiles = list(self.profiles.values())
+        self._env_keys_seen = self._env_keys()
         statuses, failure = key_statuses(profiles)
         self.post_message(KeyStatusesRead({p.name: s for p, s in zip(profiles, statuses)}, failure))
 
     def on_key_statuses_read(self, message: KeyStatusesRead) -> None:
         self.key_statuses = message.statuses
+        if message.failure is not None:
+            self.keyring_failure = message.failure
         self.profiles_changed.publish(None)
 
     # ---- the embedded mock ----------------------------------------------------------------

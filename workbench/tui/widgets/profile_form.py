@@ -14,7 +14,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
 from workbench.errors import ProfileError
 from workbench.params_text import NUMBER_FIELDS, json_object, number_text, read_params
@@ -73,6 +73,7 @@ class ProfileForm(LiveForm):
     ProfileForm TextArea { height: 4; width: 1fr; border: none; padding: 0; background: $boost; }
     ProfileForm .note { color: $text-muted; }
     ProfileForm #key-source { margin: 0 0 1 16; }
+    ProfileForm #session-key { margin: 0 0 1 16; display: none; }
     ProfileForm .-invalid { background: $error 30%; }
     ProfileForm #problems { color: $error; height: auto; margin: 0 0 1 0; }
     """
@@ -106,6 +107,8 @@ class ProfileForm(LiveForm):
         yield from row("API key", "api_key", "type or paste; saved to the OS keyring, never to the file",
                        password=True)
         yield Static("", id="key-source", markup=False)
+        yield Button("Keep the typed key for this session only (in memory, never written)", id="session-key",
+                     compact=True)
         yield from row("Key env var", "api_key_env", "or: read the key from this variable, e.g. POLYAI_API_KEY")
         yield Static("Request", classes="heading")
         yield from row("Temperature", "temperature", "0–2 (blank: not sent)")
@@ -152,10 +155,13 @@ class ProfileForm(LiveForm):
             self.query_one("#notes", TextArea).text = p.notes if p else ""
         self.validate_fields()
 
-    def show_key_source(self, text: str, style: str = "") -> None:
+    def show_key_source(self, text: str, style: str = "", *, offer_session_key: bool = False) -> None:
+        """Where the key comes from; `offer_session_key` (no keyring works) shows the session-key
+        button next to the fixes."""
         widget = self.query_one("#key-source", Static)
         widget.update(text)
         widget.styles.color = style or None
+        self.query_one("#session-key", Button).display = offer_session_key
 
     # ---- reading and validating -------------------------------------------------------------
 
