@@ -6,7 +6,7 @@ import json
 import stat
 from pathlib import Path
 
-from textual.widgets import Checkbox, DataTable, Input, Select, TextArea
+from textual.widgets import Checkbox, DataTable, Input, OptionList, Select, TextArea
 from tui_pilot import make_app, notices, press, save_profile, started, wait_for
 
 from workbench.mock import MockConfig
@@ -64,6 +64,48 @@ async def test_simulate_shows_failed_expectations_and_a_broken_endpoint(tmp_path
         assert view.has_class("-failed")
         assert "FAIL" in str(view.render()) and "500" in str(view.render())
         assert "FAIL: 0 of 1 turn passed" in str(screen.query_one(".summary").render())
+
+
+def agent_prompts(screen: SimulateScreen) -> list[str]:
+    options = screen.query_one("#agents", OptionList)
+    return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+
+async def test_simulate_is_keyboard_usable_and_lists_only_agents_by_name(tmp_path, memory_keyring, monkeypatch):
+    here = tmp_path / "checkout"
+    (here / "profiles" / "agents").mkdir(parents=True)
+    for name in ("playai-smoke.toml", "booking-replies.toml"):  # an agent and a mock reply file
+        (here / "profiles" / "agents" / name).write_text((AGENTS / name).read_text())
+    monkeypatch.chdir(here)
+    config = tmp_path / "config"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    (config / "byom-workbench" / "agents").mkdir(parents=True)
+    (config / "byom-workbench" / "agents" / "mine.toml").write_text(
+        'platform = "openai"\n[[turns]]\nuser = "mine"\ncontains = ["You said"]\n')
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "vapi-short.toml").write_text((AGENTS / "vapi-short.toml").read_text())
+    (extra / "notes.toml").write_text('title = "not an agent"\n')
+
+    app = make_app(tmp_path, first_screen="simulate", agents_dir=extra)
+    async with app.run_test(size=(130, 45)) as pilot:
+        screen = await ready(pilot)
+        await wait_for(pilot, lambda: agent_prompts(screen), "the agent list")
+        assert app.focused is screen.query_one("#agents")  # the keyboard starts in the list
+        prompts = agent_prompts(screen)
+        assert [p.splitlines()[0] for p in prompts] == [
+            "Vapi appointment reminder (vapi-short)", "Play.ai smoke test (playai-smoke)", "mine"]
+        assert "--agents" in prompts[0] and "./profiles/agents" in prompts[1] and "config folder" in prompts[2]
+        assert not any("replies" in p or "notes" in p or "/" + "tmp" in p for p in prompts)  # no reply file, no path
+
+        await press(pilot, "down", "enter")  # the second agent, played by Enter
+        await wait_for(pilot, lambda: screen.report is not None and not screen.playing, "the call")
+        assert screen.agent.name == "Play.ai smoke test" and screen.report.passed
+
+        await press(pilot, "down", "ctrl+r")  # ctrl+r plays the highlighted one, even while it is read
+        await wait_for(pilot, lambda: screen.agent.name == "mine" and screen.report.agent.name == "mine"
+                       and not screen.playing, "the second call")
+        assert screen.report.passed
 
 
 async def test_a_bad_agent_file_is_explained(tmp_path, memory_keyring):

@@ -27,8 +27,11 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
     type=click.Path(file_okay=False),
     help="Folder of profile files (default: $WORKBENCH_PROFILES, else the user config folder).",
 )
+@click.option("--agents", "agents_dir", type=click.Path(file_okay=False),
+              help="Folder of agent configs for the TUI's Simulate screen (also ./profiles/agents and the "
+                   "user config folder's agents/).")
 @click.pass_context
-def cli(ctx: click.Context, profiles_dir: str | None) -> None:
+def cli(ctx: click.Context, profiles_dir: str | None, agents_dir: str | None = None) -> None:
     """A workbench for the OpenAI-compatible endpoint your voice agent calls.
 
     Run with no command to open the terminal UI.
@@ -41,7 +44,7 @@ def cli(ctx: click.Context, profiles_dir: str | None) -> None:
         except ImportError:
             click.echo(ctx.get_help())
             return
-        run_app(profiles_dir=profiles_dir)
+        run_app(profiles_dir=profiles_dir, agents_dir=agents_dir)
 
 
 # ---- workbench mock -------------------------------------------------------------------

@@ -105,9 +105,11 @@ class WorkbenchApp(App[None]):
         mock_config: "MockConfig | None" = None,
         start_mock: bool = True,
         first_screen: str = FIRST_SCREEN,
+        agents_dir: str | Path | None = None,
     ) -> None:
         super().__init__()
         self.first_screen = first_screen
+        self.agents_dir = agents_dir  # `--agents DIR`: Simulate lists its agent files first
         self.store = ProfileStore(locations.profiles_dir(profiles_dir))
         self.data_dir = Path(data_dir) if data_dir else locations.data_dir()  # reports/ and exchanges/ in it
         self.mock_config = mock_config
@@ -479,6 +481,7 @@ class WorkbenchApp(App[None]):
         return super().switch_mode(mode)
 
 
-def run_app(profiles_dir: str | Path | None = None) -> None:
-    """Open the TUI on the profiles folder (`--profiles`, $WORKBENCH_PROFILES, or the default)."""
-    WorkbenchApp(profiles_dir).run()
+def run_app(profiles_dir: str | Path | None = None, agents_dir: str | Path | None = None) -> None:
+    """Open the TUI on the profiles folder (`--profiles`, $WORKBENCH_PROFILES, or the default);
+    `agents_dir` (`--agents`) adds a folder of agent configs to Simulate's list."""
+    WorkbenchApp(profiles_dir, agents_dir=agents_dir).run()
