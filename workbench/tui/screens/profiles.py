@@ -384,6 +384,7 @@ class ProfilesScreen(WorkbenchScreen):
 
     def on_profiles_screen_tested(self, message: Tested) -> None:
         from workbench.chat_output import reply_problem, status_line
+        from workbench.tui.verbatim import verbatim
 
         result = self.query_one("#test-result", Static)
         if message.error is not None:
@@ -401,11 +402,11 @@ class ProfilesScreen(WorkbenchScreen):
             text = f"✗ {kind}: {problem.message}"
             if problem.hint:
                 text += f"\n  Fix: {problem.hint}"
-            result.update(f"{text}\n  {line} · the exchange is on Inspect (F3)")
+            result.update(verbatim(f"{text}\n  {line} · the exchange is on Inspect (F3)"))  # the endpoint's words
             result.set_classes("failed")
         else:
             reply = exchange.reply_text.strip().replace("\n", " ")
-            result.update(f"✓ Connected: {line}\n  reply: {reply[:120]!r}")
+            result.update(verbatim(f"✓ Connected: {line}\n  reply: {reply[:120]!r}"))
             result.set_classes("passed")
 
     # ---- buttons -----------------------------------------------------------------------------

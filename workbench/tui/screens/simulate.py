@@ -31,6 +31,7 @@ from workbench.tui.messages import WorkFailed
 from workbench.tui.relay import TEXT_HAND_OFF_S, Relay
 from workbench.tui.switching import FirstTokenWait
 from workbench.tui.screens.base import WorkbenchScreen
+from workbench.tui.verbatim import verbatim
 from workbench.tui.volatile import steady
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ class TurnView(Static):
 
     def _draw(self, lines: list[str] | None = None) -> None:
         head = [f"Turn {self.number} of {self.total}", f"  caller: {self.user}", f"  agent:  {self.reply or '…'}"]
-        self.update("\n".join(lines if lines is not None else head))
+        self.update(verbatim("\n".join(lines if lines is not None else head)))  # the reply as it came
 
     def add_text(self, text: str) -> None:
         self.reply += text
@@ -340,7 +341,7 @@ class SimulateScreen(WorkbenchScreen):
         for number, view in self._turns.items():
             if number not in played:
                 view.update(f"Turn {number} of {view.total}\n  caller: {view.user}\n  (not played)")
-        summary = Static("\n".join(summary_lines(report)), classes="summary " + ("-ok" if report.passed else "-bad"),
+        summary = Static(verbatim("\n".join(summary_lines(report))), classes="summary " + ("-ok" if report.passed else "-bad"),
                          markup=False)
         self.query_one("#turns", VerticalScroll).mount(summary)
         summary.scroll_visible()

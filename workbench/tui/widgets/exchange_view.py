@@ -15,6 +15,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.widgets import DataTable, Static, TabbedContent, TabPane, TextArea
 
+from workbench.tui.verbatim import verbatim
 from workbench.tui.volatile import steady
 
 if TYPE_CHECKING:
@@ -189,7 +190,7 @@ class ExchangeView(Vertical):
         for event in exchange.events:
             raw = event.raw.replace("\r", "\\r").replace("\n", "⏎")
             arrival = "#" if steady_numbers else f"{event.t_ms:9.1f}"
-            rows.append((arrival, event_delta(event), raw[:RAW_SHOWN]))
+            rows.append((arrival, verbatim(event_delta(event)), verbatim(raw[:RAW_SHOWN])))
         table.add_rows(rows)
 
     def _show_findings(self, findings: "list[Finding]") -> None:
