@@ -224,3 +224,40 @@ async def test_bench_stop_keeps_what_finished_and_bad_numbers_are_refused(tmp_pa
         await wait_for(pilot, lambda: screen.result is not None and not screen.running, "the stop")
         assert screen.result.run.interrupted and 2 <= screen.result.requests < 200
         assert "stopped:" in str(screen.query_one("#verdict").render())
+
+
+async def test_bench_check_and_simulate_judge_against_the_platforms_one_budget_and_say_it(tmp_path, memory_keyring):
+    from workbench.platforms import get_platform
+    from workbench.tui.screens.check import CheckScreen
+
+    platform = get_platform("polyai")
+    budget = f"{platform.first_token_budget_ms:g} ms"
+    app = make_app(tmp_path, first_screen="bench", mock_config=MockConfig(tokens_per_s=500))
+    async with app.run_test(size=(130, 45)) as pilot:
+        screen = await ready(pilot)
+        screen.query_one("#platform", Select).value = "polyai"
+        screen.query_one("#requests", Input).value = "4"
+        await pilot.pause(0.05)
+        assert screen.query_one("#budget", Input).value == ""  # blank: the platform's
+        assert budget in str(screen.query_one("#budget-note").render())
+        await press(pilot, "ctrl+r")
+        await wait_for(pilot, lambda: screen.result is not None and not screen.running, "the bench")
+        assert f"the {budget} budget (polyai's)" in str(screen.query_one("#verdict").render())
+        assert screen.result.verdict.budget_ms == platform.first_token_budget_ms
+
+        await press(pilot, "f4")
+        await wait_for(pilot, lambda: isinstance(app.screen, CheckScreen), "Check")
+        app.screen.run_for("polyai")
+        await wait_for(pilot, lambda: app.screen.reports and not app.screen.running, "the check")
+        verdict = str(app.screen.query_one(".verdict").render())
+        assert f"(budget {budget})" in verdict
+
+        await press(pilot, "f5")
+        await wait_for(pilot, lambda: isinstance(app.screen, SimulateScreen), "Simulate")
+        simulate = app.screen
+        simulate.load_agent(str(AGENTS / "polyai-booking.toml"))
+        await wait_for(pilot, lambda: simulate.agent is not None, "the agent")
+        assert f"first-token budget: {budget}" in str(simulate.query_one("#agent-info").render())
+        await press(pilot, "ctrl+r")
+        await wait_for(pilot, lambda: simulate.report is not None and not simulate.playing, "the call")
+        assert f"first token within {budget}" in str(simulate.query(TurnView).first().render())
