@@ -261,3 +261,26 @@ async def test_bench_check_and_simulate_judge_against_the_platforms_one_budget_a
         await press(pilot, "ctrl+r")
         await wait_for(pilot, lambda: simulate.report is not None and not simulate.playing, "the call")
         assert f"first token within {budget}" in str(simulate.query(TurnView).first().render())
+
+
+async def test_the_export_ticks_what_a_passing_check_proved(tmp_path, memory_keyring):
+    from workbench.tui.screens.check import CheckScreen
+
+    app = make_app(tmp_path, first_screen="export")
+    async with app.run_test(size=(130, 45)) as pilot:
+        screen = await ready(pilot)
+        screen.set_platform("polyai")
+        await wait_for(pilot, lambda: "Final checklist" in screen.query_one("#sheet", TextArea).text, "the sheet")
+        assert "[x]" not in screen.query_one("#sheet", TextArea).text  # no check yet
+        await press(pilot, "f4")
+        await wait_for(pilot, lambda: isinstance(app.screen, CheckScreen), "Check")
+        app.screen.run_for("polyai")
+        await wait_for(pilot, lambda: app.screen.reports and not app.screen.running, "the check")
+        assert app.screen.reports["polyai"].compatible
+        await wait_for(pilot, lambda: (tmp_path / "data" / "reports" / "local-mock.polyai.json").exists(), "the verdict")
+        await press(pilot, "f6")
+        await wait_for(pilot, lambda: "- [x] Endpoint reachable with POST." in screen.query_one("#sheet", TextArea).text,
+                       "the ticks")
+        sheet = screen.query_one("#sheet", TextArea).text
+        assert "- [x] Request/response match OpenAI chat/completions schema." in sheet
+        assert "- [ ] Authentication header configured" in sheet  # the mock is open: auth.open

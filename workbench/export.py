@@ -71,6 +71,11 @@ class Verdict:
     checked_at: float  # seconds since the epoch
     target: str
     path: str
+    flagged: frozenset[str] = frozenset()  # categories with an error or a warning
+
+    def proves(self, categories: tuple[str, ...]) -> bool:
+        """A passing check left every one of these categories clean (a checklist item it ticks)."""
+        return self.compatible and bool(categories) and not self.flagged.intersection(categories)
 
     def age(self, now: float | None = None) -> str:
         return describe_age((now if now is not None else time.time()) - self.checked_at)
@@ -114,6 +119,7 @@ class SetupSheet:
     snippets: list[Snippet] = field(default_factory=list)
     checklist: tuple[str, ...] = ()
     checklist_title: str = "Checklist"
+    checklist_proof: tuple[tuple[str, ...], ...] = ()  # per item, the categories a passing check must leave clean
     notes: list[str] = field(default_factory=list)
     verdict: Verdict | None = None
     check_command: str = ""
@@ -153,8 +159,10 @@ def load_verdict(profile: str, platform: str, reports_dir: str | Path | None = N
         return None
     if not isinstance(data, dict) or not isinstance(data.get("compatible"), bool):
         return None
-    findings = data.get("findings") if isinstance(data.get("findings"), list) else []
-    severities = [f.get("severity") for f in findings if isinstance(f, dict)]
+    findings = [f for f in data.get("findings", []) if isinstance(f, dict)] if isinstance(
+        data.get("findings"), list) else []
+    severities = [f.get("severity") for f in findings]
+    flagged = frozenset(str(f.get("category")) for f in findings if f.get("severity") in ("error", "warning"))
     return Verdict(
         compatible=data["compatible"],
         errors=severities.count("error"),
@@ -162,6 +170,7 @@ def load_verdict(profile: str, platform: str, reports_dir: str | Path | None = N
         checked_at=_timestamp(data.get("checked_at"), stamp),
         target=str(data.get("target", "")),
         path=str(path),
+        flagged=flagged,
     )
 
 
@@ -202,6 +211,8 @@ def build_sheet(
     sheet.check_command = f"workbench check {shlex.quote(profile.name)} --as {spec.id}"
     if not sheet.checklist:
         sheet.checklist = tuple(spec.checklist)
+    if sheet.checklist == tuple(spec.checklist):
+        sheet.checklist_proof = spec.checklist_proof
     return sheet
 
 
@@ -583,13 +594,21 @@ def _markdown(sheet: SetupSheet, now: float | None) -> str:
     for snippet in sheet.snippets:
         out += [f"## {snippet.title}", "", f"```{snippet.language}", snippet.text, "```", ""]
     if sheet.checklist:
-        out += [f"## {sheet.checklist_title}", ""] + [f"- [ ] {item}" for item in sheet.checklist] + [""]
+        out += [f"## {sheet.checklist_title}", ""] + [f"- [{mark}] {item}" for mark, item in _ticked(sheet)] + [""]
     if sheet.notes:
         out += ["## Notes", ""] + [f"- {note}" for note in sheet.notes] + [""]
     return "\n".join(out)
 
 
 _CODE_VALUES = {"endpoint_url", "model_id", "baseURL", "model", "base_url", "url", "server_url", "provider"}
+
+
+def _ticked(sheet: SetupSheet) -> list[tuple[str, str]]:
+    """Each checklist item with "x" when the latest check proved it, else " "."""
+    proofs = sheet.checklist_proof if len(sheet.checklist_proof) == len(sheet.checklist) else ()
+    verdict = sheet.verdict
+    return [("x" if verdict is not None and proofs and verdict.proves(proofs[i]) else " ", item)
+            for i, item in enumerate(sheet.checklist)]
 
 
 def _text(sheet: SetupSheet, now: float | None) -> str:
@@ -604,7 +623,7 @@ def _text(sheet: SetupSheet, now: float | None) -> str:
     for snippet in sheet.snippets:
         out += [f"{snippet.title}:", ""] + [f"    {line}" for line in snippet.text.splitlines()] + [""]
     if sheet.checklist:
-        out += [f"{sheet.checklist_title}:"] + [f"  [ ] {item}" for item in sheet.checklist] + [""]
+        out += [f"{sheet.checklist_title}:"] + [f"  [{mark}] {item}" for mark, item in _ticked(sheet)] + [""]
     if sheet.notes:
         out += ["Notes:"] + [f"  - {note}" for note in sheet.notes] + [""]
     return "\n".join(out)

@@ -62,6 +62,7 @@ ELEVENLABS = ElevenLabs(
         "It accepts the API key (stored as a secret) as Authorization: Bearer.",
         "The first token arrives quickly enough for a live conversation.",
     ),
+    checklist_proof=(("reachability", "stream"), ("params",), ("stream",), ("auth",), ("latency",)),
     setup_fields=(
         SetupField("Server URL", "base_url", "ElevenLabs calls this URL + /chat/completions"),
         SetupField("Model ID", "model"),

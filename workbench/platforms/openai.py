@@ -119,6 +119,7 @@ OPENAI = OpenAISDK(
         "Non-streaming replies parse as chat.completion; streams as chat.completion.chunk SSE.",
         "Errors use OpenAI's envelope so the SDK raises a typed exception.",
     ),
+    checklist_proof=(("reachability",), ("auth",), ("schema", "stream"), ("errors",)),
     setup_fields=(
         SetupField("base_url", "base_url"),
         SetupField("model", "model"),

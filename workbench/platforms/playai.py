@@ -38,6 +38,7 @@ PLAYAI = PlayAI(
         f'It answers the smoke test "{SMOKE_TEST}" by repeating the phrase.',
         "The PATCH to /api/v1/agents/{agentId} with the llm field returns 200, not 400.",
     ),
+    checklist_proof=(("reachability",), ("auth",), ("stream",), ("conversation", "stream"), ()),
     setup_fields=(
         SetupField("llm.baseURL", "base_url", "Play.ai calls this URL + /chat/completions"),
         SetupField("llm.apiKey", "credential", "sent as Authorization: Bearer"),

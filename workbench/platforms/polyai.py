@@ -28,6 +28,7 @@ POLYAI = Platform(
     stream_required=False,
     timeouts=Timeouts(connect=5.0, read=30.0, first_token=20.0),
     checklist=CHECKLIST,
+    checklist_proof=(("reachability",), ("schema",), ("auth",), ("stream",)),
     setup_fields=(
         SetupField("Endpoint URL", "base_url", "PolyAI calls this URL + /chat/completions"),
         SetupField("Model ID", "model"),

@@ -29,6 +29,7 @@ POLYANT = Platform(
         "Non-streaming replies are a standard chat.completion; streams end with data: [DONE].",
         "The only finish_reason is \"stop\".",
     ),
+    checklist_proof=(("models",), ("auth",), ("conversation",), ("schema", "stream"), ("schema", "stream")),
     setup_fields=(
         SetupField("Base URL", "base_url", "ends in /v1, e.g. http://localhost:4000/v1"),
         SetupField("Model (instance slug)", "model"),

@@ -70,6 +70,7 @@ VAPI = Vapi(
         "The first token arrives well within Vapi's 20 s no-token timeout.",
         "It accepts the credential as Authorization: Bearer.",
     ),
+    checklist_proof=(("reachability",), ("stream",), ("params",), ("latency",), ("auth",)),
     setup_fields=(
         SetupField("Custom LLM URL", "base_url", "Vapi calls this URL + /chat/completions"),
         SetupField("Model", "model"),
