@@ -146,6 +146,28 @@ async def test_send_as_a_platform_shapes_the_request_and_the_preview_shows_it(tm
         assert status(reply).startswith("as vapi")
 
 
+async def test_the_preview_and_inspect_render_the_request_the_same_way(tmp_path, memory_keyring):
+    from workbench.tui.screens.inspect import InspectScreen
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_chat(pilot)
+        screen.query_one("#system", TextArea).text = "Be brief."
+        screen.query_one("#prompt", MessageBox).value = "same request"
+        await press(pilot, "ctrl+g")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextDialog), "the preview")
+        preview = app.screen.text
+        await press(pilot, "escape")
+        await wait_for(pilot, lambda: app.screen is screen, "the chat again")
+        await say(pilot, screen, "same request")
+        await press(pilot, "f3")
+        await wait_for(pilot, lambda: isinstance(app.screen, InspectScreen), "Inspect")
+        shown = app.screen.query_one("#request", TextArea)
+        await wait_for(pilot, lambda: shown.text, "the request in Inspect")
+        assert shown.text == preview  # one rendering: request line, headers, the body as indented JSON
+        assert '\n  "messages": [' in preview
+
+
 async def test_the_preview_masks_the_key(tmp_path, memory_keyring):
     secret = "sk-live-abcdefghijklmnop9f3a"
     save_profile(tmp_path, "keyed", "http://127.0.0.1:9/v1", auth="bearer")

@@ -46,7 +46,7 @@ async def test_the_state_shows_where_it_listens_and_the_log_shows_every_request(
         await say(pilot, "after")
         # The mock logs a request as its reply ends, on its own thread: the row follows the reply.
         await wait_for(pilot, lambda: table.row_count == 2, "the second row")
-        row = table.get_row_at(1)
+        row = [str(cell) for cell in table.get_row_at(1)]  # what the caller sent is a Text cell (verbatim)
         assert row[1] == "POST /v1/chat/completions" and row[3] == "200" and row[5] == "yes"
         table.move_cursor(row=1)
         await pilot.pause(0.05)

@@ -584,7 +584,7 @@ class ChatScreen(WorkbenchScreen):
 
     @work(exclusive=True, group="preview", exit_on_error=False)
     async def _build_preview(self, profile: "Profile", settings: ChatSettings, messages: list[dict[str, Any]]) -> None:
-        from workbench.chat_output import render_request
+        from workbench.chat_output import request_text
         from workbench.client import Client
         from workbench.tui.messages import WorkFailed
         from workbench.tui.targets import target_for
@@ -593,7 +593,7 @@ class ChatScreen(WorkbenchScreen):
             target = settings.target(await target_for(profile))
             async with Client(target) as client:
                 call = start_call(client, target, settings, messages)  # built, never sent
-                text = render_request(call.exchange)
+                text = request_text(call.exchange, pretty=True)  # as Inspect shows it
         except WorkbenchError as error:
             self.post_message(WorkFailed("building the request preview", error))
             return

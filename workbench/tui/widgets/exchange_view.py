@@ -26,15 +26,6 @@ SEVERITY_STYLE = {"error": ("✗", "bold red"), "warning": ("⚠", "bold yellow"
 RAW_SHOWN = 200  # characters of an event's raw text in the timeline row
 
 
-def pretty_body(raw: bytes) -> tuple[str, str | None]:
-    """The body as text, indented when it is JSON; and the language to highlight it as."""
-    text = raw.decode("utf-8", errors="replace")
-    try:
-        return json.dumps(json.loads(text), indent=2, ensure_ascii=False), "json"
-    except ValueError:
-        return text, None
-
-
 def headers_text(headers: list[tuple[str, str]]) -> str:
     return "\n".join(f"{name}: {value}" for name, value in headers)
 
@@ -149,6 +140,8 @@ class ExchangeView(Vertical):
         elif pane == "tab-response":
             self._fill_response(exchange)
         elif pane == "tab-body":
+            from workbench.chat_output import pretty_body
+
             raw = bytes(exchange.body)
             text = raw.decode("utf-8", errors="replace") if exchange.events else pretty_body(raw)[0]
             self.query_one("#body", TextArea).text = text
@@ -158,9 +151,10 @@ class ExchangeView(Vertical):
             self._show_findings(self._findings)
 
     def _fill_request(self, exchange: "Exchange") -> None:
-        request = exchange.request
-        body, _ = pretty_body(request.body)
-        self.query_one("#request", TextArea).text = headers_text(request.headers) + "\n\n" + body
+        from workbench.chat_output import request_text
+
+        # The one rendering of a request the TUI has: the ctrl+g preview shows the same.
+        self.query_one("#request", TextArea).text = request_text(exchange, pretty=True)
 
     def _fill_response(self, exchange: "Exchange") -> None:
         from workbench.chat_output import timings_line
