@@ -12,8 +12,8 @@ from workbench.mock import MockConfig
 from workbench.secrets import SERVICE
 from workbench.tui.screens.chat import ChatScreen
 from workbench.tui.widgets.chat_message import ChatMessage
-from workbench.tui.widgets.message_box import MessageBox
 from workbench.tui.widgets.dialogs import TextDialog
+from workbench.tui.widgets.message_box import MessageBox
 
 LONG = " ".join(f"word{i}" for i in range(60))
 

@@ -6,7 +6,15 @@ from __future__ import annotations
 import threading
 
 from textual import events
-from tui_pilot import make_app, notices, press, save_profile, started, type_fast, wait_for
+from tui_pilot import (
+    make_app,
+    notices,
+    press,
+    save_profile,
+    started,
+    type_fast,
+    wait_for,
+)
 
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.screens.chat import ChatScreen

@@ -13,7 +13,15 @@ import json
 import re
 
 import pytest
-from hostile_server import BEHAVIOURS, ROLE_EVENT, SSE_HEAD, HostileServer, chunk_event, read_request, send
+from hostile_server import (
+    BEHAVIOURS,
+    ROLE_EVENT,
+    SSE_HEAD,
+    HostileServer,
+    chunk_event,
+    read_request,
+    send,
+)
 from tui_pilot import make_app, notices, press, save_profile, wait_for
 
 from workbench import wire

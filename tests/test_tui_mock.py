@@ -10,6 +10,7 @@ from tui_pilot import make_app, press, started, wait_for
 from workbench.tui.screens.chat import ChatScreen
 from workbench.tui.screens.mock import MockScreen
 from workbench.tui.widgets.chat_message import ChatMessage
+from workbench.tui.widgets.message_box import MessageBox
 
 
 async def say(pilot, text: str) -> ChatMessage:
@@ -18,7 +19,7 @@ async def say(pilot, text: str) -> ChatMessage:
     await wait_for(pilot, lambda: isinstance(app.screen, ChatScreen), "chat")
     screen = app.screen
     count = len(app.exchanges)
-    screen.query_one("#prompt", Input).value = text
+    screen.query_one("#prompt", MessageBox).value = text
     await press(pilot, "enter")
     await wait_for(pilot, lambda: len(app.exchanges) == count + 1 and not screen.streaming, "the reply")
     return screen.query(ChatMessage).last()

@@ -5,7 +5,15 @@ from __future__ import annotations
 import socket
 
 from textual.widgets import Input, Select
-from tui_pilot import make_app, notices, press, save_profile, started, type_fast, wait_for
+from tui_pilot import (
+    make_app,
+    notices,
+    press,
+    save_profile,
+    started,
+    type_fast,
+    wait_for,
+)
 
 from workbench.secrets import SERVICE
 from workbench.tui.screens.profiles import ProfilesScreen
