@@ -230,9 +230,12 @@ async def test_profiles_changed_by_another_process_appear_without_a_restart(tmp_
 
     monkeypatch.setattr(app_module, "PROFILES_POLL_S", 0.1)
     save_profile(tmp_path, "staging", "http://127.0.0.1:9/v1")
-    app = make_app(tmp_path)
+    # No embedded mock: this test never calls one, and waiting for it to start (10 s and more on a
+    # loaded machine: aiohttp's import races the warm-up imports for the interpreter) was what
+    # ran out of patience under load.
+    app = make_app(tmp_path, start_mock=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        await started(pilot)
+        await wait_for(pilot, lambda: app.startup_ms is not None, "the first paint")
         assert list(app.profiles) == ["staging"] and app.profile_name == "staging"
         folder = str(tmp_path / "profiles")
         added = subprocess.run(  # the CLI, in another process, as a user would in another terminal
