@@ -65,7 +65,7 @@ EMPTY_TEXT = (
     "Esc stops a reply · ctrl+r retries · ctrl+t edits the last message · ctrl+g shows the exact request · "
     "PgUp/PgDn scroll the conversation · Inspect (F3) shows every byte."
 )
-PROMPT_PLACEHOLDER = "Message · Enter sends · shift+enter or ctrl+j: new line · Esc stops a reply"
+PROMPT_PLACEHOLDER = "Message · Enter sends · ctrl+j: new line"  # shift+enter too (the help above says so)
 
 
 def waiting_line(reason: str) -> str:
