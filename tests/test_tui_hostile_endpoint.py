@@ -167,7 +167,8 @@ async def test_every_hostile_endpoint_ends_in_the_chat_with_a_sentence_and_the_a
             assert isinstance(screen, ChatScreen)
             for name in hostile_behaviours:
                 app.use_profile(name)
-                monkeypatch.setattr(chat, "REPLY_TIME_LIMIT_S", deadlines(name)[1])  # read as the profile's client is made
+                # Read when the profile's client is made, at its first message.
+                monkeypatch.setattr(chat, "REPLY_TIME_LIMIT_S", deadlines(name)[1])
                 reply = await chat_once(pilot, screen, f"hello {name}")
                 said, kind = EXPECTED[name]
                 shown = status(reply)

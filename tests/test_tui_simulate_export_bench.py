@@ -277,10 +277,11 @@ async def test_the_export_ticks_what_a_passing_check_proved(tmp_path, memory_key
         app.screen.run_for("polyai")
         await wait_for(pilot, lambda: app.screen.reports and not app.screen.running, "the check")
         assert app.screen.reports["polyai"].compatible
-        await wait_for(pilot, lambda: (tmp_path / "data" / "reports" / "local-mock.polyai.json").exists(), "the verdict")
+        verdict = tmp_path / "data" / "reports" / "local-mock.polyai.json"
+        await wait_for(pilot, verdict.exists, "the verdict")
         await press(pilot, "f6")
-        await wait_for(pilot, lambda: "- [x] Endpoint reachable with POST." in screen.query_one("#sheet", TextArea).text,
-                       "the ticks")
+        sheet = screen.query_one("#sheet", TextArea)
+        await wait_for(pilot, lambda: "- [x] Endpoint reachable with POST." in sheet.text, "the ticks")
         sheet = screen.query_one("#sheet", TextArea).text
         assert "- [x] Request/response match OpenAI chat/completions schema." in sheet
         assert "- [ ] Authentication header configured" in sheet  # the mock is open: auth.open
