@@ -18,6 +18,7 @@ from hostile_server import (
     ROLE_EVENT,
     SSE_HEAD,
     HostileServer,
+    ServerThread,
     chunk_event,
     read_request,
     send,
@@ -155,11 +156,10 @@ def test_every_behaviour_has_an_expected_outcome(hostile_behaviours) -> None:
 
 async def test_every_hostile_endpoint_ends_in_the_chat_with_a_sentence_and_the_app_stays_usable(
         tmp_path, memory_keyring, hostile_behaviours, monkeypatch) -> None:
-    servers = {name: HostileServer(name, interval_s=DRIP_S) for name in hostile_behaviours}
-    for name, server in servers.items():
-        await server.__aenter__()
-        save_profile(tmp_path, name, server.base_url, timeouts=deadlines(name)[0])
-    try:
+    with ServerThread() as thread:  # not on the app's loop: a busy UI must not slow what they send
+        servers = {name: thread.start(HostileServer(name, interval_s=DRIP_S)) for name in hostile_behaviours}
+        for name, server in servers.items():
+            save_profile(tmp_path, name, server.base_url, timeouts=deadlines(name)[0])
         app = make_app(tmp_path, start_mock=False)
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: app.active_profile is not None, "a profile")
@@ -186,9 +186,6 @@ async def test_every_hostile_endpoint_ends_in_the_chat_with_a_sentence_and_the_a
                 await a_key_is_handled(pilot, screen)
             everything = "\n".join(notices(app))
             assert "Traceback" not in everything and not notices(app, "error"), everything
-    finally:
-        for server in servers.values():
-            await server.__aexit__(None, None, None)
 
 
 async def test_escape_sequences_in_a_reply_are_shown_as_text_never_sent_to_the_terminal(
