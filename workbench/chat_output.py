@@ -154,72 +154,17 @@ def status_line(exchange: Exchange) -> str:
 
 # ---- is the reply usable? ---------------------------------------------------------------
 
-_STATUS_HINTS = {
-    400: "The endpoint refused the request body; its error message above says which field.",
-    401: "Check the credential and the auth method (x-api-key or Authorization: Bearer) the server expects.",
-    403: "The credential was accepted but is not allowed this model or route; check its permissions.",
-    404: "Check the base URL: it should stop before /chat/completions (e.g. http://host:8000/v1).",
-    405: "The route exists but not for POST: check the base URL and the server's route table.",
-    408: "The server timed out reading the request; check its limits.",
-    413: "The request body is over the server's size limit; raise it or send a shorter conversation.",
-    415: "Send Content-Type: application/json, and make the server accept it.",
-    422: "The endpoint could not validate the body; its error message says which field.",
-    429: "Rate limited: wait (see retry-after) or raise the limit; platforms retry little, if at all.",
-}
-
 
 def reply_problem(exchange: Exchange) -> errors.EndpointError | None:
-    """Why a completed exchange gave the user no usable reply, or None. (Failures are separate.)"""
+    """Why a completed exchange gave the user no usable reply, as an error to raise, or None.
+
+    The Exchange's own judgement (`Exchange.problem()`); failures (no status, a broken
+    stream) are separate: the shells report `exchange.failure` themselves.
+    """
     if exchange.failure is not None or exchange.status is None:
         return None
-    status = exchange.status
-    said = _error_message(exchange)
-    if 300 <= status < 400:
-        where = exchange.header("location") or "(no Location header)"
-        return errors.EndpointError(
-            f"The endpoint answered {status} {exchange.reason} to {where} instead of a reply.",
-            "Platforms do not follow redirects on POST: use the final URL as the base URL.",
-        )
-    if status >= 400:
-        detail = f": {said}" if said else ""
-        hint = _STATUS_HINTS.get(status)
-        if hint is None:
-            hint = (
-                "A server error: the server's log has the cause." if status >= 500
-                else "The endpoint refused the request; its message says why."
-            )
-        if exchange.content_type not in ("application/json", "text/event-stream") and status >= 500:
-            hint += " Errors should use the OpenAI JSON envelope ({\"error\": {\"message\": …}}), not HTML."
-        return errors.EndpointError(f"The endpoint answered {status} {exchange.reason}{detail}.", hint)
-    if said is not None and exchange.events:
-        return errors.EndpointError(
-            f"The stream carried an error event after {len(exchange.reply_text)} characters of text: {said}.",
-            "Report errors before the stream starts, as a 4xx/5xx reply; an error mid-stream leaves the "
-            "voice agent mid-sentence.",
-        )
-    if said is not None:
-        return errors.EndpointError(
-            f"The endpoint answered {status} {exchange.reason}, but the reply is an error: {said}.",
-            "Report errors with a 4xx/5xx status; under 200 clients take the error for an empty reply.",
-        )
-    if not exchange.reply_text:
-        if exchange.events:
-            broken = [e for e in exchange.events if e.json_error]
-            detail = f"{len(exchange.events)} events"
-            if broken:
-                detail += f", {len(broken)} whose data is not JSON ({broken[0].json_error})"
-            hint = (
-                "Stream text in choices[0].delta.content, one JSON object a `data:` line, and end every "
-                "event with a blank line (\\n\\n)."
-            )
-        else:
-            detail = f"{len(exchange.body)} bytes"
-            hint = "Put the reply in choices[0].message.content."
-        return errors.EndpointError(
-            f"The endpoint answered {status} {exchange.reason}, but the reply has no content text ({detail}).",
-            hint,
-        )
-    return None
+    problem = exchange.problem()
+    return errors.EndpointError(problem.message, problem.hint) if problem is not None else None
 
 
 def reply_warnings(exchange: Exchange) -> list[str]:
@@ -233,34 +178,3 @@ def reply_warnings(exchange: Exchange) -> list[str]:
     if exchange.events and exchange.is_sse and not any(e.is_done for e in exchange.events) and exchange.failure is None:
         warnings.append("the stream did not end with data: [DONE]")
     return warnings
-
-
-def _error_message(exchange: Exchange) -> str | None:
-    """The `error.message` of an OpenAI error envelope (body or stream event), else a body preview for errors."""
-    for event in exchange.events:
-        found = _envelope_message(event.parsed)
-        if found is not None:
-            return found
-    if not exchange.events:
-        found = _envelope_message(exchange.json())
-        if found is not None:
-            return found
-    if exchange.status is not None and exchange.status >= 400 and exchange.body:
-        preview = _decode(bytes(exchange.body[:200])).strip().replace("\n", " ")
-        return repr(preview + ("…" if len(exchange.body) > 200 else ""))
-    return None
-
-
-def _envelope_message(parsed: Any) -> str | None:
-    if not isinstance(parsed, dict) or "error" not in parsed:
-        return None
-    error = parsed["error"]
-    if isinstance(error, dict):
-        message = error.get("message")
-        return _sentence(str(message) if message is not None else str(error))
-    return _sentence(str(error))
-
-
-def _sentence(text: str) -> str:
-    """A quoted message without its own final full stop (ours follows it)."""
-    return text.strip().rstrip(".")

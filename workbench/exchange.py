@@ -3,7 +3,8 @@
 Everything downstream (checks, TUI, bench, `chat --show-request`) reads Exchanges and never
 a half-parsed response of its own. The request is stored as sent with secrets already
 masked; the response keeps its raw bytes (capped), every SSE event with its arrival time,
-and the timings a voice developer cares about.
+and the timings a voice developer cares about. Whether the reply is usable is asked of the
+Exchange itself (`problem()`), so every reader gets the same answer.
 """
 
 from __future__ import annotations
@@ -130,6 +131,19 @@ class Exchange:
             return wire.content_text(body["choices"][0]["message"]["content"])
         except (KeyError, IndexError, TypeError):
             return ""
+
+    def problem(self) -> Failure | None:
+        """Why this exchange gave no usable reply (a sentence and its fix), or None: the one judgement
+        chat, simulate, check and bench ask (workbench/reply.py holds it)."""
+        from workbench.reply import problem
+
+        return problem(self)
+
+    def server_message(self) -> str | None:
+        """The server's own error message (an error event, or an error body), or None."""
+        from workbench.reply import server_message
+
+        return server_message(self)
 
     # ---- serialisation ----------------------------------------------------------------
 

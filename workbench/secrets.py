@@ -5,8 +5,9 @@ or in an environment variable the profile names (`api_key_env`); never in a file
 Where no keyring works we say so with the fix and stop: there is no silent fallback to a
 plaintext file, and a plaintext backend is used only if the user configured it for keyring
 themselves. What the user may choose instead, in the TUI, is a session key: held in this
-process's memory for the session only (never written, gone on exit; `SESSION_KEYS`). Every keyring call runs under a deadline, because a Secret Service waiting on an
-unlock prompt nobody can see (an SSH session, a container) would otherwise hang forever.
+process's memory for the session only (never written, gone on exit; `SESSION_KEYS`). Every
+keyring call runs under a deadline, because a Secret Service waiting on an unlock prompt nobody
+can see (an SSH session, a container) would otherwise hang forever.
 """
 
 from __future__ import annotations
@@ -256,18 +257,35 @@ def delete_secret(profile_name: str) -> bool:
     return _with_deadline(f"removing the key of profile {profile_name!r}", delete)
 
 
-def move_secret(old_name: str, new_name: str) -> bool:
-    """Move a profile's key to a new profile name; False when the old name had none.
+def move_secret(old_name: str, new_name: str, *, along: Callable[[], None] = lambda: None,
+                required: bool = True) -> bool | None:
+    """Move a profile's key to a new profile name, and do `along` with it (the profile store
+    renames the profile's file there); False when the old name had no key.
 
-    The copy is written before the original is removed, so a failure in between leaves two
-    copies rather than none. A stale key under the new name (left by an earlier profile of
-    that name) is removed, so a renamed profile never inherits someone else's key.
+    The copy is written before `along` and the original removed after it, so a failure at any
+    step leaves two copies rather than none, and an `along` that fails takes the copy back. A
+    stale key under the new name (left by an earlier profile of that name) is removed, so a
+    renamed profile never inherits someone else's key. With `required=False` (a profile whose
+    key comes from elsewhere), a keyring that cannot be read does not stop `along`: it runs
+    alone, and the answer is None.
     """
-    value = get_secret(old_name)
+    try:
+        value = get_secret(old_name)
+    except SecretStoreError:
+        if required:
+            raise
+        along()
+        return None
     if value is None:
         delete_secret(new_name)
+        along()
         return False
     set_secret(new_name, value)
+    try:
+        along()
+    except BaseException:
+        delete_secret(new_name)
+        raise
     delete_secret(old_name)
     return True
 

@@ -70,24 +70,22 @@ class RequestSample:
 
 
 def sample_from_exchange(exchange: Exchange, index: int, started_s: float) -> RequestSample:
-    """Read one request's figures from its Exchange; failures keep their kind (`connection-reset`, `http-429`, …)."""
+    """Read one request's figures from its Exchange.
+
+    A request is an error exactly when the Exchange finds its reply unusable (`Exchange.problem()`,
+    the judgement chat, simulate and check share), counted by the problem's kind
+    (`connection-reset`, `http-429`, `error-event`, `no-content`, …).
+    """
     timings = exchange.timings
     sample = RequestSample(index=index, started_s=started_s, status=exchange.status, e2e_ms=timings.total_ms)
-    if exchange.failure is not None:
-        sample.error_kind = exchange.failure.kind
-        sample.error_message = exchange.failure.message
-        return sample
-    if exchange.status is None or not 200 <= exchange.status < 300:
-        sample.error_kind = f"http-{exchange.status}"
-        sample.error_message = f"HTTP {exchange.status} {exchange.reason}".strip()
+    problem = exchange.problem()
+    if problem is not None:
+        sample.error_kind = problem.kind
+        sample.error_message = problem.message
         return sample
     content_times = [event.t_ms for event in exchange.events if event.text]
-    if timings.first_token_ms is None or not content_times:
-        sample.error_kind = "no-content"
-        sample.error_message = "the reply carried no content text: a voice agent would say nothing"
-        return sample
     sample.ttft_ms = timings.first_token_ms
-    sample.last_token_ms = content_times[-1]
+    sample.last_token_ms = content_times[-1] if content_times else None
     sample.chunk_gaps_ms = list(timings.chunk_gaps_ms)
     reported = _completion_tokens(exchange)
     if reported is not None:

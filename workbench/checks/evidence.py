@@ -42,31 +42,6 @@ def is_openai_error(obj: Any) -> bool:
     )
 
 
-def carries_error(obj: Any) -> bool:
-    """Any JSON object that reports an error instead of a reply (OpenAI's, NestJS's, or ad hoc)."""
-    if not isinstance(obj, dict):
-        return False
-    if "error" in obj and obj["error"] not in (None, False, ""):
-        return True
-    return "choices" not in obj and ("statusCode" in obj or ("message" in obj and "detail" in obj))
-
-
-def error_message(obj: Any) -> str:
-    """The human message inside an error body of any common shape."""
-    if isinstance(obj, dict):
-        inner = obj.get("error")
-        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
-            return inner["message"]
-        if isinstance(inner, str) and inner:
-            return inner if not isinstance(obj.get("message"), str) else obj["message"]
-        for key in ("message", "detail", "msg"):
-            if isinstance(obj.get(key), str):
-                return obj[key]
-            if isinstance(obj.get(key), list):
-                return "; ".join(str(item) for item in obj[key])
-    return ""
-
-
 def error_shape(exchange: Exchange) -> str:
     """A name for the shape of an error body: openai, nestjs, html, json, text, empty."""
     if not exchange.body:

@@ -20,6 +20,7 @@ from workbench.checks.rules import auth, errors, latency, params, reachability, 
 from workbench.errors import UsageError
 from workbench.exchange import Exchange, RecordedRequest
 from workbench.platforms import PLATFORMS, get_platform
+from workbench.redact import shown_url
 from workbench.target import Target
 
 DEFAULT_PLATFORM = "openai"
@@ -90,14 +91,19 @@ def _judge(exchange: Exchange, ctx: Judging) -> list[Finding]:
 def judge_reply_body(exchange: Exchange, ctx: Judging) -> list[Finding]:
     """A 2xx chat reply: the stream or the completion, and whether it failed part way."""
     found = stream.judge_stream(exchange, ctx) if ctx.stream else schema.judge_completion(exchange, ctx)
-    failure = exchange.failure
-    if failure is not None and failure.kind != "cancelled" and not any(
-            f.severity == ctx.severity("error") for f in found):
-        # A reply that failed part way (broken chunked framing, say) must never pass for a good one.
-        kind = "stream" if ctx.stream else "schema"
+    problem = exchange.problem()
+    if problem is None or problem.kind == "cancelled" or any(f.severity == ctx.severity("error") for f in found):
+        return found
+    # A reply the Exchange finds unusable (one that failed part way, with broken chunked framing,
+    # say) must never pass for a good one: the rules above name the defect when they know it.
+    kind = "stream" if ctx.stream else "schema"
+    if exchange.failure is not None:
         found.append(finding(f"{kind}.reply-failed", ctx.severity("error"),
-                             f"The reply began ({status_line(exchange)}) but failed part way: {failure.message}",
-                             failure.hint or "Check the server's log for this request.", probe=ctx.probe))
+                             f"The reply began ({status_line(exchange)}) but failed part way: {problem.message}",
+                             problem.hint or "Check the server's log for this request.", probe=ctx.probe))
+    else:
+        found.append(finding(f"{kind}.reply-unusable", ctx.severity("error"), problem.message, problem.hint,
+                             probe=ctx.probe))
     return found
 
 
@@ -106,8 +112,6 @@ def exchange_report(exchange: Exchange, platform_id: str | None = None) -> Repor
 
     `platform_id` None: the platform the exchange was shaped for (its label), else openai.
     """
-    from workbench.checks.runner import shown_url  # the runner imports this module: import when used
-
     platform = get_platform(platform_id or platform_of(exchange))
     ctx = judging_for(exchange, platform.id)
     found = _judge(exchange, ctx)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workbench.errors import UsageError
-from workbench.platforms.base import Platform, PlatformRequest, SetupField, VOICE_FIRST_TOKEN_BUDGET_MS
+from workbench.platforms.base import VOICE_FIRST_TOKEN_BUDGET_MS, Platform, PlatformRequest
 from workbench.platforms.elevenlabs import ELEVENLABS
 from workbench.platforms.openai import OPENAI
 from workbench.platforms.playai import PLAYAI
@@ -27,4 +27,4 @@ def get_platform(name: str) -> Platform:
         ) from None
 
 
-__all__ = ["PLATFORMS", "Platform", "PlatformRequest", "SetupField", "VOICE_FIRST_TOKEN_BUDGET_MS", "get_platform"]
+__all__ = ["PLATFORMS", "Platform", "PlatformRequest", "VOICE_FIRST_TOKEN_BUDGET_MS", "get_platform"]

@@ -2,32 +2,25 @@
 
 A Platform is data plus two small hooks (`headers`, `body`). `build_request` turns a Target
 and a list of messages into exactly the request that platform would send, so the check, the
-simulator and the TUI all call an endpoint the same way the platform does. Pure: no I/O.
+simulator and the TUI all call an endpoint the same way the platform does; `setup_sheet`
+names the function (in the platform's own module) that builds its sheet for `workbench
+export`. Pure: no I/O.
 """
 
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench import wire
 from workbench.target import AUTH_METHODS, Target, Timeouts
 
+if TYPE_CHECKING:
+    from workbench.platforms.sheet import SheetBuilder
+
 # The general voice comfort line: past about a second of silence a caller notices.
 VOICE_FIRST_TOKEN_BUDGET_MS = 1000.0
-
-
-@dataclass(frozen=True)
-class SetupField:
-    """One thing the platform asks the developer for, and where its value comes from.
-
-    `source` is one of: "base_url", "chat_url", "model", "auth", "credential".
-    """
-
-    label: str
-    source: str
-    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,7 +59,7 @@ class Platform:
     # For each checklist item, the finding categories a check must leave without an error or a
     # warning for the export to tick it; () for an item no check can prove (a PATCH to the platform).
     checklist_proof: tuple[tuple[str, ...], ...] = ()
-    setup_fields: tuple[SetupField, ...] = ()
+    setup_sheet: SheetBuilder | None = None  # its setup sheet for `workbench export` (see platforms/sheet.py)
     defaults: dict[str, Any] = field(default_factory=dict)  # body parameters it sends by default
     system_prompt: str = "You are a helpful voice assistant. Keep replies short."
     # Message forms some callers on this platform send; the check probes them (warning if refused).

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench.platforms.base import Platform, SetupField
+from workbench.platforms.base import Platform
+from workbench.platforms.sheet import (
+    SetupSheet,
+    SheetField,
+    SheetProfile,
+    ShownCredential,
+    auth_notes,
+    chat_url,
+)
 from workbench.target import Target, Timeouts
 
 
@@ -47,6 +55,34 @@ class ElevenLabs(Platform):
         }
 
 
+def setup_sheet(profile: SheetProfile, spec: Platform, secret: ShownCredential) -> SetupSheet:
+    """The sheet the developer hands over to point ElevenLabs at the endpoint."""
+    secret_name = f"{profile.name}-llm-key"
+    notes = [
+        "In the agent's settings choose LLM: Custom LLM, then fill in the fields above.",
+        f'Store the key as a workspace secret (for example named "{secret_name}") and pick it as the API key; '
+        "ElevenLabs sends it as Authorization: Bearer.",
+        f"ElevenLabs calls POST {chat_url(profile)} and always streams: "
+        "the endpoint must answer with text/event-stream.",
+        'Turn on "Custom LLM extra body" only if the endpoint reads elevenlabs_extra_body.',
+    ]
+    auth_notes(profile, spec, notes)
+    return SetupSheet(
+        platform=spec.id,
+        platform_title=spec.title,
+        profile=profile.name,
+        intro="Settings for an ElevenLabs agent with a custom LLM.",
+        fields=[
+            SheetField("llm", "LLM", "Custom LLM"),
+            SheetField("server_url", "Server URL", profile.base_url, "ElevenLabs calls this URL + /chat/completions"),
+            SheetField("model_id", "Model ID", profile.model),
+            SheetField("api_key_secret_name", "API key secret name", secret_name if profile.auth != "none" else ""),
+            SheetField("api_key", "API key (secret value)", secret.field_value, secret.field_note),
+        ],
+        notes=notes,
+    )
+
+
 ELEVENLABS = ElevenLabs(
     id="elevenlabs",
     title="ElevenLabs",
@@ -63,11 +99,7 @@ ELEVENLABS = ElevenLabs(
         "The first token arrives quickly enough for a live conversation.",
     ),
     checklist_proof=(("reachability", "stream"), ("params",), ("stream",), ("auth",), ("latency",)),
-    setup_fields=(
-        SetupField("Server URL", "base_url", "ElevenLabs calls this URL + /chat/completions"),
-        SetupField("Model ID", "model"),
-        SetupField("API key (workspace secret)", "credential", "sent as Authorization: Bearer"),
-    ),
+    setup_sheet=setup_sheet,
     defaults={"max_tokens": 250},
     docs="ElevenLabs Agents: Custom LLM",
 )

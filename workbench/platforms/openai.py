@@ -4,19 +4,28 @@ LiveKit, Pipecat and most voice frameworks call a custom endpoint this way. The 
 mirror the SDK's own (User-Agent `OpenAI/Python <version>`, the `X-Stainless-*` family,
 `Accept: application/json` even for streams), the body keeps the SDK's key order (model,
 stream, messages, then its parameters), and its timeouts are the SDK's defaults (5 s to
-connect, 600 s to read). tests/test_platforms_openai_sdk.py compares this against a request
+connect, 600 s to read). tests/platforms/test_platforms_openai_sdk.py compares this against a request
 captured from the real SDK, so a drift in a new SDK release is caught.
 """
 
 from __future__ import annotations
 
+import json
 import platform as _runtime
 import sys
 from importlib import metadata
 from typing import Any
 
 from workbench import wire
-from workbench.platforms.base import Platform, SetupField
+from workbench.platforms.base import Platform
+from workbench.platforms.sheet import (
+    AUTH_LABELS,
+    SetupSheet,
+    SheetField,
+    SheetProfile,
+    ShownCredential,
+    Snippet,
+)
 from workbench.target import Target, Timeouts
 
 # The SDK version we mirror when the SDK itself is not installed.
@@ -105,6 +114,48 @@ class OpenAISDK(Platform):
         return body
 
 
+def setup_sheet(profile: SheetProfile, spec: Platform, secret: ShownCredential) -> SetupSheet:
+    """The sheet the developer hands over to point OpenAI SDK at the endpoint."""
+    key_var = profile.api_key_env or "LLM_API_KEY"
+    lines = ["import os", "", "from openai import OpenAI", "", "client = OpenAI("]
+    lines.append(f"    base_url={json.dumps(profile.base_url)},")
+    if profile.auth == "bearer":
+        lines.append(f"    api_key=os.environ[{json.dumps(key_var)}],")
+    elif profile.auth == "x-api-key":
+        lines.append('    api_key="unused",  # the SDK needs one; the endpoint reads x-api-key')
+        lines.append(f'    default_headers={{"x-api-key": os.environ[{json.dumps(key_var)}]}},')
+    else:
+        lines.append('    api_key="none",  # the SDK needs one; the endpoint takes none')
+    lines += [
+        ")",
+        "reply = client.chat.completions.create(",
+        f"    model={json.dumps(profile.model)},",
+        '    messages=[{"role": "user", "content": "Hello!"}],',
+        ")",
+        "print(reply.choices[0].message.content)",
+    ]
+    notes = [
+        "LiveKit Agents (openai.LLM), Pipecat (OpenAILLMService) and most frameworks take the same base_url, "
+        "model and api_key.",
+    ]
+    if profile.auth != "none":
+        notes.append(f"The snippet reads the key from ${key_var}: export it, never paste a key into code.")
+    return SetupSheet(
+        platform=spec.id,
+        platform_title=spec.title,
+        profile=profile.name,
+        intro="Call this endpoint with the official OpenAI SDK (or any framework built on it).",
+        fields=[
+            SheetField("base_url", "base_url", profile.base_url),
+            SheetField("model", "model", profile.model),
+            SheetField("auth_method", "Auth method", AUTH_LABELS[profile.auth]),
+            SheetField("api_key", "api_key", secret.field_value, secret.field_note),
+        ],
+        snippets=[Snippet("python", "Python (openai SDK)", "python", "\n".join(lines))],
+        notes=notes,
+    )
+
+
 OPENAI = OpenAISDK(
     id="openai",
     title="OpenAI SDK",
@@ -120,11 +171,7 @@ OPENAI = OpenAISDK(
         "Errors use OpenAI's envelope so the SDK raises a typed exception.",
     ),
     checklist_proof=(("reachability",), ("auth",), ("schema", "stream"), ("errors",)),
-    setup_fields=(
-        SetupField("base_url", "base_url"),
-        SetupField("model", "model"),
-        SetupField("api_key", "credential", "sent as Authorization: Bearer"),
-    ),
+    setup_sheet=setup_sheet,
     system_prompt="You are a helpful voice assistant. Keep replies short.",
     optional_message_forms=("developer-role", "array-content"),
     docs="openai-python: OpenAI(base_url=..., api_key=...).chat.completions.create",

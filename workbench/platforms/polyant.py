@@ -8,8 +8,45 @@ check calls an endpoint the way a Polyant client does, so it must offer the same
 
 from __future__ import annotations
 
-from workbench.platforms.base import Platform, SetupField
+from workbench.platforms.base import Platform
+from workbench.platforms.sheet import (
+    AUTH_LABELS,
+    SetupSheet,
+    SheetField,
+    SheetProfile,
+    ShownCredential,
+    Snippet,
+    auth_notes,
+    auth_sent,
+)
 from workbench.target import Timeouts
+
+
+def setup_sheet(profile: SheetProfile, spec: Platform, secret: ShownCredential) -> SetupSheet:
+    """The sheet the developer hands over to point Polyant at the endpoint."""
+    models_url = profile.base_url.rstrip("/") + "/models"
+    key_var = profile.api_key_env or "LLM_API_KEY"
+    auth = f' -H "Authorization: Bearer ${{{key_var}}}"' if profile.auth != "none" else ""
+    notes = [
+        f"The model id must appear in GET {models_url} (called with the Bearer key).",
+        "Send message content as plain strings, and at most 100 messages a request.",
+    ]
+    auth_notes(profile, spec, notes)
+    return SetupSheet(
+        platform=spec.id,
+        platform_title=spec.title,
+        profile=profile.name,
+        intro="Settings for a Polyant client calling this endpoint.",
+        fields=[
+            SheetField("base_url", "Base URL", profile.base_url, "usually ends in /v1"),
+            SheetField("model", "Model (instance slug)", profile.model),
+            SheetField("auth_method", "Auth method", AUTH_LABELS[auth_sent(profile, spec)]),
+            SheetField("api_key", "Auth API key", secret.field_value, secret.field_note),
+        ],
+        snippets=[Snippet("models_curl", "Is the model listed? (curl)", "bash", f'curl -sS{auth} "{models_url}"')],
+        notes=notes,
+    )
+
 
 POLYANT = Platform(
     id="polyant",
@@ -30,10 +67,6 @@ POLYANT = Platform(
         "The only finish_reason is \"stop\".",
     ),
     checklist_proof=(("models",), ("auth",), ("conversation",), ("schema", "stream"), ("schema", "stream")),
-    setup_fields=(
-        SetupField("Base URL", "base_url", "ends in /v1, e.g. http://localhost:4000/v1"),
-        SetupField("Model (instance slug)", "model"),
-        SetupField("Auth API key", "credential", "sent as Authorization: Bearer"),
-    ),
+    setup_sheet=setup_sheet,
     docs="Polyant reference: OpenAI-Compatible API",
 )

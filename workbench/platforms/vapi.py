@@ -9,12 +9,24 @@ timeout or the turn fails. The values here are representative samples, not a rea
 
 from __future__ import annotations
 
+import json
+import shlex
 from typing import Any
 
-from workbench.platforms.base import Platform, SetupField
+from workbench.platforms.base import Platform
+from workbench.platforms.sheet import (
+    SetupSheet,
+    SheetField,
+    SheetProfile,
+    ShownCredential,
+    Snippet,
+    auth_notes,
+    chat_url,
+)
 from workbench.target import Target, Timeouts
 
 SAMPLE_CALL_ID = "call-0000-workbench-sample"
+VAPI_API = "https://api.vapi.ai"
 
 TOOLS = [
     {
@@ -55,6 +67,69 @@ class Vapi(Platform):
         }
 
 
+def setup_sheet(profile: SheetProfile, spec: Platform, secret: ShownCredential) -> SetupSheet:
+    """The sheet the developer hands over to point Vapi at the endpoint."""
+    model = {"model": {"provider": "custom-llm", "url": profile.base_url, "model": profile.model}}
+    credential = {"provider": "custom-llm", "apiKey": secret.shown}
+    snippets = [
+        Snippet("assistant_model", "Assistant model (custom-llm provider)", "json", json.dumps(model, indent=2))
+    ]
+    if profile.auth != "none":
+        credential_json = json.dumps(credential, indent=2, ensure_ascii=False)
+        snippets.append(Snippet("credential", "Credential (POST /credential)", "json", credential_json))
+        snippets.append(
+            Snippet(
+                "credential_curl",
+                "Store the key with Vapi (curl)",
+                "bash",
+                "\n".join(
+                    [
+                        f'curl -X POST "{VAPI_API}/credential" \\',
+                        '  -H "Authorization: Bearer ${VAPI_API_KEY}" \\',
+                        "  -H 'Content-Type: application/json' \\",
+                        f"  -d {shlex.quote(json.dumps(credential, ensure_ascii=False))}",
+                    ]
+                ),
+            )
+        )
+    snippets.append(
+        Snippet(
+            "assistant_curl",
+            "Point an assistant at the endpoint (curl)",
+            "bash",
+            "\n".join(
+                [
+                    f'curl -X PATCH "{VAPI_API}/assistant/${{VAPI_ASSISTANT_ID}}" \\',
+                    '  -H "Authorization: Bearer ${VAPI_API_KEY}" \\',
+                    "  -H 'Content-Type: application/json' \\",
+                    f"  -d {shlex.quote(json.dumps(model))}",
+                ]
+            ),
+        )
+    )
+    notes = [
+        "Set VAPI_API_KEY (your Vapi private key) and VAPI_ASSISTANT_ID before running the curl commands.",
+        f"Vapi calls POST {chat_url(profile)} with stream: true, temperature 0, max_tokens 250 and its own "
+        "call fields, and ends the turn if no token arrives within 20 s.",
+    ]
+    secret.note_if_masked(notes, "the credential body")
+    auth_notes(profile, spec, notes)
+    return SetupSheet(
+        platform=spec.id,
+        platform_title=spec.title,
+        profile=profile.name,
+        intro="Use this endpoint as a Vapi custom LLM (model provider custom-llm).",
+        fields=[
+            SheetField("provider", "Provider", "custom-llm"),
+            SheetField("url", "Custom LLM URL", profile.base_url, "Vapi calls this URL + /chat/completions"),
+            SheetField("model", "Model", profile.model),
+            SheetField("api_key", "API key (credential)", secret.field_value, secret.field_note),
+        ],
+        snippets=snippets,
+        notes=notes,
+    )
+
+
 VAPI = Vapi(
     id="vapi",
     title="Vapi",
@@ -71,11 +146,7 @@ VAPI = Vapi(
         "It accepts the credential as Authorization: Bearer.",
     ),
     checklist_proof=(("reachability",), ("stream",), ("params",), ("latency",), ("auth",)),
-    setup_fields=(
-        SetupField("Custom LLM URL", "base_url", "Vapi calls this URL + /chat/completions"),
-        SetupField("Model", "model"),
-        SetupField("API key (credential)", "credential", "sent as Authorization: Bearer"),
-    ),
+    setup_sheet=setup_sheet,
     defaults={"temperature": 0, "max_tokens": 250},
     docs="Vapi: Custom LLM (custom-llm model provider)",
 )

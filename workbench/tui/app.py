@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from workbench.exchange import Exchange
     from workbench.mock import MockConfig, MockServer
     from workbench.mock.server import MockThread
-    from workbench.profile_view import KeyStatus
+    from workbench.profiles.view import KeyStatus
 
 TUI_DIR = Path(__file__).parent
 LOCAL_MOCK = "local-mock"
@@ -111,7 +111,7 @@ class WorkbenchApp(App[None]):
         self.first_screen = first_screen
         self.agents_dir = agents_dir  # `--agents DIR`: Simulate lists its agent files first
         self.store = ProfileStore(locations.profiles_dir(profiles_dir))
-        self.data_dir = Path(data_dir) if data_dir else locations.data_dir()  # reports/ and exchanges/ in it
+        self.data_dir = Path(data_dir) if data_dir else locations.data_dir()  # see artifact_dir
         self.mock_config = mock_config
         self.start_mock_on_mount = start_mock
         # The embedded mock the screens show (set on the UI's loop when it starts; kept, stopped,
@@ -246,10 +246,9 @@ class WorkbenchApp(App[None]):
         if select in self.profiles:
             self.profile_name = select
 
-    @property
-    def reports_dir(self) -> Path:
-        """Check verdicts and exported reports (where `workbench export` reads the latest verdict)."""
-        return self.data_dir / "reports"
+    def artifact_dir(self, kind: str) -> Path:
+        """Where this app saves one kind of file (locations.ARTIFACTS), in its data folder."""
+        return locations.artifact_dir(kind, self.data_dir)
 
     @property
     def active_profile(self) -> Profile | None:
@@ -267,7 +266,7 @@ class WorkbenchApp(App[None]):
     @work(exclusive=True, group="key-statuses", thread=True, exit_on_error=False)
     def read_key_statuses(self) -> None:
         """Ask the keyring (and the environment) where each profile's key comes from."""
-        from workbench.profile_view import key_statuses
+        from workbench.profiles.view import key_statuses
 
         profiles = list(self.profiles.values())
         self._env_keys_seen = self._env_keys()

@@ -13,8 +13,8 @@ from textual.message import Message
 if TYPE_CHECKING:
     from workbench.errors import WorkbenchError
     from workbench.mock import MockServer
-    from workbench.profile_view import KeyStatus
     from workbench.profiles import Profile
+    from workbench.profiles.view import KeyStatus
 
 
 class MockStarted(Message):

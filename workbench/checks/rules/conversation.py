@@ -17,14 +17,9 @@ FORMS = {
 }
 
 
-def usable(exchange: Exchange) -> bool:
-    """A 2xx that produced reply text, even if the stream then broke (that is judged elsewhere)."""
-    return exchange.status is not None and 200 <= exchange.status < 300 and bool(exchange.reply_text.strip())
-
-
 def judge_turns(exchange: Exchange, ctx: Judging) -> list[Finding]:
     """The multi-turn probe: system, user, assistant, user."""
-    if usable(exchange):
+    if exchange.problem() is None:
         return []
     what = describe_reply(exchange) if exchange.status is not None else (exchange.failure.message if exchange.failure else "no reply")
     return [finding(
@@ -37,9 +32,9 @@ def judge_turns(exchange: Exchange, ctx: Judging) -> list[Finding]:
 
 def judge_form(exchange: Exchange, ctx: Judging, form: str) -> list[Finding]:
     """A message form some callers on this platform send (developer role, array content)."""
-    if usable(exchange) or exchange.status is None:
+    if exchange.problem() is None or exchange.status is None:
         return []
-    if 200 <= exchange.status < 300 and exchange.failure is not None:
+    if 200 <= exchange.status < 300 and (exchange.failure is not None or exchange.reply_text.strip()):
         return []  # accepted, then the reply broke: the same defect as the platform's own request, judged there
     what, id, hint = FORMS[form]
     return [finding(id, "warning", f"A request with {what} was refused: {describe_reply(exchange)}.", hint,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from workbench.checks.evidence import describe_reply, error_message, error_shape, has_traceback, parse_json, status_line
+from workbench.checks.evidence import describe_reply, error_shape, has_traceback, parse_json, status_line
 from workbench.checks.findings import Finding, finding
 from workbench.checks.judging import Judging
 from workbench.exchange import Exchange
+from workbench.reply import error_message
 
 ENVELOPE = '{"error": {"message": "…", "type": "…", "param": null, "code": null}}'
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from workbench import wire
-from workbench.checks.evidence import carries_error, error_message, excerpt, parse_json, quote_body
+from workbench.checks.evidence import excerpt, parse_json, quote_body
 from workbench.checks.findings import Finding, finding
 from workbench.checks.judging import Judging
 from workbench.exchange import Exchange
+from workbench.reply import carries_error
 
 SPEC = "OpenAI's chat.completion object"
 
@@ -212,8 +213,3 @@ def judge_usage(usage: Any, ctx: Judging, category: str) -> list[Finding]:
                         probe=ctx.probe)]
     return []
 
-
-def error_text(exchange: Exchange) -> str:
-    """The server's own error message, if its body has one."""
-    body, _ = parse_json(exchange.body)
-    return error_message(body)

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench import wire
-from workbench.checks.evidence import carries_error, error_message, excerpt, parse_json, quote_body
+from workbench.checks.evidence import excerpt, parse_json, quote_body
 from workbench.checks.findings import Finding, finding
 from workbench.checks.judging import Judging
 from workbench.checks.rules.schema import judge_completion, judge_finish_reason, judge_tool_calls, judge_usage
 from workbench.exchange import Exchange
+from workbench.reply import carries_error, reported_error
 
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/jsonlines", "application/x-jsonlines")
 TIMEOUT_KINDS = ("read-timeout", "first-token-timeout")
@@ -161,7 +162,7 @@ def _judge_events(exchange: Exchange, events: list[Event], ctx: Judging) -> list
     errors = [o for o in objects if carries_error(o)]
     if errors:
         add("stream.mid-stream-error", "error",
-            f"The stream carried an error event after it began: {excerpt(error_message(errors[0]) or wire.dumps(errors[0]), 120).rstrip('.')}. "
+            f"The stream carried an error event after it began: {excerpt(reported_error(errors[0]), 120).rstrip('.')}. "
             "The status was already 200, so the platform gets a cut reply.",
             "Check what can fail before sending the status line; if generation fails mid-stream, end with a "
             "finish_reason and log the error rather than sending an error object as a chunk.")
@@ -208,7 +209,8 @@ def _judge_events(exchange: Exchange, events: list[Event], ctx: Judging) -> list
             "End every event, the last one too, with a blank line.")
     texts = [wire.delta_text(o) for o in real]
     has_tools = any(_tool_calls(o) for o in real)
-    if not "".join(texts).strip() and not has_tools and not cut and not bad_json and real:
+    # An empty stream (no chunk at all, or only [DONE]) is as silent as one whose chunks carry no text.
+    if not "".join(texts).strip() and not has_tools and not cut and not bad_json and (real or not errors):
         add("stream.content-empty", "error",
             "The stream carried no content text"
             + (" (every delta's content was null)" if _all_null(real) else "")

@@ -45,9 +45,3 @@ SCREENS: tuple[ScreenEntry, ...] = (
 
 FIRST_SCREEN = "chat"
 
-
-def screen_entry(mode: str) -> ScreenEntry:
-    for entry in SCREENS:
-        if entry.mode == mode:
-            return entry
-    raise KeyError(mode)

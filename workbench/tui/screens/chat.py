@@ -409,7 +409,7 @@ class ChatScreen(WorkbenchScreen):
     async def _receive(self, number: int, profile: "Profile", settings: ChatSettings,
                        messages: list[dict[str, Any]], on_text: Callable[[str], None]) -> "Exchange":
         """On the client loop: send the turn and hand each piece of text to `on_text` as it arrives."""
-        from workbench.tui.targets import target_for
+        from workbench.profiles.resolve import target_for
 
         self._receiving, self._reply_task = number, asyncio.current_task()
         try:
@@ -586,8 +586,8 @@ class ChatScreen(WorkbenchScreen):
     async def _build_preview(self, profile: "Profile", settings: ChatSettings, messages: list[dict[str, Any]]) -> None:
         from workbench.chat_output import request_text
         from workbench.client import Client
+        from workbench.profiles.resolve import target_for
         from workbench.tui.messages import WorkFailed
-        from workbench.tui.targets import target_for
 
         try:
             target = settings.target(await target_for(profile))

@@ -372,7 +372,7 @@ class ProfilesScreen(WorkbenchScreen):
     @work(exclusive=True, group="profile-test", exit_on_error=False)
     async def _test(self, profile: "Profile") -> None:
         from workbench.chat import chat_once
-        from workbench.tui.targets import target_for
+        from workbench.profiles.resolve import target_for
 
         try:
             target = await target_for(profile)  # the key chat would use, from the same place

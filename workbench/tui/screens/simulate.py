@@ -37,8 +37,8 @@ from workbench.tui.volatile import steady
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from workbench.agent_listing import AgentListing
-    from workbench.agents import AgentConfig, AgentRun, SimulationReport, TurnResult
+    from workbench.simulate.listing import AgentListing
+    from workbench.simulate import AgentConfig, AgentRun, SimulationReport, TurnResult
     from workbench.profiles import Profile
 
 
@@ -68,7 +68,7 @@ class TurnView(Static):
         self._draw()
 
     def finish(self, result: "TurnResult", steady_numbers: bool) -> None:
-        from workbench.agents import turn_lines
+        from workbench.simulate import turn_lines
 
         self.reply = result.reply
         self.set_class(result.passed, "-passed")
@@ -147,7 +147,7 @@ class SimulateScreen(WorkbenchScreen):
     @work(exclusive=True, group="agent-list", thread=True, exit_on_error=False)
     def _list_agents(self) -> None:
         """Read the folders (off the UI): only agent files are listed, told apart by their content."""
-        from workbench.agent_listing import list_agents
+        from workbench.simulate.listing import list_agents
         from workbench.locations import agent_folders
 
         folders = agent_folders(self.workbench.agents_dir, self.workbench.store.folder)
@@ -205,7 +205,7 @@ class SimulateScreen(WorkbenchScreen):
 
     @work(exclusive=True, group="agent-load", thread=True, exit_on_error=False)
     def _load(self, path: str) -> None:
-        from workbench.agents import load_agent
+        from workbench.simulate import load_agent
 
         try:
             agent = load_agent(Path(path).expanduser())
@@ -287,8 +287,8 @@ class SimulateScreen(WorkbenchScreen):
     async def _play_call(self, agent: "AgentConfig", profile: "Profile",
                          feed: "Callable[[tuple[int, str]], None]") -> "SimulationReport":
         """On the client loop: play the call; text goes to `feed`, each finished turn is posted."""
-        from workbench.agents import AgentRun
-        from workbench.tui.targets import target_for
+        from workbench.profiles.resolve import target_for
+        from workbench.simulate import AgentRun
 
         target = await target_for(profile)
         waiting = FirstTokenWait()  # the next turn's first token (switching.py)
@@ -330,7 +330,7 @@ class SimulateScreen(WorkbenchScreen):
             view.scroll_visible()
 
     def on_simulate_screen_call_done(self, message: CallDone) -> None:
-        from workbench.agents import summary_lines
+        from workbench.simulate import summary_lines
 
         self.playing = False
         report = message.report

@@ -1,5 +1,5 @@
 """The chat's parameters panel: system prompt, model, temperature, top_p, max_tokens, stream, extra
-JSON fields, and "send as" a platform. Validated as you type by the core's rules (workbench.params_text)."""
+JSON fields, and "send as" a platform. Validated as you type by the core's rules (workbench.profiles.fields)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
 
-from workbench.params_text import NUMBER_FIELDS, read_params
 from workbench.profiles import Profile
+from workbench.profiles.fields import NUMBER_FIELDS, read_params
 from workbench.target import Target
 from workbench.tui.widgets.live_form import LiveForm
 from workbench.tui.widgets.request_fields import fill_request_fields, typed_request_fields

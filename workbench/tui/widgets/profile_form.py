@@ -17,7 +17,6 @@ from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
 from workbench.errors import ProfileError
-from workbench.params_text import NUMBER_FIELDS, json_object, number_text, read_params
 from workbench.profiles import (
     PLATFORMS,
     Profile,
@@ -26,6 +25,7 @@ from workbench.profiles import (
     from_dict,
     validate_name,
 )
+from workbench.profiles.fields import NUMBER_FIELDS, json_object, number_text, read_params, with_hint
 from workbench.target import AUTH_METHODS
 from workbench.tui.widgets.live_form import LiveForm
 from workbench.tui.widgets.request_fields import fill_request_fields, typed_request_fields
@@ -166,28 +166,32 @@ class ProfileForm(LiveForm):
     # ---- reading and validating -------------------------------------------------------------
 
     def read(self) -> FormReading:
-        problems: dict[str, str] = {}
-        data: dict[str, Any] = {}
         name = self.query_one("#name", Input).value.strip()
+        problems: dict[str, str] = {}  # in the order the form lists them
         try:
             validate_name(name)
         except ProfileError as error:
-            problems["name"] = error.message + (f" ({error.hint})" if error.hint else "")
+            problems["name"] = with_hint(error.message, error.hint)
+        data = self._typed_data(name, problems)
+        for problem in check_profile(data, name or "profile"):
+            problems.setdefault(_field_for(problem.field), with_hint(problem.message, problem.hint))
+        key = self.query_one("#api_key", Input).value
+        if key and data.get("auth", "none") == "none":
+            problems.setdefault("api_key", "API key: auth is none, so a key would never be sent; pick x-api-key or bearer.")
+        profile = None
+        if not problems:
+            try:
+                profile = from_dict(data, name)
+            except ProfileError as error:
+                problems["name"] = error.message
+        return FormReading(profile, problems, key)
+
+    def _typed_data(self, name: str, problems: dict[str, str]) -> dict[str, Any]:
+        """The profile's content as the fields give it; a field that cannot be read adds its problem."""
         request = read_params(typed_request_fields(self), name or "profile")
         problems.update(request.problems)
-        data["params"] = request.params
-        for field_id, dotted in TEXT_FIELDS.items():
-            if field_id == "name":
-                continue
-            raw = self.query_one(f"#{field_id}", Input).value.strip()
-            if not raw:
-                continue
-            try:
-                value = coerce_setting(dotted, raw, name or "NAME") if dotted in TYPED else raw
-            except ProfileError as error:
-                problems[field_id] = error.message
-                continue
-            _put(data, dotted, value)
+        data: dict[str, Any] = {"params": request.params}
+        self._read_text_fields(data, problems, name)
         if not self.query_one("#base_url", Input).value.strip():
             problems["base_url"] = "base_url: required, like https://llm.example.com/v1."
         if not self.query_one("#model", Input).value.strip():
@@ -206,19 +210,22 @@ class ProfileForm(LiveForm):
         notes = self.query_one("#notes", TextArea).text.strip()
         if notes:
             data["notes"] = notes
-        for problem in check_profile(data, name or "profile"):
-            field_id = _field_for(problem.field)
-            problems.setdefault(field_id, problem.message + (f" ({problem.hint})" if problem.hint else ""))
-        key = self.query_one("#api_key", Input).value
-        if key and data.get("auth", "none") == "none":
-            problems.setdefault("api_key", "API key: auth is none, so a key would never be sent; pick x-api-key or bearer.")
-        profile = None
-        if not problems:
+        return data
+
+    def _read_text_fields(self, data: dict[str, Any], problems: dict[str, str], name: str) -> None:
+        """The one-line fields besides the name: text as typed, timeouts as numbers."""
+        for field_id, dotted in TEXT_FIELDS.items():
+            if field_id == "name":
+                continue
+            raw = self.query_one(f"#{field_id}", Input).value.strip()
+            if not raw:
+                continue
             try:
-                profile = from_dict(data, name)
+                value = coerce_setting(dotted, raw, name or "NAME") if dotted in TYPED else raw
             except ProfileError as error:
-                problems["name"] = error.message
-        return FormReading(profile, problems, key)
+                problems[field_id] = error.message
+                continue
+            _put(data, dotted, value)
 
     def validate_fields(self) -> FormReading:
         reading = self.read()

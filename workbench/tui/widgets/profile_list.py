@@ -10,8 +10,8 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 if TYPE_CHECKING:
-    from workbench.profile_view import KeyStatus
     from workbench.profiles import Profile
+    from workbench.profiles.view import KeyStatus
     from workbench.tui.app import WorkbenchApp
 
 BROKEN_PREFIX = "broken:"

@@ -6,8 +6,8 @@ from __future__ import annotations
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, TextArea
 
-from workbench.params_text import NUMBER_FIELDS, ParamsText
 from workbench.profiles import Params
+from workbench.profiles.fields import NUMBER_FIELDS, ParamsText
 
 
 def fill_request_fields(form: Widget, params: Params | None) -> None:

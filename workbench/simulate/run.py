@@ -1,0 +1,120 @@
+"""Playing an agent's scripted call against an endpoint, turn by turn, as its platform would.
+
+`AgentRun` sends each caller turn through the platform's own request shaping, carries each
+assistant reply into the history the way the platform does, and yields a `TurnResult` as each
+turn ends so a UI can show the call live.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, AsyncIterator, Callable
+
+from workbench.simulate.agent_file import AgentConfig, Turn
+from workbench.simulate.judge import TurnResult, turn_result
+from workbench.simulate.report import SimulationReport
+from workbench.target import Target
+
+
+class AgentRun:
+    """Plays an agent's scripted call against a target, one turn at a time.
+
+    `async for result in AgentRun(agent, target): …` yields each TurnResult as its turn
+    ends; `on_text(turn_number, text)` is called with each piece of a reply as it arrives.
+    The call stops at the first turn with no usable reply (the request failed, or the reply
+    was an error or empty: nothing to carry into the history); expectations that fail do not
+    stop it. `cancel()` stops it mid-turn (from
+    the loop's thread), keeping what arrived. `report` holds everything so far.
+    """
+
+    def __init__(
+        self,
+        agent: AgentConfig,
+        target: Target,
+        *,
+        on_text: Callable[[int, str], None] | None = None,
+    ) -> None:
+        from workbench.platforms import get_platform
+
+        self.agent = agent
+        self.target = target
+        self.platform = get_platform(agent.platform)
+        self.on_text = on_text
+        self.messages: list[dict[str, Any]] = []
+        if agent.system_message:
+            self.messages.append({"role": "system", "content": agent.system_message})
+        self.report = SimulationReport(agent=agent, target=target)
+        # The agent's own parameters go where the platform puts a profile's: over its defaults.
+        self.request_target = target.with_(params={**target.params, **agent.parameters.body_fields()})
+        self._call: Any = None
+        self._cancelled = False
+
+    def __aiter__(self) -> AsyncIterator[TurnResult]:
+        return self._play()
+
+    def cancel(self) -> None:
+        """Stop the call: the turn in flight ends with what arrived, no further turn is sent."""
+        self._cancelled = True
+        if self._call is not None:
+            self._call.cancel()
+
+    async def run(self) -> SimulationReport:
+        """Play the whole call and return the report."""
+        async for _ in self:
+            pass
+        return self.report
+
+    async def _play(self) -> AsyncIterator[TurnResult]:
+        from workbench.client import Client
+
+        async with Client(self.target) as client:
+            for index, turn in enumerate(self.agent.turns):
+                if self._cancelled:
+                    self.report.stopped = f"the call was cancelled before turn {index + 1}"
+                    return
+                result = await self._play_turn(client, index, turn)
+                self.report.turns.append(result)
+                yield result
+                if self._cancelled and result.number < len(self.agent.turns):
+                    self.report.stopped = f"the call was cancelled during turn {result.number}"
+                    return
+                if result.failure is not None:
+                    remaining = len(self.agent.turns) - result.number
+                    if remaining:
+                        self.report.stopped = (
+                            f"the call stopped after turn {result.number}: its request failed, "
+                            f"so {remaining} more turn{'s' if remaining > 1 else ''} could not be played"
+                        )
+                    return
+
+    async def _play_turn(self, client: Any, index: int, turn: Turn) -> TurnResult:
+        number = index + 1
+        self.messages.append({"role": "user", "content": turn.user})
+        request = self.platform.build_request(
+            self.request_target, list(self.messages), stream=self.agent.parameters.stream, turn=index
+        )
+        started = time.perf_counter()
+        call = client.request(
+            request.method,
+            request.url,
+            json=request.body,
+            headers=request.headers,
+            auth=request.auth,  # the header style the platform sends, not the profile's if they differ
+            stream=request.stream,
+            label=f"simulate: {self.agent.name}: turn {number}",
+            raise_on_failure=False,
+        )
+        self._call = call
+        try:
+            async for text in call:
+                if self.on_text is not None and text:
+                    self.on_text(number, text)
+            exchange = await call.run()
+        finally:
+            self._call = None
+        budget = turn.expect.first_token_ms or float(self.platform.first_token_budget_ms)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        result = turn_result(number, turn, exchange, budget, streamed=request.stream, elapsed_ms=elapsed_ms)
+        # The platform carries what the agent said into the next turn's history.
+        self.messages.append({"role": "assistant", "content": result.reply})
+        return result
