@@ -248,7 +248,10 @@ async def test_profiles_changed_by_another_process_appear_without_a_restart(tmp_
         (tmp_path / "profiles" / "broken.toml").write_text("base_url = [unclosed\n", encoding="utf-8")
         await wait_for(pilot, lambda: any("broken.toml" in n for n in notices(app, "error")), "the broken file")
         assert list(app.profiles) == ["prod"]
-        assert listed() == ["prod", f"broken:{tmp_path / 'profiles' / 'broken.toml'}"]
+        # The sidebar hears of it through a signal it handles in its own turn (Signal.subscribe
+        # without immediate=True posts the call): the notice is there first, so wait for the list.
+        broken = f"broken:{tmp_path / 'profiles' / 'broken.toml'}"
+        await wait_for(pilot, lambda: listed() == ["prod", broken], "the sidebar to list the broken file")
 
 
 async def test_fast_typing_in_a_new_profile_lands_in_each_field_and_a_blank_form_shows_no_error(
