@@ -71,14 +71,14 @@ class MessageBox(TextArea, inherit_bindings=False):
     def clear(self) -> None:  # type: ignore[override]  # TextArea.clear returns an EditResult
         self.text = ""
 
-    def action_submit(self) -> None:
+    async def action_submit(self) -> None:  # async, as Input's is
         self.post_message(self.Submitted(self, self.text))
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "enter":
             event.stop()
             event.prevent_default()
-            self.action_submit()
+            await self.action_submit()
             return
         if event.key in NEWLINE_KEYS and not self.read_only:
             event.stop()
