@@ -19,6 +19,8 @@ DEFAULT_PORT = 8800
 # hangs up first, and the proxy then closes the endpoint's stream at once.
 DEFAULT_TIMEOUT_S = 60.0
 DEFAULT_MAX_CONNECTIONS = 1024
+# Connecting gets at most this long (or the timeout, when that is shorter).
+CONNECT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,18 @@ class ProxyConfig:
     def base_path(self) -> str:
         """The path of --to (`/v1`): the proxy's own base URL ends in it too."""
         return urlsplit(self.to).path.rstrip("/")
+
+    @property
+    def connect_s(self) -> float:
+        return min(CONNECT_S, self.timeout_s)
+
+    @property
+    def head_deadline_s(self) -> float:
+        """The longest from sending to the end of the response head: connecting, then the head.
+
+        The read timeout alone never ends a head that trickles in a byte at a time.
+        """
+        return self.connect_s + self.timeout_s
 
     @property
     def loopback(self) -> bool:

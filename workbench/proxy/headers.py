@@ -47,6 +47,16 @@ def request_headers(headers: Iterable[Header], *, also_drop: frozenset[str] = fr
     return end_to_end(headers, also_drop=REQUEST_OWN | also_drop)
 
 
+def same_case_repeats(headers: Iterable[Header]) -> list[Header]:
+    """A repeated header spelled as it was first spelled (`X-Trace`, `x-trace` -> `X-Trace` twice).
+
+    aiohttp's client keeps repeats only when they are spelled alike: a second spelling replaces
+    the first. Header names are case-insensitive, so the values and their order are what count.
+    """
+    first: dict[str, str] = {}
+    return [(first.setdefault(name.lower(), name), value) for name, value in headers]
+
+
 def response_headers(headers: Iterable[Header]) -> list[Header]:
     """What of the endpoint's response headers goes back to the platform."""
     return end_to_end(headers)

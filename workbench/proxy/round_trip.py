@@ -30,7 +30,7 @@ from workbench.mock.app import continue_expected
 from workbench.proxy.calls import CallTracker
 from workbench.proxy.config import ProxyConfig
 from workbench.proxy.front_door import REFUSAL_HINT, FrontDoor
-from workbench.proxy.headers import decoded, request_headers, response_headers
+from workbench.proxy.headers import decoded, request_headers, response_headers, same_case_repeats
 from workbench.proxy.recognise import recognise
 from workbench.proxy.recorder import Recorder
 from workbench.proxy.upstream import describe, diagnosis
@@ -107,7 +107,7 @@ class RoundTrip:
         if body is None:
             cap = self.config.body_cap
             return self._refuse(413, f"the request body is over its {cap} byte cap.", "request_too_large")
-        return await self._forward(request_headers(admission.headers), body, list(admission.secrets))
+        return await self._forward(same_case_repeats(request_headers(admission.headers)), body, list(admission.secrets))
 
     def _refuse(self, status: int, message: str, code: str) -> web.Response:
         request = self.request
@@ -160,8 +160,10 @@ class RoundTrip:
         assert recorder is not None and self.words is not None
         recorder.restart_clock()
         try:
-            upstream = await self.forwarder.session.request(
-                self.request.method, URL(url, encoded=True), headers=headers, data=body or None, allow_redirects=False)
+            async with asyncio.timeout(self.config.head_deadline_s):
+                upstream = await self.forwarder.session.request(
+                    self.request.method, URL(url, encoded=True), headers=headers, data=body or None,
+                    allow_redirects=False)
         except asyncio.CancelledError:
             recorder.hung_up(self._who())
             raise

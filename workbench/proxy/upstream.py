@@ -35,7 +35,7 @@ def open_session(config: ProxyConfig) -> aiohttp.ClientSession:
     """The session every forwarded request goes through (open it on the loop that serves)."""
     target = config.upstream or Target(base_url=config.to, model="")
     connector = aiohttp.TCPConnector(limit=config.max_connections, limit_per_host=0, ssl=tls_verify(target))
-    timeout = aiohttp.ClientTimeout(total=None, sock_connect=config.timeout_s, sock_read=config.timeout_s)
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=config.connect_s, sock_read=config.timeout_s)
     return aiohttp.ClientSession(
         connector=connector, timeout=timeout, auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar(),
         trust_env=True, skip_auto_headers=SKIP_AUTO_HEADERS, read_bufsize=READ_BUFFER,
@@ -44,7 +44,7 @@ def open_session(config: ProxyConfig) -> aiohttp.ClientSession:
 
 def timeouts(config: ProxyConfig) -> Timeouts:
     """The limits the proxy runs under, as the client's Diagnosis words them."""
-    return Timeouts(connect=config.timeout_s, read=config.timeout_s, first_token=config.timeout_s)
+    return Timeouts(connect=config.connect_s, read=config.timeout_s, first_token=config.timeout_s)
 
 
 def diagnosis(url: str, exchange: Exchange, config: ProxyConfig, secrets: list[str]) -> Diagnosis:
