@@ -180,7 +180,7 @@ class RoundTrip:
         timed_out = isinstance(failure, (errors.ReadTimeout, errors.ConnectTimeout))
         status = 504 if timed_out else 502
         message = self.recorder.exchange.failure.message if self.recorder and self.recorder.exchange.failure else ""
-        return envelope(status, f"the endpoint gave no reply: {message}", failure.kind)
+        return envelope(status, f"no usable reply from the endpoint: {message}", failure.kind)
 
     async def _relay(self, upstream: aiohttp.ClientResponse) -> tuple[web.StreamResponse, bool]:
         recorder = self.recorder
