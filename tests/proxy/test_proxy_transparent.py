@@ -137,8 +137,8 @@ async def test_the_request_reaches_the_endpoint_as_the_platform_sent_it(proxy_to
         ("Content-Type", "application/json"), ("User-Agent", "OpenAI/JS 4.0")]  # a repeat keeps the first spelling
     names = {k.lower() for k, _ in raw}
     assert not names & {"x-drop-me", "te", "proxy-authorization", "keep-alive"}
-    assert dict((k.lower(), v) for k, v in raw)["accept"] == "*/*"  # httpx's, as it came; the proxy adds none
-    assert dict((k.lower(), v) for k, v in raw)["host"] == base.split("//")[1].split("/")[0]
+    assert {k.lower(): v for k, v in raw}["accept"] == "*/*"  # httpx's, as it came; the proxy adds none
+    assert {k.lower(): v for k, v in raw}["host"] == base.split("//")[1].split("/")[0]
 
 
 async def test_a_gzip_reply_is_forwarded_compressed_and_recorded_inflated(proxy_to) -> None:

@@ -60,6 +60,9 @@ def open_for_append(path: Path) -> TextIO:
         if os.path.islink(path):
             raise UsageError(f"the proxy log {path} is a symbolic link; the proxy never writes through one.",
                              LOG_HINT) from None
+        if os.path.lexists(path) and not os.path.isfile(path):
+            raise UsageError(f"the proxy log {path} is not a regular file (a FIFO, a device or a folder?).",
+                             LOG_HINT) from None
         raise UsageError(f"cannot open the proxy log {path}: {error.strerror or error}.", LOG_HINT) from None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -75,8 +78,8 @@ def open_for_append(path: Path) -> TextIO:
 
 def read_log(path: str | Path) -> list[Proxied]:
     """Every round trip in a --log file, oldest first; UsageError naming the line that is not one."""
-    from workbench.checks.single import SAVE_HINT, parse_exchange
     from workbench import wire
+    from workbench.checks.single import SAVE_HINT, parse_exchange
 
     shown = str(path)
     try:

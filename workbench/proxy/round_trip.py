@@ -30,12 +30,23 @@ from workbench.mock.app import continue_expected
 from workbench.proxy.calls import CallTracker
 from workbench.proxy.config import ProxyConfig
 from workbench.proxy.front_door import REFUSAL_HINT, FrontDoor
-from workbench.proxy.headers import decoded, request_headers, response_headers, same_case_repeats
+from workbench.proxy.headers import (
+    decoded,
+    request_headers,
+    response_headers,
+    same_case_repeats,
+)
 from workbench.proxy.recognise import recognise
 from workbench.proxy.recorder import Recorder
 from workbench.proxy.upstream import describe, diagnosis
+from workbench.proxy.verdict import (
+    PLATFORM_HUNG_UP,
+    PROXY_STOPPED,
+    Proxied,
+    judge,
+    label_for,
+)
 from workbench.redact import shown_url
-from workbench.proxy.verdict import PLATFORM_HUNG_UP, PROXY_STOPPED, Proxied, judge, label_for
 
 if TYPE_CHECKING:
     from workbench.client.diagnose import Diagnosis

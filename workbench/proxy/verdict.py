@@ -45,7 +45,7 @@ class Proxied:
         return data
 
     @classmethod
-    def from_log(cls, data: dict[str, Any], exchange: Exchange) -> "Proxied":
+    def from_log(cls, data: dict[str, Any], exchange: Exchange) -> Proxied:
         """A log line read back (`exchange` is its Exchange, already parsed)."""
         meta = data.get("proxy") if isinstance(data.get("proxy"), dict) else {}
         found = meta.get("findings") if isinstance(meta.get("findings"), list) else []
