@@ -53,3 +53,42 @@ async def proxied_mock(mock_server, proxy_to) -> AsyncIterator[Running]:
     """The default mock with a default proxy in front of it."""
     async with proxy_to(mock_server.base_url) as proxy:
         yield proxy
+
+
+class RunningThread:
+    """A proxy on its own loop in a thread (for sync tests that run the CLI, which runs its own loop)."""
+
+    def __init__(self, to: str, **options: Any) -> None:
+        self.done: list[Proxied] = []
+        self.handle = ProxyServer.start_in_thread(ProxyConfig(to=to, port=0, **options))
+        self.handle.server.subscribe(self.done.append)
+
+    @property
+    def base_url(self) -> str:
+        return self.handle.base_url
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[Proxied]:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while len(self.done) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the proxy finished {len(self.done)} round trips in {timeout} s, not {count}")
+            time.sleep(0.005)
+        return self.done
+
+
+@pytest.fixture
+def proxy_thread_to():
+    """`with proxy_thread_to(base_url, **config) as proxy`: a proxy in a thread, stopped after."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def start(to: str, **options: Any):
+        running = RunningThread(to, **options)
+        try:
+            yield running
+        finally:
+            running.handle.stop()
+
+    return start

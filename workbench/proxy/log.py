@@ -94,3 +94,37 @@ def read_log(path: str | Path) -> list[Proxied]:
         exchange: Exchange = parse_exchange(line, f"{shown}, line {number}")
         found.append(Proxied.from_log(wire.loads(line), exchange))
     return found
+
+
+def pick(entries: list[Proxied], *, call: int | None = None, turn: int | None = None,
+         line: int | None = None, source: str = "the log") -> Proxied:
+    """One round trip of a log: its `line` (from 1), or `turn` of `call` (default its latest), or the last one."""
+    if not entries:
+        raise UsageError(f"{source} holds no round trip.", "run `workbench proxy --log FILE` and make a call through it")
+    if line is not None:
+        if not 1 <= line <= len(entries):
+            raise UsageError(f"{source} has {len(entries)} round trips; there is no line {line}.",
+                             f"give --line from 1 to {len(entries)}")
+        return entries[line - 1]
+    if call is None:
+        if turn is not None:
+            raise UsageError("--turn needs --call: which call's turn?", "e.g. --call 3 --turn 2")
+        return entries[-1]
+    found = [p for p in entries if p.call == call]
+    if not found:
+        calls = sorted({p.call for p in entries if p.call is not None})
+        known = ", ".join(map(str, calls[-10:])) if calls else "none"
+        raise UsageError(f"{source} has no call {call} (its calls: {known}).", "give --call one of those numbers")
+    if turn is None:
+        return max(found, key=lambda p: p.turn or 0)
+    for proxied in found:
+        if proxied.turn == turn:
+            return proxied
+    raise UsageError(f"call {call} in {source} has no turn {turn} (it has {len(found)}).",
+                     f"give --turn from 1 to {max(p.turn or 0 for p in found)}")
+
+
+def last_call(entries: list[Proxied]) -> int | None:
+    """The number of the latest call in a log (None when it holds no chat request)."""
+    calls = [p.call for p in entries if p.call is not None]
+    return calls[-1] if calls else None
