@@ -71,20 +71,27 @@ def console_line(proxied: Proxied) -> str:
             f"{findings_text(proxied)}").rstrip()
 
 
-def ready_line(server: ProxyServer) -> str:
-    """What the proxy exposes, in one line: read it before pointing a tunnel at the port."""
+def exposure(server: ProxyServer) -> tuple[str, str]:
+    """Who may use the proxy, and whose credential the endpoint gets, in words."""
     config = server.config
     if server.front_door.open:
         door = ("OPEN to anyone who can reach this address: set --api-key-env" if not config.loopback
-                else "open to this machine (and to any tunnel pointed at it: set --api-key-env before you open one)")
+                else "open to this machine (and to any tunnel pointed at it: set a proxy key before you open one)")
     else:
         door = "key required (Authorization: Bearer, x-api-key or X-Workbench-Proxy-Key)"
     if config.upstream is not None:
-        credential = f"the endpoint gets the credential of profile {config.upstream.name or '(given)'!s}"
+        credential = f"the endpoint gets the credential of profile {config.upstream.name or '(given)'}"
     elif server.front_door.open:
         credential = "the platform's credential passes through untouched"
     else:
-        credential = "the platform's own credential passes through (its proxy key is removed)"
+        credential = "the platform's own credential passes through (the proxy's key is removed)"
+    return door, credential
+
+
+def ready_line(server: ProxyServer) -> str:
+    """What the proxy exposes, in one line: read it before pointing a tunnel at the port."""
+    config = server.config
+    door, credential = exposure(server)
     judged = f"as {config.platform}" if config.platform else "as the platform each request shows (else openai)"
     log = f"log: {config.log_path}" if config.log_path else "no log file"
     return (f"workbench proxy ready: base URL {server.base_url} -> {shown_url(config.to)} | front door: {door} | "
