@@ -95,3 +95,27 @@ async def test_a_saved_log_opens_as_calls(tmp_path, memory_keyring):
         tree = screen.query_one("#calls", Tree)
         await wait_for(pilot, lambda: screen.entries, "the log's round trips")
         assert calls(tree) == ["✗ Call 4 · polyai · 1 request · from old.jsonl"]
+
+
+async def test_inspect_opens_a_proxy_log(tmp_path, memory_keyring):
+    line = {"request": {"method": "POST", "url": "http://127.0.0.1:9/v1/chat/completions", "headers": [],
+                        "body": json.dumps({"model": "m", "stream": True,
+                                            "messages": [{"role": "user", "content": "hi"}]})},
+            "status": 200, "label": "proxy as vapi", "stream_requested": True,
+            "response_headers": [["Content-Type", "application/json"]], "body": "{}",
+            "proxy": {"platform": "vapi", "call": 1, "turn": 1, "findings": []}}
+    log = tmp_path / "calls.jsonl"
+    log.write_text(json.dumps(line) + "\n" + json.dumps(line) + "\n")
+    app = make_app(tmp_path, start_mock=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await press(pilot, "f3")
+        await wait_for(pilot, lambda: app.screen.MODE == "inspect", "Inspect")
+        await press(pilot, "o")
+        await pilot.pause(0.1)
+        app.screen.query_one("#answer", Input).value = str(log)
+        await press(pilot, "enter")
+        await wait_for(pilot, lambda: len(app.exchanges) == 2, "the log's exchanges")
+        await pilot.pause(0.3)
+        view = app.screen.query_one(ExchangeView)
+        assert "proxy as vapi" in str(view.query_one("#request-line").render())
+        assert "Findings (1 ✗)" in str(view.tabs.get_tab("tab-findings").label)  # JSON answered to a stream
