@@ -1,16 +1,23 @@
-"""Recorder: one round trip through the proxy as an Exchange, built from what passes, as it passes.
+"""Recorder: one round trip through the proxy as an Exchange, from what passes, read after it has passed.
 
 The same recording the client makes (workbench/client/call.py), fed from the other side: the
-request as forwarded (credentials masked), the response head, every piece of the body with
-its arrival time (the client's StreamAssembler turns them into SSE events and timings), and
-the failure, worded by the client's Diagnosis. The body is inflated here for the recording
-only (the platform gets the bytes as the endpoint sent them), in bounded steps, and kept up
-to the body cap: past it the proxy still forwards everything but records no more. Pure: no
-I/O; the clock is read as each piece is handed in.
+response head, every piece of the body with its arrival time (the client's StreamAssembler
+turns them into SSE events and timings), the failure worded by the client's Diagnosis, and the
+request as forwarded (credentials masked).
+
+While the reply flows, the proxy only stamps each piece's arrival and keeps it (`take`: a
+clock read and a list append); the pieces are read (inflated, decoded, split into events,
+their JSON parsed) once the platform has them all (`finish`), or when a failure has to say
+how far the reply got (`catch_up`). The times are the arrival times either way, so the
+recording is the same; the platform never waits for it. What is kept is bounded: the raw
+pieces up to the body cap, then nothing more (the proxy still forwards everything). gzip and
+deflate are inflated here for the recording only, in bounded steps; the platform gets the
+bytes as the endpoint sent them. Pure: no I/O.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 
 import httpx
@@ -28,14 +35,21 @@ INFLATED_CODINGS = ("gzip", "x-gzip", "deflate")
 class Recorder:
     """Builds the Exchange of one request the proxy forwards."""
 
-    def __init__(self, request: RecordedRequest, *, stream: bool, body_cap: int, label: str,
-                 secrets: list[str]) -> None:
-        self.exchange = Exchange(request=request, label=label, stream_requested=stream, body_cap=body_cap)
+    def __init__(self, method: str, url: str, body: bytes, *, body_cap: int, secrets: list[str],
+                 clock: tuple[float, float] | None = None) -> None:
+        # The request as forwarded is recorded at the end (`finish`): its masking costs nothing on the way.
+        self.exchange = Exchange(request=RecordedRequest(method, url, []), body_cap=body_cap)
+        self.request_body = body
         self.secrets = secrets
-        self.words: Diagnosis | None = None  # set by the proxy once it knows the endpoint's URL
-        self._t0 = time.perf_counter()
-        self.exchange.started_at = time.time()
+        self.words: Diagnosis | None = None  # set by the proxy: the client's words for failures
+        # When the request left for the endpoint (Recorder.clock() read then): the timings count from there.
+        self._t0, self.exchange.started_at = clock or self.clock()
+        self._pieces: list[tuple[bytes, float]] = []  # as they came, with their arrival times
+        self._kept = 0  # raw bytes kept so far
+        self._dropped = False  # pieces came past the cap and were not kept
+        self._read = 0  # how many pieces have been read into the recording
         self._body = bytearray()
+        self._opened = False  # the head has been read: how to read the body is decided
         self._sse: bool | None = False  # None: not known until the first bytes (a stream request, 2xx)
         self._assembler: StreamAssembler | None = None
         self._inflater: Inflater | None = None
@@ -46,12 +60,17 @@ class Recorder:
     def ms(self) -> float:
         return (time.perf_counter() - self._t0) * 1000
 
-    def restart_clock(self) -> None:
-        """The request leaves for the endpoint now: the timings count from here, as the client's do."""
-        self._t0 = time.perf_counter()
-        self.exchange.started_at = time.time()
+    @staticmethod
+    def clock() -> tuple[float, float]:
+        """(perf_counter, wall clock) now: read as the request leaves, as the client's timings begin."""
+        return time.perf_counter(), time.time()
 
-    # ---- the response as it arrives ------------------------------------------------------
+    @functools.cached_property
+    def stream_requested(self) -> bool:
+        """The request asked for a stream (`"stream": true` in its JSON body)."""
+        return wants_stream(self.request_body)
+
+    # ---- while the reply flows: stamp and keep --------------------------------------------------
 
     def head(self, status: int, reason: str, version: str, headers: list[tuple[str, str]]) -> None:
         exchange = self.exchange
@@ -59,7 +78,42 @@ class Recorder:
         exchange.status, exchange.reason, exchange.http_version = status, reason, version
         exchange.response_headers = headers
         exchange.body = self._body  # type: ignore[assignment]  # grows in place; bytes at the end
-        success = 200 <= status < 300
+
+    def take(self, raw: bytes, t_ms: float) -> None:
+        """A piece of the body as it came on the wire (compressed, perhaps), which arrived at `t_ms`."""
+        timings = self.exchange.timings
+        if timings.first_byte_ms is None:
+            timings.first_byte_ms = round(t_ms, 3)
+        if self._kept >= self.exchange.body_cap:
+            self._dropped = True
+            return
+        self._pieces.append((raw, t_ms))
+        self._kept += len(raw)
+
+    # ---- reading what came ------------------------------------------------------------------------
+
+    def catch_up(self) -> None:
+        """Read every piece kept so far into the recording (events, timings, the body)."""
+        if self.exchange.status is None:
+            return
+        if not self._opened:
+            self._open_body()
+        pieces = self._pieces
+        while self._read < len(pieces):
+            raw, t_ms = pieces[self._read]
+            self._read += 1
+            self._ingest(raw, t_ms)
+        if self._dropped and not self._full:
+            self._full = True
+            self.exchange.body_truncated = True
+            self.fail(self._too_large())
+
+    def _open_body(self) -> None:
+        """How to read the body, from the head: as SSE or not, inflated or not."""
+        self._opened = True
+        exchange = self.exchange
+        exchange.stream_requested = self.stream_requested
+        success = exchange.status is not None and 200 <= exchange.status < 300
         self._sse = True if exchange.is_sse else (None if exchange.stream_requested and success else False)
         if self._sse:
             self._assembler = StreamAssembler(exchange)
@@ -70,12 +124,7 @@ class Recorder:
         elif codings:
             self._inflating = False  # br, zstd, several at once: forwarded, not read
 
-    def take(self, raw: bytes, t_ms: float | None = None) -> None:
-        """A piece of the body as it came on the wire (compressed, perhaps), `t_ms` when it arrived (default: now)."""
-        t_ms = self.ms() if t_ms is None else t_ms
-        timings = self.exchange.timings
-        if timings.first_byte_ms is None:
-            timings.first_byte_ms = round(t_ms, 3)
+    def _ingest(self, raw: bytes, t_ms: float) -> None:
         if self._full or not self._inflating:
             return
         if self._inflater is None:
@@ -134,6 +183,7 @@ class Recorder:
 
     def hung_up(self, who: str) -> None:
         """The platform went away (or the proxy stopped) before the reply ended: `who` says which."""
+        self.catch_up()
         exchange = self.exchange
         exchange.cancelled = True
         if exchange.failure is None:
@@ -144,17 +194,21 @@ class Recorder:
             exchange.failure = Failure("cancelled", f"{who} after {self.ms():.0f} ms; kept {got}.",
                                        "The endpoint's stream was closed at once, as the platform closed its own.")
 
-    def finish(self, ended: bool) -> Exchange:
+    def finish(self, ended: bool, request: RecordedRequest, label: str) -> Exchange:
         """The round trip is over (`ended`: the body came to its end): the Exchange, complete and masked."""
         exchange = self.exchange
         if self._done:
             return exchange
         self._done = True
+        total = self.ms()
+        self.catch_up()
+        exchange.request, exchange.label = request, label
+        exchange.stream_requested = self.stream_requested
         if self._assembler is not None:
-            self._assembler.close(self.ms())
+            self._assembler.close(total)
         if ended and not exchange.cancelled:
             self._check_reply()
-        exchange.timings.total_ms = round(self.ms(), 3)
+        exchange.timings.total_ms = round(total, 3)
         exchange.body = bytes(exchange.body)
         scrub_reply(exchange, Redactor(self.secrets, shortest=SHORTEST_IN_BODIES))
         return exchange

@@ -38,7 +38,7 @@ from workbench.proxy.headers import (
 )
 from workbench.proxy.recognise import recognise
 from workbench.proxy.recorder import Recorder
-from workbench.proxy.upstream import describe, diagnosis
+from workbench.proxy.upstream import Upstream, describe, diagnosis
 from workbench.proxy.verdict import (
     PLATFORM_HUNG_UP,
     PROXY_STOPPED,
@@ -78,10 +78,10 @@ def envelope(status: int, message: str, code: str, headers: dict[str, str] | Non
 class Forwarder:
     """The proxy's request handler: every request becomes a RoundTrip; each finished one goes to `done`."""
 
-    def __init__(self, config: ProxyConfig, session: aiohttp.ClientSession, front_door: FrontDoor,
+    def __init__(self, config: ProxyConfig, upstream: Upstream, front_door: FrontDoor,
                  done: Callable[[Proxied], None], refused: Callable[[str], None]) -> None:
         self.config = config
-        self.session = session
+        self.upstream = upstream
         self.front_door = front_door
         self.calls = CallTracker()
         self.done = done
@@ -101,8 +101,6 @@ class RoundTrip:
         self.request = request
         self.recorder: Recorder | None = None
         self.words: Diagnosis | None = None
-        self.platform = ("", "")
-        self.place: tuple[int, int] | None = None
 
     async def run(self) -> web.StreamResponse:
         request = self.request
@@ -142,48 +140,40 @@ class RoundTrip:
     # ---- forwarding ---------------------------------------------------------------------
 
     async def _forward(self, headers: list[tuple[str, str]], body: bytes, secrets: list[str]) -> web.StreamResponse:
-        request, config = self.request, self.config
-        url = config.origin + request.raw_path
-        try:
-            parsed = wire.loads(body) if body else None
-        except ValueError:
-            parsed = None
-        self.platform = recognise(parsed, config.platform)
-        self.place = self.forwarder.calls.place(parsed)
-        sent = [("Host", URL(config.origin).raw_authority), *headers]
-        if body or request.method not in ("GET", "HEAD", "OPTIONS", "DELETE"):
-            sent.append(("Content-Length", str(len(body))))
-        recorded = record_request(request.method, url, sent, body, secrets)
-        stream = isinstance(parsed, dict) and parsed.get("stream") is True
-        self.recorder = Recorder(recorded, stream=stream, body_cap=config.body_cap,
-                                 label=label_for(self.platform[0]), secrets=secrets)
-        self.words = self.recorder.words = diagnosis(url, self.recorder.exchange, config, secrets)
+        """Send the request on its way at once; everything else about it is worked out once the platform has its reply."""
+        url = self.config.origin + self.request.raw_path
+        self.recorder = Recorder(self.request.method, url, body, body_cap=self.config.body_cap, secrets=secrets)
         ended = False
         try:
             response, ended = await self._send(url, headers, body)
             return response
         finally:
-            self._finish(ended)
+            self._finish(url, headers, body, secrets, ended)
+
+    def _words(self, url: str, secrets: list[str]) -> Diagnosis:
+        """The client's words for this round trip's failures (made when first needed)."""
+        if self.words is None:
+            assert self.recorder is not None
+            self.words = self.recorder.words = diagnosis(url, self.recorder.exchange, self.config, secrets)
+        return self.words
 
     async def _send(self, url: str, headers: list[tuple[str, str]], body: bytes) -> tuple[web.StreamResponse, bool]:
         """The endpoint's reply relayed (or the proxy's 502/504); True when its body came to its end."""
         recorder = self.recorder
-        assert recorder is not None and self.words is not None
-        recorder.restart_clock()
+        assert recorder is not None
         try:
+            # The head deadline bounds a head that trickles in, which the read timeout alone never ends.
             async with asyncio.timeout(self.config.head_deadline_s):
-                upstream = await self.forwarder.session.request(
-                    self.request.method, URL(url, encoded=True), headers=headers, data=body or None,
-                    allow_redirects=False)
+                upstream = await self.forwarder.upstream.request(self.request.method, url, headers, body)
         except asyncio.CancelledError:
             recorder.hung_up(self._who())
             raise
         except UPSTREAM_ERRORS as error:
-            failure = describe(error, self.words, False)
+            failure = describe(error, self._words(url, recorder.secrets), False)
             recorder.fail(failure)
             return self._gateway_error(failure), False
         try:
-            return await self._relay(upstream)
+            return await self._relay(upstream, url)
         finally:
             upstream.close()  # a no-op once the body was read; mid-body, it tells the endpoint we are gone
 
@@ -193,7 +183,7 @@ class RoundTrip:
         message = self.recorder.exchange.failure.message if self.recorder and self.recorder.exchange.failure else ""
         return envelope(status, f"no usable reply from the endpoint: {message}", failure.kind)
 
-    async def _relay(self, upstream: aiohttp.ClientResponse) -> tuple[web.StreamResponse, bool]:
+    async def _relay(self, upstream: aiohttp.ClientResponse, url: str) -> tuple[web.StreamResponse, bool]:
         recorder = self.recorder
         assert recorder is not None
         raw = decoded(upstream.raw_headers)
@@ -204,7 +194,7 @@ class RoundTrip:
             response.headers.add(name, value)
         try:
             await response.prepare(self.request)
-            return response, await self._relay_body(upstream, response)
+            return response, await self._relay_body(upstream, response, url)
         except asyncio.CancelledError:
             recorder.hung_up(self._who())
             raise
@@ -212,10 +202,10 @@ class RoundTrip:
             recorder.hung_up(PLATFORM_HUNG_UP.capitalize())
             return response, False
 
-    async def _relay_body(self, upstream: aiohttp.ClientResponse, response: web.StreamResponse) -> bool:
-        """Each piece written to the platform as it arrives, then recorded; True at a clean end."""
+    async def _relay_body(self, upstream: aiohttp.ClientResponse, response: web.StreamResponse, url: str) -> bool:
+        """Each piece written to the platform as it arrives (and only stamped); True at a clean end."""
         recorder = self.recorder
-        assert recorder is not None and self.words is not None
+        assert recorder is not None
         pieces = upstream.content.iter_any()
         while True:
             try:
@@ -223,8 +213,10 @@ class RoundTrip:
             except StopAsyncIteration:
                 break
             except UPSTREAM_ERRORS as error:  # the endpoint broke off, stalled, or sent bad framing
-                recorder.fail(describe(error, self.words, True))
                 self._cut()
+                words = self._words(url, recorder.secrets)
+                recorder.catch_up()  # so the failure says how far the reply got
+                recorder.fail(describe(error, words, True))
                 return False
             arrived = recorder.ms()
             await response.write(piece)
@@ -241,10 +233,20 @@ class RoundTrip:
     def _who(self) -> str:
         return (PROXY_STOPPED if self.forwarder.stopping else PLATFORM_HUNG_UP).capitalize()
 
-    def _finish(self, ended: bool) -> None:
+    def _finish(self, url: str, headers: list[tuple[str, str]], body: bytes, secrets: list[str], ended: bool) -> None:
+        """The platform has its reply: record the request as forwarded, judge the round trip, hand it on."""
         recorder = self.recorder
         assert recorder is not None
-        exchange: Exchange = recorder.finish(ended)
-        platform, how = self.platform
-        call, turn = self.place if self.place is not None else (None, None)
+        try:
+            parsed = wire.loads(body) if body else None
+        except ValueError:
+            parsed = None
+        platform, how = recognise(parsed, self.config.platform)
+        sent = [("Host", URL(self.config.origin).raw_authority), *headers]
+        if body or self.request.method not in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            sent.append(("Content-Length", str(len(body))))
+        self._words(url, secrets)
+        exchange: Exchange = recorder.finish(ended, record_request(self.request.method, url, sent, body, secrets),
+                                             label_for(platform))
+        call, turn = self.forwarder.calls.place(parsed) or (None, None)
         self.forwarder.done(Proxied(exchange, platform, how, call, turn, judge(exchange, platform)))

@@ -7,7 +7,7 @@ import signal
 from collections.abc import Callable
 from typing import NamedTuple, TextIO
 
-from workbench.mock.serve import ConsoleLines
+from workbench.mock.serve import ConsoleLines, quieter_garbage_collection
 from workbench.proxy.config import ProxyConfig
 from workbench.proxy.console import console_line
 from workbench.proxy.server import ProxyServer
@@ -39,6 +39,7 @@ async def _serve(server: ProxyServer, on_ready: Callable[[ProxyServer], None], o
                 write = console
                 server.subscribe(lambda proxied: write(_Line(console_line(proxied))))  # type: ignore[arg-type]
                 server.subscribe_refusals(lambda sentence: write(_Line(f"refused: {sentence}")))  # type: ignore[arg-type]
+            quieter_garbage_collection()  # as the mock's own process does: see workbench/mock/serve.py
             on_ready(server)
             await stop.wait()
     finally:

@@ -7,8 +7,9 @@
     handle = ProxyServer.start_in_thread(config)   # its own loop in a daemon thread
     ...; handle.stop()
 
-Each round trip ends in `_done`: kept among the recent ones, written to the --log file, and
-handed to every subscriber, on the proxy's loop.
+Each round trip ends in `_done`: written to the --log file and handed to every subscriber, on
+the proxy's loop. The proxy keeps none itself (a subscriber keeps what it shows): memory stays
+flat however long it runs, and the garbage collector has no growing heap to walk.
 """
 
 from __future__ import annotations
@@ -16,11 +17,9 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 
-import aiohttp
 from aiohttp import web
 
 from workbench.mock.server import _listen_error
@@ -28,13 +27,12 @@ from workbench.proxy.config import ProxyConfig
 from workbench.proxy.front_door import FrontDoor
 from workbench.proxy.log import ProxyLog
 from workbench.proxy.round_trip import Forwarder
-from workbench.proxy.upstream import open_session
+from workbench.proxy.upstream import Upstream
 from workbench.proxy.verdict import Proxied
 from workbench.redact import remember
 
 # How long open streams get to end on their own when the proxy stops, before they are closed.
 SHUTDOWN_TIMEOUT_S = 1.0
-KEEP_RECENT = 1_000
 
 
 class ProxyServer:
@@ -46,13 +44,12 @@ class ProxyServer:
         credential = upstream.auth_headers() if upstream is not None else None
         self.front_door = FrontDoor(config.front_key, credential, upstream.api_key if upstream else None)
         remember(config.front_key)
-        self.recent: deque[Proxied] = deque(maxlen=KEEP_RECENT)
         self._log = ProxyLog(config.log_path) if config.log_path else None
         self._subscribers: list[Callable[[Proxied], None]] = []
         self._refusal_subscribers: list[Callable[[str], None]] = []
         self._runner: web.ServerRunner | None = None
         self._listener: asyncio.Server | None = None
-        self._session: aiohttp.ClientSession | None = None
+        self._upstream: Upstream | None = None
         self._forwarder: Forwarder | None = None
         self.port: int | None = None
 
@@ -89,7 +86,6 @@ class ProxyServer:
         return _add(self._refusal_subscribers, callback)
 
     def _done(self, proxied: Proxied) -> None:
-        self.recent.append(proxied)
         if self._log is not None:
             try:
                 self._log.write(proxied)
@@ -108,8 +104,8 @@ class ProxyServer:
         if self._log is not None:
             self._log.open()
         loop = asyncio.get_running_loop()
-        self._session = open_session(self.config)
-        self._forwarder = Forwarder(self.config, self._session, self.front_door, self._done, self._refused)
+        self._upstream = Upstream(self.config)
+        self._forwarder = Forwarder(self.config, self._upstream, self.front_door, self._done, self._refused)
         # handler_cancellation: a platform that hangs up cancels its handler at once, which closes
         # the endpoint's stream (otherwise nothing would notice until the next piece came).
         server = web.Server(self._forwarder, handler_cancellation=True, access_log=None)
@@ -142,9 +138,9 @@ class ProxyServer:
             self._log.close()
 
     async def _close_session(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._upstream is not None:
+            await self._upstream.close()
+            self._upstream = None
 
     async def __aenter__(self) -> ProxyServer:
         return await self.start()

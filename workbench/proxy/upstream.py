@@ -3,8 +3,11 @@
 The session adds nothing to a request (no User-Agent, Accept, Accept-Encoding or Content-Type
 of its own: `skip_auto_headers`), keeps no cookies, follows no redirect (the platform gets the
 redirect, as it would have), and never decompresses (the platform gets the bytes the endpoint
-sent; the recording inflates its own copy). It honours HTTPS_PROXY and friends, as the client
-does, and verifies TLS with the client's context (a --profile's ca_bundle or verify = false).
+sent; the recording inflates its own copy). It honours HTTPS_PROXY, HTTP_PROXY and NO_PROXY, as
+the client does, read once when the proxy starts: aiohttp's own `trust_env` reads them (and
+~/.netrc) again for every request in a worker thread, two thread hops that cost several
+milliseconds of every first token. TLS is verified with the client's context (a --profile's
+ca_bundle or verify = false).
 
 Failures: aiohttp's exceptions are translated to the httpx ones they correspond to, and the
 client's `Diagnosis` words them, so a refused connection, a DNS failure, a stall or a reply cut
@@ -14,9 +17,12 @@ short reads (and is judged) exactly as `workbench check` reports it.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import aiohttp
 import httpx
+from aiohttp.helpers import get_env_proxy_for_url
+from yarl import URL
 
 from workbench import errors
 from workbench.client.diagnose import Diagnosis
@@ -31,15 +37,34 @@ SKIP_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 READ_BUFFER = 64 << 10
 
 
-def open_session(config: ProxyConfig) -> aiohttp.ClientSession:
-    """The session every forwarded request goes through (open it on the loop that serves)."""
-    target = config.upstream or Target(base_url=config.to, model="")
-    connector = aiohttp.TCPConnector(limit=config.max_connections, limit_per_host=0, ssl=tls_verify(target))
-    timeout = aiohttp.ClientTimeout(total=None, sock_connect=config.connect_s, sock_read=config.timeout_s)
-    return aiohttp.ClientSession(
-        connector=connector, timeout=timeout, auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar(),
-        trust_env=True, skip_auto_headers=SKIP_AUTO_HEADERS, read_bufsize=READ_BUFFER,
-    )
+class Upstream:
+    """The session every forwarded request goes through, and the proxy the environment names for it."""
+
+    def __init__(self, config: ProxyConfig) -> None:
+        target = config.upstream or Target(base_url=config.to, model="")
+        connector = aiohttp.TCPConnector(limit=config.max_connections, limit_per_host=0, ssl=tls_verify(target))
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=config.connect_s, sock_read=config.timeout_s)
+        self.session = aiohttp.ClientSession(
+            connector=connector, timeout=timeout, auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar(),
+            trust_env=False, skip_auto_headers=SKIP_AUTO_HEADERS, read_bufsize=READ_BUFFER,
+        )
+        self.via, self.via_auth = environment_proxy(config.origin)
+
+    def request(self, method: str, url: str, headers: list[tuple[str, str]], body: bytes) -> Any:
+        """Send one request (the path as it came: `encoded`); await it for the response head."""
+        return self.session.request(method, URL(url, encoded=True), headers=headers, data=body or None,
+                                    allow_redirects=False, proxy=self.via, proxy_auth=self.via_auth)
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
+def environment_proxy(origin: str) -> tuple[URL | None, aiohttp.BasicAuth | None]:
+    """The proxy HTTPS_PROXY / HTTP_PROXY / ALL_PROXY name for `origin`, unless NO_PROXY exempts it."""
+    try:
+        return get_env_proxy_for_url(URL(origin))
+    except LookupError:
+        return None, None
 
 
 def timeouts(config: ProxyConfig) -> Timeouts:
