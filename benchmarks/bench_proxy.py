@@ -9,11 +9,12 @@ machine), the proxy exactly as a user runs it (`workbench proxy --to UPSTREAM --
 FILE`: every round trip recorded, judged, printed to a pipe this script drains and logged), and this script as the platform: bare asyncio
 Protocols on one keep-alive connection per path, stamping every chunk as its bytes arrive.
 
-Latency: requests alternate between the upstream directly and through the proxy (so a busy
-spell on a shared machine hits both). First token = request written -> the first stamped
-chunk's bytes here; per chunk = bytes here - the stamp the upstream wrote. The proxy's
-overhead is the proxied figure less the direct one, at p50 and at p99. Targets (issue 16):
-under 1 ms at p50, under 5 ms at p99.
+Latency: requests rotate between the upstream directly, through the proxy, and through the
+barest aiohttp relay (server, client, `iter_any`, write: no recording, no judging; the floor
+any Python proxy on this machine pays), so a busy spell on a shared machine hits all three.
+First token = request written -> the first stamped chunk's bytes here; per chunk = bytes here
+- the stamp the upstream wrote. The proxy's overhead is the proxied figure less the direct
+one, at p50 and at p99. Targets (issue 16): under 1 ms at p50, under 5 ms at p99.
 
 Streams: N streams opened at once through the proxy, each held by the upstream for
 `--hold-s` with a chunk every 250 ms; every stream must complete, and the per-chunk latency
@@ -62,6 +63,36 @@ def serve_upstream(port_file: str) -> None:
         return response
 
     async def main() -> None:
+        runner = web.ServerRunner(web.Server(handler), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, backlog=4096)
+        await site.start()
+        Path(port_file).write_text(str(site._server.sockets[0].getsockname()[1]))  # type: ignore[union-attr]
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+def serve_relay(port_file: str, upstream_port: int) -> None:
+    """Run as its own process: the barest aiohttp relay (no recording, no judging), for the floor of any proxy."""
+    import aiohttp
+    from aiohttp import web
+
+    async def main() -> None:
+        session = aiohttp.ClientSession(auto_decompress=False)
+        upstream = f"http://127.0.0.1:{upstream_port}"
+
+        async def handler(request: web.BaseRequest) -> web.StreamResponse:
+            body = await request.read()
+            async with session.request(request.method, upstream + request.raw_path, data=body,
+                                       headers={"Content-Type": "application/json"}) as reply:
+                response = web.StreamResponse(status=reply.status, headers={"Content-Type": reply.content_type})
+                await response.prepare(request)
+                async for piece in reply.content.iter_any():
+                    await response.write(piece)
+                await response.write_eof()
+                return response
+
         runner = web.ServerRunner(web.Server(handler), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0, backlog=4096)
@@ -126,9 +157,11 @@ async def connect(port: int) -> Stream:
 # ---- the processes --------------------------------------------------------------------------------
 
 
-def start_upstream(tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
-    port_file = tmp / "upstream.port"
-    process = subprocess.Popen([sys.executable, __file__, "--serve-upstream", str(port_file)])
+def start_upstream(tmp: Path, *relay_of: str) -> tuple[subprocess.Popen[bytes], int]:
+    port_file = tmp / ("relay.port" if relay_of else "upstream.port")
+    flag = ["--serve-relay", str(port_file), "--upstream-port", relay_of[0]] if relay_of else \
+        ["--serve-upstream", str(port_file)]
+    process = subprocess.Popen([sys.executable, __file__, *flag])
     for _ in range(400):
         if port_file.exists() and port_file.read_text():
             return process, int(port_file.read_text())
@@ -169,15 +202,16 @@ def pct(values: list[float], p: float) -> float:
 # ---- the runs -------------------------------------------------------------------------------------
 
 
-async def latency(up: int, proxy: int, requests: int, chunks: int) -> dict[str, dict[str, list[float]]]:
+async def latency(up: int, proxy: int, relay: int, requests: int, chunks: int) -> dict[str, dict[str, list[float]]]:
     body = json.dumps({**json.loads(BODY), "chunks": chunks, "gap_ms": 5, "ttft_ms": 10}).encode()
-    arms = {"direct": (up, await connect(up)), "proxy": (proxy, await connect(proxy))}
+    arms = {"direct": (up, await connect(up)), "proxy": (proxy, await connect(proxy)),
+            "bare": (relay, await connect(relay))}
     found: dict[str, dict[str, list[float]]] = {name: {"first": [], "chunk": []} for name in arms}
     for _ in range(5):  # warm both paths (connections, the proxy's pool, imports)
         for port, stream in arms.values():
             await stream.request(port, body)
     for index in range(requests):
-        order = ("direct", "proxy") if index % 2 == 0 else ("proxy", "direct")
+        order = [("direct", "proxy", "bare"), ("proxy", "bare", "direct"), ("bare", "direct", "proxy")][index % 3]
         for name in order:
             port, stream = arms[name]
             first, delays = await asyncio.wait_for(stream.request(port, body), 30)
@@ -200,19 +234,22 @@ async def held(port: int, streams: int, hold_s: float) -> tuple[int, list[float]
 
 
 def report_latency(found: dict[str, dict[str, list[float]]]) -> None:
-    print("\n| figure | direct p50 | proxy p50 | added p50 | direct p99 | proxy p99 | added p99 |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("\n| figure | path | p50 | added p50 | p99 | added p99 |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
     for what, key in (("first token", "first"), ("per chunk", "chunk")):
-        d, p = found["direct"][key], found["proxy"][key]
-        print(f"| {what} ({len(p)}) | {pct(d, 50):.3f} | {pct(p, 50):.3f} | {pct(p, 50) - pct(d, 50):+.3f} | "
-              f"{pct(d, 99):.3f} | {pct(p, 99):.3f} | {pct(p, 99) - pct(d, 99):+.3f} |")
+        d = found["direct"][key]
+        for name, label in (("direct", "direct"), ("bare", "bare aiohttp relay"), ("proxy", "workbench proxy")):
+            p = found[name][key]
+            added = (f"{pct(p, 50) - pct(d, 50):+.3f} | {pct(p, 99):.3f} | {pct(p, 99) - pct(d, 99):+.3f}"
+                     if name != "direct" else f" | {pct(p, 99):.3f} | ")
+            print(f"| {what} ({len(p)}) | {label} | {pct(p, 50):.3f} | {added} |")
 
 
-async def run(args: argparse.Namespace, up: int, proxy: int, proxy_pid: int) -> None:
+async def run(args: argparse.Namespace, up: int, proxy: int, proxy_pid: int, relay: int) -> None:
     if args.only in (None, "latency"):
         print(f"latency: {args.requests} requests a path, alternated, {args.chunks} chunks each, 5 ms apart (ms)")
         cpu0 = cpu_seconds(proxy_pid)
-        report_latency(await latency(up, proxy, args.requests, args.chunks))
+        report_latency(await latency(up, proxy, relay, args.requests, args.chunks))
         used = cpu_seconds(proxy_pid) - cpu0
         print(f"\nproxy CPU: {used / (args.requests + 5) * 1000:.2f} ms a request ({args.chunks} chunks recorded, "
               "judged, printed and logged)")
@@ -232,6 +269,8 @@ async def run(args: argparse.Namespace, up: int, proxy: int, proxy_pid: int) -> 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--serve-upstream", metavar="PORT_FILE")
+    parser.add_argument("--serve-relay", metavar="PORT_FILE")
+    parser.add_argument("--upstream-port", type=int)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--chunks", type=int, default=40)
     parser.add_argument("--streams", type=lambda s: [int(x) for x in s.split(",")], default=[200, 1000])
@@ -241,18 +280,22 @@ def main() -> None:
     if args.serve_upstream:
         serve_upstream(args.serve_upstream)
         return
+    if args.serve_relay:
+        serve_relay(args.serve_relay, args.upstream_port)
+        return
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         upstream, up = start_upstream(Path(tmp))
         proxy_process, proxy = start_proxy(up, Path(tmp) / "proxy.jsonl")
+        relay_process, relay = start_upstream(Path(tmp), str(up))
         try:
             load = os.getloadavg()[0]
             print(f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, load average {load:.1f}, "
                   f"Python {platform.python_version()}; proxy idle RSS {proc_status(proxy_process.pid)['VmRSS'].strip()}")
-            asyncio.run(run(args, up, proxy, proxy_process.pid))
+            asyncio.run(run(args, up, proxy, proxy_process.pid, relay))
         finally:
-            for process in (proxy_process, upstream):
+            for process in (proxy_process, relay_process, upstream):
                 process.terminate()
                 process.wait(10)
 

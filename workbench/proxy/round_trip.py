@@ -105,24 +105,26 @@ class RoundTrip:
     async def run(self) -> web.StreamResponse:
         request = self.request
         if not request.raw_path.startswith("/"):  # absolute-form: someone using it as a forward proxy
-            return self._refuse(400, "takes requests for its own paths only, not a full URL to forward to.",
-                                "bad_request")
+            return self._refuse(400, "this proxy takes requests for its own paths only, not a full URL to "
+                                "forward to.", "bad_request")
         admission = self.forwarder.front_door.admit(decoded(request.raw_headers))
         if admission is None:
-            return self._refuse(401, f"this proxy needs its own key; {REFUSAL_HINT}.", "invalid_api_key")
+            return self._refuse(401, f"this proxy needs its own key, and none came that matches; {REFUSAL_HINT}.",
+                                "invalid_api_key")
         if "Expect" in request.headers and not await continue_expected(request):
-            return self._refuse(417, "the only expectation it takes is Expect: 100-continue.", "expectation_failed")
+            return self._refuse(417, "the only expectation this proxy takes is Expect: 100-continue.",
+                                "expectation_failed")
         body = await self._read()
         if body is None:
             cap = self.config.body_cap
-            return self._refuse(413, f"the request body is over its {cap} byte cap.", "request_too_large")
+            return self._refuse(413, f"the request body is over this proxy's {cap} byte cap.", "request_too_large")
         return await self._forward(same_case_repeats(request_headers(admission.headers)), body, list(admission.secrets))
 
     def _refuse(self, status: int, message: str, code: str) -> web.Response:
         request = self.request
-        self.forwarder.refused(f"{request.method} {shown_url(request.raw_path[:200])} -> {status} (not forwarded): the proxy "
+        self.forwarder.refused(f"{request.method} {shown_url(request.raw_path[:200])} -> {status} (not forwarded): "
                                f"{message}")
-        return envelope(status, "the proxy " + message, code)
+        return envelope(status, message, code)
 
     async def _read(self) -> bytes | None:
         """The request body, or None when it passes the cap."""
