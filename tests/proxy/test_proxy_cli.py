@@ -63,3 +63,18 @@ def test_a_real_run_prints_a_line_per_round_trip_and_stops_on_ctrl_c(mock_thread
     assert "CANARY" not in out + err + log.read_text(encoding="utf-8")
     assert stat.S_IMODE(os.stat(log).st_mode) == 0o600
     assert json.loads(log.read_text(encoding="utf-8").splitlines()[0])["proxy"]["platform"] == "polyai"
+
+
+def test_proxy_and_replay_help_import_neither_textual_nor_aiohttp() -> None:
+    code = (
+        "import sys\n"
+        "from workbench.cli import main\n"
+        "for command in ('proxy', 'replay'):\n"
+        "    sys.argv = ['workbench', command, '--help']\n"
+        "    try:\n        main()\n    except SystemExit:\n        pass\n"
+        "print('LOADED', sorted(m for m in ('textual', 'aiohttp', 'httpx', 'openai') if m in sys.modules))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert "--api-key-env VAR" in result.stdout and "--line K" in result.stdout
+    assert "LOADED []" in result.stdout, result.stdout + result.stderr
