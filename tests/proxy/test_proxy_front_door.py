@@ -72,3 +72,16 @@ async def test_the_endpoint_never_sees_the_proxys_key(proxy_to) -> None:
     assert not any(KEY in value for headers in seen for _, value in headers)
     assert ("Authorization", "Bearer sk-platform-own-1") in seen[0]
     assert ("Authorization", "Bearer sk-profile-key-77") in seen[1] and ("x-api-key", KEY) not in seen[1]
+
+
+def test_the_start_up_words_say_what_is_exposed() -> None:
+    from workbench.proxy import ProxyConfig, ProxyServer
+    from workbench.proxy.console import exposure
+
+    to = "http://127.0.0.1:9/v1"
+    assert exposure(ProxyServer(ProxyConfig(to=to)))[0].startswith("open to this machine")
+    assert exposure(ProxyServer(ProxyConfig(to=to, host="0.0.0.0")))[0].startswith("OPEN to anyone")
+    door, credential = exposure(ProxyServer(ProxyConfig(to=to, host="0.0.0.0", front_key=KEY)))
+    assert door.startswith("key required") and "proxy's key is removed" in credential
+    profile = Target(base_url=to, model="m", auth="bearer", api_key="sk-profile-key-77", name="prod")
+    assert "profile prod" in exposure(ProxyServer(ProxyConfig(to=to, upstream=profile)))[1]
