@@ -59,9 +59,10 @@ async def test_a_platform_hang_up_cancels_the_endpoints_stream(proxy_to) -> None
 async def test_a_hang_up_before_the_first_token_is_an_error_and_the_mock_sees_it(proxy_to) -> None:
     """The mock stalls before its first token; the platform gives up; the mock logs the client closing.
 
-    (The mock notices a closed connection when it next writes, after its stall: a short one.)
+    (The mock notices a closed connection when it next writes, after its stall: long enough that a
+    loaded machine still sees the hang-up first, short enough to wait for.)
     """
-    async with MockServer(MockConfig(fault="stall", stall_s=0.5)) as mock, proxy_to(mock.base_url) as proxy:
+    async with MockServer(MockConfig(fault="stall", stall_s=2)) as mock, proxy_to(mock.base_url) as proxy:
         async with httpx.AsyncClient(timeout=10) as http:
             body = {"model": "m", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
             async with http.stream("POST", proxy.base_url + "/chat/completions", json=body) as reply:
