@@ -287,7 +287,9 @@ class RecordedReply(Protocol):
 
     response_headers: list[tuple[str, str]]
     body: bytes
-    events: Sequence[StreamEvent]
+
+    @property
+    def events(self) -> Sequence[StreamEvent]: ...
 
 
 def scrub_reply(reply: RecordedReply, redactor: Redactor) -> None:

@@ -58,7 +58,8 @@ async def test_the_endpoint_never_sees_the_proxys_key(proxy_to) -> None:
     base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/v1"  # type: ignore[union-attr]
     profile = Target(base_url=base, model="m", auth="bearer", api_key="sk-profile-key-77", name="p")
     try:
-        async with proxy_to(base, front_key=KEY) as open_through, proxy_to(base, front_key=KEY, upstream=profile) as swap:
+        async with proxy_to(base, front_key=KEY) as open_through, \
+                proxy_to(base, front_key=KEY, upstream=profile) as swap:
             async with httpx.AsyncClient(timeout=10) as http:
                 refused = await http.get(open_through.base_url + "/models")
                 await http.get(open_through.base_url + "/models",

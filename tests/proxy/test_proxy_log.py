@@ -48,7 +48,7 @@ async def test_each_round_trip_is_a_line_that_check_exchange_judges(mock_server,
 def test_a_line_that_is_not_a_round_trip_is_named(tmp_path) -> None:
     log = tmp_path / "bad.jsonl"
     log.write_text('{"request": {"method": "GET", "url": "http://x/v1/models", "headers": [], "body": ""}}\nnope\n')
-    with pytest.raises(UsageError, match="bad.jsonl, line 2: expected a saved exchange"):
+    with pytest.raises(UsageError, match=r"bad\.jsonl, line 2: expected a saved exchange"):
         read_log(log)
 
 

@@ -28,7 +28,8 @@ def _everything_shown(proxy, log_text: str) -> str:
 
 async def test_the_platforms_key_is_forwarded_untouched_and_masked_everywhere(proxy_to, tmp_path) -> None:
     log = tmp_path / "proxy.jsonl"
-    async with MockServer(MockConfig(api_key=PLATFORM_KEY)) as mock, proxy_to(mock.base_url, log_path=str(log)) as proxy:
+    async with MockServer(MockConfig(api_key=PLATFORM_KEY)) as mock, \
+            proxy_to(mock.base_url, log_path=str(log)) as proxy:
         async with httpx.AsyncClient(timeout=10) as http:
             for stream in (False, True):
                 reply = await http.post(

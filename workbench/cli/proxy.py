@@ -17,7 +17,8 @@ from workbench.errors import UsageError
 @click.command("proxy", context_settings=CONTEXT)
 @click.option("--to", "to", metavar="URL",
               help="The endpoint's base URL, e.g. http://127.0.0.1:8000/v1 (default: the --profile's).")
-@click.option("--port", default=8800, show_default=True, type=click.IntRange(0, 65535), help="Port; 0 picks a free one.")
+@click.option("--port", default=8800, show_default=True, type=click.IntRange(0, 65535),
+              help="Port; 0 picks a free one.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (loopback by default: a tunnel forwards to it).")
 @platform_option

@@ -1,4 +1,4 @@
-"""`workbench replay`: resend one request recorded by `workbench proxy --log` and compare the reply (core: workbench/proxy/replay.py)."""
+"""`workbench replay`: resend one request a `workbench proxy --log` holds, compare the reply (core: proxy/replay.py)."""
 
 from __future__ import annotations
 
@@ -46,8 +46,9 @@ def replay_command(
         raise UsageError(f"the recorded request carried a key ({sent_auth}), and the log holds it masked.",
                          "give its key with --api-key-env VAR, or a PROFILE whose key to send")
     target = resolve_target(profile, url=url or (None if profile else base_of(request.url)),
-                            model=model or ("" if profile else "recorded"), auth=auth or (None if profile else sent_auth),
-                            api_key_env=api_key_env, profiles_dir=profiles_folder(ctx)).target
+                            model=model or ("" if profile else "recorded"),
+                            auth=auth or (None if profile else sent_auth), api_key_env=api_key_env,
+                            profiles_dir=profiles_folder(ctx)).target
     result = asyncio.run(replay(recorded, target))
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))

@@ -203,13 +203,14 @@ def record_request(method: str, url: str, headers: Iterable[tuple[str, str]], bo
     extra = frozenset(secret_headers)
     shown: list[tuple[str, str]] = []
     masked: list[str] = []
-    for name, value in headers:
+    for name, sent in headers:
         lower = name.lower()
+        value = sent
         if is_secret_header(name) or lower in extra:
-            value = mask_credential(value)
+            value = mask_credential(sent)
             masked.append(lower)
-        elif redactor.found_in(value):
-            value = redactor.scrub(value)
+        elif redactor.found_in(sent):
+            value = redactor.scrub(sent)
             masked.append(lower)
         shown.append((name, value))
     return RecordedRequest(

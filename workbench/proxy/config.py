@@ -45,7 +45,8 @@ class ProxyConfig:
             raise UsageError(f"--to takes a base URL without a query or fragment; got {self.to!r}.",
                              "give it as the platform would, e.g. https://llm.example.com/v1")
         if not 0 <= self.port <= 65535:
-            raise UsageError(f"--port must be from 0 to 65535; got {self.port}.", "8800 is the default; 0 picks a free one")
+            raise UsageError(f"--port must be from 0 to 65535; got {self.port}.",
+                             "8800 is the default; 0 picks a free one")
         if self.platform is not None:
             from workbench.platforms import get_platform
 

@@ -100,7 +100,8 @@ def pick(entries: list[Proxied], *, call: int | None = None, turn: int | None = 
          line: int | None = None, source: str = "the log") -> Proxied:
     """One round trip of a log: its `line` (from 1), or `turn` of `call` (default its latest), or the last one."""
     if not entries:
-        raise UsageError(f"{source} holds no round trip.", "run `workbench proxy --log FILE` and make a call through it")
+        raise UsageError(f"{source} holds no round trip.",
+                         "run `workbench proxy --log FILE` and make a call through it")
     if line is not None:
         if not 1 <= line <= len(entries):
             raise UsageError(f"{source} has {len(entries)} round trips; there is no line {line}.",

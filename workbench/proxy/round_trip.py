@@ -142,7 +142,7 @@ class RoundTrip:
     # ---- forwarding ---------------------------------------------------------------------
 
     async def _forward(self, headers: list[tuple[str, str]], body: bytes, secrets: list[str]) -> web.StreamResponse:
-        """Send the request on its way at once; everything else about it is worked out once the platform has its reply."""
+        """Send the request on its way at once; the rest is worked out once the platform has its reply."""
         url = self.config.origin + self.request.raw_path
         self.recorder = Recorder(self.request.method, url, body, body_cap=self.config.body_cap, secrets=secrets)
         ended = False

@@ -47,8 +47,10 @@ class Proxied:
     @classmethod
     def from_log(cls, data: dict[str, Any], exchange: Exchange) -> Proxied:
         """A log line read back (`exchange` is its Exchange, already parsed)."""
-        meta = data.get("proxy") if isinstance(data.get("proxy"), dict) else {}
-        found = meta.get("findings") if isinstance(meta.get("findings"), list) else []
+        given = data.get("proxy")
+        meta: dict[str, Any] = given if isinstance(given, dict) else {}
+        listed = meta.get("findings")
+        found: list[Any] = listed if isinstance(listed, list) else []
         return cls(exchange, str(meta.get("platform") or "openai"), str(meta.get("recognised") or ""),
                    _whole(meta.get("call")), _whole(meta.get("turn")),
                    [Finding.from_dict(f) for f in found if isinstance(f, dict)])

@@ -42,8 +42,8 @@ def agent_from_call(body: dict[str, Any], platform_id: str, *, name: str, descri
     parameters = _parameters(body, platform_id)
     if parameters:
         head["parameters"] = parameters
-    parts = [f"# Made by `workbench simulate --from` from a call recorded by `workbench proxy`.\n"
-             f"# Play it: workbench simulate THIS_FILE --profile YOUR_PROFILE\n\n{tomli_w.dumps(head)}"]
+    parts = [(f"# Made by `workbench simulate --from` from a call recorded by `workbench proxy`.\n"
+              f"# Play it: workbench simulate THIS_FILE --profile YOUR_PROFILE\n\n{tomli_w.dumps(head)}")]
     for text, reply in turns:
         said = f"# the endpoint answered then: {reply[:COMMENT_CHARS]!r}\n" if reply else ""
         parts.append(f"\n{said}[[turns]]\n{tomli_w.dumps({'user': text})}")
@@ -67,7 +67,7 @@ def _parameters(body: dict[str, Any], platform_id: str) -> dict[str, Any]:
     parameters: dict[str, Any] = {}
     for key, low, high in (("temperature", 0.0, 2.0), ("top_p", 0.0, 1.0)):
         value = body.get(key)
-        if _number(value) and low <= value <= high:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and low <= value <= high:
             parameters[key] = value
     tokens = body.get("max_tokens")
     if type(tokens) is int and tokens >= 1:
@@ -81,6 +81,3 @@ def _parameters(body: dict[str, Any], platform_id: str) -> dict[str, Any]:
         parameters["extra"] = extra
     return parameters
 
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -85,7 +85,7 @@ class WorkbenchCommands(Provider):
 
     def _toggle_proxy(self) -> None:
         self.workbench.switch_mode("traffic")
-        self.workbench.call_after_refresh(self._on_screen, "action_toggle")
+        self.workbench.call_after_refresh(self._on_screen, "action_start_stop")
 
     def _toggle_mock(self) -> None:
         app = self.workbench

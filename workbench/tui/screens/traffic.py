@@ -55,7 +55,7 @@ EMPTY = ("Start the proxy (ctrl+s) and give the platform its base URL instead of
 class TrafficScreen(WorkbenchScreen):
     MODE = "traffic"
     BINDINGS = [
-        Binding("ctrl+s", "toggle", "Start/stop"),
+        Binding("ctrl+s", "start_stop", "Start/stop"),
         Binding("ctrl+o", "open_log", "Open a log"),
         Binding("a", "save_agent", "Call → agent file"),
         Binding("ctrl+l", "clear", "Clear"),
@@ -102,7 +102,8 @@ class TrafficScreen(WorkbenchScreen):
                     yield Input(DEFAULT_PORT, id="port", compact=True)
                 with Horizontal(classes="row"):
                     yield Label("Judge as")
-                    choices = [("the platform each request shows", AUTO)] + [(p.title, p.id) for p in PLATFORMS.values()]
+                    every = [(p.title, p.id) for p in PLATFORMS.values()]
+                    choices = [("the platform each request shows", AUTO), *every]
                     yield Select(choices, value=AUTO, allow_blank=False, id="as", compact=True)
                 with Horizontal(classes="row"):
                     yield Label("Endpoint key")
@@ -135,7 +136,7 @@ class TrafficScreen(WorkbenchScreen):
     def running(self) -> bool:
         return self.handle is not None
 
-    def action_toggle(self) -> None:
+    def action_start_stop(self) -> None:
         if self.running:
             self._stop()
             return
@@ -255,7 +256,7 @@ class TrafficScreen(WorkbenchScreen):
             tree.move_cursor(leaf)
 
     def _call_label(self, source: str, call: int, node: TreeNode[Any]) -> str:
-        round_trips: list[Proxied] = [child.data for child in node.children]
+        round_trips: list[Proxied] = [child.data for child in node.children if child.data is not None]
         where = f" · from {Path(source).name}" if source else ""
         if call == OTHER:
             return f"Other requests ({len(round_trips)}){where}"
@@ -371,6 +372,6 @@ class TrafficScreen(WorkbenchScreen):
     @on(Button.Pressed)
     def _button(self, event: Button.Pressed) -> None:
         if event.button.id == "toggle":
-            self.action_toggle()
+            self.action_start_stop()
         elif event.button.id == "open":
             self.action_open_log()

@@ -1,4 +1,4 @@
-"""Modal dialogs: a read-only text view with copy (request previews, curl), a yes/no question, a line of text asked for."""
+"""Modal dialogs: a read-only text view with copy (request previews, curl), a yes/no question, a line asked for."""
 
 from __future__ import annotations
 
