@@ -8,15 +8,14 @@ it turns up in a body. The log file is created readable by its owner only (0o600
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from workbench.errors import UsageError
 from workbench.redact import mask
+from workbench.safe_files import open_for_append
 
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "cookie", "proxy-authorization"})
 
@@ -151,15 +150,8 @@ class RequestLog:
     def open(self) -> None:
         if self.path is None or self._file is not None:
             return
-        try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            os.fchmod(fd, 0o600)  # an existing file keeps its old mode otherwise
-        except OSError as error:
-            raise UsageError(
-                f"cannot open the request log {self.path}: {error.strerror}.",
-                "give a path in a folder you can write to.",
-            )
-        self._file = os.fdopen(fd, "a", encoding="utf-8")
+        # Never through a symlink, regular files only; a file the mock creates is 0o600, one that was there keeps its mode.
+        self._file = open_for_append(self.path, "the request log")
 
     def close(self) -> None:
         if self._file is not None:
