@@ -2,7 +2,8 @@
 
 Order of checks on POST chat/completions (openai persona): route (404/405) -> API key (401)
 -> redirect fault (307) -> body size (413) -> JSON and fields (400) -> the remaining faults
--> the reply. Polyant checks its throttle first and the key after the body, as its engine
+-> the reply; `100 Continue` goes out just before the body is read, so only a request that
+passed the key check is invited to upload (expect.py). Polyant checks its throttle first and the key after the body, as its engine
 does (the key belongs to the instance the model names). Every error, expected or not, leaves
 as a JSON envelope: never a traceback on the wire.
 """
@@ -24,6 +25,7 @@ from workbench.mock.answer import Answer, completion_bytes, make_answer
 from workbench.mock.auth import KeyCheck, bearer_token, headers_seen
 from workbench.mock.config import MockConfig
 from workbench.mock.error_replies import HTML_500, RATE_LIMITED, SERVER_ERROR, error_body
+from workbench.mock.expect import answer_expecting, expectation_supported, read_body
 from workbench.mock.faults import STREAM_ONLY, FaultPicker
 from workbench.mock.parse_errors import refusing_handler_class
 from workbench.mock.replies import ReplyScript
@@ -100,8 +102,10 @@ class MockApp:
             if route is None and path.startswith(model_prefixes) and not path.endswith("/"):
                 route = one_model
             handler = route.handlers.get(request.method, route.wrong_method) if route is not None else not_found
-            if "Expect" in request.headers and not await continue_expected(request):
-                handler = expectation_failed
+            if "Expect" in request.headers:  # rare: curl, for bodies over 1 KiB
+                if not expectation_supported(request):
+                    return await expectation_failed(request)
+                return await answer_expecting(handler, request)
             return await handler(request)
 
         return dispatch
@@ -258,7 +262,7 @@ class MockApp:
         size = request.content_length
         if size is not None and size > self.config.max_body:
             return self.too_large(pending, size)
-        raw = await request.read()
+        raw = await read_body(request)  # `100 Continue` first, when the client waits for it: only now
         pending.body = raw
         try:
             chat = check_chat_request(raw)
@@ -416,17 +420,3 @@ class Route:
         allowed = ", ".join(handlers)
         self.handlers = {method: app.recorded(handler) for method, handler in handlers.items()}
         self.wrong_method = app.recorded(partial(app.wrong_method, allowed=allowed))
-
-
-async def continue_expected(request: web.BaseRequest) -> bool:
-    """`Expect: 100-continue` (curl sends it before a body over 1 KiB): say go on, as aiohttp's router does.
-
-    False for any other expectation over HTTP/1.1 (a 417 follows).
-    """
-    if request.version != (1, 1):
-        return True
-    if request.headers.get("Expect", "").lower() != "100-continue":
-        return False
-    await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-    request.writer.output_size = 0  # the reply proper has not started
-    return True
