@@ -3,9 +3,9 @@
 Order of checks on POST chat/completions (openai persona): route (404/405) -> API key (401)
 -> redirect fault (307) -> body size (413) -> JSON and fields (400) -> the remaining faults
 -> the reply; `100 Continue` goes out just before the body is read, so only a request that
-passed the key check is invited to upload (expect.py). Polyant checks its throttle first and the key after the body, as its engine
-does (the key belongs to the instance the model names). Every error, expected or not, leaves
-as a JSON envelope: never a traceback on the wire.
+passed the key check is invited to upload (expect.py). Polyant checks its throttle first and
+the key after the body, as its engine does (the key belongs to the instance the model names).
+Every error, expected or not, leaves as a JSON envelope: never a traceback on the wire.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from workbench.mock import persona_polyant as polyant
 from workbench.mock.answer import Answer, completion_bytes, make_answer
 from workbench.mock.auth import KeyCheck, bearer_token, headers_seen
 from workbench.mock.config import MockConfig
+from workbench.mock.connections import full_sentence, refusal_bytes
 from workbench.mock.error_replies import HTML_500, RATE_LIMITED, SERVER_ERROR, error_body
 from workbench.mock.expect import answer_expecting, expectation_supported, read_body
 from workbench.mock.faults import STREAM_ONLY, FaultPicker
@@ -168,6 +169,10 @@ class MockApp:
                 error=pending.error,
             )
         )
+
+    def refusal_bytes(self, cap: int) -> bytes:
+        """The whole 503 a connection past the cap gets, in the persona's envelope (connections.py)."""
+        return refusal_bytes(error_body(503, full_sentence(cap), nest=self.polyant))
 
     def refused(self, status: int, message: str) -> web.Response:
         return self.json(error_body(status, message, nest=self.polyant), status)

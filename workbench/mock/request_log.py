@@ -150,7 +150,7 @@ class RequestLog:
     def open(self) -> None:
         if self.path is None or self._file is not None:
             return
-        # Never through a symlink, regular files only; a file the mock creates is 0o600, one that was there keeps its mode.
+        # Never through a symlink, regular files only; 0o600 if created here, else its mode kept.
         self._file = open_for_append(self.path, "the request log")
 
     def close(self) -> None:
