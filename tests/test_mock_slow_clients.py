@@ -141,14 +141,18 @@ async def test_under_a_low_descriptor_limit_stalled_clients_cost_one_line_and_re
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.write(PARTIAL_HEAD)
             stalled.append((reader, writer))
-        turned_away = await ask(port)
+        try:
+            turned_away = await ask(port)  # a 503, or a close when the descriptors are all in use
+        except ConnectionError:
+            turned_away = b""
         ends = await asyncio.gather(*(closed_within(reader, 15) for reader, _ in stalled))  # 15: a safety net
         served = await ask(port)  # the stalled ones are gone: a real request is answered
         for _, writer in stalled:
             writer.close()
         err = stderr_of(process)
-    assert turned_away.startswith(b"HTTP/1.1 503") and served.startswith(b"HTTP/1.1 200")
-    assert all(end in (b"", turned_away) for end in ends)
+    assert turned_away.startswith(b"HTTP/1.1 503") or turned_away == b""
+    assert served.startswith(b"HTTP/1.1 200")
+    assert all(end == b"" or end.startswith(b"HTTP/1.1 503") for end in ends)
     assert "Traceback" not in err and err.count("connections are open") == 1 and "ulimit -n is 64" in err
     assert len(err) < 2000
 

@@ -97,11 +97,16 @@ class MockApp:
         not_found = self.recorded(self.not_found)
         expectation_failed = self.recorded(self.expectation_failed)
 
-        async def dispatch(request: web.BaseRequest) -> web.StreamResponse:
+        def route_for(request: web.BaseRequest) -> Route | None:
             path = request.rel_url.path_safe  # as aiohttp's router matched it: %2F stays encoded
             route = routes.get(path)
             if route is None and path.startswith(model_prefixes) and not path.endswith("/"):
                 route = one_model
+            return route
+
+        async def dispatch(request: web.BaseRequest) -> web.StreamResponse:
+            # The usual request names a route exactly: looked up as it came, no URL object built.
+            route = routes.get(request.raw_path) or route_for(request)
             handler = route.handlers.get(request.method, route.wrong_method) if route is not None else not_found
             if "Expect" in request.headers:  # rare: curl, for bodies over 1 KiB
                 if not expectation_supported(request):
@@ -267,7 +272,7 @@ class MockApp:
         size = request.content_length
         if size is not None and size > self.config.max_body:
             return self.too_large(pending, size)
-        raw = await read_body(request)  # `100 Continue` first, when the client waits for it: only now
+        raw = await read_body(request, self.config.max_body)  # `100 Continue` first, if awaited: only now
         pending.body = raw
         try:
             chat = check_chat_request(raw)

@@ -39,6 +39,8 @@ RESERVED_DESCRIPTORS = 64
 WANTED_DESCRIPTORS = 65536
 # A repeated warning (cap reached, out of descriptors) is said at most once in this many seconds.
 REPEAT_AFTER_S = 60.0
+# How long a connection turned away at the cap may take to read its 503 before it is closed.
+REFUSED_LINGER_S = 1.0
 # The fix worded for a person.
 ULIMIT_HINT = "raise the limit before starting the mock, e.g. `ulimit -n 65536`"
 
@@ -98,6 +100,9 @@ class ConnectionGuard:
         room = None if self.limit is None else max(self.limit - open_descriptors() - reserve, 1)
         self.cap = max_connections if room is None else min(max_connections, room)
         self.by_descriptors = room is not None and room < max_connections
+        # Refused connections that may wait to read their 503 (half the descriptors kept free).
+        self.lingering = 0
+        self.linger_budget = max((reserve or RESERVED_DESCRIPTORS) // 2, 1)
         self.refusal = refusal(self.cap)  # the whole reply a connection past the cap gets
         self.report = report or logger.warning
         self.refused = 0
@@ -126,7 +131,7 @@ class ConnectionGuard:
         return line
 
     def refuse(self) -> asyncio.Protocol:
-        return _Refused(self.refusal)
+        return _Refused(self)
 
     def exception_handler(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         """The event loop's exception handler: running out of descriptors is one line; the rest as asyncio says it."""
@@ -143,14 +148,37 @@ class ConnectionGuard:
 
 
 class _Refused(asyncio.Protocol):
-    """A connection past the cap: the 503 and the close, nothing read."""
+    """A connection past the cap: the 503, then a close.
 
-    def __init__(self, reply: bytes) -> None:
-        self.reply = reply
+    Closing at once would reset a client whose request is still on its way (its data reaches
+    a closed socket), and it could lose the 503 before reading it. So the mock says it is done
+    sending, discards what comes, and closes when the client does or after REFUSED_LINGER_S;
+    but only `guard.linger_budget` at a time, so a flood cannot take the descriptors left.
+    """
+
+    def __init__(self, guard: ConnectionGuard) -> None:
+        self.guard = guard
+        self.timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        transport.write(self.reply)  # type: ignore[attr-defined]
-        transport.close()
+        transport.write(self.guard.refusal)  # type: ignore[attr-defined]
+        if self.guard.lingering >= self.guard.linger_budget:
+            transport.close()
+            return
+        self.guard.lingering += 1
+        transport.write_eof()  # type: ignore[attr-defined]
+        self.timer = asyncio.get_running_loop().call_later(REFUSED_LINGER_S, transport.close)
+
+    def data_received(self, data: bytes) -> None:
+        pass  # the request of a client turned away: never read
+
+    def eof_received(self) -> bool:
+        return False  # the client is done too: close
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.guard.lingering -= 1
 
 
 def plural(count: int, noun: str) -> str:

@@ -23,9 +23,16 @@ def expectation_supported(request: web.BaseRequest) -> bool:
     return request.version != (1, 1) or request.headers.get("Expect", "").lower() == "100-continue"
 
 
-async def read_body(request: web.BaseRequest) -> bytes:
-    """The request body, after `100 Continue` when the client waits for it."""
-    if request.version == (1, 1) and "Expect" in request.headers and not request.content.is_eof():
+async def read_body(request: web.BaseRequest, limit: int) -> bytes:
+    """The request body (at most `limit` bytes, else HTTPRequestEntityTooLarge), after `100 Continue` when the
+    client waits for it."""
+    content = request.content
+    if content.is_eof():  # the usual request: its body came with its head, nothing to wait for or copy
+        body = content.read_nowait()
+        if len(body) > limit:  # a compressed body can be bigger than its Content-Length said
+            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(body))
+        return body
+    if request.version == (1, 1) and "Expect" in request.headers:
         await request.writer.write(CONTINUE)
         request.writer.output_size = 0  # the reply proper has not started
     return await request.read()
