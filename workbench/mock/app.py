@@ -28,6 +28,7 @@ from workbench.mock.connections import full_sentence, refusal_bytes
 from workbench.mock.error_replies import HTML_500, RATE_LIMITED, SERVER_ERROR, error_body
 from workbench.mock.expect import answer_expecting, expectation_supported, read_body
 from workbench.mock.faults import STREAM_ONLY, FaultPicker
+from workbench.mock.pacer import PacedWriter
 from workbench.mock.parse_errors import refusing_handler_class
 from workbench.mock.replies import ReplyScript
 from workbench.mock.request_log import RequestLog, RequestRecord
@@ -387,7 +388,11 @@ class MockApp:
             await response.prepare(request)
             pending.prepared = True
             try:
-                if not await write_steps(request, response, steps, pacing, pending.arrived):
+                if pacing.ttft_s > 0 or pacing.token_interval_s > 0:
+                    whole = await PacedWriter(request, steps, pacing, pending.arrived).run(response)
+                else:
+                    whole = await write_steps(request, response, steps, pacing.stall_s)
+                if not whole:
                     pending.error = "dropped mid-stream"
             except ConnectionError:
                 pending.error = "the client closed the stream"
