@@ -19,7 +19,7 @@ def memory_keyring() -> Iterator["MemoryKeyring"]:  # noqa: F821
     """Install an in-memory keyring backend for one test; the previous one comes back after."""
     import keyring
     import keyring.core
-    from memory_keyring import MemoryKeyring
+    from _memory_keyring import MemoryKeyring
 
     previous = keyring.core._keyring_backend
     backend = MemoryKeyring()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shlex
 
 from workbench.exchange import RecordedRequest
+from workbench.redact import credential_scheme
 
 # Headers curl sets itself (or that only make sense to the original client).
 _SKIPPED = frozenset({"host", "content-length", "connection", "accept-encoding"})
@@ -41,9 +42,8 @@ def to_curl(request: RecordedRequest, *, key_variable: str = "API_KEY", stream: 
 
 def _secret_header(name: str, masked_value: str, variable: str) -> str:
     """`"Authorization: Bearer $API_KEY"`: double quotes so the shell expands the variable."""
-    scheme, space, rest = masked_value.partition(" ")
-    prefix = f"{scheme} " if space and rest and scheme.isalpha() else ""
-    fixed = f"{name}: {prefix}"
+    scheme = credential_scheme(masked_value)
+    fixed = f"{name}: {scheme} " if scheme else f"{name}: "
     for char in ("\\", '"', "`", "$"):
         fixed = fixed.replace(char, "\\" + char)
     return f'"{fixed}${{{variable}}}"'

@@ -1,10 +1,12 @@
 """Where every file the workbench reads or writes lives: the one module that decides it.
 
 Profiles: `--profiles DIR`, else `$WORKBENCH_PROFILES`, else `<user config dir>/profiles`.
-Config, data (saved exchanges, reports, logs) and cache follow the platform's conventions
-through platformdirs. Folders the workbench creates are private (0o700), and so are the
-files it writes (0o600, see `workbench.atomic`): they describe the user's endpoints.
-Nothing here creates anything until `ensure_dir` is called.
+Config, data and cache follow the platform's conventions through platformdirs. Everything the
+workbench saves by itself goes through `save_artifact`, into one folder per kind (ARTIFACTS)
+under the data folder. Folders the workbench creates are private (0o700), and so are the files
+it writes (0o600, atomically, see `workbench.atomic`): they describe the user's endpoints.
+Files the user names (`mock --log FILE`, `export --output FILE`) go where the user says.
+Nothing here creates anything until `ensure_dir`, `save_file` or `save_artifact` is called.
 """
 
 from __future__ import annotations
@@ -19,6 +21,16 @@ APP_NAME = "byom-workbench"
 PROFILES_ENV = "WORKBENCH_PROFILES"
 DIR_MODE = 0o700
 FILE_MODE = 0o600
+
+# What the workbench saves by itself: kind -> what its folder (<data dir>/<kind>) holds.
+# In the order `workbench profiles locate` prints them.
+ARTIFACTS: dict[str, str] = {
+    "exchanges": "exchanges saved from Inspect with s, secrets masked",
+    "reports": "check verdicts, which `workbench export` reads, and reports exported from Check",
+    "bench": "results saved from the Bench screen, as JSON with every request",
+    "exports": "setup sheets saved from the Export screen; `export --output FILE` writes where you name it",
+    "logs": "kept for logs; nothing writes here yet, and `mock --log FILE` writes where you name it",
+}
 
 
 @dataclass(frozen=True)
@@ -56,17 +68,27 @@ def data_dir() -> Path:
     return platformdirs.user_data_path(APP_NAME, appauthor=False)
 
 
+def artifact_dir(kind: str, data_folder: str | os.PathLike[str] | None = None) -> Path:
+    """The folder for one kind of saved file (a key of ARTIFACTS): `<data folder>/<kind>`.
+
+    `data_folder` stands in for the user data folder: the app's own (tests give it a temporary one).
+    """
+    if kind not in ARTIFACTS:
+        raise ValueError(f"unknown kind of saved file {kind!r}; the kinds are {', '.join(ARTIFACTS)}")
+    return (Path(data_folder) if data_folder else data_dir()) / kind
+
+
 def exchanges_dir() -> Path:
     """Saved exchanges (requests and replies, secrets masked)."""
-    return data_dir() / "exchanges"
+    return artifact_dir("exchanges")
 
 
 def reports_dir() -> Path:
-    return data_dir() / "reports"
+    return artifact_dir("reports")
 
 
 def logs_dir() -> Path:
-    return data_dir() / "logs"
+    return artifact_dir("logs")
 
 
 def cache_dir() -> Path:
@@ -79,11 +101,29 @@ def all_locations(profiles_override: str | os.PathLike[str] | None = None) -> li
         profiles_location(profiles_override),
         Location("config", config_file(), "user config folder (platformdirs)"),
         Location("data", data_dir(), "user data folder (platformdirs)"),
-        Location("exchanges", exchanges_dir(), "saved exchanges, in the data folder"),
-        Location("reports", reports_dir(), "reports, in the data folder"),
-        Location("logs", logs_dir(), "logs, in the data folder"),
+        *(Location(kind, artifact_dir(kind), f"in the data folder: {holds}") for kind, holds in ARTIFACTS.items()),
         Location("cache", cache_dir(), "user cache folder (platformdirs)"),
     ]
+
+
+def save_artifact(kind: str, name: str, data: bytes, *, data_folder: str | os.PathLike[str] | None = None) -> Path:
+    """Save `data` as the file `name` in the folder of `kind` (see `artifact_dir`); return its path.
+
+    `name` is a file name, never a path: a separator or a leading dot is refused, so nothing
+    lands outside the folder or hides in it.
+    """
+    if not name or name != Path(name).name or name.startswith(".") or "\\" in name:
+        raise ValueError(f"a saved file's name must be a plain file name; got {name!r}")
+    return save_file(artifact_dir(kind, data_folder) / name, data)
+
+
+def save_file(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write `data` to `path` atomically as a private file (0o600), making missing folders private (0o700)."""
+    from workbench.atomic import write_atomic  # atomic imports this module's FILE_MODE
+
+    target = Path(path)
+    ensure_dir(target.parent)
+    return write_atomic(target, data, mode=FILE_MODE)
 
 
 def ensure_dir(path: str | os.PathLike[str]) -> Path:

@@ -21,6 +21,7 @@ from typing import Any, Callable
 from workbench.bench.result import BenchResult, RunInfo, VoiceBudget
 from workbench.bench.sample import RequestSample, sample_from_exchange
 from workbench.errors import UsageError
+from workbench.redact import shown_url
 from workbench.target import Target
 
 DEFAULT_REQUESTS = 50
@@ -203,7 +204,7 @@ class Bench:
             elapsed = time.perf_counter() - self._t0
             cpu = time.process_time() - cpu0
         run = RunInfo(
-            target=_shown_url(self.target),
+            target=shown_url(self.target.base_url, [self.target.api_key]),
             model=self.target.model,
             platform=self.platform.id,
             mode=self.plan.mode,
@@ -401,16 +402,6 @@ class ClientShards:
 def stagger_step_s(workers: int) -> float:
     """How far apart closed-loop workers start."""
     return min(STAGGER_S, RAMP_MAX_S / workers) if workers > 1 else 0.0
-
-
-def _shown_url(target: Target) -> str:
-    """The base URL for reports, with the credential masked should the URL itself carry it."""
-    from workbench.redact import mask
-
-    key = target.api_key
-    if key and key in target.base_url:
-        return target.base_url.replace(key, mask(key))
-    return target.base_url
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

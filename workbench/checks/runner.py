@@ -14,7 +14,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin
 
 from workbench import wire
 from workbench.checks import probes as plan
@@ -27,6 +27,7 @@ from workbench.exchange import Exchange
 from workbench.platforms import get_platform
 from workbench.platforms.base import Platform
 from workbench.platforms.playai import SMOKE_REPLY
+from workbench.redact import shown_url
 from workbench.target import Target, Timeouts
 
 DEFAULT_TIMEOUT_S = 30.0
@@ -73,17 +74,6 @@ def reply_time_limit(timeouts: Timeouts) -> float:
     read timeout more. It ends a stream that never stops and a reply sent a byte at a time, which
     no per-read timeout notices."""
     return timeouts.connect + timeouts.first_token + timeouts.read
-
-
-def shown_url(url: str) -> str:
-    """The base URL for the report, without any user:password in it."""
-    parts = urlsplit(url)
-    if parts.username or parts.password:
-        host = parts.hostname or ""
-        if parts.port:
-            host += f":{parts.port}"
-        return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
-    return url
 
 
 class _Check:
@@ -295,68 +285,91 @@ def _judge_followup(probe: Probe, exchange: Exchange, ctx: Judging, primary_usab
     return []  # auth.none / auth.wrong are judged together, as "auth.enforced"
 
 
-async def _diagnose(
-    state: _Check, probe: Probe, exchange: Exchange, send: Callable[[Probe], "asyncio.Future[Exchange]"]
-) -> tuple[list[Finding], tuple[Probe, Exchange] | None, Target | None]:
+# What a diagnosis gives: findings, the diagnosis request sent with its reply, and a target that works.
+_Diagnosed = tuple[list[Finding], tuple[Probe, Exchange] | None, Target | None]
+_Send = Callable[[Probe], "asyncio.Future[Exchange]"]
+
+
+async def _diagnose(state: _Check, probe: Probe, exchange: Exchange, send: _Send) -> _Diagnosed:
     """Why the platform's own request failed: findings, the diagnosis request sent, and a target that works."""
     ctx = state.judging(probe)
-    target = state.target
     status = exchange.status
     if status is None:
         return reachability.judge_failure(exchange, ctx), None, None
     if 300 <= status < 400:
-        location = exchange.header("location")
-        if not location:
-            return reachability.judge_redirect(exchange, ctx), None, None
-        url = urljoin(exchange.request.url, location)
-        retry = plan.at_url(probe, url, "path.redirect", "The redirect's target")
-        retried = await send(retry)
-        fixed = None
-        if retried.ok:
-            new_base = url[: -len(wire.CHAT_PATH)] if url.rstrip("/").endswith(wire.CHAT_PATH) else url
-            fixed = target.with_(base_url=new_base)
-        return reachability.judge_redirect(exchange, ctx, retried), (retry, retried), fixed
+        return await _diagnose_redirect(state, probe, exchange, ctx, send)
     if status in (404, 405):
-        base = target.base_url.rstrip("/")
-        new_base = ""
-        if reachability.ends_with_chat_path(base):
-            new_base = base[: -len(wire.CHAT_PATH)]
-            title = "Without the doubled /chat/completions"
-        elif base.endswith("/v1"):
-            new_base = base[: -len("/v1")]
-            title = "Without /v1 at the end of the base URL"
-        elif reachability.needs_v1(base):
-            new_base = base + "/v1"
-            title = "With /v1 added to the base URL"
-        if not new_base:
-            return reachability.judge_path(exchange, ctx), None, None
-        retry = plan.at_base_url(probe, base, new_base, "path.retry", title)
-        retried = await send(retry)
-        fixed = target.with_(base_url=new_base) if retried.ok else None
-        return reachability.judge_path(exchange, ctx, retried, new_base), (retry, retried), fixed
+        return await _diagnose_path(state, probe, exchange, ctx, send)
     if status in auth.REFUSED:
-        if state.platform.uses_models_endpoint:
-            # Polyant answers an unknown model with 401 too: the model list tells the two apart.
-            listing = plan.models(state.platform, target)
-            listed = await send(listing)
-            missing = [f for f in models.judge_models(listed, _as(ctx, listing.id)) if f.id == "models.model-missing"]
-            if missing:
-                return missing, (listing, listed), None
-        other = plan.with_other_auth(probe)
-        if other is None:
-            return auth.judge_refused(exchange, ctx, probe.auth), None, None
-        retried = await send(other)
-        found = auth.judge_refused(exchange, ctx, probe.auth, retried, other.auth)
-        fixed = None
-        if retried.ok and other.auth in state.platform.auth_methods:
-            fixed = target.with_(auth=other.auth)
-        return found, (other, retried), fixed
+        return await _diagnose_refused(state, probe, exchange, ctx, send)
     if status in (400, 413, 422):
         smaller = plan.minimal(probe)
         retried = await send(smaller) if smaller is not None else None
         found = params.judge_rejected(exchange, ctx, retried, probe.body or {})
         return found, ((smaller, retried) if smaller is not None and retried is not None else None), None
     return errors.judge_status(exchange, ctx), None, None
+
+
+async def _diagnose_redirect(
+    state: _Check, probe: Probe, exchange: Exchange, ctx: Judging, send: _Send
+) -> _Diagnosed:
+    """A redirect: follow it once, as the platform would not, to say whether its target works."""
+    location = exchange.header("location")
+    if not location:
+        return reachability.judge_redirect(exchange, ctx), None, None
+    url = urljoin(exchange.request.url, location)
+    retry = plan.at_url(probe, url, "path.redirect", "The redirect's target")
+    retried = await send(retry)
+    fixed = None
+    if retried.ok:
+        new_base = url[: -len(wire.CHAT_PATH)] if url.rstrip("/").endswith(wire.CHAT_PATH) else url
+        fixed = state.target.with_(base_url=new_base)
+    return reachability.judge_redirect(exchange, ctx, retried), (retry, retried), fixed
+
+
+async def _diagnose_path(
+    state: _Check, probe: Probe, exchange: Exchange, ctx: Judging, send: _Send
+) -> _Diagnosed:
+    """404/405: try the base URL as it is usually meant (/v1 added or removed, /chat/completions not doubled)."""
+    base = state.target.base_url.rstrip("/")
+    new_base = ""
+    if reachability.ends_with_chat_path(base):
+        new_base = base[: -len(wire.CHAT_PATH)]
+        title = "Without the doubled /chat/completions"
+    elif base.endswith("/v1"):
+        new_base = base[: -len("/v1")]
+        title = "Without /v1 at the end of the base URL"
+    elif reachability.needs_v1(base):
+        new_base = base + "/v1"
+        title = "With /v1 added to the base URL"
+    if not new_base:
+        return reachability.judge_path(exchange, ctx), None, None
+    retry = plan.at_base_url(probe, base, new_base, "path.retry", title)
+    retried = await send(retry)
+    fixed = state.target.with_(base_url=new_base) if retried.ok else None
+    return reachability.judge_path(exchange, ctx, retried, new_base), (retry, retried), fixed
+
+
+async def _diagnose_refused(
+    state: _Check, probe: Probe, exchange: Exchange, ctx: Judging, send: _Send
+) -> _Diagnosed:
+    """401/403: an unknown model (Polyant says 401 too), or the other auth header."""
+    if state.platform.uses_models_endpoint:
+        # Polyant answers an unknown model with 401 too: the model list tells the two apart.
+        listing = plan.models(state.platform, state.target)
+        listed = await send(listing)
+        missing = [f for f in models.judge_models(listed, _as(ctx, listing.id)) if f.id == "models.model-missing"]
+        if missing:
+            return missing, (listing, listed), None
+    other = plan.with_other_auth(probe)
+    if other is None:
+        return auth.judge_refused(exchange, ctx, probe.auth), None, None
+    retried = await send(other)
+    found = auth.judge_refused(exchange, ctx, probe.auth, retried, other.auth)
+    fixed = None
+    if retried.ok and other.auth in state.platform.auth_methods:
+        fixed = state.target.with_(auth=other.auth)
+    return found, (other, retried), fixed
 
 
 def _detail(exchange: Exchange | None) -> str:

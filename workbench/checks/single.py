@@ -20,6 +20,7 @@ from workbench.checks.rules import auth, errors, latency, params, reachability, 
 from workbench.errors import UsageError
 from workbench.exchange import Exchange, RecordedRequest
 from workbench.platforms import PLATFORMS, get_platform
+from workbench.redact import shown_url
 from workbench.target import Target
 
 DEFAULT_PLATFORM = "openai"
@@ -111,8 +112,6 @@ def exchange_report(exchange: Exchange, platform_id: str | None = None) -> Repor
 
     `platform_id` None: the platform the exchange was shaped for (its label), else openai.
     """
-    from workbench.checks.runner import shown_url  # the runner imports this module: import when used
-
     platform = get_platform(platform_id or platform_of(exchange))
     ctx = judging_for(exchange, platform.id)
     found = _judge(exchange, ctx)

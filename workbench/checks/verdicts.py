@@ -60,23 +60,21 @@ def describe_age(seconds: float) -> str:
 
 
 def latest_path(profile: str, platform: str, reports_dir: str | Path | None = None) -> Path:
-    from workbench.locations import reports_dir as default_reports_dir
+    """Where the verdict lives: in `reports_dir`, else the reports folder locations gives."""
+    from workbench.locations import artifact_dir
 
-    folder = Path(reports_dir) if reports_dir is not None else default_reports_dir()
+    folder = Path(reports_dir) if reports_dir is not None else artifact_dir("reports")
     return folder / f"{Path(profile).stem if profile.endswith('.toml') else profile}.{platform}.json"
 
 
 def save_latest(report: Report, profile: str, reports_dir: str | Path | None = None) -> Path:
     """Save `report` as the latest verdict for `profile` on its platform; return the path."""
-    from workbench.atomic import write_atomic
-    from workbench.locations import ensure_dir
+    from workbench.locations import save_file
 
-    path = latest_path(profile, report.platform, reports_dir)
-    ensure_dir(path.parent)
     data = report.to_dict()
     data["checked_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    write_atomic(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
-    return path
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return save_file(latest_path(profile, report.platform, reports_dir), text.encode("utf-8"))
 
 
 def load_latest(profile: str, platform: str, reports_dir: str | Path | None = None) -> Verdict | None:

@@ -1,8 +1,8 @@
 """The mock's request log: a record per request, kept in memory, told to subscribers, written as JSON lines.
 
 This is how a user sees exactly what PolyAI or Play.ai sent. Secrets never leave masked:
-auth headers go through `workbench.redact.mask`, and the configured key is masked wherever
-it turns up in a body. The log file is created readable by its owner only (0o600).
+secret headers and the configured key, wherever it turns up in a body, are masked by
+workbench.redact. The log file is created readable by its owner only (0o600).
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from workbench.redact import mask
+from workbench.redact import Redactor, mask_header
 from workbench.safe_files import open_for_append
-
-SECRET_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "cookie", "proxy-authorization"})
 
 # The in-memory list keeps at least this many of the latest records (trimmed in halves, cheaply).
 KEEP_RECORDS = 1_000
@@ -64,14 +62,15 @@ class RequestRecord:
     def headers(self) -> dict[str, str]:
         """The request headers as they came, credentials masked (`Bearer sk-…9f3a`)."""
         if not isinstance(self._headers, dict):
-            self._headers = masked_headers(self._headers)
+            self._headers = {name: mask_header(name, value) for name, value in self._headers.items()}
         return self._headers  # type: ignore[return-value]
 
     @property
     def body(self) -> str:
         """The request body as text, the configured key masked wherever it appears."""
         if isinstance(self._body, bytes):
-            self._body = masked_body(self._body, self._secret)
+            # The mock's own key is masked at any length: the user chose it, and this is the mock's log.
+            self._body = Redactor([self._secret], shortest=1).scrub(self._body.decode("utf-8", "replace"))
         return self._body
 
     def cut_body(self, limit: int) -> None:
@@ -117,25 +116,6 @@ def clock(stamp: float) -> str:
     if _clock_cache[0] != second:
         _clock_cache = (second, time.strftime("%H:%M:%S", time.localtime(second)))
     return _clock_cache[1]
-
-
-def masked_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Headers as they came, with every credential masked (`Bearer sk-…9f3a`)."""
-    out: dict[str, str] = {}
-    for name, value in headers.items():
-        lower = name.lower()
-        if lower in SECRET_HEADERS:
-            scheme, space, token = value.partition(" ")
-            value = f"{scheme} {mask(token)}" if lower == "authorization" and space else mask(value)
-        out[name] = value
-    return out
-
-
-def masked_body(body: bytes, secret: str | None) -> str:
-    text = body.decode("utf-8", "replace")
-    if secret and secret in text:
-        text = text.replace(secret, mask(secret))
-    return text
 
 
 class RequestLog:

@@ -4,7 +4,7 @@ LiveKit, Pipecat and most voice frameworks call a custom endpoint this way. The 
 mirror the SDK's own (User-Agent `OpenAI/Python <version>`, the `X-Stainless-*` family,
 `Accept: application/json` even for streams), the body keeps the SDK's key order (model,
 stream, messages, then its parameters), and its timeouts are the SDK's defaults (5 s to
-connect, 600 s to read). tests/test_platforms_openai_sdk.py compares this against a request
+connect, 600 s to read). tests/platforms/test_platforms_openai_sdk.py compares this against a request
 captured from the real SDK, so a drift in a new SDK release is caught.
 """
 

@@ -105,7 +105,7 @@ class WorkbenchApp(App[None]):
         super().__init__()
         self.first_screen = first_screen
         self.store = ProfileStore(locations.profiles_dir(profiles_dir))
-        self.data_dir = Path(data_dir) if data_dir else locations.data_dir()  # reports/ and exchanges/ in it
+        self.data_dir = Path(data_dir) if data_dir else locations.data_dir()  # see artifact_dir
         self.mock_config = mock_config
         self.start_mock_on_mount = start_mock
         # The embedded mock the screens show (set on the UI's loop when it starts; kept, stopped,
@@ -220,10 +220,9 @@ class WorkbenchApp(App[None]):
         if select in self.profiles:
             self.profile_name = select
 
-    @property
-    def reports_dir(self) -> Path:
-        """Check verdicts and exported reports (where `workbench export` reads the latest verdict)."""
-        return self.data_dir / "reports"
+    def artifact_dir(self, kind: str) -> Path:
+        """Where this app saves one kind of file (locations.ARTIFACTS), in its data folder."""
+        return locations.artifact_dir(kind, self.data_dir)
 
     @property
     def active_profile(self) -> Profile | None:

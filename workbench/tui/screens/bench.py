@@ -251,18 +251,16 @@ class BenchScreen(WorkbenchScreen):
 
     @work(exclusive=True, group="bench-save", thread=True, exit_on_error=False)
     def _save(self, result: "BenchResult", profile: str) -> None:
-        from workbench.atomic import write_atomic
-        from workbench.locations import ensure_dir
+        from workbench.locations import save_artifact
 
-        folder = self.workbench.data_dir / "bench"
         stamp = time.strftime("%Y%m%d-%H%M%S")
+        data = (result.to_json(include_samples=True) + "\n").encode("utf-8")
         try:
-            ensure_dir(folder)
-            path = folder / f"{profile}.{result.run.platform}.{stamp}.json"
-            write_atomic(path, (result.to_json(include_samples=True) + "\n").encode("utf-8"))
+            path = save_artifact("bench", f"{profile}.{result.run.platform}.{stamp}.json", data,
+                                 data_folder=self.workbench.data_dir)
         except OSError as error:
             self.post_message(WorkFailed("saving the bench result", WorkbenchError(
-                f"Could not save the result in {folder}: {error.strerror or error}.",
+                f"Could not save the result in {self.workbench.artifact_dir('bench')}: {error.strerror or error}.",
                 "check that the data folder is writable and the disk is not full")))
             return
         self.post_message(self.Saved(path))

@@ -192,10 +192,10 @@ class CheckScreen(WorkbenchScreen):
         from workbench.checks.verdicts import save_latest
 
         try:
-            save_latest(report, profile, self.workbench.reports_dir)
+            save_latest(report, profile, self.workbench.artifact_dir("reports"))
         except OSError as error:
             self.post_message(WorkFailed("saving the check verdict", WorkbenchError(
-                f"Could not save the verdict in {self.workbench.reports_dir}: {error.strerror or error}.",
+                f"Could not save the verdict in {self.workbench.artifact_dir('reports')}: {error.strerror or error}.",
                 "check that the data folder is writable")))
 
     def on_check_screen_finished(self, message: Finished) -> None:
@@ -226,22 +226,19 @@ class CheckScreen(WorkbenchScreen):
 
     @work(exclusive=True, group="check-export", thread=True, exit_on_error=False)
     def _export(self, reports: dict[str, "Report"], profile: str) -> None:
-        from workbench.atomic import write_atomic
         from workbench.checks.render import render
-        from workbench.locations import ensure_dir
+        from workbench.locations import save_artifact
 
-        folder = self.workbench.reports_dir
+        folder = self.workbench.artifact_dir("reports")
         paths: list[Path] = []
         markdown_parts: list[str] = []
         try:
-            ensure_dir(folder)
             for platform, report in reports.items():
                 markdown = render(report, "markdown")
                 markdown_parts.append(markdown)
                 for fmt, ext in (("markdown", "md"), ("json", "json"), ("junit", "xml")):
-                    path = folder / f"{profile}.{platform}.report.{ext}"
-                    write_atomic(path, render(report, fmt).encode("utf-8"))
-                    paths.append(path)
+                    name, data = f"{profile}.{platform}.report.{ext}", render(report, fmt).encode("utf-8")
+                    paths.append(save_artifact("reports", name, data, data_folder=self.workbench.data_dir))
         except OSError as error:
             self.post_message(WorkFailed("exporting the report", WorkbenchError(
                 f"Could not write the report in {folder}: {error.strerror or error}.",
@@ -251,7 +248,7 @@ class CheckScreen(WorkbenchScreen):
 
     def on_check_screen_exported(self, message: Exported) -> None:
         self.app.copy_to_clipboard(message.markdown)
-        folder = message.paths[0].parent if message.paths else self.workbench.reports_dir
+        folder = message.paths[0].parent if message.paths else self.workbench.artifact_dir("reports")
         self.notify(f"Saved {len(message.paths)} files (Markdown, JSON, JUnit) in {folder}; "
                     "the Markdown is on the clipboard.", timeout=6, markup=False)
 

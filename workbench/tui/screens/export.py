@@ -139,7 +139,7 @@ class ExportScreen(WorkbenchScreen):
             note = f"The key could not be read, so the sheet shows none: {error.message}\nFix: {error.hint}"
         try:
             text = export_sheet(profile, platform, credential, fmt=fmt, reveal=reveal,
-                                reports_dir=self.workbench.reports_dir)
+                                reports_dir=self.workbench.artifact_dir("reports"))
         except WorkbenchError as error:
             self.post_message(WorkFailed("building the setup sheet", error))
             return
@@ -170,17 +170,13 @@ class ExportScreen(WorkbenchScreen):
 
     @work(exclusive=True, group="export-save", thread=True, exit_on_error=False)
     def _save(self, text: str, name: str) -> None:
-        from workbench.atomic import write_atomic
-        from workbench.locations import ensure_dir
+        from workbench.locations import save_artifact
 
-        folder = self.workbench.data_dir / "exports"
         try:
-            ensure_dir(folder)
-            path = folder / name
-            write_atomic(path, text.encode("utf-8"))
+            path = save_artifact("exports", name, text.encode("utf-8"), data_folder=self.workbench.data_dir)
         except OSError as error:
             self.post_message(WorkFailed("saving the setup sheet", WorkbenchError(
-                f"Could not save the sheet in {folder}: {error.strerror or error}.",
+                f"Could not save the sheet in {self.workbench.artifact_dir('exports')}: {error.strerror or error}.",
                 "check that the data folder is writable and the disk is not full")))
             return
         self.post_message(self.Saved(path))

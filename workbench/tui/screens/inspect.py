@@ -214,20 +214,18 @@ class InspectScreen(WorkbenchScreen):
 
     @work(exclusive=True, group="save-exchange", thread=True, exit_on_error=False)
     def _save(self, exchange: "Exchange") -> None:
-        from workbench.atomic import write_atomic
-        from workbench.locations import FILE_MODE, ensure_dir
+        from workbench.locations import save_artifact
 
-        folder = self.workbench.data_dir / "exchanges"
         stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(exchange.started_at or time.time()))
         label = "".join(c if c.isalnum() or c in "-_" else "-" for c in (exchange.label or "exchange"))[:40]
         data = json.dumps(exchange.to_dict(), indent=2, ensure_ascii=False).encode("utf-8")
         try:
-            ensure_dir(folder)
-            path = folder / f"{stamp}-{label}-{id(exchange) % 10000:04d}.json"
-            write_atomic(path, data, mode=FILE_MODE)
+            path = save_artifact("exchanges", f"{stamp}-{label}-{id(exchange) % 10000:04d}.json", data,
+                                 data_folder=self.workbench.data_dir)
         except OSError as error:
             self.post_message(WorkFailed("saving the exchange", WorkbenchError(
-                f"Could not save the exchange in {folder}: {error.strerror or error}.",
+                f"Could not save the exchange in {self.workbench.artifact_dir('exchanges')}: "
+                f"{error.strerror or error}.",
                 "check that the data folder is writable and the disk is not full")))
             return
         self.post_message(self.SavedJson(path))

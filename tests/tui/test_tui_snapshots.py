@@ -1,0 +1,81 @@
+"""Snapshot tests of the main screens (pytest-textual-snapshot), through tests/_tui_snapshot_app.py.
+
+Each scene drives the real app against its embedded mock to a representative state. Update
+the pictures after an intended change with `pytest tests/tui/test_tui_snapshots.py --snapshot-update`
+and look at them (the failure report shows the difference side by side).
+"""
+
+from __future__ import annotations
+
+from _tui_pilot import press, started, wait_for
+from _tui_snapshot_app import make_snapshot_app
+
+from workbench.mock import MockConfig
+
+SIZE = (120, 36)
+
+
+async def _chat(pilot, text: str) -> None:
+    app = await started(pilot)
+    await wait_for(pilot, lambda: app.active_profile is not None, "a profile")
+    screen = app.screen
+    count = len(app.exchanges)
+    screen.query_one("#prompt").value = text
+    await press(pilot, "enter")
+    await wait_for(pilot, lambda: len(app.exchanges) == count + 1 and not screen.streaming, "the reply")
+
+
+def test_first_run_welcome(snap_compare, memory_keyring):
+    async def scene(pilot):
+        app = await started(pilot)
+        await wait_for(pilot, lambda: app.profile_name == "local-mock", "local-mock")
+
+    assert snap_compare(make_snapshot_app(first_run=True), run_before=scene, terminal_size=SIZE)
+
+
+def test_chat_after_a_streamed_reply(snap_compare, memory_keyring):
+    app = make_snapshot_app()
+    app.mock_config = MockConfig(tokens_per_s=400)
+
+    async def scene(pilot):
+        await _chat(pilot, "Give me a **bold** answer, please.")
+
+    assert snap_compare(app, run_before=scene, terminal_size=SIZE)
+
+
+def test_profiles(snap_compare, memory_keyring):
+    async def scene(pilot):
+        app = await started(pilot)
+        await wait_for(pilot, lambda: app.key_statuses, "the key statuses")
+
+    assert snap_compare(make_snapshot_app("profiles"), run_before=scene, terminal_size=SIZE)
+
+
+def test_inspect_timeline(snap_compare, memory_keyring):
+    async def scene(pilot):
+        await _chat(pilot, "inspect me")
+        await press(pilot, "f3")
+        await pilot.pause(0.1)
+        pilot.app.screen.query_one("#tabs").active = "tab-timeline"
+
+    assert snap_compare(make_snapshot_app(), run_before=scene, terminal_size=SIZE)
+
+
+def test_check_checklist(snap_compare, memory_keyring):
+    async def scene(pilot):
+        app = await started(pilot)
+        await wait_for(pilot, lambda: app.active_profile is not None, "a profile")
+        app.mock.set_fault("no-done")
+        await press(pilot, "ctrl+r")
+        await wait_for(pilot, lambda: app.screen.reports and not app.screen.running, "the check")
+
+    assert snap_compare(make_snapshot_app("check"), run_before=scene, terminal_size=SIZE)
+
+
+def test_mock_request_log(snap_compare, memory_keyring):
+    async def scene(pilot):
+        await _chat(pilot, "hello mock")
+        await press(pilot, "f8")
+        await pilot.pause(0.1)
+
+    assert snap_compare(make_snapshot_app(), run_before=scene, terminal_size=SIZE)

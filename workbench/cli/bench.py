@@ -1,0 +1,69 @@
+"""`workbench bench`: first-token time under load, judged against a voice budget (core: workbench/bench/)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from workbench.cli.options import CONTEXT, endpoint_options, platform_option, profiles_folder
+
+
+@click.command("bench", context_settings=CONTEXT)
+@click.argument("profile", required=False, metavar="[PROFILE]")
+@endpoint_options
+@platform_option
+@click.option("-n", "--requests", "requests", type=click.IntRange(min=1), metavar="N",
+              help="How many requests to send (default 50, or as many as fit in --duration).")
+@click.option("-c", "--concurrency", "concurrency", type=click.IntRange(min=1), metavar="C",
+              help="Requests in flight at once (default 5); with --rate, the most in flight.")
+@click.option("--duration", "duration", type=click.FloatRange(min=0, min_open=True), metavar="S",
+              help="Send for S seconds (requests still in flight then finish and count).")
+@click.option("--rate", "rate", type=click.FloatRange(min=0, min_open=True), metavar="R",
+              help="Open loop: start R requests a second whatever the endpoint does, as callers arrive.")
+@click.option("--budget-ms", "budget_ms", type=click.FloatRange(min=0, min_open=True), default=800, show_default=True,
+              metavar="MS", help="The voice budget: the first token percentile must come under this.")
+@click.option("--budget-percentile", type=click.Choice(["50", "90", "99"]), default="90", show_default=True,
+              help="Which first-token percentile the budget holds.")
+@click.option("--max-error-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True, metavar="SHARE",
+              help="The share of failed requests the verdict still accepts (0.05 = 5%).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--samples", "with_samples", is_flag=True, help="With --format json: add every request's own figures.")
+@click.pass_context
+def bench_command(
+    ctx: click.Context, profile: str | None, url: str | None, model: str | None, auth: str | None,
+    api_key_env: str | None, platform: str | None, requests: int | None, concurrency: int | None,
+    duration: float | None, rate: float | None, budget_ms: float, budget_percentile: str,
+    max_error_rate: float, fmt: str, with_samples: bool,
+) -> None:
+    """Time to first token and its spread under load, judged against a voice budget.
+
+    Sends the platform-shaped streaming request N times, C at a time (or R a second), and
+    reports first token, chunk gap, time per token, end to end and tokens/s as p50/p90/p99,
+    min, max and mean; errors by kind; the share over the platform's first-token budget; and
+    a verdict. Exit status 0 when the verdict passes, 1 when it fails, 130 when Ctrl-C
+    stopped the run (the report then covers what finished). README: "How bench measures".
+    """
+    from workbench.bench.result import VoiceBudget
+    from workbench.bench.runner import BenchPlan
+    from workbench.bench.terminal import run_bench_command
+    from workbench.platforms import get_platform
+    from workbench.profiles.resolve import resolve_target
+
+    chosen = get_platform(platform) if platform else None
+    resolved = resolve_target(profile, url=url, model=model, auth=auth, api_key_env=api_key_env,
+                              profiles_dir=profiles_folder(ctx),
+                              default_auth=(chosen or get_platform("openai")).default_auth)
+    platform_id = chosen.id if chosen else get_platform(resolved.profile_platform or "openai").id
+    plan = BenchPlan(requests=requests, concurrency=concurrency, duration_s=duration, rate=rate)
+    budget = VoiceBudget(first_token_ms=budget_ms, percentile=int(budget_percentile), max_error_rate=max_error_rate)
+    result = run_bench_command(resolved.target, platform_id, plan, budget, progress_to=sys.stderr)
+    if fmt == "json":
+        click.echo(result.to_json(include_samples=with_samples))
+    else:
+        from workbench.bench.report import render_text
+
+        click.echo(render_text(result))
+    if result.run.interrupted:
+        ctx.exit(130)
+    ctx.exit(0 if result.verdict.passed else 1)

@@ -1,0 +1,80 @@
+"""Options several commands share, declared once: the endpoint flags, --as, and the profiles folder.
+
+Click and the standard library only: `workbench --help` imports this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from workbench.profiles import ProfileStore
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+AUTH_CHOICES = ["none", "x-api-key", "bearer"]
+PROFILES_KEY = "profiles_dir"
+
+
+def _apply(command: F, options: list[Callable[[F], F]]) -> F:
+    for option in reversed(options):  # the first listed shows first in --help
+        command = option(command)
+    return command
+
+
+def endpoint_options(command: F) -> F:
+    """--url, --model, --auth and --api-key-env: how chat, check, simulate and bench name an endpoint.
+
+    The values go to `resolve_target` as they are (parameters url, model, auth, api_key_env).
+    """
+    return _apply(command, [
+        click.option("--url", metavar="URL",
+                     help="Call this base URL (e.g. http://127.0.0.1:8000/v1) instead of, or over, the profile's."),
+        click.option("--model", metavar="M", help="The model name to send (needed with --url alone)."),
+        click.option("--auth", type=click.Choice(AUTH_CHOICES),
+                     help="How the key is sent (default: the profile's; with --url alone, bearer or the --as "
+                          "platform's own way when --api-key-env is given, else none)."),
+        click.option("--api-key-env", "api_key_env", metavar="VAR",
+                     help="Read the key from this environment variable."),
+    ])
+
+
+def platform_option(command: F) -> F:
+    """--as PLATFORM (parameter `platform`): call the endpoint the way that platform does."""
+    return click.option(
+        "--as", "platform", metavar="PLATFORM",
+        help="Call as this platform does: polyai, playai, polyant, vapi, elevenlabs or openai "
+             "(default: the profile's platform, else openai).",
+    )(command)
+
+
+def profiles_option(command: F) -> F:
+    """--profiles DIR on the root group; read it back with `profiles_folder`."""
+    return click.option(
+        "--profiles", PROFILES_KEY, envvar="WORKBENCH_PROFILES", type=click.Path(file_okay=False),
+        help="Folder of profile files (default: $WORKBENCH_PROFILES, else the user config folder).",
+    )(command)
+
+
+def profiles_folder(ctx: click.Context) -> str | None:
+    """The folder given with --profiles, or None to let workbench.locations apply its own order.
+
+    The one way every command finds the profiles folder. A value click took from
+    $WORKBENCH_PROFILES is dropped here: locations reads the variable itself, and then
+    `profiles locate` can say that the variable decided.
+    """
+    root = ctx.find_root()
+    if root.get_parameter_source(PROFILES_KEY) is click.core.ParameterSource.ENVIRONMENT:
+        return None
+    return root.params.get(PROFILES_KEY)
+
+
+def profile_store(ctx: click.Context) -> ProfileStore:
+    """The profiles folder the command line names, as a store."""
+    from workbench.profiles import ProfileStore
+
+    return ProfileStore.default(profiles_folder(ctx))
