@@ -34,6 +34,7 @@ from workbench.mock.replies import ReplyScript
 from workbench.mock.request_log import RequestLog, RequestRecord
 from workbench.mock.streaming import Pacing, content_type, stream_steps, write_steps
 from workbench.mock.validation import BadRequest, ChatRequest, check_chat_request, shown
+from workbench.mock.written import json_reply
 
 logger = logging.getLogger("workbench.mock")
 
@@ -364,7 +365,7 @@ class MockApp:
                 await asyncio.sleep(delay)
         body = completion_bytes(answer, fault)
         if fault != "drop-mid-stream":
-            return web.Response(body=body, headers=JSON_HEADERS)
+            return json_reply(request, body, time.time())
         # Promise the whole body, send half, hang up.
         response = web.StreamResponse(headers=JSON_HEADERS)
         response.content_length = len(body)
