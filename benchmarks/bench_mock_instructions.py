@@ -74,20 +74,21 @@ def request_bytes(port: int, path: str, body: bytes) -> bytes:
     return head.encode() + body
 
 
-def read_reply(sock: socket.socket, buffer: bytes) -> bytes:
-    """Read one reply (Content-Length or chunked, as the servers send), return what follows it."""
+def read_reply(sock: socket.socket, buffer: bytes) -> tuple[bytes, bool]:
+    """Read one reply (Content-Length or chunked, as the servers send): (what follows it, whether the server closes)."""
     while b"\r\n\r\n" not in buffer:
         buffer += recv(sock)
     head, _, rest = buffer.partition(b"\r\n\r\n")
+    closing = head.startswith(b"HTTP/1.0") or b"\r\nconnection: close" in head.lower()
     length = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
     if length is not None:
         need = int(length.group(1))
         while len(rest) < need:
             rest += recv(sock)
-        return rest[need:]
+        return rest[need:], closing
     while b"\r\n0\r\n\r\n" not in rest:  # chunked: the last chunk ends it
         rest += recv(sock)
-    return rest.split(b"\r\n0\r\n\r\n", 1)[1]
+    return rest.split(b"\r\n0\r\n\r\n", 1)[1], closing
 
 
 def recv(sock: socket.socket) -> bytes:
@@ -98,15 +99,23 @@ def recv(sock: socket.socket) -> bytes:
 
 
 def drive(port: int, payload: bytes, requests: int, connections: int) -> None:
+    """`requests` requests over `connections` connections in turn; a new connection where the server closes one
+    (Flask's server speaks HTTP/1.0)."""
     per_connection = [requests // connections + (1 if i < requests % connections else 0) for i in range(connections)]
     for count in per_connection:
-        if not count:
-            continue
-        with socket.create_connection(("127.0.0.1", port), timeout=120) as sock:
-            buffer = b""
-            for _ in range(count):
-                sock.sendall(payload)
-                buffer = read_reply(sock, buffer)
+        sock: socket.socket | None = None
+        buffer = b""
+        for _ in range(count):
+            if sock is None:
+                sock = socket.create_connection(("127.0.0.1", port), timeout=600)
+                buffer = b""
+            sock.sendall(payload)
+            buffer, closing = read_reply(sock, buffer)
+            if closing:
+                sock.close()
+                sock = None
+        if sock is not None:
+            sock.close()
 
 
 def wait_listening(port: int, process: subprocess.Popen[bytes], seconds: float) -> None:
