@@ -29,6 +29,10 @@ from workbench.mock.faults import FaultPicker
 from workbench.mock.replies import ReplyScript
 from workbench.mock.request_log import RequestLog, RequestRecord
 
+# Connections the kernel may hold before the mock accepts them. asyncio's default, 100, is far
+# below the 1,000 clients a load test opens at once: past it the kernel drops a handshake and
+# the client tries again a second later. The kernel caps it at net.core.somaxconn.
+LISTEN_BACKLOG = 4096
 # A safety net only: open streams are cancelled before the runner shuts down.
 SHUTDOWN_TIMEOUT_S = 1.0
 
@@ -147,7 +151,8 @@ class MockServer:
 
         try:
             # Our own listener instead of TCPSite, so each connection's handler is of our class.
-            self._listener = await loop.create_server(connection, self.config.host, self.config.port)
+            self._listener = await loop.create_server(connection, self.config.host, self.config.port,
+                                                      backlog=LISTEN_BACKLOG)
         except OSError as error:
             await runner.cleanup()
             self._log.close()
