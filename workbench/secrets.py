@@ -13,8 +13,9 @@ from __future__ import annotations
 import configparser
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from workbench.errors import ProfileError, SecretStoreError
 from workbench.redact import mask, remember
@@ -40,9 +41,13 @@ T = TypeVar("T")
 class KeyedProfile(Protocol):
     """What credential lookup needs from a profile (workbench.profiles.Profile has it)."""
 
-    name: str
-    auth: str
-    api_key_env: str | None
+    # Read-only members, so a frozen dataclass (Profile) satisfies it.
+    @property
+    def name(self) -> str: ...
+    @property
+    def auth(self) -> str: ...
+    @property
+    def api_key_env(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,8 @@ def _with_deadline(doing: str, call: Callable[[], T]) -> T:
         if isinstance(error, SecretStoreError):
             raise error
         raise _explain(error, doing) from error
-    return outcome["value"]
+    value: T = outcome["value"]
+    return value
 
 
 def _explain(error: BaseException, doing: str) -> SecretStoreError:
@@ -205,7 +211,7 @@ def _check_name(profile_name: str) -> None:
 def get_secret(profile_name: str) -> str | None:
     """The key stored for this profile, or None when there is none."""
     _check_name(profile_name)
-    value = _with_deadline(
+    value: str | None = _with_deadline(
         f"reading the key of profile {profile_name!r}",
         lambda: _usable_backend().get_password(SERVICE, profile_name),
     )
