@@ -1,4 +1,4 @@
-"""The mock under slow and stuck clients (issue 13 row 10): a header timeout, a connection cap, out of descriptors said once.
+"""The mock under slow and stuck clients (issue 13 row 10): header timeout, a cap, out of descriptors said once.
 
 Timeouts here are set short through MockConfig so the tests take seconds; the descriptor
 limit is lowered in a subprocess (the mock's own, as `workbench mock` runs), never in pytest's.

@@ -96,13 +96,13 @@ class ConnectionGuard:
     def __init__(self, max_connections: int, refusal: Callable[[int], bytes], report: Report | None = None) -> None:
         self.count = 0
         self.limit = descriptor_limit()
-        reserve = None if self.limit is None else min(RESERVED_DESCRIPTORS, self.limit // 4)
+        reserve = RESERVED_DESCRIPTORS if self.limit is None else min(RESERVED_DESCRIPTORS, self.limit // 4)
         room = None if self.limit is None else max(self.limit - open_descriptors() - reserve, 1)
         self.cap = max_connections if room is None else min(max_connections, room)
         self.by_descriptors = room is not None and room < max_connections
         # Refused connections that may wait to read their 503 (half the descriptors kept free).
         self.lingering = 0
-        self.linger_budget = max((reserve or RESERVED_DESCRIPTORS) // 2, 1)
+        self.linger_budget = max(reserve // 2, 1)
         self.refusal = refusal(self.cap)  # the whole reply a connection past the cap gets
         self.report = report or logger.warning
         self.refused = 0

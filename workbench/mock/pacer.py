@@ -16,8 +16,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from typing import cast
 
 from aiohttp import web
+from aiohttp.http_writer import StreamWriter
 
 from workbench.mock.streaming import DROP, STALL, Pacing, Step
 
@@ -31,13 +33,26 @@ EARLY_S = 0.0002
 class PacedWriter:
     """Writes `steps` on time, counted from `start` (time.monotonic() at arrival)."""
 
-    __slots__ = ("request", "transport", "chunked", "steps", "pacing", "start", "tokens", "held", "due", "timer",
-                 "done", "loop", "headers_sent")
+    __slots__ = (
+        "chunked",
+        "done",
+        "due",
+        "headers_sent",
+        "held",
+        "loop",
+        "pacing",
+        "request",
+        "start",
+        "steps",
+        "timer",
+        "tokens",
+        "transport",
+    )
 
     def __init__(self, request: web.BaseRequest, steps: Iterator[Step], pacing: Pacing, start: float) -> None:
         self.request = request
         self.transport = request.transport
-        self.chunked = request.writer.chunked
+        self.chunked = cast(StreamWriter, request.writer).chunked  # HTTP/1.1: chunks; 1.0: plain bytes
         self.steps = steps
         self.pacing = pacing
         self.start = start

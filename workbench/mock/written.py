@@ -31,7 +31,7 @@ def http_date(now: float) -> bytes:
 class Written:
     """What a handler returns for a reply it already wrote: aiohttp's finish_response finds nothing left to do."""
 
-    __slots__ = ("status", "keep_alive")
+    __slots__ = ("keep_alive", "status")
 
     def __init__(self) -> None:
         self.status = 200
