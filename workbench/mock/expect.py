@@ -32,10 +32,15 @@ async def read_body(request: web.BaseRequest, limit: int) -> bytes:
         if len(body) > limit:  # a compressed body can be bigger than its Content-Length said
             raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(body))
         return body
-    if request.version == (1, 1) and "Expect" in request.headers:
+    await go_ahead(request)
+    return await request.read()
+
+
+async def go_ahead(request: web.BaseRequest) -> None:
+    """`100 Continue` to a client that waits for it before sending its body: call it just before reading."""
+    if request.version == (1, 1) and "Expect" in request.headers and not request.content.is_eof():
         await request.writer.write(CONTINUE)
         request.writer.output_size = 0  # the reply proper has not started
-    return await request.read()
 
 
 async def answer_expecting(handler: Callable[[web.BaseRequest], Awaitable[web.StreamResponse]],
