@@ -203,6 +203,11 @@ class Redactor:
         self.secrets = tuple(sorted(kept, key=lambda s: (-len(s), s)))
         self._table = _table(self.secrets, shortest)
 
+    @classmethod
+    def for_replies(cls, secrets: Iterable[str | None]) -> "Redactor":
+        """The redactor for request bodies and replies (headers, body, stream events, text as it streams)."""
+        return cls(secrets, shortest=SHORTEST_IN_BODIES)
+
     def __bool__(self) -> bool:
         return bool(self.secrets)
 

@@ -38,6 +38,11 @@ class Target:
     name: str = ""  # the profile name, when it came from one
 
     @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every credential this target sends (its key), to be masked wherever it turns up."""
+        return tuple(secret for secret in (self.api_key,) if secret)
+
+    @property
     def chat_url(self) -> str:
         return self.base_url.rstrip("/") + wire.CHAT_PATH
 

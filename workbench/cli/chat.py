@@ -12,6 +12,8 @@ from workbench.errors import UsageError
 from workbench.printable import printable  # the standard library's re only: cheap at start-up
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from workbench.exchange import Exchange
 
 
@@ -46,7 +48,7 @@ def chat_command(
     profile, message = _profile_and_message(words, url)
     target = resolve_target(profile, url=url, model=model, auth=auth, api_key_env=api_key_env,
                             timeout=timeout, profiles_dir=profiles_folder(ctx)).target
-    printer = _ReplyPrinter(text_out=fmt == "text", show_request=show_request)
+    printer = _ReplyPrinter(text_out=fmt == "text", show_request=show_request, secrets=target.secrets)
     exchange = asyncio.run(chat_once(target, message, system=system, stream=False if no_stream else None,
                                      on_request=printer.on_request, on_text=printer.on_text))
     if fmt == "json":
@@ -76,12 +78,20 @@ def _profile_and_message(words: tuple[str, ...], url: str | None) -> tuple[str |
 
 
 class _ReplyPrinter:
-    """The text format: the request when asked, the reply as it streams, then status and warnings."""
+    """The text format: the request when asked, the reply as it streams, then status and warnings.
 
-    def __init__(self, *, text_out: bool, show_request: bool) -> None:
+    The reply is printed as it arrives, so keys in it are masked as it arrives too (an endpoint
+    that echoes the request headers would otherwise print the key): a StreamScrubber holds back
+    the end of a piece that could still grow into a key until the next piece says.
+    """
+
+    def __init__(self, *, text_out: bool, show_request: bool, secrets: Iterable[str] = ()) -> None:
+        from workbench.redact import Redactor, StreamScrubber
+
         self.text_out = text_out
         self.show_request = show_request
         self.wrote: list[str] = []
+        self.scrubber = StreamScrubber(Redactor.for_replies(secrets))
 
     def on_request(self, exchange: Exchange) -> None:
         if self.text_out and self.show_request:
@@ -92,6 +102,10 @@ class _ReplyPrinter:
 
     def on_text(self, text: str) -> None:
         if self.text_out:
+            self._write(self.scrubber.feed(text))
+
+    def _write(self, text: str) -> None:
+        if text:
             sys.stdout.write(printable(text))  # an endpoint must not drive the terminal
             sys.stdout.flush()  # show each piece as it arrives
             self.wrote.append(text)
@@ -99,6 +113,7 @@ class _ReplyPrinter:
     def finish(self, exchange: Exchange) -> None:
         from workbench.chat_output import render_response, reply_warnings, status_line
 
+        self._write(self.scrubber.flush())
         if self.wrote and not self.wrote[-1].endswith("\n"):
             sys.stdout.write("\n")
         if self.show_request:

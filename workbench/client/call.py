@@ -28,7 +28,7 @@ from workbench.client.assembler import StreamAssembler, looks_like_sse
 from workbench.client.diagnose import Diagnosis
 from workbench.client.inflate import body_chunks
 from workbench.exchange import Exchange, Failure, RecordedRequest
-from workbench.redact import SHORTEST_IN_BODIES, Redactor
+from workbench.redact import Redactor
 
 if TYPE_CHECKING:
     from workbench.client.pool import Client
@@ -319,7 +319,7 @@ class Call:
 
     def _scrub_reply(self) -> None:
         """A server that echoes the credential back (in an error message, say) must not put it in the recording."""
-        redactor = Redactor(self._secrets, shortest=SHORTEST_IN_BODIES)
+        redactor = Redactor.for_replies(self._secrets)
         exchange = self.exchange
         if not redactor:
             return

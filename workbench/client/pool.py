@@ -20,7 +20,6 @@ from workbench.client.call import Call
 from workbench.client.diagnose import bad_request
 from workbench.exchange import RecordedRequest
 from workbench.redact import (
-    SHORTEST_IN_BODIES,
     Redactor,
     is_secret_header,
     mask_credential,
@@ -186,7 +185,7 @@ class Client:
             method=request.method,
             url=redactor.scrub(str(request.url)),
             headers=headers,
-            body=Redactor(secrets, shortest=SHORTEST_IN_BODIES).scrub_bytes(request.content),
+            body=Redactor.for_replies(secrets).scrub_bytes(request.content),
             secret_headers=masked,
         )
 

@@ -356,6 +356,7 @@ class ChatScreen(WorkbenchScreen):
                        messages: list[dict[str, Any]], on_text: Callable[[str], None]) -> "Exchange":
         """On the client loop: send the turn and hand each piece of text to `on_text` as it arrives."""
         from workbench.profiles.resolve import target_for
+        from workbench.redact import Redactor, StreamScrubber
 
         self._receiving, self._reply_task = number, asyncio.current_task()
         try:
@@ -365,11 +366,13 @@ class ChatScreen(WorkbenchScreen):
             client = await self._client_for(target)
             call = start_call(client, target, settings, messages)
             self._call = call
+            shown = StreamScrubber(Redactor.for_replies(target.secrets))  # an echoed key is masked as it streams
             try:
                 with FirstTokenWait() as waiting:
                     async for text in call:
                         waiting.done()
-                        on_text(text)
+                        on_text(shown.feed(text))
+                on_text(shown.flush())
             finally:
                 self._call = None
             return call.exchange
