@@ -102,12 +102,13 @@ def _masked_params(query: str) -> str:
     items = query.split("&")
     for index, item in enumerate(items):
         name, equals, value = item.partition("=")
-        if equals and value and _is_key_param(name):
+        if equals and value and is_key_param(name):
             items[index] = f"{name}={mask(value)}"
     return "&".join(items)
 
 
-def _is_key_param(name: str) -> bool:
+def is_key_param(name: str) -> bool:
+    """True for a query parameter whose value is a credential (`key`, `api_key`, `access_token`, `sig`, …)."""
     words = re.split(r"[^a-z0-9]+", name.lower())
     return any(word.endswith(_KEY_PARAM_ENDINGS) for word in words)
 

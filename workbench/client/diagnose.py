@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import httpx
 
-from workbench import errors, wire
+from workbench import base_url, errors, wire
 from workbench.exchange import Exchange
 from workbench.redact import Redactor, shown_url
 from workbench.target import Timeouts
@@ -38,7 +38,7 @@ class Diagnosis:
         url = self.url
         if url is None:
             return "the server"
-        port = url.port or (443 if url.scheme == "https" else 80)
+        port = url.port if url.port is not None else (443 if url.scheme == "https" else 80)
         return f"{url.host}:{port}"
 
     def progress(self) -> str:
@@ -328,16 +328,16 @@ def _not_sse_hint(exchange: Exchange, ctype: str | None, error_object: bool) -> 
 
 def bad_request(url: str, error: BaseException, secrets: list[str]) -> errors.EndpointError:
     """The request could not be built (a bad URL, a header value HTTP cannot carry)."""
-    shown = shown_url(url, secrets)
+    shown = base_url.shown(url, secrets)
     said = Redactor(secrets).scrub(first_line(error))
-    if isinstance(error, httpx.UnsupportedProtocol) or not shown.lower().startswith(("http://", "https://")):
+    if isinstance(error, httpx.UnsupportedProtocol) or not url.lower().startswith(("http://", "https://")):
         return errors.ProtocolFailure(
-            f"The URL {shown!r} is not an http:// or https:// URL.",
+            f"The URL {shown} is not an http:// or https:// URL.",
             "Give the base URL in full, e.g. http://127.0.0.1:8000/v1.",
         )
     if isinstance(error, httpx.InvalidURL):
         return errors.ProtocolFailure(
-            f"The URL {shown!r} is not valid: {said}.",
+            f"The URL {shown} is not valid: {said}.",
             "Give the base URL in full, e.g. http://127.0.0.1:8000/v1.",
         )
     return errors.ProtocolFailure(

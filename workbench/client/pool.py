@@ -157,6 +157,9 @@ class Client:
         merged.update(headers or {})
         try:
             request = self._http.build_request(method, url, json=json, content=content, headers=merged)
+            port = request.url.port
+            if port is not None and not 0 < port < 65536:  # httpx leaves it to connect(): an ExceptionGroup
+                raise httpx.InvalidURL(f"port {port} is not from 1 to 65535")
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, UnicodeEncodeError, ValueError, TypeError) as error:
             recorded = RecordedRequest(method=method, url=Redactor(secrets).scrub(url), headers=[])
             call = Call(self, None, recorded, stream=stream, label=label, raise_on_failure=raise_on_failure, secrets=secrets)

@@ -15,12 +15,14 @@ import asyncio
 import os
 from dataclasses import dataclass, replace
 
-from workbench import secrets
+from workbench import base_url, secrets
 from workbench.errors import UsageError
 from workbench.profiles.model import Profile
 from workbench.profiles.store import load
 from workbench.redact import remember
 from workbench.target import AUTH_METHODS, Target, Timeouts
+
+EXAMPLE_URL = "http://127.0.0.1:8000/v1"
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ def resolve_target(
     """
     if auth is not None and auth not in AUTH_METHODS:
         raise UsageError(f"unknown auth method {auth!r}.", f"use one of: {', '.join(AUTH_METHODS)}.")
+    if url is not None:
+        check_url_flag(url)
     key_from_env = _key_from_env(api_key_env) if api_key_env else None
     if profile:
         loaded = load(profile, profiles_dir)
@@ -99,11 +103,9 @@ def _from_flags(url: str | None, model: str | None, auth: str, api_key: str | No
             "for example `--url http://127.0.0.1:8000/v1 --model mock-model` "
             "(start a local one with `workbench mock`), or `workbench profiles list` to see your profiles.",
         )
-    if not url.startswith(("http://", "https://")):
-        raise UsageError(f"--url must start with http:// or https://; got {url!r}.", "e.g. --url http://127.0.0.1:8000/v1")
     if not model:
         raise UsageError(
-            f"--url {url} needs --model: the endpoint is asked for a model by name.",
+            f"--url {base_url.shown(url)} needs --model: the endpoint is asked for a model by name.",
             "pass the model id your endpoint serves, e.g. --model mock-model for `workbench mock`.",
         )
     if auth != "none" and api_key is None:
@@ -113,6 +115,23 @@ def _from_flags(url: str | None, model: str | None, auth: str, api_key: str | No
             "`workbench profiles add`).",
         )
     return Target(base_url=url, model=model, auth=auth, api_key=api_key)
+
+
+def check_url_flag(url: str) -> None:
+    """--url obeys the rule of a profile's base_url (workbench.base_url): UsageError naming the safe way when not.
+
+    A credential in it (user:password@, ?api_key=…) is refused, never sent: the key goes in an
+    environment variable named by --api-key-env.
+    """
+    found = base_url.problem(url)
+    if found is None:
+        return
+    if found.credential:
+        raise UsageError(f"--url: {found.message} Nothing was sent.",
+                         "give the URL without it, and the key in an environment variable: "
+                         "export MY_KEY=… and pass --api-key-env MY_KEY (--auth bearer or x-api-key says how it is "
+                         "sent), or save a profile and store its key with `workbench profiles set-key NAME`.")
+    raise UsageError(f"--url: {found.message}", f"give the base URL the endpoint serves, e.g. --url {EXAMPLE_URL}")
 
 
 def _key_from_env(variable: str) -> str:

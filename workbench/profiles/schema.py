@@ -15,9 +15,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from workbench import redact
+from workbench import base_url, redact
 from workbench.errors import ProfileError
 from workbench.profiles.model import (
     DEFAULT_PLATFORM,
@@ -220,22 +219,16 @@ def check_params(params: dict[str, Any], name: str) -> list[Problem]:
 
 
 def _check_url(url: Any, key_hint: str) -> list[Problem]:
-    expected = "an http:// or https:// URL with a host, like https://llm.example.com/v1"
+    """The base URL rule (workbench.base_url), said of base_url."""
     if not isinstance(url, str):
-        return [Problem("base_url", f"base_url: expected {expected}, got {shown(url)}.")]
-    try:
-        parts = urlsplit(url.strip())
-        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
-    except ValueError as error:
-        return [Problem("base_url", f"base_url: expected {expected}, got {shown(url)} ({error}).")]
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url.strip()):
-        return [Problem("base_url", f"base_url: expected {expected}, got {shown(url)}.")]
-    if parts.username or parts.password:
-        return [Problem("base_url", "base_url: a user or password in the URL would put a secret in the file.", key_hint)]
-    if parts.query or parts.fragment:
-        return [Problem("base_url", f"base_url: expected a base URL without ?query or #fragment "
-                        f"(the workbench appends /chat/completions), got {shown(url)}.")]
-    return []
+        return [Problem("base_url", f"base_url: expected an http:// or https:// URL with a host, like "
+                        f"{base_url.EXAMPLE}, got {shown(url)}.")]
+    found = base_url.problem(url.strip())
+    if found is None:
+        return []
+    if found.credential:
+        return [Problem("base_url", f"base_url: {found.message} A profile never holds a secret.", key_hint)]
+    return [Problem("base_url", f"base_url: {found.message}")]
 
 
 def _check_choice(problems: list[Problem], data: dict[str, Any], key: str, choices: tuple[str, ...]) -> None:
