@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from workbench.cli.options import CONTEXT, endpoint_options, profiles_folder
+from workbench.cli.options import CONTEXT, endpoint_options, number_range, profiles_folder
 from workbench.errors import UsageError
 from workbench.printable import printable  # the standard library's re only: cheap at start-up
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
               help="Print the exact request (secrets masked), then the status, headers and timed events.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: print the recorded exchange (secrets masked) instead of the reply.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="S",
+@click.option("--timeout", type=number_range(min=0, min_open=True), metavar="S",
               help="Seconds to wait for a reply, and for its first token (default: the profile's, else 30 s / 20 s).")
 @click.pass_context
 def chat_command(

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
+from workbench.cli.options import number_range
 from workbench.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -32,15 +33,15 @@ def setting_options(command: F) -> F:
         click.option("--api-key-env", metavar="VAR",
                      help="Take the key from this environment variable (it wins over the keyring)."),
         click.option("--header", "headers", multiple=True, metavar="NAME=VALUE", help="Extra header (repeatable)."),
-        click.option("--temperature", type=float, help="0 to 2."),
-        click.option("--top-p", type=float, help="0 to 1."),
+        click.option("--temperature", type=number_range(), help="0 to 2."),
+        click.option("--top-p", type=number_range(), help="0 to 1."),
         click.option("--max-tokens", type=int, help="Above 0."),
         click.option("--stream/--no-stream", default=None, help="Ask for a streamed (SSE) reply."),
         click.option("--extra", multiple=True, metavar="FIELD=JSON",
                      help="Extra JSON field in every request body (repeatable), e.g. --extra seed=7."),
-        click.option("--connect-timeout", type=float, metavar="S", help="Seconds to connect."),
-        click.option("--read-timeout", type=float, metavar="S", help="Seconds between bytes of the reply."),
-        click.option("--first-token-timeout", type=float, metavar="S", help="Seconds to the first token."),
+        click.option("--connect-timeout", type=number_range(), metavar="S", help="Seconds to connect."),
+        click.option("--read-timeout", type=number_range(), metavar="S", help="Seconds between bytes of the reply."),
+        click.option("--first-token-timeout", type=number_range(), metavar="S", help="Seconds to the first token."),
         click.option("--verify/--no-verify", "verify", default=None, help="Verify TLS certificates (default on)."),
         click.option("--ca-bundle", metavar="PEM", help="CA bundle to verify TLS with."),
         click.option("--notes", help="Free text."),
