@@ -9,14 +9,14 @@ exceptions, tried in turn by `describe`.
 from __future__ import annotations
 
 import ssl
-import urllib.request
 from collections.abc import Callable
 
 import httpx
 
 from workbench import base_url, errors, wire
+from workbench.client import proxies
 from workbench.exchange import Exchange
-from workbench.redact import Redactor, shown_url
+from workbench.redact import Redactor
 from workbench.target import Timeouts
 
 _PREVIEW = 120  # bytes of a wrong reply shown in a message
@@ -66,8 +66,8 @@ class Diagnosis:
 
     def _proxy(self) -> str | None:
         """The proxy the environment routes this call through, as shown (no password)."""
-        proxy = proxy_for(self.url if self.url is not None else httpx.URL(""))
-        return shown_url(proxy) if proxy else None
+        proxy = proxies.proxy_for(self.url if self.url is not None else httpx.URL(""))
+        return proxies.shown(proxy) if proxy else None
 
     def _proxy_or_pool(self, error: BaseException, got_response: bool) -> errors.EndpointError | None:
         where = self.where()
@@ -154,7 +154,16 @@ class Diagnosis:
         url = self.url if self.url is not None else httpx.URL("")
         where = self.where()
         if isinstance(cause, OSError) and getattr(cause, "errno", None) is not None and cause.errno < 0:
-            # socket.gaierror: negative errno values are getaddrinfo's.
+            # socket.gaierror: negative errno values are getaddrinfo's. Through a proxy, only the
+            # proxy's name is looked up here (the proxy looks up the endpoint's).
+            proxy = self._proxy()
+            if proxy:
+                return errors.DNSFailure(
+                    f"The host name of the proxy {proxy} (used for {where} because of the proxy environment "
+                    f"variables) could not be resolved ({cause.strerror}).",
+                    "Fix the proxy's host in HTTPS_PROXY / HTTP_PROXY, or list the endpoint's host in NO_PROXY "
+                    "to go direct.",
+                )
             return errors.DNSFailure(
                 f"The host name {url.host!r} could not be resolved ({cause.strerror}).",
                 "Check the spelling of the URL's host, and your DNS or VPN; names under .invalid "
@@ -361,16 +370,3 @@ def root_causes(error: BaseException) -> list[BaseException]:
 def first_line(error: BaseException) -> str:
     text = str(error).strip() or type(error).__name__
     return text.splitlines()[0].rstrip(".")
-
-
-def proxy_for(url: httpx.URL) -> str | None:
-    """The proxy the environment names for this URL (only to word messages; httpx does the routing)."""
-    if not url.host:
-        return None
-    proxies = urllib.request.getproxies_environment()
-    proxy = proxies.get(url.scheme) or proxies.get("all")
-    if not proxy:
-        return None
-    if urllib.request.proxy_bypass_environment(url.host, proxies):
-        return None
-    return proxy

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from workbench import errors
+from workbench.client import proxies
 from workbench.client.call import Call
 from workbench.client.diagnose import bad_request
 from workbench.exchange import RecordedRequest
@@ -53,7 +54,11 @@ class Client:
         total_timeout: float | None = DEFAULT_TOTAL_TIMEOUT_S,
     ) -> None:
         self.target = target
-        remember(target.api_key)  # so cli.main() masks it even in an unexpected error's message
+        # The credentials a call may carry: the target's, and a proxy's (a proxy's error page may echo
+        # its Proxy-Authorization). Remembered so cli.main() masks them even in an unexpected error.
+        self.secrets = [*target.secrets, *proxies.credentials()]
+        for secret in self.secrets:
+            remember(secret)
         self.body_cap = body_cap
         self.total_timeout = total_timeout  # seconds for a whole call; None: no limit
         # Headers masked in the recording besides redact's secret headers.
@@ -62,6 +67,7 @@ class Client:
         self._http: httpx.AsyncClient | None = None
 
     async def __aenter__(self) -> "Client":
+        proxies.check_environment()  # httpx would fail on a proxy it cannot use with a bare ValueError
         timeouts = self.target.timeouts
         limits = httpx.Limits()
         if self.max_connections:
@@ -148,7 +154,7 @@ class Client:
         if stream is None:
             stream = isinstance(json, dict) and bool(json.get("stream"))
         key = target.api_key if api_key is None else api_key
-        secrets = [s for s in {target.api_key, api_key} if s]
+        secrets = list(dict.fromkeys(s for s in (*self.secrets, api_key) if s))
         merged = dict(target.headers)
         try:
             merged.update(target.auth_headers(auth, key) if auth != "none" else {})
