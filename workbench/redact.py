@@ -12,8 +12,10 @@ the rule for what a person may see of a credential is written once:
   characters is not searched for: it would mask letters all over a message. Header values,
   URLs, error messages and the keys the process remembers search keys of 4 or more; request
   bodies and replies (headers, body, stream events) only keys of `SHORTEST_IN_BODIES` (8) or
-  more, since a short key searched in JSON would turn up inside words and numbers. The one
-  exception is the mock's own key in its own request log, masked at any length.
+  more, since a short key searched in JSON would turn up inside words and numbers. So the
+  workbench never sends a key shorter than that (`secrets.key_problem`): every key it sends
+  is masked in every view. The one exception is the mock's own key in its own request log,
+  masked at any length.
 - A key is found as written and as text quotes it: stripped of surrounding whitespace, escaped
   by repr(), and escaped by JSON (with and without ensure_ascii). Each form is replaced by the
   mask written the same way, so a JSON body stays JSON. The longest form is matched first, so a

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Protocol, TypeVar
 
 from workbench.errors import ProfileError, SecretStoreError
-from workbench.redact import mask, remember
+from workbench.redact import SHORTEST_IN_BODIES, mask, remember
 
 SERVICE = "byom-workbench"
 TIMEOUT_ENV = "WORKBENCH_KEYRING_TIMEOUT"
@@ -213,18 +213,52 @@ def get_secret(profile_name: str) -> str | None:
     return value
 
 
-def set_secret(profile_name: str, value: str) -> None:
-    """Store (or replace) the key of this profile."""
-    _check_name(profile_name)
+# ---- what a key may be ------------------------------------------------------------------------
+
+# The shortest key the workbench sends: a shorter one turns up inside words, numbers and JSON field
+# names, so it could be neither found in a reply to be masked (redact searches bodies for keys of
+# this length or more) nor masked there without breaking what the checks judge.
+SHORTEST_KEY = SHORTEST_IN_BODIES
+
+
+def key_problem(value: str | None) -> tuple[str, str] | None:
+    """(what is wrong, the fix) when `value` cannot be a key the workbench sends, else None.
+
+    A key is printable ASCII (what an HTTP header carries), nothing around it, at least
+    SHORTEST_KEY characters. The words never quote the key, not even one character of it.
+    """
     if not value or not value.strip():
-        raise ProfileError(f"The key for profile {profile_name!r} is empty; nothing was stored.",
-                           "paste the key at the prompt, or pipe it in with --stdin")
+        return "is empty", "paste the key at the prompt, or pipe it in with --stdin"
     if value != value.strip() or "\n" in value or "\r" in value:
-        raise ProfileError(
-            f"The key for profile {profile_name!r} has spaces or line breaks around or in it "
-            "(a copy-and-paste slip?); nothing was stored.",
-            "enter the key alone, on one line",
-        )
+        return ("has spaces or line breaks around or in it (a copy-and-paste slip?)",
+                "enter the key alone, on one line")
+    for position, character in enumerate(value, 1):
+        if not " " <= character <= "~":
+            kind = "a non-ASCII character" if ord(character) > 127 else "a control character"
+            return (f"holds {kind} (character {position} of {len(value)}), which an HTTP header cannot carry",
+                    "check that the whole key was copied and nothing else: keys are printable ASCII")
+    if len(value) < SHORTEST_KEY:
+        return (f"has {len(value)} characters; the workbench sends keys of {SHORTEST_KEY} or more, since a "
+                "shorter one turns up inside words and numbers and could not be kept masked in replies and logs",
+                f"use a key of {SHORTEST_KEY} characters or more (on a server you run, set a longer one), or auth "
+                "none for an endpoint that takes any key")
+    return None
+
+
+def require_sendable(value: str, whose: str) -> str:
+    """`value` when it can be sent as a key; else ProfileError: "{whose} {what is wrong}; nothing was sent."."""
+    problem = key_problem(value)
+    if problem is not None:
+        raise ProfileError(f"{whose} {problem[0]}; nothing was sent.", problem[1])
+    return value
+
+
+def set_secret(profile_name: str, value: str) -> None:
+    """Store (or replace) the key of this profile; ProfileError (nothing stored) for a key it could not send."""
+    _check_name(profile_name)
+    problem = key_problem(value)
+    if problem is not None:
+        raise ProfileError(f"The key for profile {profile_name!r} {problem[0]}; nothing was stored.", problem[1])
     _with_deadline(
         f"storing the key of profile {profile_name!r}",
         lambda: _usable_backend().set_password(SERVICE, profile_name, value),

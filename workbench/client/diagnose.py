@@ -349,6 +349,13 @@ def bad_request(url: str, error: BaseException, secrets: list[str]) -> errors.En
             f"The URL {shown} is not valid: {said}.",
             "Give the base URL in full, e.g. http://127.0.0.1:8000/v1.",
         )
+    if isinstance(error, UnicodeEncodeError):  # its text quotes the character: perhaps one of the key's
+        return errors.ProtocolFailure(
+            "The request could not be built: a header value (the key, or one of the profile's headers) holds a "
+            "non-ASCII character, which HTTP headers cannot carry.",
+            "Header values and keys must be printable ASCII: re-enter the key (`workbench profiles set-key`) or "
+            "fix the header.",
+        )
     return errors.ProtocolFailure(
         f"The request could not be built: {said}.",
         "Header values must be ASCII text on one line, and the body JSON-serialisable.",

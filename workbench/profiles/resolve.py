@@ -45,7 +45,10 @@ def target_of(profile: Profile, *, auth: str | None = None, api_key: str | None 
         return chosen.to_target(None)
     if api_key is not None:
         return chosen.to_target(api_key)
-    return chosen.to_target(secrets.require_credential(chosen).value)
+    credential = secrets.require_credential(chosen)
+    assert credential.value is not None  # require_credential says so
+    whose = f"The key of profile {chosen.name!r} (from {credential.describe()})"
+    return chosen.to_target(secrets.require_sendable(credential.value, whose))
 
 
 async def target_for(profile: Profile, *, api_key: str | None = None) -> Target:
@@ -142,4 +145,4 @@ def _key_from_env(variable: str) -> str:
             f"export {variable}=YOUR_KEY first (keys are read from the environment so they stay out of `ps`).",
         )
     remember(value)  # masked in any error line main() prints, even an unexpected one
-    return value
+    return secrets.require_sendable(value, f"The key in environment variable {variable}")

@@ -34,13 +34,19 @@ class KeyStatus:
     def masked(self) -> str:
         return redact.mask(self.value)
 
+    @property
+    def unsendable(self) -> str:
+        """Why the key found cannot be sent (secrets.key_problem), or ""."""
+        problem = secrets.key_problem(self.value) if self.value is not None else None
+        return f"; it will not be sent: it {problem[0]}" if problem else ""
+
     def describe(self, profile_name: str, reveal: bool = False) -> str:
         shown = self.value if reveal else self.masked
         if self.source == "keyring":
-            return f"{shown}  (from the OS keyring: service {secrets.SERVICE}, user {profile_name})"
+            return f"{shown}  (from the OS keyring: service {secrets.SERVICE}, user {profile_name}{self.unsendable})"
         if self.source.startswith("env:"):
             also = "; the keyring holds another, not used" if self.shadowed else ""
-            return f"{shown}  (from environment variable {self.source[4:]}{also})"
+            return f"{shown}  (from environment variable {self.source[4:]}{also}{self.unsendable})"
         if self.source == "none":
             return "not needed (auth none)"
         if self.source == "unavailable":
@@ -147,6 +153,8 @@ def show_json(profile: Profile, status: KeyStatus, *, reveal: bool = False) -> d
     key: dict[str, Any] = {"source": status.source, "masked": status.masked}
     if status.note:
         key["note"] = status.note
+    if status.unsendable:
+        key["unsendable"] = status.unsendable.removeprefix("; ")
     if status.shadowed:
         key["shadowed_keyring_entry"] = True
     if status.error is not None:
