@@ -404,6 +404,9 @@ class ChatScreen(WorkbenchScreen):
 
         exchange = message.exchange
         self.workbench.record_exchange(exchange, profile=message.profile)
+        if not message.bubble.is_attached:  # its bubble was removed meanwhile: Inspect has the exchange
+            self.streaming = False
+            return
         text = exchange.reply_text
         shown, cut = shown_reply(text)
         lines = [steady(metrics_line(exchange), self.workbench.steady_numbers)]
