@@ -21,10 +21,13 @@ from workbench.errors import UsageError
 from workbench.exchange import Exchange, RecordedRequest
 from workbench.platforms import PLATFORMS, get_platform
 from workbench.redact import shown_url
+from workbench.safe_files import RefusedFile, read_regular_file
 from workbench.target import Target
 
 DEFAULT_PLATFORM = "openai"
 CHAT_LABEL = "chat as "  # the TUI's label for a chat sent shaped as a platform: "chat as vapi"
+# A saved exchange holds a reply of up to the client's 8 MiB body cap, in its body and its events.
+MAX_EXCHANGE_FILE_BYTES = 64 << 20
 SAVE_HINT = "save one from Inspect (s), or with `workbench chat PROFILE MESSAGE --format json > FILE`"
 
 
@@ -139,7 +142,9 @@ def read_exchange(path: str | Path) -> Exchange:
     """An exchange saved as JSON (Inspect's `s`, `workbench chat --format json`); UsageError with the fix if not."""
     shown = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_regular_file(path, limit=MAX_EXCHANGE_FILE_BYTES).decode("utf-8")
+    except RefusedFile as error:
+        raise UsageError(f"Could not read the exchange file {shown}: {error.strerror}.", error.hint) from None
     except OSError as error:
         raise UsageError(f"Could not read the exchange file {shown}: {error.strerror or error}.", SAVE_HINT) from None
     except UnicodeDecodeError as error:

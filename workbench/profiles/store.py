@@ -23,17 +23,29 @@ from workbench.errors import ProfileError, SecretStoreError
 from workbench.folder_lock import folder_lock
 from workbench.locations import ensure_dir, profiles_dir
 from workbench.profiles.model import SUFFIX, Profile
+from workbench.safe_files import RefusedFile, read_regular_file
 from workbench.profiles.schema import check_profile, from_dict, problems_error, validate_name
 
+# A profile is a few hundred bytes; a megabyte is thousands of lines, and every command that lists
+# profiles reads every file.
+MAX_PROFILE_BYTES = 1 << 20
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 
 
 def read_toml(path: Path) -> tuple[dict[str, Any], str]:
-    """A TOML file's content and source text; ProfileError with path, line and column if broken."""
+    """A TOML file's content and source text; ProfileError with path, line and column if broken.
+
+    Only a regular file of at most MAX_PROFILE_BYTES is read (workbench.safe_files): a FIFO would
+    block, /dev/zero never ends, and a 200 MB file took 28 s and 636 MB to parse.
+    """
     try:
-        raw = path.read_bytes()
+        raw = read_regular_file(path, limit=MAX_PROFILE_BYTES)
     except FileNotFoundError:
         raise ProfileError(f"{path}: no such file.", "check the path, or `workbench profiles list`", path=str(path)) from None
+    except RefusedFile as error:
+        raise ProfileError(f"{path}: cannot be read as a profile: {error.strerror}.",
+                           "give the path of a profile's .toml file (profiles are a few hundred bytes)",
+                           path=str(path)) from None
     except OSError as error:
         raise ProfileError(f"{path}: cannot be read ({error.strerror or error}).",
                            "check the file's permissions", path=str(path)) from None
