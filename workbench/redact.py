@@ -6,7 +6,8 @@ the rule for what a person may see of a credential is written once:
 - `mask(key)`: a key of 8 characters or fewer shows nothing of itself (`………`); a longer one
   keeps its prefix up to a dash within its first 4 characters (else its first 2 characters)
   and its last 4 (`sk-…9f3a`): enough to tell keys apart, never enough to use one.
-- Secret headers (`SECRET_HEADERS`) are masked whatever their value and its length; a value
+- Secret headers (`SECRET_HEADERS`, and any name `is_secret_name` calls secret: X-Custom-Auth,
+  X-Session-Token) are masked whatever their value and its length; a value
   `Scheme credential` keeps its all-letters scheme readable (`Bearer sk-…9f3a`).
 - Known keys are searched for in text by a `Redactor`. A key shorter than `SHORTEST` (4)
   characters is not searched for: it would mask letters all over a message. Header values,
@@ -42,13 +43,16 @@ ELLIPSIS = "…"
 SHORTEST = 4  # a shorter "secret" would mask letters all over a message
 SHORTEST_IN_BODIES = 8  # in JSON bodies and replies a shorter key would turn up inside words
 
-# Headers whose values are credentials whatever they hold.
-SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "api-key", "cookie"})
+# The headers the auth methods send a key in (a profile sets `auth` instead of writing one).
+AUTH_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "api-key"})
+# Headers whose values are credentials whatever they hold; any name `is_secret_name` calls secret too.
+SECRET_HEADERS = AUTH_HEADERS | {"cookie"}
 
-# Words a query parameter that carries a credential ends with: ?key=, ?api_key=, ?access_token=,
-# ?sig= (Azure SAS), ?X-Amz-Signature=, ?X-Amz-Credential=, ?password=.
-_KEY_PARAM_ENDINGS = ("key", "keys", "token", "secret", "password", "passwd", "pwd", "sig", "signature",
-                      "credential", "auth", "authorization", "jwt", "session", "sessionid")
+# Words a name that carries a credential ends with: a header (X-Custom-Auth, X-Session-Token), a
+# request field (session_token), a query parameter (?key=, ?api_key=, ?access_token=, ?sig= of
+# Azure SAS, ?X-Amz-Signature=, ?X-Amz-Credential=, ?password=).
+_SECRET_WORD_ENDINGS = ("key", "keys", "token", "secret", "password", "passwd", "pwd", "sig", "signature",
+                        "credential", "credentials", "auth", "authorization", "jwt", "session", "sessionid")
 
 
 def mask(secret: str | None) -> str:
@@ -61,9 +65,18 @@ def mask(secret: str | None) -> str:
     return f"{head}{ELLIPSIS}{secret[-4:]}"
 
 
+def is_secret_name(name: str) -> bool:
+    """True for a header, field or parameter name that says its value is a secret: a word of it ends with
+    key, token, secret, password, auth, session, signature, … (`X-Custom-Auth`, `session_token`,
+    `apiKey`; not `max_tokens`). The one rule for what looks secret (the Cookie header is in SECRET_HEADERS;
+    a word "cookie" alone is not, as in Set-Cookie-X)."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)  # apiKey -> api Key
+    return any(word.endswith(_SECRET_WORD_ENDINGS) for word in re.split(r"[^a-z0-9]+", spaced.lower()) if word)
+
+
 def is_secret_header(name: str) -> bool:
-    """True for a header whose value is a credential (`Authorization`, `x-api-key`, `x_api_key`, …)."""
-    return name.strip().lower().replace("_", "-") in SECRET_HEADERS
+    """True for a header whose value is a credential (`Authorization`, `x-api-key`, `X-Custom-Auth`, …)."""
+    return name.strip().lower().replace("_", "-") in SECRET_HEADERS or is_secret_name(name)
 
 
 def credential_scheme(value: str) -> str:
@@ -111,8 +124,7 @@ def _masked_params(query: str) -> str:
 
 def is_key_param(name: str) -> bool:
     """True for a query parameter whose value is a credential (`key`, `api_key`, `access_token`, `sig`, …)."""
-    words = re.split(r"[^a-z0-9]+", name.lower())
-    return any(word.endswith(_KEY_PARAM_ENDINGS) for word in words)
+    return is_secret_name(name)
 
 
 # ---- keys remembered for the whole process -------------------------------------------------------

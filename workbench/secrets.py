@@ -202,12 +202,22 @@ def _check_name(profile_name: str) -> None:
         raise ProfileError("A keyring entry needs a profile name; got an empty one.")
 
 
-def get_secret(profile_name: str) -> str | None:
-    """The key stored for this profile, or None when there is none."""
+def _user(profile_name: str, field: str) -> str:
+    """The keyring user: the profile's name for its key, "PROFILE/header/NAME" for a secret field
+    (a profile name never holds a "/", so the two never meet)."""
+    return f"{profile_name}/{field}" if field else profile_name
+
+
+def _what(profile_name: str, field: str) -> str:
+    return f"the {field.replace('/', ' ', 1)} of profile {profile_name!r}" if field else f"the key of profile {profile_name!r}"
+
+
+def get_secret(profile_name: str, *, field: str = "") -> str | None:
+    """The key stored for this profile (or its secret `field`, e.g. "header/X-Custom-Auth"), or None."""
     _check_name(profile_name)
     value = _with_deadline(
-        f"reading the key of profile {profile_name!r}",
-        lambda: _usable_backend().get_password(SERVICE, profile_name),
+        f"reading {_what(profile_name, field)}",
+        lambda: _usable_backend().get_password(SERVICE, _user(profile_name, field)),
     )
     remember(value)
     return value
@@ -253,20 +263,22 @@ def require_sendable(value: str, whose: str) -> str:
     return value
 
 
-def set_secret(profile_name: str, value: str) -> None:
-    """Store (or replace) the key of this profile; ProfileError (nothing stored) for a key it could not send."""
+def set_secret(profile_name: str, value: str, *, field: str = "") -> None:
+    """Store (or replace) the key of this profile (or its secret `field`); ProfileError (nothing stored)
+    for a value it could not send."""
     _check_name(profile_name)
     problem = key_problem(value)
     if problem is not None:
-        raise ProfileError(f"The key for profile {profile_name!r} {problem[0]}; nothing was stored.", problem[1])
+        whose = f"The key for profile {profile_name!r}" if not field else "T" + _what(profile_name, field)[1:]
+        raise ProfileError(f"{whose} {problem[0]}; nothing was stored.", problem[1])
     _with_deadline(
-        f"storing the key of profile {profile_name!r}",
-        lambda: _usable_backend().set_password(SERVICE, profile_name, value),
+        f"storing {_what(profile_name, field)}",
+        lambda: _usable_backend().set_password(SERVICE, _user(profile_name, field), value),
     )
 
 
-def delete_secret(profile_name: str) -> bool:
-    """Remove the key of this profile; False when there was none."""
+def delete_secret(profile_name: str, *, field: str = "") -> bool:
+    """Remove the key of this profile (or its secret `field`); False when there was none."""
     from keyring.errors import PasswordDeleteError
 
     _check_name(profile_name)
@@ -274,16 +286,16 @@ def delete_secret(profile_name: str) -> bool:
     def delete() -> bool:
         backend = _usable_backend()
         try:
-            backend.delete_password(SERVICE, profile_name)
+            backend.delete_password(SERVICE, _user(profile_name, field))
         except PasswordDeleteError:  # what every backend raises for "no such entry"
             return False
         return True
 
-    return _with_deadline(f"removing the key of profile {profile_name!r}", delete)
+    return _with_deadline(f"removing {_what(profile_name, field)}", delete)
 
 
 def move_secret(old_name: str, new_name: str, *, along: Callable[[], None] = lambda: None,
-                required: bool = True) -> bool | None:
+                required: bool = True, field: str = "") -> bool | None:
     """Move a profile's key to a new profile name, and do `along` with it (the profile store
     renames the profile's file there); False when the old name had no key.
 
@@ -295,23 +307,24 @@ def move_secret(old_name: str, new_name: str, *, along: Callable[[], None] = lam
     alone, and the answer is None.
     """
     try:
-        value = get_secret(old_name)
+        value = get_secret(old_name, field=field)
     except SecretStoreError:
         if required:
             raise
         along()
         return None
     if value is None:
-        delete_secret(new_name)
+        delete_secret(new_name, field=field)
         along()
         return False
-    set_secret(new_name, value)
+    _with_deadline(f"storing {_what(new_name, field)}",  # as it was: a key stored before the rule moves too
+                   lambda: _usable_backend().set_password(SERVICE, _user(new_name, field), value))
     try:
         along()
     except BaseException:
-        delete_secret(new_name)
+        delete_secret(new_name, field=field)
         raise
-    delete_secret(old_name)
+    delete_secret(old_name, field=field)
     return True
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from workbench import wire
+from workbench import redact, wire
 
 AUTH_METHODS = ("none", "x-api-key", "bearer")
 
@@ -39,8 +39,12 @@ class Target:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """Every credential this target sends (its key), to be masked wherever it turns up."""
-        return tuple(secret for secret in (self.api_key,) if secret)
+        """Every credential this target sends, to be masked wherever it turns up: its key, and the values
+        of its headers and extra fields whose names look secret (X-Custom-Auth, session_token)."""
+        found = [self.api_key]
+        found += [value for name, value in self.headers.items() if redact.is_secret_header(name)]
+        found += [value for name, value in self.params.items() if isinstance(value, str) and redact.is_secret_name(name)]
+        return tuple(dict.fromkeys(secret for secret in found if secret))
 
     @property
     def chat_url(self) -> str:

@@ -3,7 +3,7 @@
 Every command that calls an endpoint (chat, check, bench, simulate) and every screen of the
 terminal UI resolves here, so a profile and its flags mean the same thing everywhere:
 `target_of` gives a profile's Target, its key from the given environment variable, the
-profile's own, or the OS keyring; `resolve_target` adds the command line (a PROFILE, or
+profile's own, or the OS keyring, and its secret headers and fields (profiles.secret_fields); `resolve_target` adds the command line (a PROFILE, or
 --url/--model/--auth/--api-key-env; flags next to a profile override its fields for this run
 only); `target_for` is `target_of` for the UI, with the keyring asked off the event loop. No
 click here: the shells pass plain values.
@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from workbench import base_url, secrets
 from workbench.errors import UsageError
 from workbench.profiles.model import Profile
+from workbench.profiles.secret_fields import secret_values
 from workbench.profiles.store import load
 from workbench.redact import remember
 from workbench.target import AUTH_METHODS, Target, Timeouts
@@ -41,14 +42,16 @@ def target_of(profile: Profile, *, auth: str | None = None, api_key: str | None 
     SecretStoreError when the keyring cannot be used. No key is looked for with auth none.
     """
     chosen = replace(profile, auth=auth) if auth else profile
+    # The secret headers and extra fields, from the keyring or the environment (profiles.secret_fields).
+    values = secret_values(chosen.name, chosen.secret_references())
     if chosen.auth == "none":
-        return chosen.to_target(None)
+        return chosen.to_target(None, values)
     if api_key is not None:
-        return chosen.to_target(api_key)
+        return chosen.to_target(api_key, values)
     credential = secrets.require_credential(chosen)
     assert credential.value is not None  # require_credential says so
     whose = f"The key of profile {chosen.name!r} (from {credential.describe()})"
-    return chosen.to_target(secrets.require_sendable(credential.value, whose))
+    return chosen.to_target(secrets.require_sendable(credential.value, whose), values)
 
 
 async def target_for(profile: Profile, *, api_key: str | None = None) -> Target:

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench import redact, secrets
-from workbench.errors import SecretStoreError
+from workbench.errors import SecretStoreError, WorkbenchError
 from workbench.profiles.model import Profile
+from workbench.profiles.secret_fields import ENV_SOURCE, keyring_field, secret_source, secret_values
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ def show_text(profile: Profile, status: KeyStatus, *, reveal: bool = False) -> s
         lines.append(("api_key_env", p.api_key_env))
     lines.append(("key", status.describe(p.name, reveal)))
     for header, value in p.headers.items():
-        lines.append(("header", f"{header}: {value}"))
+        lines.append(("header", f"{header}: {_shown_header(p, header, value, reveal)}"))
     lines.append(("params", " ".join(params)))
     if p.params.extra:
         lines.append(("extra", json.dumps(p.params.extra, ensure_ascii=False)))
@@ -146,6 +147,21 @@ def show_text(profile: Profile, status: KeyStatus, *, reveal: bool = False) -> s
         lines.extend(("", more) for more in note_lines[1:])
     width = max(len(label) for label, _ in lines)
     return "\n".join(f"{label.ljust(width)}  {value}".rstrip() for label, value in lines)
+
+
+def _shown_header(profile: Profile, header: str, value: Any, reveal: bool) -> str:
+    """A header's value in `profiles show`: as written, or where a secret one lives (its value only if revealed)."""
+    source = secret_source(value)
+    if source is None:
+        return redact.mask_header(header, value) if not reveal else value
+    where = (f"environment variable {source[len(ENV_SOURCE):]}" if source.startswith(ENV_SOURCE)
+             else f"the OS keyring, user {profile.name}/{keyring_field('headers.' + header)}")
+    if reveal:
+        try:
+            return f"{secret_values(profile.name, {'headers.' + header: source})['headers.' + header]}  (from {where})"
+        except WorkbenchError as error:
+            return f"(secret, in {where}: {error.message})"
+    return f"(secret, in {where})"
 
 
 def show_json(profile: Profile, status: KeyStatus, *, reveal: bool = False) -> dict[str, Any]:
