@@ -77,20 +77,32 @@ def plain_secrets(data: dict[str, Any]) -> list[str]:
             if is_plain_secret(table, name, value)]
 
 
+def take_plain_secrets(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """A copy of a profile's content with every plain secret replaced by a keyring reference, and the
+    values taken out (dotted name -> value), for the caller to store (the TUI's form does, on save)."""
+    copied = json.loads(json.dumps(data))
+    taken = {}
+    for table, node in _tables(copied):
+        for name, value in list(node.items()):
+            if is_plain_secret(table, name, value):
+                taken[f"{table}.{name}"] = value
+                node[name] = reference(KEYRING_SOURCE)
+    return copied, taken
+
+
+def store_values(profile_name: str, values: dict[str, str]) -> None:
+    """Each value (dotted name -> value) into the OS keyring under the profile's name."""
+    for dotted, value in values.items():
+        secrets.set_secret(profile_name, value, field=keyring_field(dotted))
+
+
 def move_plain_secrets(data: dict[str, Any], profile_name: str) -> tuple[dict[str, Any], list[str]]:
     """A copy of a profile's content with every plain secret stored in the OS keyring and replaced by a
     reference, and the dotted names moved. ProfileError (nothing stored for that one) for a value
     that could not be sent (secrets.key_problem); SecretStoreError when the keyring cannot be used."""
-    copied = json.loads(json.dumps(data))
-    moved = []
-    for table, node in _tables(copied):
-        for name, value in list(node.items()):
-            if is_plain_secret(table, name, value):
-                dotted = f"{table}.{name}"
-                secrets.set_secret(profile_name, value, field=keyring_field(dotted))
-                node[name] = reference(KEYRING_SOURCE)
-                moved.append(dotted)
-    return copied, moved
+    copied, taken = take_plain_secrets(data)
+    store_values(profile_name, taken)
+    return copied, list(taken)
 
 
 def secret_values(profile_name: str, references: dict[str, str]) -> dict[str, str]:

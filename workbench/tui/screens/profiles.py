@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.widgets import Button, Static
 
 from workbench import secrets
+from workbench.profiles.secret_fields import store_values
 from workbench.errors import WorkbenchError
 from workbench.tui.messages import WorkFailed
 from workbench.tui.screens.base import WorkbenchScreen
@@ -228,11 +229,12 @@ class ProfilesScreen(WorkbenchScreen):
                                                  "pick another name, or select that profile to edit it"),
                                   title="Profile")
             return
-        self._save(reading.profile, reading.key, self.editing, self.copy_key_from)
+        self._save(reading.profile, reading.key, self.editing, self.copy_key_from, reading.secret_values)
 
     @work(exclusive=True, group="profile-write", thread=True, exit_on_error=False)
-    def _save(self, profile: "Profile", key: str, old_name: str | None, copy_key_from: str | None) -> None:
-        """Write the file (renaming moves the key too), then the typed key to the keyring."""
+    def _save(self, profile: "Profile", key: str, old_name: str | None, copy_key_from: str | None,
+              secret_values: dict[str, str] | None = None) -> None:
+        """Write the file (renaming moves the key too), then the typed key and secret headers to the keyring."""
         store = self.workbench.store
         try:
             if old_name and old_name != profile.name:
@@ -244,6 +246,7 @@ class ProfilesScreen(WorkbenchScreen):
         key_error: WorkbenchError | None = None
         stored = False
         try:
+            store_values(saved.name, secret_values or {})
             if key:
                 secrets.set_secret(saved.name, key)
                 stored = True
