@@ -28,7 +28,8 @@ from typing import Any, Iterator
 
 from workbench import wire
 from workbench.bench.stats import percentile
-from workbench.client import Client, chat_body
+from workbench.chat import shape_turn
+from workbench.client import Client
 from workbench.exchange import Exchange
 from workbench.target import Target, Timeouts
 
@@ -61,7 +62,7 @@ def mock_process(*args: str) -> Iterator[str]:
 
 async def sequential(url: str, n: int) -> list[Exchange]:
     target = Target(base_url=url, model="mock-model", timeouts=Timeouts(connect=5, read=30, first_token=30))
-    body = chat_body(target, [wire.message("user", MESSAGE)], stream=True)
+    body = shape_turn(target, [wire.message("user", MESSAGE)], stream=True).body
     async with Client(target) as client:
         await client.chat(body).run()  # warm the connection; not counted
         return [await client.chat(body).run() for _ in range(n)]
@@ -70,7 +71,7 @@ async def sequential(url: str, n: int) -> list[Exchange]:
 async def concurrent(url: str, n: int, concurrency: int) -> float:
     """Requests a second with `concurrency` streams in flight at once."""
     target = Target(base_url=url, model="mock-model")
-    body = chat_body(target, [wire.message("user", "hello there")], stream=True)
+    body = shape_turn(target, [wire.message("user", "hello there")], stream=True).body
     async with Client(target, max_connections=concurrency) as client:
         await client.chat(body).run()
         left = n

@@ -37,7 +37,8 @@ from mock_process import MockProcess  # noqa: E402
 
 from workbench import wire  # noqa: E402
 from workbench.bench.stats import percentile  # noqa: E402
-from workbench.client import Client, chat_body  # noqa: E402
+from workbench.chat import shape_turn  # noqa: E402
+from workbench.client import Client  # noqa: E402
 from workbench.mock import MockConfig, MockServer  # noqa: E402
 from workbench.profiles import Profile, ProfileStore  # noqa: E402
 from workbench.target import Target  # noqa: E402
@@ -78,7 +79,7 @@ async def chat_plainly(base_url: str, messages: int) -> list[float]:
     found: list[float] = []
     async with Client(Target(base_url, "mock-model")) as client:
         for number in range(messages + 1):
-            body = chat_body(client.target, [wire.message("user", f"message {number}, a short one")])
+            body = shape_turn(client.target, [wire.message("user", f"message {number}, a short one")]).body
             exchange = await client.chat(body).run()
             assert exchange.timings.first_token_ms is not None
             if number:

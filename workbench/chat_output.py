@@ -9,7 +9,6 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from workbench import errors
 from workbench.exchange import Exchange
 
 BODY_SHOWN = 64 * 1024  # bytes of a non-stream body printed before "… N more bytes"
@@ -136,19 +135,7 @@ def status_line(exchange: Exchange) -> str:
     return " · ".join(parts)
 
 
-# ---- is the reply usable? ---------------------------------------------------------------
-
-
-def reply_problem(exchange: Exchange) -> errors.EndpointError | None:
-    """Why a completed exchange gave the user no usable reply, as an error to raise, or None.
-
-    The Exchange's own judgement (`Exchange.problem()`); failures (no status, a broken
-    stream) are separate: the shells report `exchange.failure` themselves.
-    """
-    if exchange.failure is not None or exchange.status is None:
-        return None
-    problem = exchange.problem()
-    return errors.EndpointError(problem.message, problem.hint) if problem is not None else None
+# ---- warnings beside a usable reply ------------------------------------------------------
 
 
 def reply_warnings(exchange: Exchange) -> list[str]:

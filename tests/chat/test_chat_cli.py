@@ -189,3 +189,32 @@ def test_an_endpoint_cannot_drive_the_terminal(run_workbench, tmp_path: Path) ->
             assert done.exit_code == 0, done.stderr
             assert "\x1b" not in done.stdout and "\x07" not in done.stdout and "\x00" not in done.stdout
             assert "plain \\x1b[31mred\\x07 \\x00end" in done.stdout.replace("\n", "")
+
+
+def test_as_a_platform_sends_that_platforms_request(env: dict[str, str], mock: MockThread) -> None:
+    done = chat(env, *url_args(mock), "--as", "vapi", "hello vapi")
+    assert done.returncode == 0 and done.stdout == "You said: hello vapi\n"
+    sent = mock.wait_for_requests(1)[-1]
+    body = json.loads(sent.body)
+    assert body["call"]["type"] == "inboundPhoneCall" and [t["function"]["name"] for t in body["tools"]]
+    assert body["temperature"] == 0 and sent.stream is True and sent.auth_header == "authorization"
+
+
+def test_no_stream_is_honoured_where_the_platform_lets_users_choose(env: dict[str, str], mock: MockThread) -> None:
+    polyai = chat(env, *url_args(mock), "--as", "polyai", "--no-stream", "one")
+    playai = chat(env, *url_args(mock), "--as", "playai", "--no-stream", "two")
+    assert polyai.returncode == 0 and playai.returncode == 0
+    first, second = mock.wait_for_requests(2)[-2:]
+    assert first.stream is False and second.stream is True  # Play.ai always streams
+
+
+def test_without_as_the_request_is_the_profiles_own(env: dict[str, str], mock: MockThread) -> None:
+    done = chat(env, *url_args(mock), "plain")
+    assert done.returncode == 0
+    body = json.loads(mock.wait_for_requests(1)[-1].body)
+    assert body == {"model": "mock-model", "messages": [{"role": "user", "content": "plain"}], "stream": True}
+
+
+def test_an_unknown_platform_is_a_usage_error_naming_the_known_ones(run_workbench, env: dict[str, str]) -> None:
+    done = run_workbench("chat", "--url", "http://127.0.0.1:1/v1", "--model", "m", "--as", "nope", "hi", env=env)
+    assert done.exit_code == 2 and "unknown platform 'nope'" in done.stderr and "vapi" in done.stderr

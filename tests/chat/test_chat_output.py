@@ -7,7 +7,6 @@ from workbench.client.assembler import StreamAssembler
 from workbench.chat_output import (
     render_request,
     render_response,
-    reply_problem,
     reply_warnings,
     status_line,
     tokens_per_s,
@@ -76,23 +75,23 @@ def test_status_line_gives_ttft_pace_and_total() -> None:
     assert status_line(exchange) == "200 OK · ttft 200.0 ms · 50.0 tokens/s · total 281.0 ms"
 
 
-def test_reply_problem_names_status_errors_with_their_message_and_a_fix() -> None:
+def test_the_exchange_problem_names_status_errors_with_their_message_and_a_fix() -> None:
     unauthorized = replied(401, "Unauthorized", b'{"error":{"message":"Bad key."}}')
-    problem = reply_problem(unauthorized)
+    problem = unauthorized.problem()
     assert problem.message == "The endpoint answered 401 Unauthorized: Bad key." and "auth" in problem.hint
-    html = reply_problem(replied(500, "Internal Server Error", b"<html>Traceback</html>", "text/html"))
+    html = replied(500, "Internal Server Error", b"<html>Traceback</html>", "text/html").problem()
     assert "<html>Traceback" in html.message and "not HTML" in html.hint
-    moved = reply_problem(replied(307, "Temporary Redirect", b"", "", headers=[("Location", "/moved/v1")]))
+    moved = replied(307, "Temporary Redirect", b"", "", headers=[("Location", "/moved/v1")]).problem()
     assert "/moved/v1" in moved.message and "redirects" in moved.hint
 
 
-def test_reply_problem_catches_what_a_lenient_client_lets_through() -> None:
-    error_200 = reply_problem(replied(200, "OK", b'{"error":{"message":"model overloaded"}}'))
+def test_the_exchange_problem_catches_what_a_lenient_client_lets_through() -> None:
+    error_200 = replied(200, "OK", b'{"error":{"message":"model overloaded"}}').problem()
     assert "model overloaded" in error_200.message and "4xx/5xx" in error_200.hint
-    empty = reply_problem(replied(200, "OK", b'{"choices":[{"message":{"role":"assistant","content":""}}]}'))
+    empty = replied(200, "OK", b'{"choices":[{"message":{"role":"assistant","content":""}}]}').problem()
     assert "no content text" in empty.message
-    assert reply_problem(replied(200, "OK", b'{"choices":[{"message":{"content":"hi"}}]}')) is None
-    assert reply_problem(streamed(["hi"], [5.0])) is None
+    assert replied(200, "OK", b'{"choices":[{"message":{"content":"hi"}}]}').problem() is None
+    assert streamed(["hi"], [5.0]).problem() is None
 
 
 def test_reply_warnings_point_at_broken_events_and_a_missing_done() -> None:

@@ -19,7 +19,8 @@ from workbench.checks.single import (
     platform_of,
     read_exchange,
 )
-from workbench.client import Client, chat_body
+from workbench.chat import shape_turn
+from workbench.client import Client
 from workbench.errors import UsageError
 from workbench.exchange import Exchange
 from workbench.mock import MockConfig, MockServer
@@ -43,7 +44,7 @@ async def record(target: Target, *, stream: bool, label: str = "chat", fault: st
         server.set_fault(fault)
     try:
         async with Client(target) as client:
-            body = chat_body(target, [{"role": "user", "content": "say something"}], stream=stream)
+            body = shape_turn(target, [{"role": "user", "content": "say something"}], stream=stream).body
             return await client.chat(body, label=label, raise_on_failure=False).run()
     finally:
         if server is not None:
@@ -123,7 +124,7 @@ async def test_a_wrong_path_and_an_unreachable_endpoint_are_reachability_errors(
 async def test_a_stopped_exchange_is_not_judged(mock) -> None:
     target = keyed(mock)
     async with Client(target) as client:
-        call = client.chat(chat_body(target, [{"role": "user", "content": "x"}], stream=True), raise_on_failure=False)
+        call = client.chat(shape_turn(target, [{"role": "user", "content": "x"}], stream=True).body, raise_on_failure=False)
         async for _ in call:
             call.cancel()
             break

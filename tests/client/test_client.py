@@ -10,7 +10,8 @@ import ssl
 import pytest
 
 from workbench import errors, wire
-from workbench.client import Client, chat_body
+from workbench.chat import shape_turn
+from workbench.client import Client
 from workbench.mock import MockConfig, MockServer
 from workbench.target import Target, Timeouts
 
@@ -30,7 +31,7 @@ def target_for(server: MockServer, **changes: object) -> Target:
 
 
 def body(target: Target, text: str = "hello there world", *, stream: bool = True) -> dict:
-    return chat_body(target, [wire.message("user", text)], stream=stream)
+    return shape_turn(target, [wire.message("user", text)], stream=stream).body
 
 
 async def test_streamed_reply_is_assembled_as_it_arrives_with_ordered_timings() -> None:

@@ -12,8 +12,9 @@ from collections.abc import Callable
 import pytest
 
 from workbench import errors, wire
-from workbench.chat_output import reply_problem, render_response
-from workbench.client import Client, chat_body
+from workbench.chat_output import render_response
+from workbench.chat import shape_turn
+from workbench.client import Client
 from workbench.exchange import Exchange
 from workbench.mock import FAULTS, MockConfig, MockServer
 from workbench.target import Target, Timeouts
@@ -62,7 +63,7 @@ def _status(code: int, content_type: str) -> Callable[[Exchange], None]:
     def check(exchange: Exchange) -> None:
         assert exchange.status == code and exchange.content_type == content_type
         assert exchange.body  # the error body is recorded for the checks
-        assert reply_problem(exchange) is not None
+        assert exchange.problem() is not None
     return check
 
 
@@ -74,7 +75,7 @@ def _redirect(exchange: Exchange) -> None:
     assert exchange.status == 307
     assert exchange.header("location").endswith("/moved/v1/chat/completions")
     assert exchange.request.url.endswith("/v1/chat/completions")  # not followed
-    assert "307" in reply_problem(exchange).message
+    assert "307" in exchange.problem().message
 
 
 def _events_ok(exchange: Exchange) -> None:
@@ -89,7 +90,7 @@ EXPECT: dict[str, Callable[[Exchange, errors.EndpointError | None], None]] = {
     "json-when-stream": failed(errors.NotSSE, "application/json", "chat.completion"),
     "wrong-content-type": failed(errors.NotSSE, "application/json", "data: "),
     "ndjson": failed(errors.NotSSE, "application/x-ndjson"),
-    "single-newline": clean(lambda x: (x.reply_text == "" and x.events[0].json_error and reply_problem(x))),
+    "single-newline": clean(lambda x: (x.reply_text == "" and x.events[0].json_error and x.problem())),
     "invalid-json-chunk": clean(lambda x: sum(bool(e.json_error) for e in x.events) == 1 and x.reply_text != ECHO),
     "no-done": clean(lambda x: x.reply_text == ECHO and not any(e.is_done for e in x.events)),
     "no-finish-reason": clean(lambda x: x.reply_text == ECHO and not any(finish_reasons(x))),
@@ -105,14 +106,14 @@ EXPECT: dict[str, Callable[[Exchange, errors.EndpointError | None], None]] = {
     "keep-alive": clean(lambda x: _events_ok(x) or any(e.comment_only for e in x.events)),
     "crlf": clean(lambda x: _events_ok(x) or b"\r\n" in x.body),
     "empty-choices-chunk": clean(lambda x: _events_ok(x) or any(e.parsed and e.parsed["choices"] == [] for e in x.events)),
-    "mid-stream-error": clean(lambda x: "error" in x.events[-1].parsed and "error event" in reply_problem(x).message),
+    "mid-stream-error": clean(lambda x: "error" in x.events[-1].parsed and "error event" in x.problem().message),
     "tool-call-no-index": clean(lambda x: "index" not in json.dumps(x.events[1].parsed["choices"][0]["delta"]["tool_calls"][0])),
     "arguments-object": clean(lambda x: isinstance(x.events[1].parsed["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"], dict)),
-    "empty-content": clean(lambda x: x.reply_text == "" and "no content text" in reply_problem(x).message),
-    "null-content": clean(lambda x: x.reply_text == "" and reply_problem(x) is not None),
+    "empty-content": clean(lambda x: x.reply_text == "" and "no content text" in x.problem().message),
+    "null-content": clean(lambda x: x.reply_text == "" and x.problem() is not None),
     "reject-developer-role": clean(_status(400, "application/json")),
     "reject-array-content": clean(_status(400, "application/json")),
-    "ignore-x-api-key": clean(lambda x: x.status == 401 and reply_problem(x) is not None),
+    "ignore-x-api-key": clean(lambda x: x.status == 401 and x.problem() is not None),
     "redirect": clean(_redirect),
     "no-usage-consistency": clean(lambda x: any(e.parsed and e.parsed.get("usage") for e in x.events)),
 }
@@ -125,7 +126,7 @@ def request_body(fault: str) -> dict:
         messages.insert(0, wire.message("developer", "be brief"))
     if fault == "reject-array-content":
         messages = [{"role": "user", "content": [{"type": "text", "text": "one two three four five"}]}]
-    body = chat_body(target, messages, stream=True)
+    body = shape_turn(target, messages, stream=True).body
     if fault in ("tool-call-no-index", "arguments-object"):
         body["tools"] = TOOLS
     return body
@@ -161,5 +162,5 @@ async def test_stream_only_faults_leave_a_non_streamed_request_alone() -> None:
     async with MockServer(MockConfig(fault="no-done")) as server:
         target = Target(base_url=server.base_url, model="mock-model")
         async with Client(target) as client:
-            exchange = await client.chat(chat_body(target, [wire.message("user", "hi")], stream=False)).run()
+            exchange = await client.chat(shape_turn(target, [wire.message("user", "hi")], stream=False).body).run()
     assert exchange.ok and exchange.reply_text == "You said: hi"

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from workbench import errors, wire
-from workbench.client import Client, chat_body
+from workbench.client import Client
 from workbench.mock import MockConfig, MockServer
 from workbench.target import Target, Timeouts
 

@@ -12,7 +12,8 @@ import subprocess
 import pytest
 
 from workbench import wire
-from workbench.client import Client, chat_body
+from workbench.chat import shape_turn
+from workbench.client import Client
 from workbench.curl import to_curl
 from workbench.exchange import RecordedRequest
 from workbench.mock import MockConfig, MockServer
@@ -57,7 +58,7 @@ def test_the_command_runs_against_the_mock_with_the_key_from_the_environment() -
 
         async def record() -> RecordedRequest:
             async with Client(target) as client:
-                call = client.chat(chat_body(target, [wire.message("user", "from curl")], stream=False))
+                call = client.chat(shape_turn(target, [wire.message("user", "from curl")], stream=False).body)
                 return call.exchange.request  # built, never sent
 
         command = to_curl(asyncio.run(record()))

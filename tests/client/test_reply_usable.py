@@ -1,7 +1,7 @@
 """One "is this reply usable?": chat, simulate, check and bench give the same answer for the same reply.
 
 Each reply is recorded into an Exchange the way the client records it (stream bytes through the
-StreamAssembler), then handed to each of the four as it would meet it: chat's `reply_problem`
+StreamAssembler), then handed to each of the four as it would meet it: chat's `exchange.problem()`
 (after the failure the shells report first), simulate's turn judging, the check's rules (the
 conversation rule that asks for a usable reply, and an error among the findings), and the
 bench's error counting. Exact over lenient (DESIGN.md): an error inside an HTTP 200, an empty
@@ -17,7 +17,6 @@ import pytest
 from workbench import wire
 from workbench.client.assembler import StreamAssembler
 from workbench.bench.sample import sample_from_exchange
-from workbench.chat_output import reply_problem
 from workbench.checks.rules.conversation import judge_turns
 from workbench.checks.single import judge_exchange, judging_for
 from workbench.exchange import Exchange, Failure, RecordedRequest
@@ -95,8 +94,8 @@ REPLIES: dict[str, tuple[Callable[[], Exchange], bool]] = {
 
 
 def chat_usable(exchange: Exchange) -> bool:
-    """As `workbench chat` and the Chat screen decide: the failure first, then the reply."""
-    return exchange.failure is None and reply_problem(exchange) is None
+    """As `workbench chat` and the Chat screen decide (the failure first, then the reply)."""
+    return exchange.problem() is None
 
 
 def simulate_usable(exchange: Exchange) -> bool:
@@ -150,7 +149,7 @@ def test_the_server_message_is_read_once_whatever_the_shape() -> None:
 
 def test_a_refusal_reads_the_same_in_chat_and_simulate() -> None:
     exchange = whole(401, "Unauthorized", _json(wire.error_envelope("Bad key.")))
-    said = reply_problem(exchange)
+    said = exchange.problem()
     assert said is not None and said.message == "The endpoint answered 401 Unauthorized: Bad key."
     turn = turn_result(1, Turn("hi"), exchange, 1000.0, streamed=False)
     assert turn.failure is not None and turn.failure.kind == "http-401"

@@ -264,3 +264,22 @@ async def test_page_keys_scroll_the_conversation_while_the_message_box_keeps_the
         await press(pilot, "ctrl+end")
         await wait_for(pilot, lambda: view.scroll_y == bottom, "the end")
         assert app.focused is prompt
+
+
+async def test_the_stream_box_is_honoured_when_sending_as_a_platform(tmp_path, memory_keyring):
+    """PolyAI lets its users choose streaming: the box decides. Play.ai always streams: it streams unticked too."""
+    from textual.widgets import Checkbox
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_chat(pilot)
+        box = screen.query_one("#stream", Checkbox)
+        sent = []
+        for platform, ticked in (("polyai", False), ("polyai", True), ("playai", False)):
+            screen.set_platform(platform)
+            box.value = ticked
+            await pilot.pause()
+            reply = await say(pilot, screen, f"as {platform}, ticked {ticked}")
+            assert status(reply).startswith(f"as {platform}")
+            sent.append((await last_body(pilot))["stream"])
+        assert sent == [False, True, True]

@@ -175,7 +175,9 @@ class Bench:
         if self._started:
             raise RuntimeError("a Bench runs once; make a new one for another run")
         self._started = True
-        request = self.platform.build_request(self.target, self.messages, stream=True)
+        from workbench.chat import shape_turn
+
+        request = shape_turn(self.target, self.messages, platform=self.platform, stream=True)
         with self._lock:
             self._loop = asyncio.get_running_loop()
             self._stop_event = asyncio.Event()
@@ -297,16 +299,7 @@ class Bench:
 
     async def _measure(self, client: Any, request: Any, index: int) -> None:
         started_s = time.perf_counter() - self._t0
-        call = client.request(
-            request.method,
-            request.url,
-            json=request.body,
-            headers=request.headers,
-            auth=request.auth,  # the header style the platform sends, not the profile's if they differ
-            stream=True,
-            label=f"bench #{index + 1}",
-            raise_on_failure=False,
-        )
+        call = client.send(request, label=f"bench #{index + 1}")
         exchange = await call.run()
         if exchange.cancelled:
             return

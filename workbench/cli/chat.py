@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from workbench.cli.options import CONTEXT, endpoint_options, number_range, profiles_folder
+from workbench.cli.options import CONTEXT, endpoint_options, number_range, profiles_folder, send_as_option
 from workbench.errors import UsageError
 from workbench.printable import printable  # the standard library's re only: cheap at start-up
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 @click.command("chat", context_settings=CONTEXT)
 @click.argument("words", nargs=-1, metavar="[PROFILE] MESSAGE")
 @endpoint_options
+@send_as_option
 @click.option("--system", metavar="TEXT", help="A system message to send before MESSAGE.")
 @click.option("--no-stream", is_flag=True, help="Ask for one whole reply instead of a stream.")
 @click.option("--show-request", is_flag=True,
@@ -31,25 +32,31 @@ if TYPE_CHECKING:
 @click.pass_context
 def chat_command(
     ctx: click.Context, words: tuple[str, ...], url: str | None, model: str | None, auth: str | None,
-    api_key_env: str | None, system: str | None, no_stream: bool, show_request: bool, fmt: str,
+    api_key_env: str | None, platform: str | None, system: str | None, no_stream: bool, show_request: bool, fmt: str,
     timeout: float | None,
 ) -> None:
     """Send MESSAGE to an endpoint and print the reply as it streams in.
 
     Name a PROFILE, or give --url and --model. MESSAGE "-" reads the message from stdin.
+    --as PLATFORM sends the request that platform would (its body, headers and auth header);
+    The stream is the profile's choice (--no-stream: one whole reply), honoured where the
+    platform lets its users choose (Play.ai, Vapi and ElevenLabs always stream).
     Exit status 0 with a reply, 1 when the call failed or the reply is unusable, 2 on a usage error.
     """
     import asyncio
     import json
 
-    from workbench.chat import chat_once
+    from workbench.chat import chat_once, sender
     from workbench.profiles.resolve import resolve_target
 
     profile, message = _profile_and_message(words, url)
+    shaper = sender(platform)  # an unknown name is a usage error before any key is read
     target = resolve_target(profile, url=url, model=model, auth=auth, api_key_env=api_key_env,
-                            timeout=timeout, profiles_dir=profiles_folder(ctx)).target
+                            timeout=timeout, profiles_dir=profiles_folder(ctx),
+                            default_auth=shaper.default_auth).target
     printer = _ReplyPrinter(text_out=fmt == "text", show_request=show_request, secrets=target.secrets)
-    exchange = asyncio.run(chat_once(target, message, system=system, stream=False if no_stream else None,
+    exchange = asyncio.run(chat_once(target, message, system=system, platform=shaper,
+                                     stream=False if no_stream else target.stream,
                                      on_request=printer.on_request, on_text=printer.on_text))
     if fmt == "json":
         click.echo(json.dumps(exchange.to_dict(), indent=2, ensure_ascii=False))
@@ -126,13 +133,10 @@ class _ReplyPrinter:
 
 def _raise_if_unusable(exchange: Exchange) -> None:
     """Exit 1 with the reason when the call failed or the reply is not one a caller could hear."""
-    from workbench.chat_output import reply_problem
     from workbench.errors import EndpointError
 
-    if exchange.failure is not None:
-        failure = EndpointError(exchange.failure.message, exchange.failure.hint)
-        failure.kind = exchange.failure.kind
-        raise failure
-    problem = reply_problem(exchange)
+    problem = exchange.problem()
     if problem is not None:
-        raise problem
+        failure = EndpointError(problem.message, problem.hint)
+        failure.kind = problem.kind
+        raise failure

@@ -61,13 +61,23 @@ def endpoint_options(command: F) -> F:
     ])
 
 
-def platform_option(command: F) -> F:
-    """--as PLATFORM (parameter `platform`): call the endpoint the way that platform does."""
+def _as_option(default: str) -> Callable[[F], F]:
+    """--as PLATFORM (parameter `platform`), one wording; `default` says what happens without it."""
     return click.option(
         "--as", "platform", metavar="PLATFORM",
         help="Call as this platform does: polyai, playai, polyant, vapi, elevenlabs or openai "
-             "(default: the profile's platform, else openai).",
-    )(command)
+             f"(default: {default}).",
+    )
+
+
+def platform_option(command: F) -> F:
+    """--as PLATFORM for check and bench: a check is always some platform's."""
+    return _as_option("the profile's platform, else openai")(command)
+
+
+def send_as_option(command: F) -> F:
+    """--as PLATFORM for chat: without it the request is the profile's own (platforms/plain.py)."""
+    return _as_option("the profile's own request: its body, headers and stream setting")(command)
 
 
 def profiles_option(command: F) -> F:

@@ -280,15 +280,14 @@ class Diagnosis:
             f"Expected a text/event-stream reply to a streaming request; got {came} "
             f"({len(exchange.body)} bytes, beginning {preview!r})."
         )
-        parsed = exchange.json() if exchange.content_type == wire.JSON_CONTENT_TYPE else None
-        error_object = parsed.get("error") if isinstance(parsed, dict) else None
-        if error_object is not None:
-            said = error_object.get("message") if isinstance(error_object, dict) else error_object
+        # The server's own words, read the one way (workbench/reply.py), when the body is a JSON error.
+        said = exchange.server_message() if exchange.content_type == wire.JSON_CONTENT_TYPE else None
+        if said is not None:
             message = (
                 f"Expected a text/event-stream reply to a streaming request; got HTTP {exchange.status} "
-                f"with a JSON error object instead: {str(said)[:200]!r}."
+                f"with a JSON error object instead: {said[:200]!r}."
             )
-        return errors.NotSSE(message, _not_sse_hint(exchange, ctype, error_object is not None))
+        return errors.NotSSE(message, _not_sse_hint(exchange, ctype, said is not None))
 
     def too_large(self) -> errors.BodyTooLarge:
         cap = self.body_cap

@@ -11,7 +11,7 @@ import http.cookiejar
 import os
 import ssl
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -27,6 +27,9 @@ from workbench.redact import (
     remember,
 )
 from workbench.target import AUTH_METHODS, Target
+
+if TYPE_CHECKING:
+    from workbench.platforms.base import PlatformRequest
 
 DEFAULT_BODY_CAP = 8 << 20
 # The longest one call may take, from sending to the last byte. The read timeout bounds the
@@ -115,6 +118,17 @@ class Client:
             ) from None
 
     # ---- calls --------------------------------------------------------------------------
+
+    def send(self, request: PlatformRequest, *, label: str = "", raise_on_failure: bool = False) -> Call:
+        """Send a request exactly as a platform (or the profile: platforms/plain.py) shaped it.
+
+        The auth header style is the one the platform used (Play.ai sends Bearer whatever the
+        profile says); a stream is expected exactly when the request streams.
+        """
+        return self.request(
+            request.method, request.url, json=request.body, headers=request.headers, auth=request.auth,
+            stream=request.stream, label=label or "chat", raise_on_failure=raise_on_failure,
+        )
 
     def chat(self, body: dict[str, Any], **options: Any) -> Call:
         """POST a chat/completions body to the target; a stream is expected when body["stream"] is true."""

@@ -78,9 +78,20 @@ class Platform:
         return self.default_auth
 
     def stream_for(self, target: Target, stream: bool | None) -> bool:
+        """What a probe sends: `stream` when it asks (a check may deviate on purpose), else the default."""
         if stream is not None:
             return stream
         return self.stream_default
+
+    def streams(self, target: Target, chosen: bool | None) -> bool:
+        """Whether this platform streams when a user chose `chosen` (None: no choice made).
+
+        A platform that always streams (Play.ai, Vapi, ElevenLabs) streams whatever was chosen;
+        one that lets its users choose (PolyAI, the OpenAI SDK) honours the choice.
+        """
+        if self.stream_required:
+            return True
+        return self.stream_for(target, chosen)
 
     def build_request(
         self,

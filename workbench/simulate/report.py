@@ -56,7 +56,7 @@ def header_lines(agent: AgentConfig, target: Target) -> list[str]:
     from workbench.platforms import get_platform
 
     platform = get_platform(agent.platform)
-    streaming = agent.parameters.stream if agent.parameters.stream is not None else platform.stream_for(target, None)
+    streaming = platform.streams(target, agent.parameters.stream)
     return [
         f'Simulating "{agent.name}" as {platform.title}: {len(agent.turns)} turn{"s" * (len(agent.turns) != 1)}, '
         + ("streamed" if streaming else "not streamed"),

@@ -90,20 +90,12 @@ class AgentRun:
     async def _play_turn(self, client: Any, index: int, turn: Turn) -> TurnResult:
         number = index + 1
         self.messages.append({"role": "user", "content": turn.user})
-        request = self.platform.build_request(
-            self.request_target, list(self.messages), stream=self.agent.parameters.stream, turn=index
-        )
+        from workbench.chat import shape_turn
+
+        request = shape_turn(self.request_target, list(self.messages), platform=self.platform,
+                             stream=self.agent.parameters.stream, turn=index)
         started = time.perf_counter()
-        call = client.request(
-            request.method,
-            request.url,
-            json=request.body,
-            headers=request.headers,
-            auth=request.auth,  # the header style the platform sends, not the profile's if they differ
-            stream=request.stream,
-            label=f"simulate: {self.agent.name}: turn {number}",
-            raise_on_failure=False,
-        )
+        call = client.send(request, label=f"simulate: {self.agent.name}: turn {number}")
         self._call = call
         try:
             async for text in call:

@@ -65,25 +65,11 @@ EMPTY_TEXT = (
 
 
 def start_call(client: "Client", target: "Target", settings: ChatSettings, messages: list[dict[str, Any]]) -> "Call":
-    """The call for this turn: a plain chat body, or the request a platform would send."""
-    if settings.platform is None:
-        from workbench.client import chat_body
+    """The call for this turn, shaped as "Send as" says (the profile, or a platform) with the stream box honoured."""
+    from workbench.chat import sender, shape_turn, start_turn
 
-        return client.chat(chat_body(target, messages), raise_on_failure=False)
-    from workbench.platforms import get_platform
-
-    platform = get_platform(settings.platform)
-    request = platform.build_request(target, messages)
-    return client.request(
-        request.method,
-        request.url,
-        json=request.body,
-        headers=request.headers,
-        auth=request.auth,
-        stream=request.stream,
-        label=f"chat as {platform.id}",
-        raise_on_failure=False,
-    )
+    platform = sender(settings.platform)
+    return start_turn(client, shape_turn(target, messages, platform=platform, stream=settings.stream), platform)
 
 
 class ShownText:
@@ -400,7 +386,7 @@ class ChatScreen(WorkbenchScreen):
                 self.call_next(bubble.finish, "", "stopped before a request went out", stopped=True)
 
     async def on_chat_screen_reply_finished(self, message: ReplyFinished) -> None:
-        from workbench.chat_output import reply_problem, reply_warnings
+        from workbench.chat_output import reply_warnings
 
         exchange = message.exchange
         self.workbench.record_exchange(exchange, profile=message.profile)
@@ -415,7 +401,7 @@ class ChatScreen(WorkbenchScreen):
         stopped = exchange.cancelled
         failed = False
         if not stopped:
-            problem = exchange.failure or reply_problem(exchange)
+            problem = exchange.problem()
             if problem is not None:
                 failed = True
                 lines.append(f"✗ {problem.message}")

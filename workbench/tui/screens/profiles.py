@@ -323,7 +323,7 @@ class ProfilesScreen(WorkbenchScreen):
         self.post_message(self.Tested(profile.name, exchange, None))
 
     def on_profiles_screen_tested(self, message: Tested) -> None:
-        from workbench.chat_output import reply_problem, status_line
+        from workbench.chat_output import status_line
 
         result = self.query_one("#test-result", Static)
         if message.error is not None:
@@ -335,10 +335,9 @@ class ProfilesScreen(WorkbenchScreen):
         assert exchange is not None
         self.workbench.record_exchange(exchange, profile=message.name)
         line = status_line(exchange)
-        problem = exchange.failure or reply_problem(exchange)
+        problem = exchange.problem()
         if problem is not None:
-            kind = getattr(problem, "kind", "error")
-            text = f"✗ {kind}: {problem.message}"
+            text = f"✗ {problem.kind}: {problem.message}"
             if problem.hint:
                 text += f"\n  Fix: {problem.hint}"
             result.update(f"{text}\n  {line} · the exchange is on Inspect (F3)")
