@@ -49,6 +49,11 @@ def build_sheet(
     sheet.check_command = f"workbench check {shlex.quote(profile.name)} --as {spec.id}"
     if not sheet.checklist:
         sheet.checklist = tuple(spec.checklist)
+    tls = getattr(profile, "tls", None)
+    if tls is not None and not tls.verify and profile.base_url.lower().startswith("https://"):
+        sheet.notes.insert(0, f"TLS verification is off in this profile, so the workbench's calls did not check the "
+                              f"certificate; {spec.title} will. Run `{sheet.check_command}` to judge it as "
+                              f"{spec.title} does before you send this sheet.")
     return sheet
 
 

@@ -47,6 +47,14 @@ class Target:
         return tuple(dict.fromkeys(secret for secret in found if secret))
 
     @property
+    def verification_note(self) -> str:
+        """A sentence when TLS verification is off for an https:// target (chat, bench and export say it), else ""."""
+        if self.verify or not self.base_url.lower().startswith("https://"):
+            return ""
+        return ("TLS verification is off for this endpoint: its certificate was not checked, and the platforms "
+                "check it (`workbench check` judges it as they do).")
+
+    @property
     def chat_url(self) -> str:
         return self.base_url.rstrip("/") + wire.CHAT_PATH
 

@@ -55,6 +55,8 @@ def bench_command(
                               profiles_dir=profiles_folder(ctx),
                               default_auth=(chosen or get_platform("openai")).default_auth)
     platform_id = chosen.id if chosen else get_platform(resolved.profile_platform or "openai").id
+    if resolved.target.verification_note:
+        click.echo(f"warning: {resolved.target.verification_note}", err=True)
     plan = BenchPlan(requests=requests, concurrency=concurrency, duration_s=duration, rate=rate)
     budget = VoiceBudget(first_token_ms=budget_ms, percentile=int(budget_percentile), max_error_rate=max_error_rate)
     result = run_bench_command(resolved.target, platform_id, plan, budget, progress_to=sys.stderr)

@@ -54,6 +54,8 @@ def chat_command(
     target = resolve_target(profile, url=url, model=model, auth=auth, api_key_env=api_key_env,
                             timeout=timeout, profiles_dir=profiles_folder(ctx),
                             default_auth=shaper.default_auth).target
+    if target.verification_note:
+        click.echo(click.style(f"warning: {target.verification_note}", fg="yellow"), err=True)
     printer = _ReplyPrinter(text_out=fmt == "text", show_request=show_request, secrets=target.secrets)
     exchange = asyncio.run(chat_once(target, message, system=system, platform=shaper,
                                      stream=False if no_stream else target.stream,

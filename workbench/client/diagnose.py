@@ -129,12 +129,10 @@ class Diagnosis:
     def _tls(self, cause: BaseException) -> errors.EndpointError | None:
         where = self.where()
         if isinstance(cause, ssl.SSLCertVerificationError):
-            return errors.TLSFailure(
-                f"The TLS certificate of {where} could not be verified: "
-                f"{cause.verify_message or cause.reason or cause}.",
-                "If the server uses a private or self-signed certificate, set the profile's "
-                "ca_bundle to the CA's PEM file; turn verify off only for a local test server.",
-            )
+            said = str(cause.verify_message or cause.reason or cause).rstrip(".")
+            host = self.url.host if self.url is not None else "the host"
+            return errors.TLSFailure(f"The TLS certificate of {where} could not be verified: {said}.",
+                                     certificate_hint(cause.verify_code, host))
         if not isinstance(cause, ssl.SSLError):
             return None
         text = str(cause)
@@ -305,6 +303,25 @@ class Diagnosis:
             "Encode every chunk as UTF-8 (e.g. json.dumps(..., ensure_ascii=False).encode('utf-8')) and "
             "never cut bytes out of the middle of a character; clients replace or reject such text.",
         )
+
+
+# OpenSSL's verify codes (X509_V_ERR_*) whose fix is not trusting another CA.
+_OUT_OF_DATE = {9, 10}  # not yet valid, expired
+_WRONG_NAME = {62, 64}  # hostname mismatch, IP address mismatch
+
+
+def certificate_hint(verify_code: int, host: str) -> str:
+    """The fix for a certificate that did not verify, by OpenSSL's verify code: a CA bundle helps only
+    when the issuer is unknown (self-signed, a private CA); never for dates or names."""
+    if verify_code in _OUT_OF_DATE:
+        return ("Renew the server's certificate (or, if it is not valid yet, fix the server's clock): no CA bundle "
+                "makes a certificate valid outside its dates, and platforms refuse it.")
+    if verify_code in _WRONG_NAME:
+        return (f"Serve a certificate whose names include {host}, or call the server by a name its certificate "
+                "holds: no CA bundle changes the names a certificate is for, and platforms refuse it.")
+    return ("Platforms accept only certificates from a public CA (Let's Encrypt, …): serve one where a platform "
+            "calls. To test a private or self-signed certificate here, trust its CA: the profile's ca_bundle "
+            "(a PEM file), or SSL_CERT_FILE=/path/ca.pem with --url; turn verify off only for a local test server.")
 
 
 def _not_sse_hint(exchange: Exchange, ctype: str | None, error_object: bool) -> str:

@@ -44,6 +44,14 @@ def _default_ssl_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSL
     return httpx.create_ssl_context(verify=True, trust_env=True)
 
 
+@functools.lru_cache(maxsize=1)
+def _public_ssl_context() -> ssl.SSLContext:
+    """Trust as a platform's servers have it: the public CAs (certifi), never SSL_CERT_FILE or a ca_bundle."""
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 class Client:
     """One connection pool to one target. Use as an async context manager."""
 
@@ -55,6 +63,7 @@ class Client:
         secret_headers: Iterable[str] = (),
         max_connections: int | None = None,
         total_timeout: float | None = DEFAULT_TOTAL_TIMEOUT_S,
+        public_trust: bool = False,
     ) -> None:
         self.target = target
         # The credentials a call may carry: the target's, and a proxy's (a proxy's error page may echo
@@ -67,6 +76,9 @@ class Client:
         # Headers masked in the recording besides redact's secret headers.
         self.secret_headers = frozenset(h.lower() for h in secret_headers)
         self.max_connections = max_connections
+        # Verify as a platform would (public CAs only), whatever the target's verify and ca_bundle say:
+        # the check judges the certificate with it.
+        self.public_trust = public_trust
         self._http: httpx.AsyncClient | None = None
 
     async def __aenter__(self) -> "Client":
@@ -99,6 +111,8 @@ class Client:
 
     def _tls_verify(self) -> ssl.SSLContext | bool:
         target = self.target
+        if self.public_trust:
+            return _public_ssl_context()
         if not target.verify:
             return False
         if not target.ca_bundle:
