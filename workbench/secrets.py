@@ -209,7 +209,9 @@ def _user(profile_name: str, field: str) -> str:
 
 
 def _what(profile_name: str, field: str) -> str:
-    return f"the {field.replace('/', ' ', 1)} of profile {profile_name!r}" if field else f"the key of profile {profile_name!r}"
+    if not field:
+        return f"the key of profile {profile_name!r}"
+    return f"the {field.replace('/', ' ', 1)} of profile {profile_name!r}"
 
 
 def get_secret(profile_name: str, *, field: str = "") -> str | None:

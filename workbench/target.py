@@ -43,7 +43,8 @@ class Target:
         of its headers and extra fields whose names look secret (X-Custom-Auth, session_token)."""
         found = [self.api_key]
         found += [value for name, value in self.headers.items() if redact.is_secret_header(name)]
-        found += [value for name, value in self.params.items() if isinstance(value, str) and redact.is_secret_name(name)]
+        found += [value for name, value in self.params.items()
+                  if isinstance(value, str) and redact.is_secret_name(name)]
         return tuple(dict.fromkeys(secret for secret in found if secret))
 
     @property

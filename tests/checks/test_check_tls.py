@@ -53,7 +53,8 @@ def _tls_findings(stdout: str) -> dict[str, dict]:
 
 def test_verification_off_against_a_self_signed_endpoint_is_not_compatible_and_export_says_so(wb, serve):
     url = serve("self-signed")
-    assert wb("profiles", "add", "p", "--url", url, "--model", "m", "--platform", "polyai", "--no-verify").exit_code == 0
+    added = wb("profiles", "add", "p", "--url", url, "--model", "m", "--platform", "polyai", "--no-verify")
+    assert added.exit_code == 0, added.stderr
     checked = wb("check", "p", "--as", "polyai", "--format", "json")
     assert checked.exit_code == 1, checked.stderr
     report = json.loads(checked.stdout)
@@ -107,4 +108,5 @@ def test_with_url_a_private_ca_is_trusted_through_ssl_cert_file_and_the_hint_say
     assert run_workbench("chat", "--url", url, "--model", "m", "hello").exit_code == 0
     checked = run_workbench("check", "--url", url, "--model", "m", "--as", "polyai", "--format", "json")
     found = _tls_findings(checked.stdout)
-    assert found["tls.certificate"]["severity"] == "error" and "SSL_CERT_FILE is set" in found["tls.certificate"]["message"]
+    assert found["tls.certificate"]["severity"] == "error"
+    assert "SSL_CERT_FILE is set" in found["tls.certificate"]["message"]

@@ -35,7 +35,7 @@ def test_a_bad_url_is_one_sentence_before_anything_is_sent(run_workbench, no_pro
     args = {"chat": ("hello",), "check": (), "bench": ("-n", "1")}[command]
     result = run_workbench(command, "--url", url, "--model", "m", *args)
     assert result.exit_code == 2, (result.stdout, result.stderr)
-    assert f"error: --url: " in result.stderr and expected in result.stderr
+    assert "error: --url: " in result.stderr and expected in result.stderr
     assert "this is a bug" not in result.stderr and "/chat/completions`" not in result.stderr
     assert len(result.stdout + result.stderr) < 1_000  # a long URL is never echoed whole
 

@@ -45,7 +45,8 @@ def _leaks(text: str) -> list[str]:
     return runs_of(HEADER_VALUE, text) + runs_of(FIELD_VALUE, text)
 
 
-@pytest.mark.parametrize("name", ["X-Custom-Auth", "X-Session-Token", "Cookie", "X-Api-Secret", "apiKey", "session_cookie"])
+@pytest.mark.parametrize("name", ["X-Custom-Auth", "X-Session-Token", "Cookie", "X-Api-Secret", "apiKey",
+                                  "session_cookie"])
 def test_a_secret_looking_header_name_is_a_secret_header(name):
     assert redact.is_secret_header(name)
 
@@ -92,7 +93,8 @@ def test_secret_header_and_field_go_to_the_keyring_and_every_view_masks_them(wb,
 
 def test_a_header_read_from_the_environment(wb, echo, monkeypatch):
     monkeypatch.setenv("CUSTOM_AUTH", HEADER_VALUE)
-    added = wb("profiles", "add", "p", "--url", echo.base_url, "--model", "m", "--header-env", "X-Custom-Auth=CUSTOM_AUTH")
+    added = wb("profiles", "add", "p", "--url", echo.base_url, "--model", "m",
+               "--header-env", "X-Custom-Auth=CUSTOM_AUTH")
     assert added.exit_code == 0, added.stderr
     assert tomllib.loads((wb.folder / "p.toml").read_text())["headers"] == {
         "X-Custom-Auth": {"secret": "env:CUSTOM_AUTH"}}
@@ -101,7 +103,8 @@ def test_a_header_read_from_the_environment(wb, echo, monkeypatch):
     assert _leaks(result.stdout + result.stderr) == []
     monkeypatch.delenv("CUSTOM_AUTH")
     missing = wb("chat", "p", "hello")
-    assert missing.exit_code == 1 and "keeps its header X-Custom-Auth in environment variable CUSTOM_AUTH" in missing.stderr
+    assert missing.exit_code == 1
+    assert "keeps its header X-Custom-Auth in environment variable CUSTOM_AUTH" in missing.stderr
 
 
 def test_an_old_profile_with_a_plain_secret_header_is_refused_and_moved_by_edit(wb, echo, memory_keyring):

@@ -46,7 +46,8 @@ def _add(wb, url: str) -> None:
 
 def _calls(url: str) -> dict[str, tuple[str, ...]]:
     return {"chat text": ("chat", "p", "hello"), "chat json": ("chat", "p", "--format", "json", "hello"),
-            "check json": ("check", "p", "--format", "json"), "bench json": ("bench", "p", "-n", "2", "--format", "json")}
+            "check json": ("check", "p", "--format", "json"),
+            "bench json": ("bench", "p", "-n", "2", "--format", "json")}
 
 
 @pytest.mark.parametrize("key", [*SHORT.values(), NON_ASCII, CONTROL], ids=["3", "4", "7", "non-ascii", "control"])

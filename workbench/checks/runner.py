@@ -207,7 +207,8 @@ async def iter_check(
                 yield state.finish(gate, None, auth.judge_open(_as(ctx, gate.id), by_id.get("auth.none"),
                                                                by_id.get("auth.wrong"), probe.auth))
 
-        if exchange.status is not None and tls.trust_differs(state.target):  # a handshake passed with the profile's trust
+        # A handshake passed with the profile's trust: would it pass with the platform's?
+        if exchange.status is not None and tls.trust_differs(state.target):
             trust = Probe("tls.platform", f"The certificate verifies as {platform.title} checks it", kind=plan.QUICK)
             yield ProbeStarted(trust)
             judged = await _with_platform_trust(state, limit)

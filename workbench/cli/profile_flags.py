@@ -33,7 +33,8 @@ def setting_options(command: F) -> F:
         click.option("--api-key-env", metavar="VAR",
                      help="Take the key from this environment variable (it wins over the keyring)."),
         click.option("--header", "headers", multiple=True, metavar="NAME=VALUE",
-                     help="Extra header (repeatable); one whose name looks secret (X-Custom-Auth) goes to the OS keyring."),
+                     help="Extra header (repeatable); one whose name looks secret (X-Custom-Auth) goes to the "
+                          "OS keyring."),
         click.option("--header-env", "header_envs", multiple=True, metavar="NAME=VAR",
                      help="A header whose value is read from environment variable VAR (repeatable)."),
         click.option("--temperature", type=number_range(), help="0 to 2."),

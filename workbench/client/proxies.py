@@ -85,7 +85,8 @@ def _problem(proxy: str) -> tuple[str, str] | None:
 
 
 def credentials() -> list[str]:
-    """Every secret the environment's proxies carry: each password, and the Basic credential made of user and password."""
+    """Every secret the environment's proxies carry: each password, and the Basic credential made of
+    user and password."""
     found: list[str] = []
     for proxy in environment_proxies().values():
         try:

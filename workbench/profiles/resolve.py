@@ -3,7 +3,8 @@
 Every command that calls an endpoint (chat, check, bench, simulate) and every screen of the
 terminal UI resolves here, so a profile and its flags mean the same thing everywhere:
 `target_of` gives a profile's Target, its key from the given environment variable, the
-profile's own, or the OS keyring, and its secret headers and fields (profiles.secret_fields); `resolve_target` adds the command line (a PROFILE, or
+profile's own, or the OS keyring, and its secret headers and fields (profiles.secret_fields);
+`resolve_target` adds the command line (a PROFILE, or
 --url/--model/--auth/--api-key-env; flags next to a profile override its fields for this run
 only); `target_for` is `target_of` for the UI, with the keyring asked off the event loop. No
 click here: the shells pass plain values.

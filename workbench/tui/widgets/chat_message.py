@@ -35,7 +35,8 @@ def shown_message(text: str) -> str:
     """A user message as its bubble shows it: whole, or its first MESSAGE_SHOWN_CHARS and a note."""
     if len(text) <= MESSAGE_SHOWN_CHARS:
         return text
-    return f"{text[:MESSAGE_SHOWN_CHARS]}\n… the bubble shows {MESSAGE_SHOWN_CHARS:,} of {len(text):,} characters; all were sent"
+    return (f"{text[:MESSAGE_SHOWN_CHARS]}\n… the bubble shows {MESSAGE_SHOWN_CHARS:,} of {len(text):,} "
+            "characters; all were sent")
 
 
 class ThrottledStream:
