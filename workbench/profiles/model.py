@@ -19,7 +19,7 @@ from workbench import platforms
 from workbench.profiles.secret_fields import secret_source
 from workbench.target import Target, Timeouts
 
-PLATFORMS = tuple(platforms.PLATFORMS)  # polyai, playai, polyant, vapi, elevenlabs, openai
+PLATFORMS = tuple(platforms.PLATFORMS)  # polyai, playai, polyant, vapi, elevenlabs, openai, pipecat, livekit
 DEFAULT_PLATFORM = "openai"
 SUFFIX = ".toml"
 
