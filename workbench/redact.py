@@ -52,7 +52,10 @@ SECRET_HEADERS = AUTH_HEADERS | {"cookie"}
 # request field (session_token), a query parameter (?key=, ?api_key=, ?access_token=, ?sig= of
 # Azure SAS, ?X-Amz-Signature=, ?X-Amz-Credential=, ?password=).
 _SECRET_WORD_ENDINGS = ("key", "keys", "token", "secret", "password", "passwd", "pwd", "sig", "signature",
-                        "credential", "credentials", "auth", "authorization", "jwt", "session", "sessionid")
+                        "credential", "credentials", "auth", "authorization", "jwt")
+# A session in a URL's query is a credential (?session=…); a session header is mostly an id a platform
+# sends about its own call (x-livekit-session-id), shown as it came.
+_SESSION_WORDS = ("session", "sessionid")
 
 
 def mask(secret: str | None) -> str:
@@ -67,7 +70,7 @@ def mask(secret: str | None) -> str:
 
 def is_secret_name(name: str) -> bool:
     """True for a header, field or parameter name that says its value is a secret: a word of it ends with
-    key, token, secret, password, auth, session, signature, … (`X-Custom-Auth`, `session_token`,
+    key, token, secret, password, auth, signature, … (`X-Custom-Auth`, `session_token`,
     `apiKey`; not `max_tokens`). The one rule for what looks secret (the Cookie header is in SECRET_HEADERS;
     a word "cookie" alone is not, as in Set-Cookie-X)."""
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)  # apiKey -> api Key
@@ -123,8 +126,9 @@ def _masked_params(query: str) -> str:
 
 
 def is_key_param(name: str) -> bool:
-    """True for a query parameter whose value is a credential (`key`, `api_key`, `access_token`, `sig`, …)."""
-    return is_secret_name(name)
+    """True for a query parameter whose value is a credential (`key`, `api_key`, `access_token`, `sig`, `session`)."""
+    words = re.split(r"[^a-z0-9]+", name.lower())
+    return is_secret_name(name) or any(word.endswith(_SESSION_WORDS) for word in words)
 
 
 # ---- keys remembered for the whole process -------------------------------------------------------
@@ -397,8 +401,10 @@ class StreamScrubber:
 
     def feed(self, text: str) -> str:
         """What of the text so far can be shown now, keys masked."""
-        held = self._held + text
         pattern = self._table.pattern
+        if pattern is None:  # no key to look for: a stream that never ends costs nothing here
+            return text
+        held = self._held + text
         out: list[str] = []
         done = 0
         while True:

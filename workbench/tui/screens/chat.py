@@ -357,8 +357,10 @@ class ChatScreen(WorkbenchScreen):
                 with FirstTokenWait() as waiting:
                     async for text in call:
                         waiting.done()
-                        on_text(shown.feed(text))
-                on_text(shown.flush())
+                        if text := shown.feed(text):  # what can be shown yet (the end of a key may follow)
+                            on_text(text)
+                if rest := shown.flush():
+                    on_text(rest)
             finally:
                 self._call = None
             return call.exchange
