@@ -111,7 +111,8 @@ async def many_headers(reader, writer, server) -> None:
     """Fifty thousand small headers (each line short, the block huge)."""
     await read_request(reader)
     lines = b"".join(b"x-h%d: v\r\n" % i for i in range(50_000))
-    await send(writer, b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n" + lines + b"content-length: 2\r\n\r\n{}")
+    await send(writer,
+               b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n" + lines + b"content-length: 2\r\n\r\n{}")
 
 
 async def gzip_bomb(reader, writer, server) -> None:

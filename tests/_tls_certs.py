@@ -50,7 +50,7 @@ class Certificates:
 
 def make_certificates(folder: Path) -> Certificates:
     folder.mkdir(parents=True, exist_ok=True)
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (x509.CertificateBuilder().subject_name(_name("workbench test CA")).issuer_name(_name("workbench test CA"))
           .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())

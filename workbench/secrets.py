@@ -13,8 +13,9 @@ from __future__ import annotations
 import configparser
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from workbench.errors import ProfileError, SecretStoreError
 from workbench.redact import SHORTEST_IN_BODIES, mask, remember
@@ -40,9 +41,13 @@ T = TypeVar("T")
 class KeyedProfile(Protocol):
     """What credential lookup needs from a profile (workbench.profiles.Profile has it)."""
 
-    name: str
-    auth: str
-    api_key_env: str | None
+    # Read-only members, so a frozen dataclass (Profile) satisfies it.
+    @property
+    def name(self) -> str: ...
+    @property
+    def auth(self) -> str: ...
+    @property
+    def api_key_env(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,8 @@ def _with_deadline(doing: str, call: Callable[[], T]) -> T:
         if isinstance(error, SecretStoreError):
             raise error
         raise _explain(error, doing) from error
-    return outcome["value"]
+    value: T = outcome["value"]
+    return value
 
 
 def _explain(error: BaseException, doing: str) -> SecretStoreError:
@@ -217,7 +223,7 @@ def _what(profile_name: str, field: str) -> str:
 def get_secret(profile_name: str, *, field: str = "") -> str | None:
     """The key stored for this profile (or its secret `field`, e.g. "header/X-Custom-Auth"), or None."""
     _check_name(profile_name)
-    value = _with_deadline(
+    value: str | None = _with_deadline(
         f"reading {_what(profile_name, field)}",
         lambda: _usable_backend().get_password(SERVICE, _user(profile_name, field)),
     )
@@ -250,10 +256,11 @@ def key_problem(value: str | None) -> tuple[str, str] | None:
             return (f"holds {kind} (character {position} of {len(value)}), which an HTTP header cannot carry",
                     "check that the whole key was copied and nothing else: keys are printable ASCII")
     if len(value) < SHORTEST_KEY:
-        return (f"has {len(value)} characters; the workbench sends keys of {SHORTEST_KEY} or more, since a "
-                "shorter one turns up inside words and numbers and could not be kept masked in replies and logs",
-                f"use a key of {SHORTEST_KEY} characters or more (on a server you run, set a longer one), or auth "
-                "none for an endpoint that takes any key")
+        what = (f"has {len(value)} characters; the workbench sends keys of {SHORTEST_KEY} or more, since a "
+                "shorter one turns up inside words and numbers and could not be kept masked in replies and logs")
+        fix = (f"use a key of {SHORTEST_KEY} characters or more (on a server you run, set a longer one), or auth "
+               "none for an endpoint that takes any key")
+        return what, fix
     return None
 
 

@@ -116,8 +116,10 @@ def test_text_report_of_an_interrupted_run_says_what_was_left_out() -> None:
 
 
 def test_progress_line_by_count_and_by_time() -> None:
-    by_count = Progress(done=5, ok=4, errors=1, in_flight=2, planned_requests=10, planned_duration_s=None, elapsed_s=1.5)
+    by_count = Progress(done=5, ok=4, errors=1, in_flight=2, planned_requests=10, planned_duration_s=None,
+                        elapsed_s=1.5)
     line = progress_line(by_count, width=10)
     assert line.startswith("[#####-----] 5/10 done · 1 error · 2 in flight")
-    by_time = Progress(done=7, ok=7, errors=0, in_flight=1, planned_requests=None, planned_duration_s=4.0, elapsed_s=1.0)
+    by_time = Progress(done=7, ok=7, errors=0, in_flight=1, planned_requests=None, planned_duration_s=4.0,
+                       elapsed_s=1.0)
     assert progress_line(by_time, width=4).startswith("[#---] 7 done · 0 errors")

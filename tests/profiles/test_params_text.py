@@ -36,8 +36,8 @@ def test_typed_numbers_and_extras_become_the_params_table() -> None:
     (ParamsText(max_tokens="1.5"), "max_tokens", "params.max_tokens: expected a whole number, got '1.5'."),
     (ParamsText(max_tokens="0"), "max_tokens", "params.max_tokens: expected a whole number above 0, got 0."),
     (ParamsText(extra='{"seed": 7,}'), "extra",
-     'params.extra: expected a JSON object like {"seed": 7}, got text that is not JSON '
-     "(Expecting property name enclosed in double quotes at line 1, column 12)."),
+     ('params.extra: expected a JSON object like {"seed": 7}, got text that is not JSON '
+      "(Expecting property name enclosed in double quotes at line 1, column 12).")),
     (ParamsText(extra="[1, 2]"), "extra", 'params.extra: expected a JSON object like {"seed": 7}, got [1, 2].'),
     (ParamsText(extra='"seed"'), "extra", 'params.extra: expected a JSON object like {"seed": 7}, got "seed".'),
     (ParamsText(extra='{"temperature": 0}'), "extra",

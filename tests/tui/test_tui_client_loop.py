@@ -155,7 +155,8 @@ async def test_every_timed_call_is_sent_from_the_client_loop(tmp_path, memory_ke
         assert {"chat", "simulate", "bench", "check"} <= labels, labels
         assert all(loop is app.client_loop.loop for _, loop in sent_from)
         assert app.client_loop.loop is not asyncio.get_running_loop()
-        assert sys.getswitchinterval() == normal_switching  # the fine interval ended with each first token (switching.py)
+        # the fine interval ended with each first token (switching.py)
+        assert sys.getswitchinterval() == normal_switching
 
 
 async def test_esc_before_the_request_goes_out_stops_the_reply_and_sends_nothing(

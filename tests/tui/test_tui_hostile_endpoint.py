@@ -179,8 +179,8 @@ async def test_escape_sequences_in_a_reply_are_shown_as_text_never_sent_to_the_t
             await wait_for(pilot, lambda: app.active_profile is not None, "a profile")
             screen = app.screen
             reply = await chat_once(pilot, screen, "say something nasty")
-            assert reply.text == r"clear\x1b[2J red\x1b[31m title\x1b]0;pwned\x07 clipboard\x1b]52;c;cHduZWQ=\x07 " \
-                                 r"back\x08 cr\x0d end"
+            assert reply.text == (r"clear\x1b[2J red\x1b[31m title\x1b]0;pwned\x07 clipboard\x1b]52;c;cHduZWQ=\x07 "
+                                  r"back\x08 cr\x0d end")
             screen_text = await painted(pilot)
             assert r"clear\x1b[2J red" in screen_text  # the user sees what was sent, as text
             assert not CONTROL.search(screen_text)

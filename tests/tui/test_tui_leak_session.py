@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
 from textual.widgets import Input, TextArea
 from _tui_pilot import make_app, notices, press, save_profile, started, wait_for
 

@@ -59,9 +59,9 @@ def render_text(result: BenchResult) -> str:
         )
     cpu = result.client_cpu_ms_per_request
     if cpu is not None and run.elapsed_s > 0:
-        share = run.client_cpu_s / run.elapsed_s
-        note = f"client overhead: {cpu:.2f} ms CPU a request ({share:.0%} of one core)"
-        if share > 0.8:
+        busy = run.client_cpu_s / run.elapsed_s
+        note = f"client overhead: {cpu:.2f} ms CPU a request ({busy:.0%} of one core)"
+        if busy > 0.8:
             note += ": the workbench itself was busy, so latencies include its own queueing; lower -c or --rate"
         lines.append(note)
     if run.mode == "open" and run.max_launch_lag_ms > 50:
@@ -77,7 +77,7 @@ def progress_line(progress: Progress, width: int = 30) -> str:
     if fraction is None or width <= 0:
         bar = ""
     else:
-        filled = int(round(fraction * width))
+        filled = round(fraction * width)
         bar = "[" + "#" * filled + "-" * (width - filled) + "] "
     count = f"{progress.done}/{progress.planned_requests}" if progress.planned_requests else f"{progress.done}"
     timing = f"{progress.elapsed_s:.1f} s"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from workbench.bench.sample import RequestSample
@@ -150,7 +151,8 @@ class BenchResult:
         error_rate = self.errors / self.requests if self.requests else 0.0
         ttft = self.ttft
         value = None if ttft is None else getattr(ttft, f"p{budget.percentile}")
-        common = dict(
+        judged = partial(
+            Verdict,
             budget_ms=budget.first_token_ms,
             percentile=budget.percentile,
             value_ms=value,
@@ -159,20 +161,19 @@ class BenchResult:
         )
         label = f"first token p{budget.percentile}"
         if self.requests == 0:
-            return Verdict(False, "no request finished, so there is nothing to judge", **common)
+            return judged(False, "no request finished, so there is nothing to judge")
         if value is None:
-            return Verdict(False, f"all {self.requests} requests failed: no first token was ever measured", **common)
+            return judged(False, f"all {self.requests} requests failed: no first token was ever measured")
         if error_rate > budget.max_error_rate:
             allowed = "none allowed" if budget.max_error_rate == 0 else f"at most {budget.max_error_rate:.1%} allowed"
-            return Verdict(
+            return judged(
                 False,
                 f"{self.errors} of {self.requests} requests failed ({error_rate:.1%}; {allowed}): "
                 "on a call each one is silence",
-                **common,
             )
         if value >= budget.first_token_ms:
-            return Verdict(False, f"{label} {value:.0f} ms is over the {budget.first_token_ms:g} ms budget", **common)
-        return Verdict(True, f"{label} {value:.0f} ms is under the {budget.first_token_ms:g} ms budget", **common)
+            return judged(False, f"{label} {value:.0f} ms is over the {budget.first_token_ms:g} ms budget")
+        return judged(True, f"{label} {value:.0f} ms is under the {budget.first_token_ms:g} ms budget")
 
     # ---- serialisation ---------------------------------------------------------------
 

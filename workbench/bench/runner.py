@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from workbench.bench.result import BenchResult, RunInfo, VoiceBudget
 from workbench.bench.sample import RequestSample, sample_from_exchange
@@ -51,7 +52,8 @@ class BenchPlan:
         if self.concurrency is not None and self.concurrency < 1:
             raise UsageError(f"the concurrency must be at least 1; got {self.concurrency}.", "for example -c 10.")
         if self.duration_s is not None and self.duration_s <= 0:
-            raise UsageError(f"the duration must be above 0 seconds; got {self.duration_s:g}.", "for example --duration 30.")
+            raise UsageError(f"the duration must be above 0 seconds; got {self.duration_s:g}.",
+                             "for example --duration 30.")
         if self.rate is not None and self.rate <= 0:
             raise UsageError(f"the rate must be above 0 requests a second; got {self.rate:g}.", "for example --rate 5.")
 
@@ -201,8 +203,9 @@ class Bench:
                     driver.cancel()
                 cancelled = await self._cancel_in_flight()
                 await asyncio.gather(driver, return_exceptions=True)
-            if driver.done() and not driver.cancelled() and driver.exception() is not None:
-                raise driver.exception()  # a bug, not an endpoint failure: those are samples
+            failure = driver.exception() if driver.done() and not driver.cancelled() else None
+            if failure is not None:
+                raise failure  # a bug, not an endpoint failure: those are samples
             elapsed = time.perf_counter() - self._t0
             cpu = time.process_time() - cpu0
         run = RunInfo(
@@ -307,7 +310,7 @@ class Bench:
         self.samples.append(sample)
         if sample.ok:
             self._ok += 1
-        self._in_flight.discard(asyncio.current_task())  # type: ignore[arg-type]
+        self._in_flight.discard(asyncio.current_task())
         if self.on_progress is not None:
             self.on_progress(self.snapshot(last=sample))
 

@@ -151,7 +151,9 @@ def models(platform: Platform, target: Target) -> Probe:
                  headers=headers, auth=request.auth, kind=QUICK)
 
 
-def plan_followups(platform: Platform, target: Target, primary_stream: bool, *, quick_only: bool = False) -> list[Probe]:
+def plan_followups(
+    platform: Platform, target: Target, primary_stream: bool, *, quick_only: bool = False
+) -> list[Probe]:
     """What runs once the platform's own request has worked (or stalled: then only the quick ones)."""
     probes: list[Probe] = []
     if platform.uses_models_endpoint or platform.prewarms_models:

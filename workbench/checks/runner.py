@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -254,7 +254,7 @@ async def _with_platform_trust(state: _Check, limit: float) -> Exchange:
     return exchange
 
 
-async def _sent(send: Callable[[Probe], "asyncio.Future[Exchange]"], probe: Probe) -> tuple[Probe, Exchange]:
+async def _sent(send: _Send, probe: Probe) -> tuple[Probe, Exchange]:
     return probe, await send(probe)
 
 
@@ -306,7 +306,7 @@ def _judge_followup(probe: Probe, exchange: Exchange, ctx: Judging, primary_usab
 
 # What a diagnosis gives: findings, the diagnosis request sent with its reply, and a target that works.
 _Diagnosed = tuple[list[Finding], tuple[Probe, Exchange] | None, Target | None]
-_Send = Callable[[Probe], "asyncio.Future[Exchange]"]
+_Send = Callable[[Probe], Awaitable[Exchange]]
 
 
 async def _diagnose(state: _Check, probe: Probe, exchange: Exchange, send: _Send) -> _Diagnosed:
@@ -351,7 +351,7 @@ async def _diagnose_path(
 ) -> _Diagnosed:
     """404/405: try the base URL as it is usually meant (/v1 added or removed, /chat/completions not doubled)."""
     base = state.target.base_url.rstrip("/")
-    new_base = ""
+    new_base = title = ""
     if reachability.ends_with_chat_path(base):
         new_base = base[: -len(wire.CHAT_PATH)]
         title = "Without the doubled /chat/completions"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +72,7 @@ def save_latest(report: Report, profile: str, reports_dir: str | Path | None = N
     from workbench.locations import save_file
 
     data = report.to_dict()
-    data["checked_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    data["checked_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     return save_file(latest_path(profile, report.platform, reports_dir), text.encode("utf-8"))
 
@@ -87,7 +87,9 @@ def load_latest(profile: str, platform: str, reports_dir: str | Path | None = No
         return None
     if not isinstance(data, dict) or not isinstance(data.get("compatible"), bool):
         return None
-    findings = data.get("findings") if isinstance(data.get("findings"), list) else []
+    findings = data.get("findings")
+    if not isinstance(findings, list):
+        findings = []
     severities = [f.get("severity") for f in findings if isinstance(f, dict)]
     return Verdict(
         compatible=data["compatible"],
@@ -105,7 +107,7 @@ def _timestamp(value: Any, fallback: float) -> float:
         return float(value)
     if isinstance(value, str):
         try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            return datetime.fromisoformat(value).timestamp()
         except ValueError:
             pass
     return fallback

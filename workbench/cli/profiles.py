@@ -86,7 +86,7 @@ def profiles_show(ctx: click.Context, name: str, fmt: str, reveal: bool) -> None
 @click.option("--set-key", "ask_key", is_flag=True, help="Then store its key (hidden prompt).")
 @click.option("--stdin", "key_from_stdin", is_flag=True, help="With --set-key: read the key from one line of stdin.")
 @click.pass_context
-def profiles_add(ctx: click.Context, name: str, from_file: str | None, force: bool, ask_key: bool,
+def profiles_add(ctx: click.Context, /, name: str, from_file: str | None, force: bool, ask_key: bool,
                  key_from_stdin: bool, **flags: object) -> None:
     """Add a profile: profiles add NAME --url URL --model MODEL [--auth bearer] ..."""
     from pathlib import Path
@@ -124,7 +124,8 @@ def profiles_add(ctx: click.Context, name: str, from_file: str | None, force: bo
 @click.option("--move-secrets", is_flag=True,
               help="Move secret headers and extra fields written in the file into the OS keyring (every edit does).")
 @click.pass_context
-def profiles_edit(ctx: click.Context, name: str, unset: tuple[str, ...], move_secrets: bool, **flags: object) -> None:
+def profiles_edit(ctx: click.Context, /, name: str, unset: tuple[str, ...], move_secrets: bool,
+                  **flags: object) -> None:
     """Change a profile's settings; the file is rewritten (its comments are not kept)."""
     from workbench import profiles
     from workbench.profiles.secret_fields import move_plain_secrets

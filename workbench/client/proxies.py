@@ -109,6 +109,6 @@ def proxy_for(url: httpx.URL) -> str | None:
     proxy = proxies.get(url.scheme) or proxies.get("all")
     if not proxy:
         return None
-    if urllib.request.proxy_bypass_environment(url.host, proxies):
+    if urllib.request.proxy_bypass_environment(url.host, proxies):  # type: ignore[attr-defined]  # not in typeshed
         return None
     return proxy if "://" in proxy else f"http://{proxy}"

@@ -151,7 +151,8 @@ def setup_sheet(profile: SheetProfile, spec: Platform, secret: ShownCredential) 
         lines.append(f'    extra_headers={{"x-api-key": os.environ[{json.dumps(key_var)}]}},')
     else:
         lines.append('    api_key="none",  # the SDK needs one; the endpoint takes none')
-    lines += [f"    model={json.dumps(profile.model)},", ")", "session = AgentSession(llm=llm)  # with your stt, tts, vad"]
+    lines += [f"    model={json.dumps(profile.model)},", ")",
+              "session = AgentSession(llm=llm)  # with your stt, tts, vad"]
     notes = [
         (f"LiveKit calls POST {chat_url(profile)} through the OpenAI SDK, always with stream: true and "
          'stream_options: {"include_usage": true}: the endpoint must accept stream_options and may send a '

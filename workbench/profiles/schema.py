@@ -136,7 +136,8 @@ def _check_keys(data: dict[str, Any], key_hint: str) -> list[Problem]:
         if key in TOP_KEYS:
             continue
         if is_secret_key(key):
-            problems.append(Problem(key, f"{key}: a profile never holds a secret, and this file has a {key!r} key.", key_hint))
+            problems.append(Problem(key, f"{key}: a profile never holds a secret, and this file has a {key!r} key.",
+                                    key_hint))
         else:
             problems.append(Problem(key, f"unknown key {key!r}; {suggest_or_list(key, TOP_KEYS)}"))
     return problems
@@ -156,7 +157,8 @@ def _check_endpoint(data: dict[str, Any], key_hint: str) -> list[Problem]:
     if "base_url" in data:
         problems.extend(_check_url(data["base_url"], key_hint))
     if "model" in data and (not isinstance(data["model"], str) or not data["model"].strip()):
-        problems.append(Problem("model", f"model: expected the model id as non-empty text, got {shown(data['model'])}."))
+        problems.append(Problem("model",
+                                f"model: expected the model id as non-empty text, got {shown(data['model'])}."))
     _check_choice(problems, data, "platform", PLATFORMS)
     _check_choice(problems, data, "auth", AUTH_METHODS)
     if "api_key_env" in data:
@@ -192,12 +194,14 @@ def _check_tables(data: dict[str, Any], key_hint: str) -> list[Problem]:
             if is_secret_key(key):
                 problems.append(Problem(f"{table}.{key}", f"{table}.{key}: a profile never holds a secret.", key_hint))
             else:
-                problems.append(Problem(f"{table}.{key}", f"{table}: unknown key {key!r}; {suggest_or_list(key, keys)}"))
+                problems.append(Problem(f"{table}.{key}",
+                                        f"{table}: unknown key {key!r}; {suggest_or_list(key, keys)}"))
     return problems
 
 
 def _check_timeouts(timeouts: dict[str, Any]) -> list[Problem]:
-    return [Problem(f"timeouts.{key}", f"timeouts.{key}: expected a number of seconds above 0, got {shown(timeouts[key])}.")
+    return [Problem(f"timeouts.{key}",
+                    f"timeouts.{key}: expected a number of seconds above 0, got {shown(timeouts[key])}.")
             for key in TIMEOUT_KEYS
             if key in timeouts and (not _is_number(timeouts[key]) or timeouts[key] <= 0)]
 
@@ -206,7 +210,8 @@ def _check_tls(tls: dict[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
     _check_bool(problems, tls, "tls.verify")
     if "ca_bundle" in tls and (not isinstance(tls["ca_bundle"], str) or not tls["ca_bundle"].strip()):
-        problems.append(Problem("tls.ca_bundle", f"tls.ca_bundle: expected the path of a PEM file, got {shown(tls['ca_bundle'])}."))
+        problems.append(Problem("tls.ca_bundle",
+                                f"tls.ca_bundle: expected the path of a PEM file, got {shown(tls['ca_bundle'])}."))
     return problems
 
 
@@ -246,7 +251,9 @@ def _check_choice(problems: list[Problem], data: dict[str, Any], key: str, choic
         problems.append(Problem(key, f"{key}: expected one of {', '.join(choices)}, got {shown(value)}.", hint))
 
 
-def _check_range(problems: list[Problem], table: dict[str, Any], dotted: str, low: float, high: float, expected: str) -> None:
+def _check_range(
+    problems: list[Problem], table: dict[str, Any], dotted: str, low: float, high: float, expected: str
+) -> None:
     key = dotted.split(".")[-1]
     if key in table:
         value = table[key]
@@ -274,14 +281,16 @@ def _check_headers(headers: Any, name: str) -> list[Problem]:
             problems.append(Problem(dotted, f"{dotted}: this header carries a credential, which a profile never holds.",
                                     f"set auth (x-api-key or bearer) instead; {key_hint}"))
         elif not HEADER_NAME_PATTERN.match(header):
-            problems.append(Problem(dotted, f"headers: expected a header name (letters, digits and -), got {shown(header)}."))
+            problems.append(Problem(dotted,
+                                    f"headers: expected a header name (letters, digits and -), got {shown(header)}."))
         elif isinstance(value, dict):
             problems.extend(_check_reference(dotted, value))
         elif is_plain_secret("headers", header, value):
             problems.append(Problem(dotted, f"{dotted}: the header's name says it carries a secret, which a profile "
                                     "never holds in its file.", MOVE_HINT.format(name=name)))
         elif not isinstance(value, str) or "\n" in value or "\r" in value:
-            problems.append(Problem(dotted, f"{dotted}: expected the header's value as one line of text, got {shown(value)}."))
+            problems.append(Problem(dotted,
+                                    f"{dotted}: expected the header's value as one line of text, got {shown(value)}."))
     return problems
 
 
@@ -302,7 +311,8 @@ def _check_extra(extra: Any, name: str) -> list[Problem]:
         elif key in RESERVED_EXTRA:
             instead = RESERVED_EXTRA[key]
             where = f"set {instead} instead" if instead else "the workbench sends it itself"
-            problems.append(Problem(f"params.extra.{key}", f"params.extra.{key}: {key!r} is not an extra field; {where}."))
+            problems.append(Problem(f"params.extra.{key}",
+                                    f"params.extra.{key}: {key!r} is not an extra field; {where}."))
     return problems
 
 
@@ -372,7 +382,9 @@ def from_dict(data: dict[str, Any], name: str, *, path: Path | None = None, text
     )
 
 
-def problems_error(problems: list[Problem], name: str, *, path: Path | None = None, text: str | None = None) -> ProfileError:
+def problems_error(
+    problems: list[Problem], name: str, *, path: Path | None = None, text: str | None = None
+) -> ProfileError:
     """One ProfileError for all of a profile's problems, each with its line when known (the first
     SHOWN_PROBLEMS of them, in file order, then how many more)."""
     positions = KeyPositions(text) if text else None

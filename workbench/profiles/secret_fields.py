@@ -35,8 +35,9 @@ SECRET_TABLES = {"headers": "header", "params.extra": "extra"}  # dotted table -
 
 def secret_source(value: Any) -> str | None:
     """"keyring" or "env:VAR" when `value` is a reference to a secret kept outside the file, else None."""
-    if isinstance(value, dict) and set(value) == {SECRET_REF} and isinstance(value[SECRET_REF], str):
-        return value[SECRET_REF]
+    if isinstance(value, dict) and set(value) == {SECRET_REF}:
+        source = value[SECRET_REF]
+        return source if isinstance(source, str) else None
     return None
 
 
@@ -66,8 +67,9 @@ def describe(dotted: str) -> str:
 
 
 def _tables(data: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    params = data.get("params") if isinstance(data.get("params"), dict) else {}
-    found = [("headers", data.get("headers")), ("params.extra", params.get("extra"))]
+    params = data.get("params")
+    extra = params.get("extra") if isinstance(params, dict) else None
+    found = [("headers", data.get("headers")), ("params.extra", extra)]
     return [(name, table) for name, table in found if isinstance(table, dict)]
 
 

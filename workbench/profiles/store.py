@@ -12,10 +12,11 @@ import errno
 import os
 import re
 import tomllib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterator, NamedTuple
+from typing import Any, NamedTuple
 
 from workbench import secrets
 from workbench.atomic import fsync_dir, write_atomic
@@ -42,7 +43,8 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
     try:
         raw = read_regular_file(path, limit=MAX_PROFILE_BYTES)
     except FileNotFoundError:
-        raise ProfileError(f"{path}: no such file.", "check the path, or `workbench profiles list`", path=str(path)) from None
+        raise ProfileError(f"{path}: no such file.", "check the path, or `workbench profiles list`",
+                           path=str(path)) from None
     except RefusedFile as error:
         raise ProfileError(f"{path}: cannot be read as a profile: {error.strerror}.",
                            "give the path of a profile's .toml file (profiles are a few hundred bytes)",
@@ -53,9 +55,9 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
     try:
         text = raw.decode("utf-8").removeprefix("\ufeff")  # the byte order mark some Windows editors write
     except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise ProfileError(f"{path}:{line}: is not UTF-8 text (byte {error.start}).",
-                           "save the file as UTF-8", path=str(path), line=line) from None
+        bad_line = raw[: error.start].count(b"\n") + 1
+        raise ProfileError(f"{path}:{bad_line}: is not UTF-8 text (byte {error.start}).",
+                           "save the file as UTF-8", path=str(path), line=bad_line) from None
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as error:

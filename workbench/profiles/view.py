@@ -140,7 +140,8 @@ def show_text(profile: Profile, status: KeyStatus, *, reveal: bool = False) -> s
         lines.append(("extra", json.dumps(p.params.extra, ensure_ascii=False)))
     t = p.timeouts
     lines.append(("timeouts", f"connect {t.connect:g} s, read {t.read:g} s, first token {t.first_token:g} s"))
-    lines.append(("tls", f"verify {'on' if p.tls.verify else 'OFF'}" + (f", CA bundle {p.tls.ca_bundle}" if p.tls.ca_bundle else "")))
+    ca_bundle = f", CA bundle {p.tls.ca_bundle}" if p.tls.ca_bundle else ""
+    lines.append(("tls", f"verify {'on' if p.tls.verify else 'OFF'}{ca_bundle}"))
     if p.notes:
         note_lines = p.notes.strip().splitlines() or [""]
         lines.append(("notes", note_lines[0]))

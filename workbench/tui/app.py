@@ -14,7 +14,7 @@ other half: the threads still share the interpreter lock with the UI).
 
 from __future__ import annotations
 
-from workbench.tui import _start_time  # noqa: F401  (first: start-up is timed from here)
+from workbench.tui import _start_time  # first: start-up is timed from here
 
 import asyncio
 import gc
@@ -245,7 +245,7 @@ class WorkbenchApp(App[None]):
 
         profiles = list(self.profiles.values())
         statuses, failure = key_statuses(profiles)
-        self.post_message(KeyStatusesRead({p.name: s for p, s in zip(profiles, statuses)}, failure))
+        self.post_message(KeyStatusesRead({p.name: s for p, s in zip(profiles, statuses, strict=True)}, failure))
 
     def on_key_statuses_read(self, message: KeyStatusesRead) -> None:
         self.key_statuses = message.statuses

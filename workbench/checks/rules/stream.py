@@ -52,12 +52,12 @@ def data_events(exchange: Exchange) -> list[Event]:
         return events
     decoder = wire.SSEDecoder()
     text = exchange.text
-    for e in decoder.feed(text):
-        if e.data is not None:
-            events.append(Event(e.raw, e.data, *_parse(e.data)))
-    for e in decoder.close():
-        if e.data is not None:
-            events.append(Event(e.raw, e.data, *_parse(e.data), unterminated=True))
+    for event in decoder.feed(text):
+        if event.data is not None:
+            events.append(Event(event.raw, event.data, *_parse(event.data)))
+    for event in decoder.close():
+        if event.data is not None:
+            events.append(Event(event.raw, event.data, *_parse(event.data), unterminated=True))
     return events
 
 
@@ -218,7 +218,8 @@ def _judge_events(exchange: Exchange, events: list[Event], ctx: Judging) -> list
         pieces[i].startswith(pieces[i - 1]) and len(pieces[i]) > len(pieces[i - 1]) for i in range(1, len(pieces))
     ):
         add("stream.cumulative-deltas", "error",
-            f"Each delta repeats the whole text so far ({excerpt(repr(pieces[0]), 40)}, {excerpt(repr(pieces[1]), 40)}, …): "
+            f"Each delta repeats the whole text so far ({excerpt(repr(pieces[0]), 40)}, "
+            f"{excerpt(repr(pieces[1]), 40)}, …): "
             "clients append deltas, so the caller hears the reply repeated.",
             "Send only the new text in each delta.content, not the accumulated reply.")
     return out

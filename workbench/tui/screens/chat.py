@@ -145,7 +145,7 @@ class ChatScreen(WorkbenchScreen):
     class ReplyFinished(Message):
         def __init__(self, bubble: ChatMessage, exchange: "Exchange", platform: str | None, profile: str) -> None:
             super().__init__()
-            self.bubble = bubble
+            self.reply_bubble = bubble  # not `bubble`: Message.bubble says whether it goes up to the parent
             self.exchange = exchange
             self.platform = platform
             self.profile = profile
@@ -155,7 +155,7 @@ class ChatScreen(WorkbenchScreen):
 
         def __init__(self, bubble: ChatMessage, error: WorkbenchError) -> None:
             super().__init__()
-            self.bubble = bubble
+            self.reply_bubble = bubble
             self.error = error
 
     class PreviewReady(Message):
@@ -392,7 +392,7 @@ class ChatScreen(WorkbenchScreen):
 
         exchange = message.exchange
         self.workbench.record_exchange(exchange, profile=message.profile)
-        if not message.bubble.is_attached:  # its bubble was removed meanwhile: Inspect has the exchange
+        if not message.reply_bubble.is_attached:  # its bubble was removed meanwhile: Inspect has the exchange
             self.streaming = False
             return
         text = exchange.reply_text
@@ -415,7 +415,7 @@ class ChatScreen(WorkbenchScreen):
         if cut:
             lines.append(cut)
         # The endpoint's own words (error messages, a Location) are in the lines: printable too.
-        message.bubble.finish(shown, printable("\n".join(lines)), failed=failed, stopped=stopped)
+        message.reply_bubble.finish(shown, printable("\n".join(lines)), failed=failed, stopped=stopped)
         if text:
             self.history.append(wire.message("assistant", text))
         self.streaming = False
@@ -423,7 +423,7 @@ class ChatScreen(WorkbenchScreen):
     async def on_chat_screen_reply_failed(self, message: ReplyFailed) -> None:
         error = message.error
         status = f"✗ {error.message}" + (f"\n  Fix: {error.hint}" if error.hint else "")
-        message.bubble.finish("", printable(status), failed=True)
+        message.reply_bubble.finish("", printable(status), failed=True)
         self.streaming = False
 
     # ---- actions ----------------------------------------------------------------------------

@@ -194,7 +194,8 @@ class InspectScreen(WorkbenchScreen):
         except WorkbenchError as error:
             self.post_message(WorkFailed("reading the key for curl", error))
             return
-        command = f"API_KEY={shlex.quote(target.api_key or '')} " + to_curl(exchange.request, stream=exchange.stream_requested)
+        curl = to_curl(exchange.request, stream=exchange.stream_requested)
+        command = f"API_KEY={shlex.quote(target.api_key or '')} " + curl
         self.post_message(self.KeyRead(command))
 
     def on_inspect_screen_key_read(self, message: KeyRead) -> None:

@@ -41,7 +41,7 @@ LOG_HAND_OFF_S = 0.05
 class MockScreen(WorkbenchScreen):
     MODE = "mock"
     BINDINGS = [
-        Binding("ctrl+s", "toggle", "Start/stop"),
+        Binding("ctrl+s", "start_stop", "Start/stop"),
         Binding("ctrl+r", "restart", "Restart with settings"),
         Binding("ctrl+l", "clear_log", "Clear log"),
     ]
@@ -110,7 +110,7 @@ class MockScreen(WorkbenchScreen):
         if server is not None and server.running:
             self.action_clear_log()
             # Subscribed first, then listed, so no request falls between the two (one in both is shown once).
-            relay = Relay(lambda records: self._logged(server, records), interval=LOG_HAND_OFF_S)
+            relay: Relay[RequestRecord] = Relay(lambda records: self._logged(server, records), interval=LOG_HAND_OFF_S)
             self._unsubscribe = server.subscribe(relay.feed)
             listed = list(server.requests)  # what it answered before this screen was opened
             self._listed = {id(record) for record in listed}
@@ -259,7 +259,7 @@ class MockScreen(WorkbenchScreen):
             self.workbench.restart_mock(config)
             self.notify("Restarting the mock with these settings…", timeout=3)
 
-    def action_toggle(self) -> None:
+    def action_start_stop(self) -> None:
         server = self.workbench.mock
         if server is not None and server.running:
             self.workbench.stop_mock()
@@ -271,6 +271,6 @@ class MockScreen(WorkbenchScreen):
     @on(Button.Pressed)
     def _button(self, event: Button.Pressed) -> None:
         if event.button.id == "toggle":
-            self.action_toggle()
+            self.action_start_stop()
         elif event.button.id == "restart":
             self.action_restart()

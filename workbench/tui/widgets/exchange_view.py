@@ -127,7 +127,8 @@ class ExchangeView(Vertical):
         self.query_one("#request-line", Static).update(
             f"{exchange.label or 'request'}: {request.method} {request.url}")
         events = len(exchange.events)
-        self.tabs.get_tab("tab-timeline").label = f"SSE timeline ({events})" if events else "SSE timeline (not a stream)"
+        timeline = f"SSE timeline ({events})" if events else "SSE timeline (not a stream)"
+        self.tabs.get_tab("tab-timeline").label = timeline
         errors = sum(1 for f in findings if f.severity == "error")
         self.tabs.get_tab("tab-findings").label = f"Findings ({errors} ✗)" if errors else f"Findings ({len(findings)})"
         # Only the tab in view is filled now; the others when they are opened. Moving through a

@@ -175,7 +175,8 @@ class ProfileForm(LiveForm):
             problems.setdefault(_field_for(problem.field), with_hint(problem.message, problem.hint))
         key = self.query_one("#api_key", Input).value
         if key and data.get("auth", "none") == "none":
-            problems.setdefault("api_key", "API key: auth is none, so a key would never be sent; pick x-api-key or bearer.")
+            problems.setdefault("api_key",
+                                "API key: auth is none, so a key would never be sent; pick x-api-key or bearer.")
         profile = None
         if not problems:
             try:
