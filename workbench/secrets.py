@@ -4,8 +4,10 @@ A profile's key lives in the OS keyring under service `byom-workbench`, user = p
 or in an environment variable the profile names (`api_key_env`); never in a file.
 Where no keyring works we say so with the fix and stop: there is no silent fallback to a
 plaintext file, and a plaintext backend is used only if the user configured it for keyring
-themselves. Every keyring call runs under a deadline, because a Secret Service waiting on an
-unlock prompt nobody can see (an SSH session, a container) would otherwise hang forever.
+themselves. What the user may choose instead, in the TUI, is a session key: held in this
+process's memory for the session only (never written, gone on exit; `SESSION_KEYS`). Every
+keyring call runs under a deadline, because a Secret Service waiting on an unlock prompt nobody
+can see (an SSH session, a container) would otherwise hang forever.
 """
 
 from __future__ import annotations
@@ -54,8 +56,9 @@ class KeyedProfile(Protocol):
 class Credential:
     """A resolved credential and where it came from.
 
-    `source` is "keyring", "env:VAR", "missing" (auth needs a key and none was found) or
-    "none" (the profile's auth is none, so no key is needed). `note` explains a missing key.
+    `source` is "keyring", "env:VAR", "session" (held in memory for this session only),
+    "missing" (auth needs a key and none was found) or "none" (the profile's auth is none, so
+    no key is needed). `note` explains a missing key.
     """
 
     value: str | None
@@ -71,6 +74,8 @@ class Credential:
             return "the OS keyring"
         if self.source.startswith("env:"):
             return f"environment variable {self.source[4:]}"
+        if self.source == "session":
+            return SESSION_NOTE
         if self.source == "none":
             return "not needed (auth none)"
         return "missing" + (f": {self.note}" if self.note else "")
@@ -275,15 +280,20 @@ def require_sendable(value: str, whose: str) -> str:
 def set_secret(profile_name: str, value: str, *, field: str = "") -> None:
     """Store (or replace) the key of this profile (or its secret `field`); ProfileError (nothing stored)
     for a value it could not send."""
+    _check_key(profile_name, value, field)
+    _with_deadline(
+        f"storing {_what(profile_name, field)}",
+        lambda: _usable_backend().set_password(SERVICE, _user(profile_name, field), value),
+    )
+
+
+def _check_key(profile_name: str, value: str, field: str = "") -> None:
+    """ProfileError (nothing stored) for a value the workbench could not send (`key_problem`)."""
     _check_name(profile_name)
     problem = key_problem(value)
     if problem is not None:
         whose = f"The key for profile {profile_name!r}" if not field else "T" + _what(profile_name, field)[1:]
         raise ProfileError(f"{whose} {problem[0]}; nothing was stored.", problem[1])
-    _with_deadline(
-        f"storing {_what(profile_name, field)}",
-        lambda: _usable_backend().set_password(SERVICE, _user(profile_name, field), value),
-    )
 
 
 def delete_secret(profile_name: str, *, field: str = "") -> bool:
@@ -337,11 +347,52 @@ def move_secret(old_name: str, new_name: str, *, along: Callable[[], None] = lam
     return True
 
 
+# ---- a key for this session only, where no keyring works ------------------------------------
+
+SESSION_NOTE = "this session only (held in memory, never written; gone when the workbench exits)"
+
+
+class SessionKeys:
+    """Keys held in this process's memory, by profile name: the TUI's answer to a box with no
+    working keyring (a container, an SSH session), chosen by the user. Never written anywhere."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, str] = {}
+        self._lock = threading.Lock()  # workers on several threads resolve credentials
+
+    def set(self, profile_name: str, value: str) -> None:
+        _check_key(profile_name, value)
+        remember(value)
+        with self._lock:
+            self._keys[profile_name] = value
+
+    def get(self, profile_name: str) -> str | None:
+        with self._lock:
+            return self._keys.get(profile_name)
+
+    def forget(self, profile_name: str) -> bool:
+        with self._lock:
+            return self._keys.pop(profile_name, None) is not None
+
+    def move(self, old_name: str, new_name: str) -> None:
+        with self._lock:
+            if old_name in self._keys:
+                self._keys[new_name] = self._keys.pop(old_name)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._keys.clear()
+
+
+SESSION_KEYS = SessionKeys()
+
+
 # ---- where a profile's credential comes from --------------------------------------------------
 
 
 def resolve_credential(profile: KeyedProfile) -> Credential:
-    """The profile's credential: its environment variable if set and present, else the keyring.
+    """The profile's credential: its environment variable if set and present (read now, so one
+    set since start-up counts), else a key held for this session, else the keyring.
 
     Raises SecretStoreError (with the fix) only when the keyring is the one place left to
     look and it cannot be used.
@@ -353,6 +404,10 @@ def resolve_credential(profile: KeyedProfile) -> Credential:
         if from_env:
             remember(from_env)
             return Credential(from_env, f"env:{profile.api_key_env}")
+    held = SESSION_KEYS.get(profile.name)
+    if held:
+        return Credential(held, "session")
+    if profile.api_key_env:
         try:
             stored = get_secret(profile.name)
         except SecretStoreError:

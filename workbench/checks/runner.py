@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urljoin
 
 from workbench import wire
@@ -164,7 +164,9 @@ async def iter_check(
                 break
             # The diagnosis found a working variant: go on with it, so every other problem shows too.
             state.target = fixed_target
-            probe = plan.primary(platform, fixed_target)
+            # Named for where it went: a second "PolyAI's own request" line (✗ then ✓) read as a contradiction.
+            fixed = plan.primary(platform, fixed_target)
+            probe = replace(fixed, title=f"{fixed.title} at the working base URL {shown_url(fixed_target.base_url)}")
             exchange = retry[1] if retry is not None else exchange
         else:
             carry_on = False

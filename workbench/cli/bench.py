@@ -21,8 +21,9 @@ from workbench.cli.options import CONTEXT, endpoint_options, number_range, platf
               help="Send for S seconds (requests still in flight then finish and count).")
 @click.option("--rate", "rate", type=number_range(min=0, min_open=True), metavar="R",
               help="Open loop: start R requests a second whatever the endpoint does, as callers arrive.")
-@click.option("--budget-ms", "budget_ms", type=number_range(min=0, min_open=True), default=800, show_default=True,
-              metavar="MS", help="The voice budget: the first token percentile must come under this.")
+@click.option("--budget-ms", "budget_ms", type=number_range(min=0, min_open=True), default=None,
+              metavar="MS", help="The voice budget: the first token percentile must come under this "
+                                 "(default: the platform's first-token budget, as check and simulate use).")
 @click.option("--budget-percentile", type=click.Choice(["50", "90", "99"]), default="90", show_default=True,
               help="Which first-token percentile the budget holds.")
 @click.option("--max-error-rate", type=number_range(0, 1), default=0.0, show_default=True, metavar="SHARE",
@@ -33,7 +34,7 @@ from workbench.cli.options import CONTEXT, endpoint_options, number_range, platf
 def bench_command(
     ctx: click.Context, profile: str | None, url: str | None, model: str | None, auth: str | None,
     api_key_env: str | None, platform: str | None, requests: int | None, concurrency: int | None,
-    duration: float | None, rate: float | None, budget_ms: float, budget_percentile: str,
+    duration: float | None, rate: float | None, budget_ms: float | None, budget_percentile: str,
     max_error_rate: float, fmt: str, with_samples: bool,
 ) -> None:
     """Time to first token and its spread under load, judged against a voice budget.

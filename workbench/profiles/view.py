@@ -20,7 +20,7 @@ from workbench.profiles.secret_fields import ENV_SOURCE, keyring_field, secret_s
 class KeyStatus:
     """Where a profile's key comes from, without ever holding more than the caller needs.
 
-    `source` is a Credential source ("keyring", "env:VAR", "missing", "none") or
+    `source` is a Credential source ("keyring", "env:VAR", "session", "missing", "none") or
     "unavailable" when the keyring had to be asked and could not answer (`error` says why).
     `shadowed` is True when the keyring also holds a key that the environment variable overrides.
     """
@@ -48,6 +48,8 @@ class KeyStatus:
         if self.source.startswith("env:"):
             also = "; the keyring holds another, not used" if self.shadowed else ""
             return f"{shown}  (from environment variable {self.source[4:]}{also}{self.unsendable})"
+        if self.source == "session":
+            return f"{shown}  ({secrets.SESSION_NOTE})"
         if self.source == "none":
             return "not needed (auth none)"
         if self.source == "unavailable":
