@@ -12,10 +12,11 @@ import time
 
 import pytest
 from _tui_pilot import make_app, press, save_profile, started, wait_for
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from workbench.tui.screens.chat import ChatScreen
 from workbench.tui.widgets.chat_message import MESSAGE_SHOWN_CHARS
+from workbench.tui.widgets.message_box import MessageBox
 
 BIG = "x" * (1 << 20)
 BURSTS = [
@@ -49,7 +50,7 @@ async def test_a_burst_of_keys_after_a_big_message_that_fails_fast_neither_crash
         chat = app.screen
         assert isinstance(chat, ChatScreen)
         for round_, burst in zip(range(8), itertools.cycle(BURSTS)):
-            chat.query_one("#prompt", Input).value = BIG if round_ == 0 else f"again {round_}"
+            chat.query_one("#prompt", MessageBox).value = BIG if round_ == 0 else f"again {round_}"
             started_at = time.monotonic()
             await press(pilot, *burst)
             await pilot.pause(0.05)
