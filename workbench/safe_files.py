@@ -1,18 +1,28 @@
-"""Opening a file to append to without being tricked: never through a symlink, only a regular file, modes left alone.
+"""Files a person names, opened without being tricked: regular files only, read bounded, appended to without links.
 
-A log the workbench appends to (`workbench mock --log FILE`) is a path a person typed, or one
-planted for them: a symlink to `~/.bashrc` would have the workbench write request bodies into
-a shell's start-up file. So the last part of the path is opened with O_NOFOLLOW (a link is
-refused, never followed), the opened file must be a regular file (not a FIFO, which would
-block, nor a device or a kernel file under /proc or /sys, which swallow or refuse writes), and
-only a file the workbench creates is given its private mode (0o600): a file that was there
-keeps the mode its owner chose. Every refusal is a UsageError (exit 2) naming the path, what
-it is, and what to give instead.
+Reading (`read_regular_file`): a path typed for a profile (`profiles show P.toml`, `chat P.toml`,
+`profiles add --from`), a saved exchange or a proxy's log (`check --exchange`), an agent file
+(`simulate`) or a reply file (`mock --reply`) may name something that is not a file: a FIFO
+blocks the reader forever, a device such as /dev/zero never ends (it grew to gigabytes and a
+MemoryError), a kernel file under /proc or /sys is generated as it is read. So the file is
+opened without blocking (O_NONBLOCK: a FIFO opens at once and is then refused), must be a
+regular file on a disk's filesystem, and is read up to a size cap the caller names: a file past
+it is refused with its size, never read whole.
+
+Appending (`open_for_append`): a log the workbench appends to (`workbench mock --log FILE`) is a
+path a person typed, or one planted for them: a symlink to `~/.bashrc` would have the workbench
+write request bodies into a shell's start-up file. So the last part of the path is opened with
+O_NOFOLLOW (a link is refused, never followed), the opened file must be a regular file (not a
+FIFO, which would block, nor a device or a kernel file under /proc or /sys, which swallow or
+refuse writes), and only a file the workbench creates is given its private mode (0o600): a file
+that was there keeps the mode its owner chose. Every refusal is a UsageError (exit 2) naming the
+path, what it is, and what to give instead.
 """
 
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import stat
 from pathlib import Path
@@ -31,6 +41,50 @@ MOUNTINFO = Path("/proc/self/mountinfo")
 # (or fails with ENXIO) and the FIFO is refused. O_NOCTTY: a terminal never becomes ours.
 _FLAGS = os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) \
     | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+_CHUNK = 1 << 20
+
+
+class RefusedFile(OSError):
+    """A path that is not a regular file, or a file past its size cap. `strerror` says which, as a phrase
+    ("it is a FIFO, not a regular file"); `hint` says what to give instead. An OSError, so a caller's
+    "cannot be read ({strerror})" sentence words it too."""
+
+    def __init__(self, path: Path, phrase: str, hint: str) -> None:
+        super().__init__(0, phrase, str(path))
+        self.hint = hint
+
+
+def read_regular_file(path: str | os.PathLike[str], *, limit: int) -> bytes:
+    """The bytes of the regular file at `path`, at most `limit` of them.
+
+    Raises RefusedFile for a FIFO, a device, a socket, a folder, a kernel file or a file past
+    `limit` bytes, and OSError (FileNotFoundError, PermissionError, ...) when it cannot be opened.
+    """
+    target = Path(path)
+    fd = os.open(target, _READ_FLAGS)
+    try:
+        what = not_a_regular_file(os.fstat(fd), target)
+        if what is not None:
+            raise RefusedFile(target, f"it is {what}; the workbench reads only regular files",
+                              "give the path of a regular file (a FIFO, a device or a folder is never read)")
+        os.set_blocking(fd, True)
+        data = bytearray()
+        while len(data) <= limit:
+            chunk = os.read(fd, min(_CHUNK, limit + 1 - len(data)))
+            if not chunk:
+                return bytes(data)
+            data += chunk
+        raise RefusedFile(target, f"it is larger than {_size(limit)}, the most such a file may be",
+                          "give the right file: this one is far larger than any such file the workbench writes")
+    finally:
+        os.close(fd)
+
+
+def _size(limit: int) -> str:
+    return f"{limit / (1 << 20):g} MiB" if limit >= 1 << 20 else f"{limit / 1024:g} KiB"
 
 
 def open_for_append(path: str | os.PathLike[str], what: str = "file", *, mode: int = FILE_MODE) -> TextIO:
@@ -101,6 +155,7 @@ def not_a_regular_file(info: os.stat_result, path: Path | None = None) -> str | 
     return None
 
 
+@functools.lru_cache(maxsize=32)  # a profiles folder is read file by file; mounts do not move meanwhile
 def filesystem_type(device: int) -> str | None:
     """The type of the filesystem mounted from `device` (Linux: /proc/self/mountinfo), or None if unknown."""
     wanted = f"{os.major(device)}:{os.minor(device)}"
