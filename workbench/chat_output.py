@@ -6,6 +6,7 @@ Pure functions over Exchange data (already masked by the client), used by `workb
 
 from __future__ import annotations
 
+import json
 import statistics
 
 from workbench.exchange import Exchange, TimedEvent
@@ -20,14 +21,29 @@ def rule(title: str) -> str:
 
 
 def render_request(exchange: Exchange) -> str:
-    """The request line, every header as sent (secrets masked) and the exact body."""
+    """`workbench chat --show-request`: a rule, then the request with its exact body."""
+    return rule("request") + "\n" + request_text(exchange)
+
+
+def request_text(exchange: Exchange, *, pretty: bool = False) -> str:
+    """The request line, every header as sent (secrets masked) and the body: the exact bytes, or,
+    `pretty`, JSON indented. The TUI's request preview (ctrl+g) and Inspect both show it pretty."""
     request = exchange.request
-    lines = [rule("request"), f"{request.method} {request.url}"]
+    lines = [f"{request.method} {request.url}"]
     lines += [f"{name}: {value}" for name, value in request.headers]
     lines.append("")
     if request.body:
-        lines.append(_decode(request.body))
+        lines.append(pretty_body(request.body)[0] if pretty else _decode(request.body))
     return "\n".join(lines)
+
+
+def pretty_body(raw: bytes) -> tuple[str, str | None]:
+    """A body as text, indented when it is JSON; and the language to highlight it as."""
+    text = _decode(raw)
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False), "json"
+    except ValueError:
+        return text, None
 
 
 def render_response(exchange: Exchange) -> str:

@@ -15,8 +15,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
-from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from workbench import wire
@@ -25,7 +25,7 @@ from workbench.checks import scenes
 from workbench.checks.findings import Finding, ProbeResult, Report, finding, probe_status
 from workbench.checks.judging import Judging
 from workbench.checks.probes import Probe
-from workbench.checks.rules import auth, conversation, errors, latency, models, params, reachability, tools
+from workbench.checks.rules import auth, conversation, errors, latency, models, params, reachability, tls, tools
 from workbench.checks.rules import stream as stream_rules
 from workbench.checks.single import judge_reply_body, voice_metrics
 from workbench.exchange import Exchange
@@ -166,7 +166,9 @@ async def iter_check(
                 break
             # The diagnosis found a working variant: go on with it, so every other problem shows too.
             state.target = fixed_target
-            probe = plan.primary(platform, fixed_target)
+            # Named for where it went: a second "PolyAI's own request" line (✗ then ✓) read as a contradiction.
+            fixed = plan.primary(platform, fixed_target)
+            probe = replace(fixed, title=f"{fixed.title} at the working base URL {shown_url(fixed_target.base_url)}")
             exchange = retry[1] if retry is not None else exchange
         else:
             carry_on = False
@@ -175,8 +177,16 @@ async def iter_check(
             async for event in _a_working_call(state, senders, probe, exchange, mismatch):
                 yield event
 
+        # A handshake passed with the profile's trust: would it pass with the platform's?
+        if exchange.status is not None and tls.trust_differs(state.target):
+            trust = Probe("tls.platform", f"The certificate verifies as {platform.title} checks it", kind=plan.QUICK)
+            yield ProbeStarted(trust)
+            judged = await _with_platform_trust(state, limit)
+            yield state.finish(trust, judged, tls.judge_platform_trust(judged, _as(state.judging(probe), trust.id)))
+
         shapes = Probe("errors.shape", "Error replies use OpenAI's error envelope", kind=plan.QUICK)
-        refusals = [(pid, ex) for pid, ex in state.exchanges if ex.status is not None and ex.status >= 400]
+        refusals = [(pid, ex) for pid, ex in state.exchanges  # the TLS request asks only for a handshake
+                    if ex.status is not None and ex.status >= 400 and pid != "tls.platform"]
         if refusals:
             yield state.finish(shapes, None, errors.judge_error_bodies(refusals, _as(state.judging(probe), shapes.id)))
     yield CheckFinished(state.report(), tuple(ex for _, ex in state.exchanges))
@@ -291,6 +301,17 @@ async def run_check(
 
 
 # ---- judging ----------------------------------------------------------------------------
+
+
+async def _with_platform_trust(state: _Check, limit: float) -> Exchange:
+    """One request (GET models, no credential: any answer means the handshake passed) with a platform's trust."""
+    from workbench.client import Client
+
+    async with Client(state.target, body_cap=BODY_CAP, total_timeout=limit, public_trust=True) as client:
+        exchange = await client.request("GET", state.target.models_url, auth="none", label="check: tls.platform",
+                                        raise_on_failure=False).run()
+    state.exchanges.append(("tls.platform", exchange))
+    return exchange
 
 
 async def _sent(send: _Send, probe: Probe) -> tuple[Probe, Exchange]:

@@ -26,6 +26,11 @@ class Verdict:
     checked_at: float  # seconds since the epoch
     target: str
     path: str
+    flagged: frozenset[str] = frozenset()  # finding categories with an error or a warning
+
+    def proves(self, categories: tuple[str, ...]) -> bool:
+        """A passing check left every one of these categories clean (a checklist item it ticks)."""
+        return self.compatible and bool(categories) and not self.flagged.intersection(categories)
 
     def age(self, now: float | None = None) -> str:
         return describe_age((now if now is not None else time.time()) - self.checked_at)
@@ -87,10 +92,10 @@ def load_latest(profile: str, platform: str, reports_dir: str | Path | None = No
         return None
     if not isinstance(data, dict) or not isinstance(data.get("compatible"), bool):
         return None
-    findings = data.get("findings")
-    if not isinstance(findings, list):
-        findings = []
-    severities = [f.get("severity") for f in findings if isinstance(f, dict)]
+    listed = data.get("findings")
+    findings = [f for f in listed if isinstance(f, dict)] if isinstance(listed, list) else []
+    severities = [f.get("severity") for f in findings]
+    flagged = frozenset(str(f.get("category")) for f in findings if f.get("severity") in ("error", "warning"))
     return Verdict(
         compatible=data["compatible"],
         errors=severities.count("error"),
@@ -98,6 +103,7 @@ def load_latest(profile: str, platform: str, reports_dir: str | Path | None = No
         checked_at=_timestamp(data.get("checked_at"), stamp),
         target=str(data.get("target", "")),
         path=str(path),
+        flagged=flagged,
     )
 
 

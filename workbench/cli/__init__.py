@@ -21,6 +21,8 @@ from workbench.cli.export import export_command
 from workbench.cli.mock import mock_command
 from workbench.cli.options import CONTEXT, profiles_folder, profiles_option
 from workbench.cli.profiles import profiles_group
+from workbench.cli.proxy import proxy_command
+from workbench.cli.replay import replay_command
 from workbench.cli.simulate import simulate_command
 from workbench.errors import UsageError, WorkbenchError
 
@@ -28,8 +30,11 @@ from workbench.errors import UsageError, WorkbenchError
 @click.group(context_settings=CONTEXT, invoke_without_command=True)
 @click.version_option(__version__, prog_name="workbench")
 @profiles_option
+@click.option("--agents", "agents_dir", type=click.Path(file_okay=False),
+              help="Folder of agent configs for the TUI's Simulate screen (also ./profiles/agents and the "
+                   "user config folder's agents/).")
 @click.pass_context
-def cli(ctx: click.Context, profiles_dir: str | None) -> None:
+def cli(ctx: click.Context, profiles_dir: str | None, agents_dir: str | None = None) -> None:
     """A workbench for the OpenAI-compatible endpoint your voice agent calls.
 
     Run with no command to open the terminal UI.
@@ -40,11 +45,11 @@ def cli(ctx: click.Context, profiles_dir: str | None) -> None:
         except ImportError:
             click.echo(ctx.get_help())
             return
-        run_app(profiles_dir=profiles_folder(ctx))
+        run_app(profiles_dir=profiles_folder(ctx), agents_dir=agents_dir)
 
 
 for _command in (bench_command, chat_command, check_command, export_command, mock_command, profiles_group,
-                 simulate_command):
+                 proxy_command, replay_command, simulate_command):
     cli.add_command(_command)  # `workbench --help` lists them alphabetically, as click sorts
 
 
@@ -91,5 +96,5 @@ def main() -> None:
 
 __all__ = [
     "bench_command", "chat_command", "check_command", "cli", "export_command", "main", "mock_command",
-    "profiles_group", "simulate_command",
+    "profiles_group", "proxy_command", "replay_command", "simulate_command",
 ]

@@ -44,6 +44,10 @@ class MockConfig:
     first_word_stall_s: float = 2.5
     # The context-limit fault refuses messages holding more tokens than this (a word a token).
     context_tokens: int = 2048
+    # A connection with no whole request head this long after it opened or after its last reply is closed.
+    header_timeout_s: float = 30.0
+    # The most connections held at once (fewer if the open-file limit leaves fewer); past it, a 503 and a close.
+    max_connections: int = 10_000
 
     def __post_init__(self) -> None:
         if self.auth_header not in AUTH_HEADERS:
@@ -70,6 +74,12 @@ class MockConfig:
         if isinstance(self.context_tokens, bool) or not isinstance(self.context_tokens, int) or self.context_tokens < 1:
             raise UsageError(f"context_tokens must be a whole number >= 1; got {self.context_tokens!r}.",
                              "for example 2048 (the context-limit fault refuses longer requests).")
+        if isinstance(self.header_timeout_s, bool) or not isinstance(self.header_timeout_s, (int, float)) \
+                or not self.header_timeout_s > 0:
+            raise UsageError(f"header_timeout_s must be a number of seconds > 0; got {self.header_timeout_s!r}.")
+        if isinstance(self.max_connections, bool) or not isinstance(self.max_connections, int) \
+                or self.max_connections < 1:
+            raise UsageError(f"max_connections must be at least 1; got {self.max_connections!r}.")
         if self.max_body < 1:
             raise UsageError(f"max_body must be at least 1 byte; got {self.max_body!r}.")
         models = (self.models,) if isinstance(self.models, str) else tuple(self.models)

@@ -1,15 +1,15 @@
 """Streamed replies: the events of an Answer, framed as SSE (or misframed by a fault), paced and written.
 
-`stream_steps` says what goes on the wire, in order; `write_steps` puts it there on time.
-Pacing follows one clock from the start of the reply (first content token at ttft, then one
-token every 1/tokens_per_s), so timing does not drift however long the stream runs.
-The role chunk goes out at once, so a client sees the server alive before the first token.
+`stream_steps` says what goes on the wire, in order; `write_steps` puts an unpaced stream
+there, `pacer.PacedWriter` a paced one on time. Pacing follows one clock from the request's
+arrival (first content token at ttft, then one token every 1/tokens_per_s), so timing does
+not drift however long the stream runs. The role chunk goes out at once, so a client sees
+the server alive before the first token.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -212,74 +212,39 @@ def _with_keep_alives(steps: Iterator[Step]) -> Iterator[Step]:
         yield step
 
 
-async def write_steps(request: web.BaseRequest, response: web.StreamResponse, steps: Iterator[Step], pacing: Pacing,
-                      start: float) -> bool:
-    """Write the steps on time, counted from `start` (time.monotonic() at arrival); False when
-    the stream was cut on purpose (drop-mid-stream).
+def pause_of(step: Step, pacing: Pacing) -> float:
+    """How long to wait before this step's bytes: a stall, the first-word stall, or its own pause."""
+    if step is STALL:
+        return pacing.stall_s
+    if step is FIRST_WORD_STALL:
+        return pacing.first_word_stall_s
+    return step.pause_s
 
-    Steps due at the same moment go out in one write: unpaced replies cost one syscall.
+
+async def write_steps(request: web.BaseRequest, response: web.StreamResponse, steps: Iterator[Step],
+                      pacing: Pacing) -> bool:
+    """Write an unpaced stream's steps (paced ones: pacer.py); False when the stream was cut on purpose
+    (drop-mid-stream).
+
+    Steps between pauses go out in one write: an unpaced reply costs one syscall.
     """
-    out = _Writer(response, pacing.finish_after_hangup)
-    paced = pacing.ttft_s > 0 or pacing.token_interval_s > 0
-    token_index = 0
+    pending: list[bytes] = []
     for step in steps:
         if step is DROP:
-            await out.flush()
+            if pending:
+                await response.write(b"".join(pending))
             if request.transport is not None:
                 request.transport.close()
             return False
-        pause = pacing.stall_s if step is STALL else pacing.first_word_stall_s if step is FIRST_WORD_STALL \
-            else step.pause_s
+        pause = pause_of(step, pacing)
         if pause:
-            await out.flush()
+            if pending:
+                await response.write(b"".join(pending))
+                pending.clear()
             await asyncio.sleep(pause)
-            start += pause
-            if not step.data:
-                continue
-        if step.token and paced:
-            delay = start + pacing.ttft_s + token_index * pacing.token_interval_s - time.monotonic()
-            token_index += 1
-            if delay > 0:
-                await out.flush()
-                await asyncio.sleep(delay)
-        out.pending.append(step.data)
-    await out.end()
+        if step.data:
+            pending.append(step.data)
+    if pending:
+        await response.write(b"".join(pending))
+    await response.write_eof()
     return True
-
-
-class _Writer:
-    """The reply's writes, gathered until they are due. Under keep-generating a client that hangs
-    up is only noted: the reply goes on to its end unseen, as a server that never notices does."""
-
-    __slots__ = ("finish_after_hangup", "gone", "pending", "response")
-
-    def __init__(self, response: web.StreamResponse, finish_after_hangup: bool) -> None:
-        self.response = response
-        self.finish_after_hangup = finish_after_hangup
-        self.pending: list[bytes] = []
-        self.gone = False
-
-    async def flush(self) -> None:
-        if not self.pending:
-            return
-        data = b"".join(self.pending)
-        self.pending.clear()
-        if self.gone:
-            return
-        try:
-            await self.response.write(data)
-        except ConnectionError:
-            if not self.finish_after_hangup:
-                raise
-            self.gone = True
-
-    async def end(self) -> None:
-        await self.flush()
-        if self.gone:
-            return
-        try:
-            await self.response.write_eof()
-        except ConnectionError:
-            if not self.finish_after_hangup:
-                raise
-            self.gone = True

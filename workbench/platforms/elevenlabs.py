@@ -125,6 +125,7 @@ ELEVENLABS = ElevenLabs(
         "It accepts the API key (stored as a secret) as Authorization: Bearer.",
         "The first token arrives quickly enough for a live conversation.",
     ),
+    checklist_proof=(("reachability", "stream"), ("params",), ("stream",), ("auth",), ("latency",)),
     setup_sheet=setup_sheet,
     defaults={"max_tokens": 250},
     docs="ElevenLabs Agents: Custom LLM",

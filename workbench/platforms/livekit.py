@@ -203,6 +203,9 @@ LIVEKIT = LiveKit(
         "Tool calls carry an id and end with finish_reason \"tool_calls\" (or \"stop\").",
         "A tool result comes back as a tool message whose content is the tool's output as text.",
     ),
+    checklist_proof=(
+        ("reachability",), ("params", "stream"), ("latency",), ("stream", "conversation"), ("conversation",),
+    ),
     setup_sheet=setup_sheet,
     optional_message_forms=("developer-role",),
     docs="livekit/agents: livekit-plugins-openai llm.py (openai.LLM), inference/llm.py",

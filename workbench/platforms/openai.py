@@ -209,6 +209,7 @@ OPENAI = OpenAISDK(
         "Non-streaming replies parse as chat.completion; streams as chat.completion.chunk SSE.",
         "Errors use OpenAI's envelope so the SDK raises a typed exception.",
     ),
+    checklist_proof=(("reachability",), ("auth",), ("schema", "stream"), ("errors",)),
     setup_sheet=setup_sheet,
     system_prompt="You are a helpful voice assistant. Keep replies short.",
     optional_message_forms=("developer-role", "array-content"),

@@ -98,6 +98,7 @@ PLAYAI = PlayAI(
         f'It answers the smoke test "{SMOKE_TEST}" by repeating the phrase.',
         "The PATCH to /api/v1/agents/{agentId} with the llm field returns 200, not 400.",
     ),
+    checklist_proof=(("reachability",), ("auth",), ("stream",), ("conversation", "stream"), ()),
     setup_sheet=setup_sheet,
     docs="Play.ai: Bring your own LLM (Update Agent endpoint, llm field)",
 )

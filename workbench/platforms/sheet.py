@@ -71,6 +71,7 @@ class SetupSheet:
     snippets: list[Snippet] = field(default_factory=list)
     checklist: tuple[str, ...] = ()
     checklist_title: str = "Checklist"
+    checklist_proof: tuple[tuple[str, ...], ...] = ()  # per item, the categories a passing check must leave clean
     notes: list[str] = field(default_factory=list)
     verdict: Verdict | None = None
     check_command: str = ""

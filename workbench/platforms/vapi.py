@@ -157,6 +157,7 @@ VAPI = Vapi(
         "The first token arrives well within Vapi's 20 s no-token timeout.",
         "It accepts the credential as Authorization: Bearer.",
     ),
+    checklist_proof=(("reachability",), ("stream",), ("params",), ("latency",), ("auth",)),
     setup_sheet=setup_sheet,
     defaults={"temperature": 0, "max_tokens": 250},
     docs="Vapi: Custom LLM (custom-llm model provider)",

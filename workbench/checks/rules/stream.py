@@ -101,9 +101,12 @@ def judge_stream(exchange: Exchange, ctx: Judging) -> list[Finding]:
         if isinstance(body, dict) and carries_error(body):
             return judge_completion(exchange, ctx)  # schema.error-body, with its quote
         if isinstance(body, dict) and "choices" in body:
+            reply = f"one JSON {body.get('object') or 'object'} ({kind or 'no content type'}), not an SSE stream"
+            platform = ctx.platform
             add("stream.json-reply", "error",
-                f"stream: true was asked, but the reply is one JSON {body.get('object') or 'object'} "
-                f"({kind or 'no content type'}), not an SSE stream. The OpenAI SDK reads this as an empty "
+                f"{platform.title} always streams (stream: true on every request) and reads only Server-Sent "
+                f"Events, but the reply is {reply}: the agent says nothing." if platform.stream_required else
+                f"stream: true was asked, but the reply is {reply}. The OpenAI SDK reads this as an empty "
                 "stream without raising: the agent says nothing.",
                 "When the request has \"stream\": true, answer with Content-Type: text/event-stream and "
                 "`data: {chat.completion.chunk}` events ending with `data: [DONE]`.")

@@ -26,6 +26,7 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static, Tex
 from workbench.errors import WorkbenchError
 from workbench.tui.relay import Relay
 from workbench.tui.screens.base import WorkbenchScreen
+from workbench.tui.verbatim import verbatim
 from workbench.tui.volatile import steady
 
 if TYPE_CHECKING:
@@ -169,9 +170,10 @@ class MockScreen(WorkbenchScreen):
         follow = table.row_count == 0 or table.cursor_row == table.row_count - 1
         steady_numbers = self.workbench.steady_numbers
         clock = "--:--:--" if steady_numbers else time.strftime("%H:%M:%S", time.localtime(record.time))
-        table.add_row(clock, f"{record.method} {record.path}", record.auth_header or "none", str(record.status),
-                      steady(f"{record.latency_ms:.1f} ms", steady_numbers), "yes" if record.stream else "",
-                      record.fault or "")
+        # The method, path and auth header are what the caller sent: verbatim.
+        table.add_row(clock, verbatim(f"{record.method} {record.path}"), verbatim(record.auth_header or "none"),
+                      str(record.status), steady(f"{record.latency_ms:.1f} ms", steady_numbers),
+                      "yes" if record.stream else "", record.fault or "")
         if follow:
             table.move_cursor(row=table.row_count - 1)
 

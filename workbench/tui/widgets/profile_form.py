@@ -8,13 +8,13 @@ problems, each a sentence from `workbench.profiles`.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
 from workbench.errors import ProfileError
 from workbench.profiles import (
@@ -25,6 +25,7 @@ from workbench.profiles import (
     from_dict,
     validate_name,
 )
+from workbench.profiles.secret_fields import take_plain_secrets
 from workbench.profiles.fields import NUMBER_FIELDS, json_object, number_text, read_params, with_hint
 from workbench.target import AUTH_METHODS
 from workbench.tui.widgets.live_form import LiveForm
@@ -49,6 +50,9 @@ class FormReading:
     profile: Profile | None
     problems: dict[str, str]  # field id -> sentence
     key: str  # what was typed in the password field ("" for none)
+    # Secret headers and extra fields typed as plain values (dotted name -> value): the profile holds
+    # keyring references to them, and the screen stores the values on save, as it does the key.
+    secret_values: dict[str, str] = field(default_factory=dict)
 
 
 def _field_for(dotted: str) -> str:
@@ -73,6 +77,7 @@ class ProfileForm(LiveForm):
     ProfileForm TextArea { height: 4; width: 1fr; border: none; padding: 0; background: $boost; }
     ProfileForm .note { color: $text-muted; }
     ProfileForm #key-source { margin: 0 0 1 16; }
+    ProfileForm #session-key { margin: 0 0 1 16; display: none; }
     ProfileForm .-invalid { background: $error 30%; }
     ProfileForm #problems { color: $error; height: auto; margin: 0 0 1 0; }
     """
@@ -106,6 +111,8 @@ class ProfileForm(LiveForm):
         yield from row("API key", "api_key", "type or paste; saved to the OS keyring, never to the file",
                        password=True)
         yield Static("", id="key-source", markup=False)
+        yield Button("Keep the typed key for this session only (in memory, never written)", id="session-key",
+                     compact=True)
         yield from row("Key env var", "api_key_env", "or: read the key from this variable, e.g. POLYAI_API_KEY")
         yield Static("Request", classes="heading")
         yield from row("Temperature", "temperature", "0–2 (blank: not sent)")
@@ -129,7 +136,7 @@ class ProfileForm(LiveForm):
 
     def load(self, profile: Profile | None, *, name: str | None = None) -> None:
         """Show `profile` (None: an empty form for a new profile, named `name`)."""
-        with self.filling():
+        with self.filling(reveal=profile is not None):
             p = profile
             values = {
                 "name": name if name is not None else (p.name if p else ""),
@@ -152,10 +159,13 @@ class ProfileForm(LiveForm):
             self.query_one("#notes", TextArea).text = p.notes if p else ""
         self.validate_fields()
 
-    def show_key_source(self, text: str, style: str = "") -> None:
+    def show_key_source(self, text: str, style: str = "", *, offer_session_key: bool = False) -> None:
+        """Where the key comes from; `offer_session_key` (no keyring works) shows the session-key
+        button next to the fixes."""
         widget = self.query_one("#key-source", Static)
         widget.update(text)
         widget.styles.color = style or None
+        self.query_one("#session-key", Button).display = offer_session_key
 
     # ---- reading and validating -------------------------------------------------------------
 
@@ -166,7 +176,7 @@ class ProfileForm(LiveForm):
             validate_name(name)
         except ProfileError as error:
             problems["name"] = with_hint(error.message, error.hint)
-        data = self._typed_data(name, problems)
+        data, secret_values = take_plain_secrets(self._typed_data(name, problems))
         for problem in check_profile(data, name or "profile"):
             problems.setdefault(_field_for(problem.field), with_hint(problem.message, problem.hint))
         key = self.query_one("#api_key", Input).value
@@ -179,7 +189,7 @@ class ProfileForm(LiveForm):
                 profile = from_dict(data, name)
             except ProfileError as error:
                 problems["name"] = error.message
-        return FormReading(profile, problems, key)
+        return FormReading(profile, problems, key, secret_values)
 
     def _typed_data(self, name: str, problems: dict[str, str]) -> dict[str, Any]:
         """The profile's content as the fields give it; a field that cannot be read adds its problem."""
@@ -224,9 +234,10 @@ class ProfileForm(LiveForm):
 
     def validate_fields(self) -> FormReading:
         reading = self.read()
+        shown = self.shown(reading.problems)
         for field_id in (*TEXT_FIELDS, *NUMBER_FIELDS, "api_key", "extra", "headers", "notes", "platform", "auth"):
-            self.query_one(f"#{field_id}").set_class(field_id in reading.problems, "-invalid")
-        self.query_one("#problems", Static).update("\n".join(f"✗ {p}" for p in reading.problems.values()))
+            self.query_one(f"#{field_id}").set_class(field_id in shown, "-invalid")
+        self.query_one("#problems", Static).update("\n".join(f"✗ {p}" for p in shown.values()))
         return reading
 
     def clear_key(self) -> None:
