@@ -119,11 +119,16 @@ def _ms(value: float | None) -> str:
 
 
 def timings_line(exchange: Exchange) -> str:
+    """Every timing of the exchange: headers, first event, first token, first sentence, reasoning, total,
+    the events and the median gap between content chunks (workbench/speech.py defines the voice figures)."""
     timings = exchange.timings
     parts = [f"headers {_ms(timings.headers_ms)}"]
     if exchange.events:
         parts.append(f"first event {_ms(timings.first_event_ms)}")
         parts.append(f"first token {_ms(timings.first_token_ms)}")
+        parts.append(f"first sentence {_ms(timings.first_sentence_ms)}")
+    if timings.reasoning_ms is not None:
+        parts.append(f"reasoning {_ms(timings.reasoning_ms)} before the answer")
     parts.append(f"total {_ms(timings.total_ms)}")
     chunks = len(content_times(exchange))
     if exchange.events:

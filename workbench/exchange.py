@@ -57,10 +57,18 @@ class Timings:
 
     headers_ms: float | None = None
     first_event_ms: float | None = None
-    first_token_ms: float | None = None  # first event whose delta carries content text
+    # First event whose delta carries spoken content text: reasoning (<think>…</think> in the
+    # content, reasoning_content deltas) is silence and does not count (workbench/speech.py).
+    first_token_ms: float | None = None
     chunk_gaps_ms: list[float] = field(default_factory=list)  # between content-bearing events
     total_ms: float | None = None
     first_byte_ms: float | None = None  # first byte of the body
+    # When the content first held a speakable unit (a sentence, a long clause, or 8 words:
+    # workbench/speech.py); for a whole reply, when it arrived.
+    first_sentence_ms: float | None = None
+    reasoning_ms: float | None = None  # from the first reasoning to the first content token
+    think_chars: int = 0  # reasoning in <think> tags in the content, before the first content token
+    reasoning_chars: int = 0  # reasoning in reasoning_content/reasoning deltas, before the first content token
 
 
 @dataclass
@@ -187,12 +195,15 @@ class Exchange:
             body_truncated=data.get("body_truncated", False),
             body_cap=data.get("body_cap", 8 << 20),
             events=[TimedEvent(**e) for e in data.get("events", [])],
-            timings=Timings(**data.get("timings", {})),
+            timings=Timings(**{k: v for k, v in data.get("timings", {}).items() if k in _TIMING_FIELDS}),
             failure=Failure(**failure) if failure else None,
             cancelled=data.get("cancelled", False),
             label=data.get("label", ""),
             stream_requested=data.get("stream_requested", False),
         )
+
+
+_TIMING_FIELDS = frozenset(Timings.__dataclass_fields__)
 
 
 def _record(value: Any, kind: type) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from workbench import wire
+from workbench import tool_calls, wire
 from workbench.exchange import Failure
 
 if TYPE_CHECKING:
@@ -95,7 +95,8 @@ def problem(exchange: Exchange) -> Failure | None:
     """Why this exchange gave no usable reply, as a sentence with its fix, or None when it did.
 
     In order: the request failed (the client's own Failure), no HTTP reply, a redirect or an
-    error status, an error inside a 2xx (a stream event or the body), no content text.
+    error status, an error inside a 2xx (a stream event or the body), no content text and no
+    tool call (a reply that calls a tool is usable: the platform runs the tool).
     """
     if exchange.failure is not None:
         return exchange.failure
@@ -119,7 +120,7 @@ def problem(exchange: Exchange) -> Failure | None:
             f"The endpoint answered {status} {exchange.reason}, but the reply is an error: {_sentence(said)}.",
             "Report errors with a 4xx/5xx status; under 200 clients take the error for an empty reply.",
         )
-    if not exchange.reply_text.strip():
+    if not exchange.reply_text.strip() and not tool_calls.from_exchange(exchange).called:
         return _no_content(exchange, status)
     return None
 

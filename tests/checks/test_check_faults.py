@@ -32,9 +32,10 @@ EXPECTED: dict[tuple[str, str], set[tuple[str, str]]] = {
     ("vapi", "single-newline"): {("stream.framing", E)},
     ("vapi", "invalid-json-chunk"): {("stream.invalid-json", E)},
     ("vapi", "no-done"): {("stream.done-missing", W)},
-    ("vapi", "no-finish-reason"): {("stream.finish-reason-missing", W)},
-    ("vapi", "empty-finish-reason"): {("stream.finish-reason-empty", W)},
-    ("vapi", "nonstandard-finish-reason"): {("stream.finish-reason-nonstandard", W)},
+    # The tool probe's call ends the same way: Vapi never runs a tool call without "tool_calls" (issue 14).
+    ("vapi", "no-finish-reason"): {("stream.finish-reason-missing", W), ("tools.finish-reason-wrong", E)},
+    ("vapi", "empty-finish-reason"): {("stream.finish-reason-empty", W), ("tools.finish-reason-wrong", E)},
+    ("vapi", "nonstandard-finish-reason"): {("stream.finish-reason-nonstandard", W), ("tools.finish-reason-wrong", E)},
     ("vapi", "no-role"): {("stream.role-missing", W)},
     ("vapi", "missing-fields"): {("stream.fields-missing", W)},
     ("vapi", "drop-mid-stream"): {("stream.dropped", E)},
@@ -60,10 +61,13 @@ EXPECTED: dict[tuple[str, str], set[tuple[str, str]]] = {
     ("polyai", "nonstandard-finish-reason"): {("schema.finish-reason-nonstandard", W),
                                               ("stream.finish-reason-nonstandard", W)},
     ("polyai", "no-role"): {("schema.role-missing", W), ("stream.role-missing", W)},
-    ("polyai", "missing-fields"): {("schema.fields-missing", E), ("stream.fields-missing", W)},
+    # One rule for fields the SDK tolerates, streamed or not (issue 14: missing in a completion was an error).
+    ("polyai", "missing-fields"): {("schema.fields-missing", W), ("stream.fields-missing", W)},
     ("polyai", "drop-mid-stream"): {("schema.body-truncated", E), ("stream.dropped", W)},
     ("polyai", "stall"): {("reachability.read-timeout", E)},
-    ("polyai", "arguments-object"): {("schema.tool-arguments-not-string", E), ("stream.tool-arguments-not-string", W)},
+    # PolyAI offers no tools, so the call to `echo` the fault makes is one it cannot run (issue 14).
+    ("polyai", "arguments-object"): {("schema.tool-arguments-not-string", E), ("stream.tool-arguments-not-string", W),
+                                     ("tools.name-unknown", E), ("tools.name-unknown", W)},
     ("polyai", "empty-content"): {("schema.content-empty", E), ("stream.content-empty", W)},
     ("polyai", "null-content"): {("schema.content-null", E), ("stream.content-empty", W)},
     ("polyai", "no-usage-consistency"): {("schema.usage-inconsistent", W), ("stream.usage-inconsistent", W),
@@ -72,6 +76,35 @@ EXPECTED: dict[tuple[str, str], set[tuple[str, str]]] = {
     ("polyai", "html-500"): {("errors.server-error", E), ("errors.traceback", W), ("errors.error-shape", W)},
     ("openai", "reject-developer-role"): {("conversation.developer-role-rejected", W)},
     ("openai", "reject-array-content"): {("conversation.array-content-rejected", W)},
+    # A call, not a request (issue 14).
+    ("vapi", "reasoning-preamble"): {("latency.reasoning-spoken", E)},
+    ("vapi", "reasoning-content"): set(),  # silence, counted in the first token: latency.reasoning-silence (info)
+    ("vapi", "first-word-stall"): {("latency.first-sentence-slow", W)},
+    ("vapi", "keep-generating"): {("latency.barge-in-delay", W)},
+    ("vapi", "context-limit"): {("conversation.long-call-failed", E)},
+    ("polyai", "context-limit"): {("conversation.long-call-failed", E)},
+    ("vapi", "reject-stream-options"): set(),  # Vapi never sends stream_options: fine for Vapi
+    ("vapi", "tool-call-stop"): {("tools.finish-reason-wrong", E)},
+    ("elevenlabs", "tool-call-stop"): {("tools.finish-reason-wrong", E)},
+    ("vapi", "tool-arguments-not-json"): {("tools.arguments-not-json", E)},
+    ("vapi", "tool-call-no-id"): {("tools.id-missing", E)},
+    ("vapi", "tool-result-500"): {("tools.result-refused", E)},
+    ("elevenlabs", "tool-result-500"): {("tools.result-refused", E)},
+    ("openai", "tool-result-500"): {("tools.result-refused", E)},
+    # Where the platforms differ (research/platform-facts.md): Pipecat and LiveKit always send
+    # stream_options; LiveKit fires a tool call on "stop" and strips <think>; Pipecat never reads
+    # finish_reason and speaks <think> text.
+    ("pipecat", "reject-stream-options"): {("params.extras-rejected", E)},
+    ("livekit", "reject-stream-options"): {("params.extras-rejected", E)},
+    # (their first request offers no tools, so the fault's call to `echo` is one they cannot run)
+    ("pipecat", "tool-call-stop"): {("tools.finish-reason-wrong", W), ("tools.name-unknown", E)},
+    ("livekit", "tool-call-stop"): {("tools.finish-reason-wrong", W), ("tools.name-unknown", E)},
+    ("pipecat", "reasoning-preamble"): {("latency.reasoning-spoken", E)},
+    ("livekit", "reasoning-preamble"): {("latency.reasoning-spoken", W)},
+}
+# Info findings a fault must also show (the rest of a report's info is not asserted).
+EXPECTED_INFO: dict[tuple[str, str], set[str]] = {
+    ("vapi", "reasoning-content"): {"latency.reasoning-silence"},
 }
 
 # The auth method each platform's profile uses in these tests (PolyAI's x-api-key meets ignore-x-api-key).
@@ -82,7 +115,8 @@ TIMEOUT_S = 2.0
 
 @pytest.fixture(scope="module")
 def mock():
-    handle = MockServer.start_in_thread(MockConfig(port=0, api_key=KEY, slow_first_token_s=1.1, stall_s=30))
+    handle = MockServer.start_in_thread(MockConfig(port=0, api_key=KEY, slow_first_token_s=1.1, stall_s=30,
+                                                   first_word_stall_s=1.2))
     yield handle
     handle.stop()
 
@@ -105,6 +139,7 @@ async def test_fault_is_found(mock, platform: str, fault: str) -> None:
         mock.server.set_fault(None)
     found = {(f.id, f.severity) for f in report.findings if f.severity != "info"}
     assert found == EXPECTED[(platform, fault)], "\n".join(f"{f.severity} {f.id}: {f.message}" for f in report.findings)
+    assert EXPECTED_INFO.get((platform, fault), set()) <= {f.id for f in report.findings if f.severity == "info"}
     assert report.compatible == (not any(sev == E for _, sev in EXPECTED[(platform, fault)]))
     for f in report.findings:
         assert f.category == f.id.split(".")[0] and f.category in CATEGORIES
@@ -214,5 +249,32 @@ async def test_playai_smoke_test_reply_must_repeat_the_phrase(tmp_path) -> None:
     replies.write_text('[[reply]]\nmatch = "smoke test"\nreply = "Sorry, I cannot help with that."\n')
     async with MockServer(MockConfig(port=0, api_key=KEY, reply_file=replies)) as server:
         report = await run_check(Target(server.base_url, "mock-model", auth="bearer", api_key=KEY), "playai")
-    assert [(f.id, f.severity) for f in report.findings] == [("conversation.smoke-test-reply", W)]
+    # An error: Play.ai's backend refuses the agent (issue 14: it was a warning).
+    assert [(f.id, f.severity) for f in report.findings] == [("conversation.smoke-test-reply", E)]
     assert "Sorry, I cannot help" in report.findings[0].message
+
+
+@pytest.mark.parametrize("platform", list(PLATFORMS))
+async def test_open_good_mock_is_auth_open_alone_for_every_platform(platform: str) -> None:
+    """No key: no error and no warning but auth.open, the call probes (tools, long call, barge-in) included."""
+    async with MockServer(MockConfig(port=0)) as server:
+        report = await run_check(Target(server.base_url, "mock-model"), platform, timeout=TIMEOUT_S)
+    assert [(f.id, f.severity) for f in report.findings if f.severity != "info"] == [("auth.open", W)]
+    played = {r.id: r.status for r in report.probes}
+    assert played["long-call"] == "passed"
+    if PLATFORMS[platform].offered_tools(Target(server.base_url, "mock-model")):
+        assert played["tools"] == "passed"
+    if report.metrics["streamed"]:
+        assert played["barge-in"] == "passed"
+
+
+async def test_a_field_the_platform_sends_refused_is_an_error_for_it(mock) -> None:
+    """reject-stream-options: an SDK app that sends stream_options gets a 400; the check names the field."""
+    mock.server.set_fault("reject-stream-options")
+    try:
+        target = target_for(mock, "openai").with_(params={"stream_options": {"include_usage": True}})
+        report = await run_check(target, "openai", timeout=TIMEOUT_S)
+    finally:
+        mock.server.set_fault(None)
+    assert [(f.id, f.severity) for f in report.findings] == [("params.extras-rejected", E)]
+    assert "stream_options" in report.findings[0].message

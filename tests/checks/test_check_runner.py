@@ -23,7 +23,8 @@ async def test_events_come_in_checklist_order_and_end_with_the_report() -> None:
     assert [e.result for e in finished] == report.probes
     assert started <= {e.probe.id for e in finished}
     assert {"chat", "latency", "auth.none", "auth.wrong", "auth.enforced", "errors.invalid-json",
-            "errors.no-messages", "chat.stream", "conversation", "errors.shape"} == {e.probe.id for e in finished}
+            "errors.no-messages", "chat.stream", "conversation", "errors.shape",
+            "long-call"} == {e.probe.id for e in finished}  # long-call: issue 14 (a check is a call)
     # The first request went alone: nothing else started before it finished.
     assert chat_requests[0].body and '"stream":false' in chat_requests[0].body.replace(" ", "")
     assert len(events[-1].exchanges) == report.metrics["requests"] == len(server.requests)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
-from workbench import errors, wire
+from workbench import errors, tool_calls, wire
 from workbench.chat_output import render_response
 from workbench.chat import shape_turn
 from workbench.client import Client
@@ -122,6 +122,19 @@ EXPECT: dict[str, Callable[[Exchange, errors.EndpointError | None], None]] = {
     "ignore-x-api-key": clean(lambda x: x.status == 401 and x.problem() is not None),
     "redirect": clean(_redirect),
     "no-usage-consistency": clean(lambda x: any(e.parsed and e.parsed.get("usage") for e in x.events)),
+    "reasoning-preamble": clean(lambda x: x.reply_text.startswith("<think>") and x.timings.think_chars > 50
+                                and x.timings.first_token_ms >= 400 and x.timings.reasoning_ms >= 400),
+    "reasoning-content": failed(errors.FirstTokenTimeout, "0.5 s"),  # reasoning is not a token: silence
+    "first-word-stall": clean(lambda x: x.reply_text == ECHO
+                              and x.timings.first_sentence_ms - x.timings.first_token_ms >= 2000),
+    "keep-generating": clean(lambda x: x.reply_text == ECHO and x.timings.total_ms >= 100),
+    "context-limit": clean(_status(400, "application/json")),
+    "reject-stream-options": clean(_status(400, "application/json")),
+    "tool-call-stop": clean(lambda x: tool_calls.from_exchange(x).finish_reason == "stop"
+                            and tool_calls.from_exchange(x).calls[0].name == "lookup"),
+    "tool-arguments-not-json": clean(lambda x: tool_calls.from_exchange(x).calls[0].parsed_arguments() is None),
+    "tool-call-no-id": clean(lambda x: tool_calls.from_exchange(x).calls[0].id is None),
+    "tool-result-500": clean(_status(500, "application/json")),
 }
 
 
@@ -132,9 +145,17 @@ def request_body(fault: str) -> dict:
         messages.insert(0, wire.message("developer", "be brief"))
     if fault == "reject-array-content":
         messages = [{"role": "user", "content": [{"type": "text", "text": "one two three four five"}]}]
+    if fault == "context-limit":
+        messages.insert(0, wire.message("system", "word " * 3000))
+    if fault == "tool-result-500":
+        call = {"id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": "{}"}}
+        messages += [{"role": "assistant", "content": None, "tool_calls": [call]},
+                     {"role": "tool", "tool_call_id": "call_1", "content": "found"}]
     body = shape_turn(target, messages, stream=True).body
-    if fault in ("tool-call-no-index", "arguments-object"):
+    if fault in ("tool-call-no-index", "arguments-object") or fault.startswith("tool-"):
         body["tools"] = TOOLS
+    if fault == "reject-stream-options":
+        body["stream_options"] = {"include_usage": True}
     return body
 
 

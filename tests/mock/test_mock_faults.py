@@ -322,6 +322,85 @@ def no_usage_consistency(w: Wire) -> None:
     assert usage["total_tokens"] != usage["prompt_tokens"] + usage["completion_tokens"]
 
 
+def tool_calls_of(w: Wire) -> list[dict[str, Any]]:
+    return [d["tool_calls"][0] for d in w.deltas if "tool_calls" in d]
+
+
+def reasoning_preamble(w: Wire) -> None:
+    sse_ok(w)
+    assert w.joined.startswith("<think>Okay, ") and "</think>\n\n" + ECHO in w.joined
+    think_at = next(t for t, piece in w.arrivals if b"<think>" in piece)
+    answer_at = next(t for t, piece in w.arrivals if b'"content":"You "' in piece)
+    assert answer_at - think_at >= 0.4  # a word every 20 ms
+
+
+def reasoning_content(w: Wire) -> None:
+    sse_ok(w)
+    reasoning = "".join(d.get("reasoning_content", "") for d in w.deltas)
+    assert reasoning.startswith("Okay, the caller") and w.joined == ECHO
+    first_reasoning = next(i for i, d in enumerate(w.deltas) if d.get("reasoning_content"))
+    first_content = next(i for i, d in enumerate(w.deltas) if d.get("content"))
+    assert first_reasoning < first_content
+
+
+def first_word_stall(w: Wire) -> None:
+    sse_ok(w)
+    first_at = next(t for t, piece in w.arrivals if b'"content":"You "' in piece)
+    rest_at = next(t for t, piece in w.arrivals if b'"content":"said: "' in piece)
+    assert rest_at - first_at >= 0.2  # first_word_stall_s is 0.3 here
+    assert w.joined == ECHO and w.has_done
+
+
+def keep_generating(w: Wire) -> None:
+    sse_ok(w)
+    assert w.joined == ECHO and w.has_done
+    assert w.arrivals[-1][0] - w.arrivals[0][0] >= 0.09  # five words at 40 tokens/s when --tokens-per-s sets none
+
+
+def context_limit(w: Wire) -> None:
+    assert w.status == 400
+    error = w.json()["error"]
+    assert error["code"] == "context_length_exceeded" and error["param"] == "messages"
+    assert "maximum context length is 50 tokens" in error["message"] and "resulted in 203 tokens" in error["message"]
+
+
+def reject_stream_options(w: Wire) -> None:
+    assert w.status == 400
+    error = w.json()["error"]
+    assert error["param"] == "stream_options" and "stream_options" in error["message"]
+
+
+def tool_call_stop(w: Wire) -> None:
+    sse_ok(w)
+    calls = tool_calls_of(w)
+    assert calls[0]["id"].startswith("call_") and calls[0]["function"]["name"] == "lookup"
+    assert json.loads("".join(c["function"]["arguments"] for c in calls)) == {"text": ECHO}
+    assert w.finish_reasons[-1] == "stop"
+
+
+def tool_arguments_not_json(w: Wire) -> None:
+    sse_ok(w)
+    calls = tool_calls_of(w)
+    assert len(calls) >= 2 and all(c["index"] == 0 for c in calls)
+    joined = "".join(c["function"]["arguments"] for c in calls)
+    assert joined.startswith('{"text":')
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(joined)
+    assert w.finish_reasons[-1] == "tool_calls"
+
+
+def tool_call_no_id(w: Wire) -> None:
+    sse_ok(w)
+    calls = tool_calls_of(w)
+    assert calls and all("id" not in c for c in calls) and calls[0]["function"]["name"] == "lookup"
+    assert w.finish_reasons[-1] == "tool_calls"
+
+
+def tool_result_500(w: Wire) -> None:
+    assert w.status == 500 and w.json()["error"]["type"] == "server_error"
+    assert "tool result" in w.json()["error"]["message"]
+
+
 EXPECT: dict[str, Callable[[Wire], None]] = {
     "rate-limit": rate_limit,
     "server-error": server_error,
@@ -356,6 +435,16 @@ EXPECT: dict[str, Callable[[Wire], None]] = {
     "ignore-x-api-key": ignore_x_api_key,
     "redirect": redirect,
     "no-usage-consistency": no_usage_consistency,
+    "reasoning-preamble": reasoning_preamble,
+    "reasoning-content": reasoning_content,
+    "first-word-stall": first_word_stall,
+    "keep-generating": keep_generating,
+    "context-limit": context_limit,
+    "reject-stream-options": reject_stream_options,
+    "tool-call-stop": tool_call_stop,
+    "tool-arguments-not-json": tool_arguments_not_json,
+    "tool-call-no-id": tool_call_no_id,
+    "tool-result-500": tool_result_500,
 }
 
 
@@ -398,7 +487,29 @@ EXPECT_JSON: dict[str, Callable[[Wire], None]] = {
     "redirect": redirect,
     "no-usage-consistency": lambda w: w.json()["usage"]["total_tokens"]
     != w.json()["usage"]["prompt_tokens"] + w.json()["usage"]["completion_tokens"],
+    "reasoning-preamble": lambda w: message_of(w)["content"].startswith("<think>Okay, ")
+    and message_of(w)["content"].endswith("</think>\n\n" + ECHO),
+    "reasoning-content": lambda w: message_of(w)["reasoning_content"].startswith("Okay, ")
+    and message_of(w)["content"] == ECHO,
+    "keep-generating": lambda w: message_of(w)["content"] == ECHO and w.arrivals[0][0] >= 0.1,
+    "context-limit": context_limit,
+    "reject-stream-options": reject_stream_options,
+    "tool-call-stop": lambda w: message_of(w)["tool_calls"][0]["id"].startswith("call_")
+    and w.json()["choices"][0]["finish_reason"] == "stop",
+    "tool-arguments-not-json": lambda w: message_of(w)["tool_calls"][0]["function"]["arguments"].startswith('{"text"')
+    and not _is_json(message_of(w)["tool_calls"][0]["function"]["arguments"]),
+    "tool-call-no-id": lambda w: "id" not in message_of(w)["tool_calls"][0]
+    and w.json()["choices"][0]["finish_reason"] == "tool_calls",
+    "tool-result-500": tool_result_500,
 }
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except json.JSONDecodeError:
+        return False
+    return True
 
 
 def request_for(fault: str, stream: bool) -> tuple[dict[str, Any], dict[str, str]]:
@@ -408,13 +519,22 @@ def request_for(fault: str, stream: bool) -> tuple[dict[str, Any], dict[str, str
         messages = [{"role": "developer", "content": "Be brief."}, *messages]
     if fault == "reject-array-content":
         messages = [{"role": "user", "content": [{"type": "text", "text": "hello there world"}]}]
-    extra: dict[str, Any] = {"tools": TOOLS} if fault in ("tool-call-no-index", "arguments-object") else {}
+    if fault == "context-limit":
+        messages = [{"role": "system", "content": "word " * 200}, *messages]
+    if fault == "tool-result-500":
+        call = {"id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": "{}"}}
+        messages = [*messages, {"role": "assistant", "content": None, "tool_calls": [call]},
+                    {"role": "tool", "tool_call_id": "call_1", "content": "found it"}]
+    extra: dict[str, Any] = {"tools": TOOLS} if fault.startswith("tool-") or fault == "arguments-object" else {}
+    if fault == "reject-stream-options":
+        extra["stream_options"] = {"include_usage": True}
     headers = {"x-api-key": KEY} if fault == "ignore-x-api-key" else {"authorization": f"Bearer {KEY}"}
     return body(stream, messages=messages, **extra), headers
 
 
 def config_for(fault: str) -> MockConfig:
-    return MockConfig(fault=fault, api_key=KEY, stall_s=0.4, slow_first_token_s=0.3)
+    return MockConfig(fault=fault, api_key=KEY, stall_s=0.4, slow_first_token_s=0.3, first_word_stall_s=0.3,
+                      context_tokens=50)
 
 
 def test_every_fault_has_a_wire_check() -> None:

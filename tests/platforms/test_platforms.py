@@ -79,8 +79,9 @@ def test_polyai_checklist_is_the_seed_verbatim() -> None:
 
 def test_playai_smoke_test_streams_with_bearer_whatever_the_profile_says() -> None:
     playai = PLATFORMS["playai"]
-    assert playai.smoke_messages() == [{"role": "user", "content": "Repeat with me: the smoke test has passed."}]
-    assert SMOKE_TEST == "Repeat with me: the smoke test has passed."
+    # The capitalised sentence Play.ai's own server matches (issue 14); it holds the docs' lower-case wording too.
+    assert playai.smoke_messages() == [{"role": "user", "content": "Repeat with me: The smoke test has passed."}]
+    assert SMOKE_TEST == "Repeat with me: The smoke test has passed."  # capital T: issue 14
     request = playai.build_request(target("x-api-key"), playai.smoke_messages())
     assert request.headers["Authorization"] == f"Bearer {KEY}" and "x-api-key" not in request.headers
     assert request.body == {"model": "my-model", "messages": playai.smoke_messages(), "stream": True}

@@ -198,7 +198,8 @@ async def test_bench_runs_shows_percentiles_and_saves_json(tmp_path, memory_keyr
         await wait_for(pilot, lambda: screen.result is not None and not screen.running, "the bench")
         assert screen.result.requests == 12 and screen.result.errors == 0
         table = screen.query_one("#figures", DataTable)
-        assert table.row_count == 5 and table.get_row_at(0)[0] == "first token (ms)"
+        # Six figures: the first sentence came second (issue 14).
+        assert table.row_count == 6 and table.get_row_at(0)[0] == "first token (ms)"
         assert str(screen.query_one("#verdict").render()).startswith("PASS: first token p90")
         assert len(screen.query_one("#spark").data) == 12
         await press(pilot, "ctrl+s")

@@ -74,7 +74,8 @@ async def test_calls_through_the_proxy_show_up_grouped_with_their_verdicts(tmp_p
 
         await press(pilot, "ctrl+s")
         await wait_for(pilot, lambda: screen.handle is None, "the proxy to stop")
-        assert "stopped" in str(screen.query_one("#traffic-state").render())
+        state = screen.query_one("#traffic-state")
+        await wait_for(pilot, lambda: "stopped" in str(state.render()), "the screen to say so")  # a message later
 
 
 async def test_a_saved_log_opens_as_calls(tmp_path, memory_keyring):

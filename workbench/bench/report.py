@@ -9,6 +9,7 @@ from workbench.bench.stats import Summary
 # (label, unit, BenchResult attribute), in the order a voice developer reads them.
 FIGURES = (
     ("first token", "ms", "ttft"),
+    ("first sentence", "ms", "first_sentence"),
     ("chunk gap", "ms", "itl"),
     ("time per token", "ms", "tpot"),
     ("end to end", "ms", "e2e"),

@@ -1,8 +1,9 @@
 """BenchResult: what a benchmark measured, its verdict against a voice budget, and its JSON form.
 
 The JSON keeps DESIGN.md's contract (`requests`, `errors`, `ttft_ms`, `itl_ms`, `e2e_ms`,
-`tokens_per_s`, each figure with p50/p90/p99) and extends it with min/max/mean, `tpot_ms`,
-errors by kind, the share over the platform's first-token budget and the verdict.
+`tokens_per_s`, each figure with p50/p90/p99) and extends it with min/max/mean,
+`first_sentence_ms` (the first speakable sentence), `tpot_ms`, errors by kind, the share over
+the platform's first-token budget and the verdict.
 A figure nobody measured (every request failed) is `null`, never 0.
 """
 
@@ -116,6 +117,11 @@ class BenchResult:
         return summarize(self.ttft_values)
 
     @property
+    def first_sentence(self) -> Summary | None:
+        """Time to the first speakable sentence, over every successful request that had one."""
+        return summarize(s.first_sentence_ms for s in self.ok_samples if s.first_sentence_ms is not None)
+
+    @property
     def itl(self) -> Summary | None:
         """Chunk gaps pooled over every successful request (each gap one sample, as vLLM pools ITL)."""
         return summarize(gap for s in self.ok_samples for gap in s.chunk_gaps_ms)
@@ -206,6 +212,7 @@ class BenchResult:
             "errors": self.errors,
             "errors_by_kind": self.errors_by_kind,
             "ttft_ms": _summary(self.ttft),
+            "first_sentence_ms": _summary(self.first_sentence),
             "itl_ms": _summary(self.itl),
             "tpot_ms": _summary(self.tpot),
             "e2e_ms": _summary(self.e2e),

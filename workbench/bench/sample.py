@@ -2,7 +2,10 @@
 
 Conventions (README "How `workbench bench` measures" says how they compare with llmperf and vLLM):
 - time to first token: request start to the arrival of the first SSE event whose delta carries
-  content text (a role-only or empty first chunk does not count: a voice platform cannot speak it);
+  content text (a role-only or empty first chunk does not count: a voice platform cannot speak it;
+  reasoning, `<think>` text or reasoning deltas, is silence and does not count either);
+- time to first sentence: request start to the event that completed the first speakable unit
+  (a sentence, a long clause or 8 words: workbench/speech.py), what a voice platform waits for;
 - chunk gaps: time between consecutive content-bearing events, the first token excluded;
 - time per output token: (last content event - first content event) / (output tokens - 1);
 - end to end: request start to the end of the response (the stream closed);
@@ -29,6 +32,7 @@ class RequestSample:
     error_message: str = ""
     status: int | None = None
     ttft_ms: float | None = None
+    first_sentence_ms: float | None = None
     e2e_ms: float | None = None
     last_token_ms: float | None = None
     chunk_gaps_ms: list[float] = field(default_factory=list)
@@ -61,6 +65,7 @@ class RequestSample:
             "error_message": self.error_message,
             "status": self.status,
             "ttft_ms": self.ttft_ms,
+            "first_sentence_ms": self.first_sentence_ms,
             "e2e_ms": self.e2e_ms,
             "tpot_ms": self.tpot_ms,
             "chunk_gaps_ms": self.chunk_gaps_ms,
@@ -85,6 +90,7 @@ def sample_from_exchange(exchange: Exchange, index: int, started_s: float) -> Re
         return sample
     content_times = [event.t_ms for event in exchange.events if event.text]
     sample.ttft_ms = timings.first_token_ms
+    sample.first_sentence_ms = timings.first_sentence_ms
     sample.last_token_ms = content_times[-1] if content_times else None
     sample.chunk_gaps_ms = list(timings.chunk_gaps_ms)
     reported = _completion_tokens(exchange)

@@ -13,7 +13,7 @@ from typing import Any
 
 from workbench.printable import printable
 
-CATEGORIES = ("reachability", "tls", "auth", "schema", "stream", "params", "conversation", "errors", "latency",
+CATEGORIES = ("reachability", "tls", "auth", "schema", "stream", "params", "conversation", "tools", "errors", "latency",
               "models")
 SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}

@@ -171,6 +171,23 @@ def plan_followups(
     return probes
 
 
+def call_parts(platform: Platform, target: Target, primary_stream: bool) -> list[Probe]:
+    """The parts of a call the check plays (checks/scenes.py): a tool call where the platform sends
+    tools, a long call for all, a caller barging in where the platform streams."""
+    from workbench.calls.long_call import HISTORY_TURNS
+
+    parts = []
+    if platform.offered_tools(target):
+        parts.append(Probe("tools", f"Calls a tool as {platform.title} runs it, and goes on after its result",
+                           stream=primary_stream))
+    parts.append(Probe("long-call", f"A long call: a long system prompt and {HISTORY_TURNS} turns of history",
+                       stream=primary_stream))
+    if primary_stream:
+        parts.append(Probe("barge-in", "A caller barging in: the next turn is answered, and not held up",
+                           stream=True))
+    return parts
+
+
 # ---- diagnosis --------------------------------------------------------------------------
 
 

@@ -3,32 +3,40 @@
 Order: the platform's own request goes alone first (its latency is the one reported, so
 nothing runs beside it); when it fails, one or two diagnosis requests say why (/v1 missing,
 the other auth header, the extra fields) and the check stops there. When it works, the
-follow-up probes run concurrently. Every request is bounded by the check's timeouts, so a
-stalled endpoint costs at most about two timeouts. `iter_check` yields events for a live
-checklist; `run_check` returns the Report.
+follow-up probes run concurrently, the tool call among them (checks/scenes.py); then the
+parts of a call whose timing is judged against another request run alone, one after the
+other: the long call, then a caller barging in. Every request is bounded by the check's
+timeouts, so a stalled endpoint costs at most about two timeouts. `iter_check` yields events
+for a live checklist; `run_check` returns the Report.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 from workbench import wire
 from workbench.checks import probes as plan
+from workbench.checks import scenes
 from workbench.checks.findings import Finding, ProbeResult, Report, finding, probe_status
 from workbench.checks.judging import Judging
 from workbench.checks.probes import Probe
-from workbench.checks.rules import auth, conversation, errors, latency, models, params, reachability, tls
-from workbench.checks.single import judge_reply_body
+from workbench.checks.rules import auth, conversation, errors, latency, models, params, reachability, tls, tools
+from workbench.checks.rules import stream as stream_rules
+from workbench.checks.single import judge_reply_body, voice_metrics
 from workbench.exchange import Exchange
 from workbench.platforms import get_platform
-from workbench.platforms.base import Platform
+from workbench.platforms.base import Platform, PlatformRequest
 from workbench.platforms.playai import SMOKE_REPLY
 from workbench.redact import shown_url
 from workbench.target import Target, Timeouts
+
+if TYPE_CHECKING:
+    from workbench.client import Client
 
 DEFAULT_TIMEOUT_S = 30.0
 TIMEOUT_KINDS = ("read-timeout", "first-token-timeout", "connect-timeout", "reply-timeout")
@@ -109,13 +117,10 @@ class _Check:
         return ProbeFinished(probe, result, exchange)
 
     def report(self) -> Report:
-        metrics: dict[str, object] = {"ttft_ms": None, "total_ms": None}
+        metrics: dict[str, object] = {"ttft_ms": None, "first_sentence_ms": None, "total_ms": None}
         ex, probe = self.primary_exchange, self.primary_probe
         if ex is not None and probe is not None and ex.ok:
-            first = latency.first_token_ms(ex, probe.stream)
-            metrics["ttft_ms"] = round(first, 1) if first is not None else None
-            metrics["total_ms"] = round(ex.timings.total_ms, 1) if ex.timings.total_ms is not None else None
-            metrics["streamed"] = probe.stream
+            metrics.update(voice_metrics(ex, probe.stream))
         metrics["requests"] = len(self.exchanges)
         metrics["check_ms"] = round((time.perf_counter() - self.started) * 1000, 1)
         return Report.build(self.platform.id, shown_url(self.original.base_url), self.findings, metrics, self.results)
@@ -132,14 +137,8 @@ async def iter_check(
     limit = reply_time_limit(state.target.timeouts)
     async with Client(state.target, body_cap=BODY_CAP, total_timeout=limit) as client:
 
-        async def send(probe: Probe) -> Exchange:
-            call = client.request(
-                probe.method, probe.url, content=probe.content, headers=probe.headers, auth=probe.auth,
-                api_key=probe.api_key, stream=probe.stream, label=f"check: {probe.id}", raise_on_failure=False,
-            )
-            exchange = await call.run()
-            state.exchanges.append((probe.id, exchange))
-            return exchange
+        senders = _Senders(client, state)
+        send = senders.probe
 
         probe = plan.primary(platform, state.target)
         yield ProbeStarted(probe)
@@ -149,9 +148,12 @@ async def iter_check(
         carry_on = True
         for _ in range(MAX_DIAGNOSIS_ROUNDS):
             status = exchange.status
-            if status is not None and 200 <= status < 300:
+            catch_all = _catch_all_page(state.target, exchange)
+            if status is not None and 200 <= status < 300 and not catch_all:
                 break
             found, retry, fixed_target = await _diagnose(state, probe, exchange, send)
+            if catch_all and fixed_target is None:
+                break  # without /v1 it is no better: judged below as the reply it is
             if retry is not None:
                 diagnosis.append(retry)
             primary_findings = mismatch + found
@@ -172,42 +174,8 @@ async def iter_check(
             carry_on = False
 
         if carry_on:
-            state.primary_exchange, state.primary_probe = exchange, probe
-            ctx = state.judging(probe)
-            found = mismatch + _judge_reply(probe, exchange, ctx)
-            if platform.id == "playai" and exchange.ok:
-                found += conversation.judge_smoke_reply(exchange, ctx, SMOKE_REPLY)
-            yield state.finish(probe, exchange, found)
-            budget = Probe("latency", f"First token within {platform.first_token_budget_ms:.0f} ms: "
-                                      f"{platform.budget_source}", kind=plan.QUICK)
-            measured = latency.first_token_ms(exchange, probe.stream)
-            yield state.finish(budget, None, latency.judge_first_token(exchange, _as(ctx, "latency")),
-                               f"{measured:.0f} ms" if measured is not None else "not measured: no content came",
-                               skipped=measured is None or not exchange.ok)
-
-            usable = exchange.problem() is None and not any(f.severity == "error" for f in found)
-            stalled = exchange.failure is not None and exchange.failure.kind in TIMEOUT_KINDS
-            followups = plan.plan_followups(platform, state.target, probe.stream, quick_only=stalled)
-            for followup in followups:
-                yield ProbeStarted(followup)
-            by_id: dict[str, Exchange] = {}
-            tasks = {asyncio.ensure_future(_sent(send, p)): p for p in followups}
-            try:
-                for next_done in asyncio.as_completed(tasks):
-                    done_probe, done_exchange = await next_done
-                    by_id[done_probe.id] = done_exchange
-                    found = _judge_followup(done_probe, done_exchange, state.judging(done_probe), usable)
-                    unjudged = done_probe.id == "conversation" and not usable
-                    yield state.finish(done_probe, done_exchange, found,
-                                       "not judged: the first reply was already broken" if unjudged else "",
-                                       skipped=unjudged)
-            finally:
-                for task in tasks:
-                    task.cancel()
-            if probe.auth == "none" or "auth.none" in by_id:
-                gate = Probe("auth.enforced", "Only the right credential gets in", kind=plan.QUICK)
-                yield state.finish(gate, None, auth.judge_open(_as(ctx, gate.id), by_id.get("auth.none"),
-                                                               by_id.get("auth.wrong"), probe.auth))
+            async for event in _a_working_call(state, senders, probe, exchange, mismatch):
+                yield event
 
         # A handshake passed with the profile's trust: would it pass with the platform's?
         if exchange.status is not None and tls.trust_differs(state.target):
@@ -222,6 +190,96 @@ async def iter_check(
         if refusals:
             yield state.finish(shapes, None, errors.judge_error_bodies(refusals, _as(state.judging(probe), shapes.id)))
     yield CheckFinished(state.report(), tuple(ex for _, ex in state.exchanges))
+
+
+class _Senders:
+    """How the check sends: a probe as built, a request a platform shaped, or records one sent otherwise."""
+
+    def __init__(self, client: Client, state: _Check) -> None:
+        self.client = client
+        self.state = state
+
+    async def probe(self, probe: Probe) -> Exchange:
+        call = self.client.request(
+            probe.method, probe.url, content=probe.content, headers=probe.headers, auth=probe.auth,
+            api_key=probe.api_key, stream=probe.stream, label=f"check: {probe.id}", raise_on_failure=False,
+        )
+        exchange = await call.run()
+        self.record(probe.id, exchange)
+        return exchange
+
+    async def shaped(self, request: PlatformRequest, probe_id: str) -> Exchange:
+        exchange = await self.client.send(request, label=f"check: {probe_id}").run()
+        self.record(probe_id, exchange)
+        return exchange
+
+    def record(self, probe_id: str, exchange: Exchange) -> None:
+        self.state.exchanges.append((probe_id, exchange))
+
+
+async def _a_working_call(state: _Check, send: _Senders, probe: Probe, exchange: Exchange,
+                          mismatch: list[Finding]) -> AsyncIterator[CheckEvent]:
+    """The platform's own request worked: judge it, then play the rest of the call."""
+    platform = state.platform
+    state.primary_exchange, state.primary_probe = exchange, probe
+    ctx = state.judging(probe)
+    found = mismatch + _judge_reply(probe, exchange, ctx)
+    if platform.id == "playai" and exchange.ok:
+        found += conversation.judge_smoke_reply(exchange, ctx, SMOKE_REPLY)
+    yield state.finish(probe, exchange, found)
+    budget = Probe("latency", f"First token and first sentence within {platform.first_token_budget_ms:.0f} ms: "
+                              f"{platform.budget_source}", kind=plan.QUICK)
+    yield state.finish(budget, None, latency.judge_voice(exchange, _as(ctx, "latency")),
+                       _voice_detail(exchange, probe.stream),
+                       skipped=latency.first_token_ms(exchange, probe.stream) is None or not exchange.ok)
+
+    # A reply that calls a tool is a usable first reply: the multi-turn probe goes on from it.
+    usable = exchange.problem() is None and not any(
+        f.severity == "error" and not tools.about_a_tool_call(f) for f in found)
+    stalled = exchange.failure is not None and exchange.failure.kind in TIMEOUT_KINDS
+    followups = plan.plan_followups(platform, state.target, probe.stream, quick_only=stalled)
+    parts = [] if stalled else plan.call_parts(platform, state.target, probe.stream)
+    for followup in followups + parts:
+        yield ProbeStarted(followup)
+    by_id: dict[str, Exchange] = {}
+    async for event in _followups(state, send, followups, [p for p in parts if p.id == "tools"], usable, by_id):
+        yield event
+    # Alone, one after the other: their timing is judged against another request's.
+    for part in parts:
+        if part.id == "long-call":
+            scene = scenes.long(platform, state.target, state.judging(part), send.shaped, exchange)
+        elif part.id == "barge-in":
+            scene = scenes.barge_in(platform, state.target, state.judging(part), send.client, send.shaped, send.record)
+        else:
+            continue
+        yield _finish_scene(state, part, await _played(usable, scene))
+    if probe.auth == "none" or "auth.none" in by_id:
+        gate = Probe("auth.enforced", "Only the right credential gets in", kind=plan.QUICK)
+        yield state.finish(gate, None, auth.judge_open(_as(ctx, gate.id), by_id.get("auth.none"),
+                                                       by_id.get("auth.wrong"), probe.auth))
+
+
+async def _followups(state: _Check, send: _Senders, followups: list[Probe], tool_parts: list[Probe], usable: bool,
+                     by_id: dict[str, Exchange]) -> AsyncIterator[CheckEvent]:
+    """The follow-up probes and the tool call, all at once; each judged as it comes back."""
+    tasks: list[asyncio.Future[tuple[Probe, Any]]] = [asyncio.ensure_future(_sent(send.probe, p)) for p in followups]
+    tasks += [asyncio.ensure_future(_scene(p, _played(usable, scenes.tool_call(
+        state.platform, state.target, state.judging(p), send.shaped)))) for p in tool_parts]
+    try:
+        for next_done in asyncio.as_completed(tasks):
+            done_probe, outcome = await next_done
+            if isinstance(outcome, scenes.Scene):
+                yield _finish_scene(state, done_probe, outcome)
+                continue
+            by_id[done_probe.id] = outcome
+            found = _judge_followup(done_probe, outcome, state.judging(done_probe), usable)
+            unjudged = done_probe.id == "conversation" and not usable
+            yield state.finish(done_probe, outcome, found,
+                               "not judged: the first reply was already broken" if unjudged else "",
+                               skipped=unjudged)
+    finally:
+        for task in tasks:
+            task.cancel()
 
 
 async def run_check(
@@ -258,6 +316,40 @@ async def _with_platform_trust(state: _Check, limit: float) -> Exchange:
 
 async def _sent(send: _Send, probe: Probe) -> tuple[Probe, Exchange]:
     return probe, await send(probe)
+
+
+async def _scene(probe: Probe, scene: Awaitable[scenes.Scene]) -> tuple[Probe, scenes.Scene]:
+    return probe, await scene
+
+
+NOT_PLAYED = "not played: the first reply was already broken"
+
+
+async def _played(usable: bool, scene: Coroutine[Any, Any, scenes.Scene]) -> scenes.Scene:
+    """Play a part of the call only when the platform's own request worked (else it fails the same way)."""
+    if not usable:
+        scene.close()  # the coroutine never runs: nothing is sent
+        return scenes.Scene(detail=NOT_PLAYED, skipped=True)
+    return await scene
+
+
+def _finish_scene(state: _Check, probe: Probe, scene: scenes.Scene) -> ProbeFinished:
+    main = scene.exchanges[0] if len(scene.exchanges) == 1 else (scene.exchanges[-1] if scene.exchanges else None)
+    return state.finish(probe, main, scene.findings, scene.detail, skipped=scene.skipped)
+
+
+def _voice_detail(exchange: Exchange, stream: bool) -> str:
+    """`41 ms first token, 95 ms first sentence (120 ms of reasoning before it)` for the latency line."""
+    measured = latency.first_token_ms(exchange, stream)
+    if measured is None:
+        return "not measured: no content came"
+    parts = [f"{measured:.0f} ms" + (" first token" if stream else " (whole reply)")]
+    sentence = exchange.timings.first_sentence_ms
+    if stream and sentence is not None:
+        parts.append(f"{sentence:.0f} ms first sentence")
+    if exchange.timings.reasoning_ms:
+        parts.append(f"{exchange.timings.reasoning_ms:.0f} ms of reasoning before it")
+    return ", ".join(parts)
 
 
 def _as(ctx: Judging, probe_id: str) -> Judging:
@@ -317,6 +409,8 @@ async def _diagnose(state: _Check, probe: Probe, exchange: Exchange, send: _Send
     status = exchange.status
     if status is None:
         return reachability.judge_failure(exchange, ctx), None, None
+    if 200 <= status < 300:
+        return await _diagnose_catch_all(state, probe, exchange, ctx, send)
     if 300 <= status < 400:
         return await _diagnose_redirect(state, probe, exchange, ctx, send)
     if status in (404, 405):
@@ -368,6 +462,30 @@ async def _diagnose_path(
     retry = plan.at_base_url(probe, base, new_base, "path.retry", title)
     retried = await send(retry)
     fixed = state.target.with_(base_url=new_base) if retried.ok else None
+    return reachability.judge_path(exchange, ctx, retried, new_base), (retry, retried), fixed
+
+
+def _catch_all_page(target: Target, exchange: Exchange) -> bool:
+    """A 200 that is a page, not a reply (neither JSON nor SSE) at a base URL ending in /v1: a server
+    without the /v1 prefix whose catch-all route answers every other path (Play.ai's own reference
+    server answers 200 with an HTML page, playht/fake-llm `app.all('*')`)."""
+    success = exchange.status is not None and 200 <= exchange.status < 300
+    if not success or not target.base_url.rstrip("/").endswith("/v1") or exchange.is_sse:
+        return False
+    return exchange.json() is None and not stream_rules.looks_like_sse(exchange.text)
+
+
+async def _diagnose_catch_all(
+    state: _Check, probe: Probe, exchange: Exchange, ctx: Judging, send: _Send
+) -> _Diagnosed:
+    """A catch-all page at …/v1: try the base URL without /v1; when that answers, the /v1 was the mistake."""
+    base = state.target.base_url.rstrip("/")
+    new_base = base[: -len("/v1")]
+    retry = plan.at_base_url(probe, base, new_base, "path.retry", "Without /v1 at the end of the base URL")
+    retried = await send(retry)
+    if retried.problem() is not None or _catch_all_page(state.target.with_(base_url=new_base), retried):
+        return [], (retry, retried), None
+    fixed = state.target.with_(base_url=new_base)
     return reachability.judge_path(exchange, ctx, retried, new_base), (retry, retried), fixed
 
 

@@ -81,7 +81,7 @@ def _judge(exchange: Exchange, ctx: Judging) -> list[Finding]:
     if 200 <= status < 300:
         if not is_chat:
             return []  # /models and friends: the chat rules do not apply
-        return judge_reply_body(exchange, ctx) + latency.judge_first_token(exchange, replace(ctx, probe="latency"))
+        return judge_reply_body(exchange, ctx) + latency.judge_voice(exchange, replace(ctx, probe="latency"))
     if status in auth.REFUSED:
         return auth.judge_refused(exchange, ctx, ctx.target.auth)
     if is_chat and 300 <= status < 400:
@@ -121,12 +121,9 @@ def exchange_report(exchange: Exchange, platform_id: str | None = None) -> Repor
     platform = get_platform(platform_id or platform_of(exchange))
     ctx = judging_for(exchange, platform.id)
     result = _result(exchange, ctx, "One saved exchange", "exchange")
-    metrics: dict[str, object] = {"ttft_ms": None, "total_ms": None}
+    metrics: dict[str, object] = {"ttft_ms": None, "first_sentence_ms": None, "total_ms": None}
     if exchange.ok:
-        first = latency.first_token_ms(exchange, exchange.stream_requested)
-        total = exchange.timings.total_ms
-        metrics = {"ttft_ms": round(first, 1) if first is not None else None,
-                   "total_ms": round(total, 1) if total is not None else None, "streamed": exchange.stream_requested}
+        metrics = voice_metrics(exchange, exchange.stream_requested)
     return Report.build(platform.id, shown_url(ctx.target.base_url), list(result.findings), metrics, [result])
 
 
@@ -167,6 +164,22 @@ def _result(exchange: Exchange, ctx: Judging, heading: str, probe_id: str) -> Pr
         detail = status_line(exchange) + (f", {len(exchange.events)} events" if exchange.events else "")
     status = "skipped" if exchange.cancelled else probe_status(found)
     return ProbeResult(probe_id, title, status, exchange.timings.total_ms, tuple(found), detail)
+
+
+def voice_metrics(exchange: Exchange, streamed: bool) -> dict[str, object]:
+    """The report's timing figures for the reply a platform would speak (DESIGN.md's JSON): first
+    token, first sentence, total, whether it streamed, and the reasoning before it when any came."""
+    timings = exchange.timings
+
+    def rounded(value: float | None) -> float | None:
+        return round(value, 1) if value is not None else None
+
+    metrics: dict[str, object] = {"ttft_ms": rounded(latency.first_token_ms(exchange, streamed)),
+                                  "first_sentence_ms": rounded(timings.first_sentence_ms),
+                                  "total_ms": rounded(timings.total_ms), "streamed": streamed}
+    if timings.reasoning_ms is not None:
+        metrics["reasoning_ms"] = rounded(timings.reasoning_ms)
+    return metrics
 
 
 def read_exchange(path: str | Path) -> Exchange:

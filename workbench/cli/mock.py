@@ -42,11 +42,16 @@ from workbench.errors import UsageError
               help="Largest request body in bytes; bigger ones get 413.")
 @click.option("--stall-s", type=number_range(min=0), default=30.0, show_default=True,
               help="How long the stall fault stalls, in seconds.")
+@click.option("--first-word-stall-s", type=click.FloatRange(min=0), default=2.5, show_default=True,
+              help="How long the first-word-stall fault pauses after the first word, in seconds.")
+@click.option("--context-tokens", type=click.IntRange(min=1), default=2048, show_default=True,
+              help="The context-limit fault refuses requests holding more tokens than this (a word a token).")
 @click.option("--list-faults", is_flag=True, help="Print the faults that --fault takes, and exit.")
 def mock_command(
     host: str, port: int, api_key: str | None, api_key_env: str | None, auth_header: str, ttft_ms: float,
     tokens_per_s: float, reply: str, fault: str | None, fault_rate: float, seed: int | None, persona: str,
-    models: tuple[str, ...], log_path: str | None, max_body: int, stall_s: float, list_faults: bool,
+    models: tuple[str, ...], log_path: str | None, max_body: int, stall_s: float, first_word_stall_s: float,
+    context_tokens: int, list_faults: bool,
 ) -> None:
     """Run a fake OpenAI-compatible LLM: echoes, streams, and misbehaves on demand.
 
@@ -65,6 +70,7 @@ def mock_command(
         host=host, port=port, api_key=api_key, auth_header=auth_header, ttft_ms=ttft_ms, tokens_per_s=tokens_per_s,
         reply_file=None if reply == "echo" else reply, fault=fault, fault_rate=fault_rate, seed=seed,
         persona=persona, models=models or MockConfig.models, log_path=log_path, max_body=max_body, stall_s=stall_s,
+        first_word_stall_s=first_word_stall_s, context_tokens=context_tokens,
     )
 
     def on_ready(server: object) -> None:

@@ -4,14 +4,18 @@ Pure (no I/O, no clock): the client hands it each chunk with the time it arrived
 the SSE framing exactly (via wire.SSEDecoder), parses each event's JSON once, and fills the
 stream timings on the Exchange. Invalid UTF-8 is noted with its byte offset and decoding
 goes on with replacement characters, so the rest of the stream is still recorded.
+
+The voice figures (first token, first sentence, reasoning before them) are what a caller hears,
+worked out by workbench/speech.py from each event's content and reasoning as it arrives; a
+whole (non-streamed) reply gets them from its message when it has arrived (`whole_reply_timings`).
 """
 
 from __future__ import annotations
 
 import codecs
 
-from workbench import wire
-from workbench.exchange import Exchange, TimedEvent
+from workbench import speech, wire
+from workbench.exchange import Exchange, TimedEvent, Timings
 
 # Field names a line of an SSE stream starts with; used to tell an SSE body sent under the
 # wrong content type from a JSON or HTML one.
@@ -32,7 +36,8 @@ class StreamAssembler:
         self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="strict")
         self._sse = wire.SSEDecoder()
         self._bytes_seen = 0
-        self._last_token_ms = 0.0  # read only once first_token_ms is set, which sets it too
+        self._last_token_ms: float | None = None
+        self._speech = speech.SpeechTracker()
         # The first invalid byte: (offset from the start of the body, the bad bytes).
         self.utf8_error: tuple[int, bytes] | None = None
 
@@ -67,6 +72,8 @@ class StreamAssembler:
             piece = self._record(event, t_ms, unterminated=True)
             if piece:
                 texts.append(piece)
+        self._speech.end(round(t_ms, 3))
+        _copy_speech(self._speech, self.exchange.timings)
         return texts
 
     @property
@@ -107,9 +114,60 @@ class StreamAssembler:
         if timings.first_event_ms is None:
             timings.first_event_ms = t_ms
         if timed.text:
-            if timings.first_token_ms is None:
-                timings.first_token_ms = t_ms
-            else:
+            if self._last_token_ms is not None:
                 timings.chunk_gaps_ms.append(round(t_ms - self._last_token_ms, 3))
             self._last_token_ms = t_ms
+        self._hear(timed, t_ms)
         return timed.text
+
+    def _hear(self, timed: TimedEvent, t_ms: float) -> None:
+        """The caller's view of this event: spoken words, reasoning (silence), the reply's end."""
+        tracker = self._speech
+        if tracker.first_sentence_ms is not None:
+            return  # every figure is known: the rest of a long stream costs nothing here
+        tracker.feed(timed.text, speech.reasoning_text(_delta(timed.parsed)), t_ms)
+        if timed.is_done or _finish_reason(timed.parsed) is not None:
+            tracker.end(t_ms)
+        _copy_speech(tracker, self.exchange.timings)
+
+
+def whole_reply_timings(exchange: Exchange) -> None:
+    """The voice figures of a whole (non-streamed) reply: its first sentence comes with the body."""
+    if exchange.events or not exchange.ok:
+        return
+    body = exchange.json()
+    try:
+        message = body["choices"][0]["message"]
+    except (KeyError, IndexError, TypeError):
+        return
+    if not isinstance(message, dict):
+        return
+    tracker = speech.SpeechTracker()
+    tracker.feed(wire.content_text(message.get("content")), speech.reasoning_text(message), 0.0)
+    tracker.end(0.0)
+    timings = exchange.timings
+    spoke = speech.first_unit_end(tracker.spoken, final=True) is not None
+    timings.first_sentence_ms = timings.total_ms if spoke else None
+    timings.think_chars, timings.reasoning_chars = tracker.think_chars, tracker.reasoning_chars
+
+
+def _delta(parsed: object) -> object:
+    try:
+        return parsed["choices"][0]["delta"]  # type: ignore[index]
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+def _finish_reason(parsed: object) -> object:
+    try:
+        return parsed["choices"][0].get("finish_reason")  # type: ignore[index]
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return None
+
+
+def _copy_speech(tracker: speech.SpeechTracker, timings: Timings) -> None:
+    timings.first_token_ms = tracker.first_token_ms
+    timings.first_sentence_ms = tracker.first_sentence_ms
+    timings.reasoning_ms = tracker.reasoning_ms
+    timings.think_chars = tracker.think_chars
+    timings.reasoning_chars = tracker.reasoning_chars

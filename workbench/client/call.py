@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from workbench import errors
-from workbench.client.assembler import StreamAssembler, looks_like_sse
+from workbench.client.assembler import StreamAssembler, looks_like_sse, whole_reply_timings
 from workbench.client.diagnose import Diagnosis
 from workbench.client.inflate import body_chunks
 from workbench.exchange import Exchange, Failure, RecordedRequest
@@ -315,6 +315,7 @@ class Call:
         if self._t0:
             exchange.timings.total_ms = round((time.perf_counter() - self._t0) * 1000, 3)
         exchange.body = bytes(exchange.body)
+        whole_reply_timings(exchange)
         self._scrub_reply()
 
     def _scrub_reply(self) -> None:

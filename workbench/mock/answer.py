@@ -2,18 +2,28 @@
 
 Streaming and non-streaming replies are both built from an Answer, so the two agree on
 the id, the words and the counts. Token counts are rough (one token a word; see wire).
+
+Tool calls: when the request offers tools and the last user message asks for one (it holds
+every word of the tool's name: "please end the call" asks for `end_call` or `endCall`), the
+reply calls that tool; the next request, which carries the tool's result in a `tool` message,
+gets a text reply. The tool-call faults make every other reply a tool call too.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from workbench import wire
+from workbench.mock.faults import TOOL_CALL_FAULTS, prompt_tokens
 from workbench.mock.validation import ChatRequest
 
-TOOL_CALL_FAULTS = frozenset({"tool-call-no-index", "arguments-object"})
+# Reasoning a "thinking" model emits before its answer (the reasoning faults).
+REASONING = ("Okay, the caller is speaking to me. Let me think about what they want and how to answer "
+             "them briefly and politely before I say anything out loud.")
+_NAME_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
 @dataclass
@@ -24,7 +34,9 @@ class Answer:
     text: str
     finish_reason: str
     usage: dict[str, int]
-    tool_name: str | None = None  # set when the reply is a tool call (tool-call faults)
+    tool_name: str | None = None  # set when the reply is a tool call
+    tool_args: dict[str, Any] = field(default_factory=dict)
+    reasoning: str = ""  # reasoning text before the answer (the reasoning faults)
 
     @cached_property
     def tokens(self) -> list[str]:
@@ -33,11 +45,7 @@ class Answer:
 
     @property
     def tool_arguments(self) -> dict[str, Any]:
-        return {"text": self.text}
-
-
-def prompt_tokens(messages: list[dict[str, Any]]) -> int:
-    return sum(wire.count_tokens(wire.content_text(m.get("content"))) for m in messages)
+        return self.tool_args or {"text": self.text}
 
 
 def make_answer(request: ChatRequest, text: str, *, polyant: bool = False, fault: str | None = None) -> Answer:
@@ -45,6 +53,10 @@ def make_answer(request: ChatRequest, text: str, *, polyant: bool = False, fault
 
     Polyant ignores max_tokens, only ever says "stop" and reports zero usage (its docs say so).
     """
+    last = request.messages[-1]
+    after_tool = last.get("role") == "tool"
+    if after_tool:
+        text = tool_result_reply(last)
     finish_reason = "stop"
     if not polyant and request.max_tokens is not None:
         tokens = [t for t in wire.split_words(text) if t]
@@ -52,11 +64,64 @@ def make_answer(request: ChatRequest, text: str, *, polyant: bool = False, fault
             text = "".join(tokens[: request.max_tokens])
             finish_reason = "length"
     usage = wire.usage(0, 0) if polyant else wire.usage(prompt_tokens(request.messages), wire.count_tokens(text))
-    tool_name = None
+    answer = Answer(wire.new_completion_id(), wire.now(), request.model, text, finish_reason, usage)
+    if fault in ("reasoning-preamble", "reasoning-content"):
+        answer.reasoning = REASONING
+    tool = None if after_tool else called_tool(request, fault)
+    if tool is not None:
+        answer.tool_name, answer.tool_args = tool
+        answer.finish_reason = "tool_calls"
+    return answer
+
+
+def called_tool(request: ChatRequest, fault: str | None) -> tuple[str, dict[str, Any]] | None:
+    """The tool this reply calls and its arguments: one the caller asked for, or any under a tool-call fault."""
+    asked = asked_tool(request.tools, wire.last_user_text(request.messages))
+    if asked is not None:
+        return asked["function"]["name"], tool_arguments_for(asked, wire.last_user_text(request.messages))
     if fault in TOOL_CALL_FAULTS:
-        tool_name = first_tool_name(request.tools) or "echo"
-        finish_reason = "tool_calls"
-    return Answer(wire.new_completion_id(), wire.now(), request.model, text, finish_reason, usage, tool_name)
+        return first_tool_name(request.tools) or "echo", {}
+    return None
+
+
+def asked_tool(tools: list[Any] | None, user_text: str) -> dict[str, Any] | None:
+    """The first function tool offered whose name's words all appear in the user's words, or None."""
+    said = set(re.findall(r"[a-z0-9]+", user_text.lower()))
+    for tool in tools or ():
+        function = tool.get("function") if isinstance(tool, dict) else None
+        name = function.get("name") if isinstance(function, dict) else None
+        if not isinstance(name, str):
+            continue
+        words = {w.lower() for w in _NAME_WORDS.findall(name)}
+        if words and words <= said:
+            return dict(tool)
+    return None
+
+
+def tool_arguments_for(tool: dict[str, Any], user_text: str) -> dict[str, Any]:
+    """Arguments for the tool's required parameters: the caller's words for text, 0 for numbers."""
+    parameters = tool["function"].get("parameters")
+    if not isinstance(parameters, dict) or not isinstance(parameters.get("properties"), dict):
+        return {}
+    listed = parameters.get("required")
+    required: list[Any] = listed if isinstance(listed, list) else []
+    arguments: dict[str, Any] = {}
+    for name in required:
+        spec = parameters["properties"].get(name)
+        kind = spec.get("type") if isinstance(spec, dict) else "string"
+        if kind in ("integer", "number"):
+            arguments[name] = 0
+        elif kind == "boolean":
+            arguments[name] = True
+        else:
+            arguments[name] = f"The caller said: {user_text}"[:200]
+    return arguments
+
+
+def tool_result_reply(message: dict[str, Any]) -> str:
+    """What the mock says once a tool has run: it read the result."""
+    result = " ".join(wire.content_text(message.get("content")).split())
+    return f"Done. The tool answered: {result[:200]}" if result else "Done."
 
 
 def first_tool_name(tools: list[Any] | None) -> str | None:
@@ -70,17 +135,44 @@ def first_tool_name(tools: list[Any] | None) -> str | None:
     return None
 
 
-def tool_call(answer: Answer, *, index: int | None, arguments_as_object: bool) -> dict[str, Any]:
-    """A tool call as OpenAI sends it (index only in stream deltas), optionally malformed."""
-    arguments: Any = answer.tool_arguments if arguments_as_object else wire.dumps(answer.tool_arguments)
+def tool_call(answer: Answer, fault: str | None, *, index: int | None) -> dict[str, Any]:
+    """A tool call as OpenAI sends it whole (index only in stream deltas), shaped by the fault."""
+    arguments: Any = answer.tool_arguments if fault == "arguments-object" else wire.dumps(answer.tool_arguments)
+    if fault == "tool-arguments-not-json" and index is None:
+        arguments = arguments[: len(arguments) * 2 // 3]
     call: dict[str, Any] = {
-        "id": "call_" + answer.id.removeprefix("chatcmpl-")[:24],
+        "id": tool_call_id(answer),
         "type": "function",
         "function": {"name": answer.tool_name, "arguments": arguments},
     }
-    if index is not None:
+    if fault == "tool-call-no-id":
+        del call["id"]
+    if index is not None and fault != "tool-call-no-index":
         call = {"index": index, **call}
     return call
+
+
+def tool_call_id(answer: Answer) -> str:
+    return "call_" + answer.id.removeprefix("chatcmpl-")[:24]
+
+
+def tool_call_deltas(answer: Answer, fault: str | None) -> list[dict[str, Any]]:
+    """The tool call as OpenAI streams it: id, type and name first, then the arguments in pieces."""
+    if fault in ("arguments-object", "tool-call-no-index"):
+        # In one delta, as these two faults always came: an object cannot be cut into pieces, and
+        # a lone delta without an index shows the defect by itself.
+        return [tool_call(answer, fault, index=0)]
+    first = tool_call(answer, fault, index=0)
+    arguments = wire.dumps(answer.tool_arguments)
+    first["function"] = {"name": answer.tool_name, "arguments": ""}
+    size = max(1, -(-len(arguments) // 3))
+    pieces = [arguments[i : i + size] for i in range(0, len(arguments), size)]
+    if fault == "tool-arguments-not-json" and len(pieces) > 1:
+        pieces = pieces[:-1]
+    rest: list[dict[str, Any]] = [{"function": {"arguments": piece}} for piece in pieces]
+    if fault != "tool-call-no-index":
+        rest = [{"index": 0, **delta} for delta in rest]
+    return [first, *rest]
 
 
 def inconsistent_usage(usage: dict[str, int]) -> dict[str, int]:
@@ -104,7 +196,9 @@ def completion_bytes(answer: Answer, fault: str | None) -> bytes:
 def completion_body(answer: Answer, fault: str | None) -> dict[str, Any]:
     """The non-streaming chat.completion, shaped by the fault (if it applies to whole replies)."""
     content: str | None = answer.text
-    if fault == "empty-content":
+    if fault == "reasoning-preamble":
+        content = f"<think>{answer.reasoning}</think>\n\n{answer.text}"
+    elif fault == "empty-content":
         content = ""
     elif fault == "null-content":
         content = None
@@ -116,7 +210,9 @@ def completion_body(answer: Answer, fault: str | None) -> dict[str, Any]:
     message = body["choices"][0]["message"]
     if answer.tool_name is not None:
         message["content"] = None
-        message["tool_calls"] = [tool_call(answer, index=None, arguments_as_object=fault == "arguments-object")]
+        message["tool_calls"] = [tool_call(answer, fault, index=None)]
+    if fault == "reasoning-content":
+        message["reasoning_content"] = answer.reasoning
     if fault == "no-role":
         del message["role"]
     if fault == "missing-fields":
@@ -131,4 +227,6 @@ def finish_reason_for(answer: Answer, fault: str | None) -> str | None:
         return "end_turn"
     if fault == "no-finish-reason":
         return None
+    if fault == "tool-call-stop" and answer.tool_name is not None:
+        return "stop"
     return answer.finish_reason

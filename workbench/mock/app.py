@@ -11,9 +11,11 @@ Every error, expected or not, leaves as a JSON envelope: never a traceback on th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -27,12 +29,12 @@ from workbench.mock.config import MockConfig
 from workbench.mock.connections import full_sentence, refusal_bytes
 from workbench.mock.error_replies import HTML_500, RATE_LIMITED, SERVER_ERROR, error_body
 from workbench.mock.expect import answer_expecting, expectation_supported, read_body
-from workbench.mock.faults import STREAM_ONLY, FaultPicker
+from workbench.mock.faults import CONDITIONAL, STREAM_ONLY, FaultPicker, condition_met, refusal
 from workbench.mock.pacer import PacedWriter
 from workbench.mock.parse_errors import refusing_handler_class
 from workbench.mock.replies import ReplyScript
 from workbench.mock.request_log import RequestLog, RequestRecord
-from workbench.mock.streaming import Pacing, content_type, stream_steps, write_steps
+from workbench.mock.streaming import KEEP_GENERATING_TOKEN_S, Pacing, content_type, stream_steps, write_steps
 from workbench.mock.validation import BadRequest, ChatRequest, check_chat_request, shown
 from workbench.mock.written import json_reply
 
@@ -72,7 +74,9 @@ class MockApp:
         self.key_check = KeyCheck(config.api_key, config.auth_header) if config.api_key else None
         self.throttle = polyant.Throttle(config.polyant_requests_per_minute) if self.polyant else None
         interval = 1.0 / config.tokens_per_s if config.tokens_per_s > 0 else 0.0
-        self.pacing = Pacing(config.ttft_ms / 1000.0, interval, config.stall_s)
+        self.pacing = Pacing(config.ttft_ms / 1000.0, interval, config.stall_s, config.first_word_stall_s)
+        # keep-generating: one generation at a time, as a server with a single worker.
+        self.worker = asyncio.Lock()
         owner = polyant.OWNED_BY if self.polyant else "workbench"
         self.model_list = wire.model_list(config.models, owned_by=owner)
         self.model_list_bytes = wire.dumps(self.model_list).encode()
@@ -307,12 +311,13 @@ class MockApp:
             return self.error(pending, 401, polyant.INVALID_KEY)
         return None
 
-    @staticmethod
-    def effective_fault(fault: str | None, chat: ChatRequest) -> str | None:
+    def effective_fault(self, fault: str | None, chat: ChatRequest) -> str | None:
         """The fault if it changes this request's reply, else None (so the log tells the truth)."""
         if fault is None:
             return None
         if fault in STREAM_ONLY and not chat.stream:
+            return None
+        if fault in CONDITIONAL and not condition_met(fault, chat.body, chat.messages, self.config.context_tokens):
             return None
         if fault == "reject-developer-role" and not any(m.get("role") == "developer" for m in chat.messages):
             return None
@@ -339,6 +344,9 @@ class MockApp:
             param = f"messages[{index}].role"
             return self.error(pending, 400, f"Invalid value for '{param}': 'developer'. Supported values are: "
                               "'system', 'user', 'assistant', 'tool' and 'function'.", param=param)
+        if fault in CONDITIONAL:
+            status, message, refused_param, code = refusal(fault, chat.messages, self.config.context_tokens)
+            return self.error(pending, status, message, param=refused_param, code=code)
         if fault == "reject-array-content":
             index = next(i for i, m in enumerate(chat.messages) if isinstance(m.get("content"), list))
             param = f"messages[{index}].content"
@@ -356,6 +364,8 @@ class MockApp:
             delay += max(len(answer.tokens) - 1, 0) * self.pacing.token_interval_s
         if fault == "stall":
             delay += self.pacing.stall_s
+        if fault == "keep-generating" and not self.pacing.token_interval_s:
+            delay += max(len(answer.tokens) - 1, 0) * KEEP_GENERATING_TOKEN_S
         return delay
 
     async def complete(
@@ -364,7 +374,8 @@ class MockApp:
         delay = self.delay_s(answer, fault) - (time.monotonic() - pending.arrived)
         if delay > 0:
             with self.waiting_task():
-                await asyncio.sleep(delay)
+                async with self.generating(fault):
+                    await asyncio.sleep(delay)
         body = completion_bytes(answer, fault)
         if fault != "drop-mid-stream":
             return json_reply(request, body, time.time())
@@ -384,22 +395,32 @@ class MockApp:
     ) -> web.StreamResponse:
         pacing = self.pacing
         if fault == "slow-first-token":
-            pacing = Pacing(max(pacing.ttft_s, self.config.slow_first_token_s), pacing.token_interval_s, pacing.stall_s)
+            pacing = replace(pacing, ttft_s=max(pacing.ttft_s, self.config.slow_first_token_s))
+        elif fault == "keep-generating":
+            pacing = replace(pacing, token_interval_s=pacing.token_interval_s or KEEP_GENERATING_TOKEN_S,
+                             finish_after_hangup=True)
         steps = stream_steps(answer, fault, include_usage=include_usage)
         response = web.StreamResponse(headers={"Content-Type": content_type(fault), "Cache-Control": "no-cache"})
         with self.waiting_task():
-            await response.prepare(request)
-            pending.prepared = True
-            try:
-                if pacing.ttft_s > 0 or pacing.token_interval_s > 0:
-                    whole = await PacedWriter(request, steps, pacing, pending.arrived).run(response)
-                else:
-                    whole = await write_steps(request, response, steps, pacing.stall_s)
-                if not whole:
-                    pending.error = "dropped mid-stream"
-            except ConnectionError:
-                pending.error = "the client closed the stream"
+            async with self.generating(fault):
+                await response.prepare(request)
+                pending.prepared = True
+                try:
+                    if pacing.ttft_s > 0 or pacing.token_interval_s > 0:
+                        # A reply that waited for the worker starts generating when it gets it.
+                        start = time.monotonic() if fault == "keep-generating" else pending.arrived
+                        whole = await PacedWriter(request, steps, pacing, start).run(response)
+                    else:
+                        whole = await write_steps(request, response, steps, pacing)
+                    if not whole:
+                        pending.error = "dropped mid-stream"
+                except ConnectionError:
+                    pending.error = "the client closed the stream"
         return response
+
+    def generating(self, fault: str | None) -> asyncio.Lock | contextlib.nullcontext[None]:
+        """keep-generating: the one worker, held for the whole reply; any other fault: no wait."""
+        return self.worker if fault == "keep-generating" else contextlib.nullcontext()
 
     def waiting_task(self) -> _Waiting:
         return _Waiting(self.waiting)

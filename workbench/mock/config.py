@@ -40,6 +40,10 @@ class MockConfig:
     slow_first_token_s: float = 3.0
     # The Polyant persona's throttle: requests a minute per client address on chat/completions.
     polyant_requests_per_minute: int = 20
+    # How long the first-word-stall fault pauses after the first word.
+    first_word_stall_s: float = 2.5
+    # The context-limit fault refuses messages holding more tokens than this (a word a token).
+    context_tokens: int = 2048
     # A connection with no whole request head this long after it opened or after its last reply is closed.
     header_timeout_s: float = 30.0
     # The most connections held at once (fewer if the open-file limit leaves fewer); past it, a 503 and a close.
@@ -61,11 +65,15 @@ class MockConfig:
         if self.api_key is not None and not self.api_key:
             raise UsageError("the API key is empty.", "give a non-empty key, or none to leave the mock open.")
         for name, value in (("ttft_ms", self.ttft_ms), ("tokens_per_s", self.tokens_per_s),
-                            ("stall_s", self.stall_s), ("slow_first_token_s", self.slow_first_token_s)):
+                            ("stall_s", self.stall_s), ("slow_first_token_s", self.slow_first_token_s),
+                            ("first_word_stall_s", self.first_word_stall_s)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise UsageError(f"{name} must be a number >= 0; got {value!r}.")
         if not isinstance(self.port, int) or not 0 <= self.port <= 65535:
             raise UsageError(f"port must be 0..65535; got {self.port!r}.", "use 0 to pick a free port.")
+        if isinstance(self.context_tokens, bool) or not isinstance(self.context_tokens, int) or self.context_tokens < 1:
+            raise UsageError(f"context_tokens must be a whole number >= 1; got {self.context_tokens!r}.",
+                             "for example 2048 (the context-limit fault refuses longer requests).")
         if isinstance(self.header_timeout_s, bool) or not isinstance(self.header_timeout_s, (int, float)) \
                 or not self.header_timeout_s > 0:
             raise UsageError(f"header_timeout_s must be a number of seconds > 0; got {self.header_timeout_s!r}.")

@@ -9,6 +9,9 @@ README's table in step with it. Faults apply to POST chat/completions only; /mod
 from __future__ import annotations
 
 import random
+from typing import Any
+
+from workbench import wire
 
 FAULTS: dict[str, str] = {
     "rate-limit": "429 with an OpenAI error envelope and retry-after: 1.",
@@ -46,6 +49,24 @@ FAULTS: dict[str, str] = {
     "redirect": "307 to the same path under /moved, which answers normally.",
     "no-usage-consistency": "usage.total_tokens is not prompt_tokens + completion_tokens "
     "(streams: the usage chunk is always sent).",
+    "reasoning-preamble": "<think>…</think> reasoning text in the content before the answer "
+    "(streamed: a word every 20 ms, about 0.6 s).",
+    "reasoning-content": "Reasoning in delta.reasoning_content (message.reasoning_content) before the answer "
+    "(streamed: a word every 20 ms, about 0.6 s of silence).",
+    "first-word-stall": "The first word at once, then nothing for first_word_stall_s seconds (default 2.5), "
+    "then the rest.",
+    "keep-generating": "Goes on generating a reply after the client hangs up, one generation at a time "
+    "(a single-worker server): the next request waits for the abandoned one. Tokens come at 40 a second "
+    "unless --tokens-per-s sets a pace.",
+    "context-limit": "400 context_length_exceeded when the messages hold more than context_tokens "
+    "(default 2048, --context-tokens) tokens, counted a word a token.",
+    "reject-stream-options": '400 "Unrecognized request argument supplied: stream_options" when the body '
+    "has stream_options (an older server).",
+    "tool-call-stop": 'Answers with a tool call ending with finish_reason "stop" instead of "tool_calls".',
+    "tool-arguments-not-json": "Answers with a tool call whose argument fragments do not join into JSON "
+    "(the last fragment is lost).",
+    "tool-call-no-id": "Answers with a tool call that has no id.",
+    "tool-result-500": 'A 500 when the request carries a tool result (a "tool" message).',
 }
 
 # Faults that only make sense for a streamed reply.
@@ -64,8 +85,46 @@ STREAM_ONLY: frozenset[str] = frozenset(
         "empty-choices-chunk",
         "mid-stream-error",
         "tool-call-no-index",
+        "first-word-stall",
     }
 )
+
+# Faults that make every reply a tool call (to the first tool offered, else `echo`), shaped wrong
+# their way; a request whose last message is a tool result still gets text.
+TOOL_CALL_FAULTS: frozenset[str] = frozenset(
+    {"tool-call-no-index", "arguments-object", "tool-call-stop", "tool-arguments-not-json", "tool-call-no-id"}
+)
+
+
+# Faults that refuse only some requests: those whose body holds what the fault names.
+CONDITIONAL: frozenset[str] = frozenset({"context-limit", "reject-stream-options", "tool-result-500"})
+
+
+def prompt_tokens(messages: list[dict[str, Any]]) -> int:
+    """The request's size as the mock counts it: a word a token."""
+    return sum(wire.count_tokens(wire.content_text(m.get("content"))) for m in messages)
+
+
+def condition_met(fault: str, body: dict[str, Any], messages: list[dict[str, Any]], context_tokens: int) -> bool:
+    """Whether a CONDITIONAL fault hits this request (the others always do)."""
+    if fault == "context-limit":
+        return prompt_tokens(messages) > context_tokens
+    if fault == "reject-stream-options":
+        return "stream_options" in body
+    if fault == "tool-result-500":
+        return any(m.get("role") == "tool" for m in messages)
+    return True
+
+
+def refusal(fault: str, messages: list[dict[str, Any]], context_tokens: int) -> tuple[int, str, str | None, str | None]:
+    """(status, message, param, code) of a CONDITIONAL fault's refusal, worded as OpenAI and vLLM word theirs."""
+    if fault == "context-limit":
+        return (400, (f"This model's maximum context length is {context_tokens} tokens. However, your messages "
+                f"resulted in {prompt_tokens(messages)} tokens. Please reduce the length of the messages."),
+                "messages", "context_length_exceeded")
+    if fault == "reject-stream-options":
+        return 400, "Unrecognized request argument supplied: stream_options", "stream_options", None
+    return 500, "The server had an error while processing the tool result.", None, None
 
 
 def applies_to(fault: str) -> str:

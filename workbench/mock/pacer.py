@@ -6,25 +6,30 @@ half-dozen coroutines between the event loop and the handler, and aiohttp's writ
 most of that work. Here the handler writes what is due at once through aiohttp (so the
 headers leave with it), then waits on one future for the whole stream, while each later
 token is one timer callback that frames its bytes as an HTTP chunk and gives them to the
-transport. The timing rule is `streaming.write_steps`': every token counted from the
-request's arrival, never sent early. Unpaced streams (and every other reply) are written
-by `streaming.write_steps`.
+transport. Every token is counted from the request's arrival and never sent early; a pause
+(a stall, the first-word stall, a reasoning word) moves every later token by as much.
+Unpaced streams (and every other reply) are written by `streaming.write_steps`.
+
+Under keep-generating (`Pacing.finish_after_hangup`) a client that hangs up is only noted:
+the reply goes on to its end unseen, as a server that never notices does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+import itertools
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import cast
 
 from aiohttp import web
 from aiohttp.http_writer import StreamWriter
 
-from workbench.mock.streaming import DROP, STALL, Pacing, Step
+from workbench.mock.streaming import DROP, Pacing, Step, pause_of
 
 # What `_collect` found after the steps due now.
-WAIT, STALLED, DROPPED, ENDED = range(4)
+WAIT, DROPPED, ENDED = range(3)
 # uvloop's timers count whole milliseconds from the loop's cached clock, so one may fire a
 # little before its time: a token found early by more than this waits again.
 EARLY_S = 0.0002
@@ -37,10 +42,12 @@ class PacedWriter:
         "chunked",
         "done",
         "due",
+        "gone",
         "headers_sent",
         "held",
         "loop",
         "pacing",
+        "paused",
         "request",
         "start",
         "steps",
@@ -58,6 +65,8 @@ class PacedWriter:
         self.start = start
         self.tokens = 0  # content tokens timed so far
         self.held: bytes | None = None  # a token waiting for its time
+        self.paused: Step | None = None  # a step whose pause is being waited, its bytes still to come
+        self.gone = False  # the client hung up and the reply goes on unseen (keep-generating)
         self.due = 0.0
         self.timer: asyncio.TimerHandle | None = None
         self.loop = asyncio.get_running_loop()
@@ -74,7 +83,8 @@ class PacedWriter:
             self._act(action)
             if not await self.done:
                 return False
-            await response.write_eof()
+            if not self.gone:
+                await response.write_eof()
             return True
         finally:
             if self.timer is not None:
@@ -88,11 +98,18 @@ class PacedWriter:
             self.held = None
         now = time.monotonic()
         pacing = self.pacing
-        for step in self.steps:
-            if step is STALL:
-                return b"".join(pending), STALLED
+        steps = self.steps if self.paused is None else itertools.chain((self.paused,), self.steps)
+        self.paused = None
+        for step in steps:
             if step is DROP:
                 return b"".join(pending), DROPPED
+            pause = pause_of(step, pacing)
+            if pause:
+                self.start += pause  # every later token moves by the pause
+                self.due = now + pause
+                if step.data:
+                    self.paused = replace(step, pause_s=0.0)
+                return b"".join(pending), WAIT
             if step.token:
                 due = self.start + pacing.ttft_s + self.tokens * pacing.token_interval_s
                 self.tokens += 1
@@ -105,10 +122,6 @@ class PacedWriter:
     def _act(self, action: int) -> None:
         if action == WAIT:
             self.timer = self.loop.call_later(self.due - time.monotonic(), self._fire)
-        elif action == STALLED:
-            self.start += self.pacing.stall_s  # every later token moves by the stall
-            self.due = time.monotonic() + self.pacing.stall_s
-            self.timer = self.loop.call_later(self.pacing.stall_s, self._fire)
         elif action == DROPPED:
             if self.transport is not None:
                 self.transport.close()
@@ -133,10 +146,13 @@ class PacedWriter:
                 self.done.set_exception(error)
 
     def _write(self, data: bytes) -> None:
-        if not data:
+        if not data or self.gone:
             return
         transport = self.transport
         if transport is None or transport.is_closing():
+            if self.pacing.finish_after_hangup:
+                self.gone = True
+                return
             raise ConnectionResetError("the client closed the stream")
         if not self.headers_sent:  # nothing was due at the start (no-role fault with a ttft)
             self.request.writer.send_headers()

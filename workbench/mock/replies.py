@@ -98,6 +98,8 @@ class ReplyScript:
             return scripted
         if user_text.strip().lower() == SMOKE_TEST_PROMPT:
             return SMOKE_TEST_REPLY
+        if len(messages) == 1 and SMOKE_TEST_REPLY in user_text:
+            return SMOKE_TEST_REPLY  # as Play.ai's own reference server (playht/fake-llm) does
         return echo(user_text)
 
 

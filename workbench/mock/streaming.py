@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from workbench import wire
-from workbench.mock.answer import Answer, finish_reason_for, inconsistent_usage, strip_ids, tool_call
+from workbench.mock.answer import Answer, finish_reason_for, inconsistent_usage, strip_ids, tool_call_deltas
 
 NDJSON_CONTENT_TYPE = "application/x-ndjson"
 KEEP_ALIVE = b": keep-alive\n\n"
@@ -31,17 +31,26 @@ CONTENT_FAULTS = frozenset({"cumulative-deltas", "null-content", "invalid-json-c
                             "mid-stream-error", "drop-mid-stream"})
 
 
+# How long each word of reasoning takes under the reasoning faults (a thinking model's pace).
+REASONING_TOKEN_S = 0.02
+# keep-generating's pace when --tokens-per-s sets none (40 tokens/s): its abandoned replies take time.
+KEEP_GENERATING_TOKEN_S = 0.025
+
+
 @dataclass(slots=True)
 class Step:
-    """Bytes to write; `token` marks a content token, which waits for its slot in the pacing."""
+    """Bytes to write; `token` marks a content token, which waits for its slot in the pacing;
+    `pause_s` waits that long before the bytes, and the pacing's clock moves on by as much."""
 
     data: bytes
     token: bool = False
+    pause_s: float = 0.0
 
 
 # Actions between steps.
 STALL = Step(b"")
 DROP = Step(b"")
+FIRST_WORD_STALL = Step(b"")
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,8 @@ class Pacing:
     ttft_s: float = 0.0
     token_interval_s: float = 0.0  # 0: as fast as the socket takes it
     stall_s: float = 30.0
+    first_word_stall_s: float = 2.5
+    finish_after_hangup: bool = False  # keep-generating: a client that hangs up does not stop the reply
 
 
 def framer(fault: str | None) -> Callable[[Any], bytes]:
@@ -96,11 +107,12 @@ def _steps(answer: Answer, fault: str | None, *, include_usage: bool) -> Iterato
         yield Step(frame(make(role_delta)))
     if fault == "stall":
         yield STALL
+    if answer.reasoning:
+        yield from _reasoning_steps(answer, fault, frame, make)
 
     if answer.tool_name is not None:
-        call = tool_call(answer, index=None if fault == "tool-call-no-index" else 0,
-                         arguments_as_object=fault == "arguments-object")
-        yield Step(frame(make({"tool_calls": [call]})), token=True)
+        for index, delta in enumerate(tool_call_deltas(answer, fault)):
+            yield Step(frame(make({"tool_calls": [delta]})), token=index == 0)
     elif fault != "empty-content":
         yield from _content_steps(answer, fault, frame, make)
         if fault in ("mid-stream-error", "drop-mid-stream"):
@@ -117,10 +129,28 @@ def _steps(answer: Answer, fault: str | None, *, include_usage: bool) -> Iterato
         yield Step(frame(wire.DONE))
 
 
+def _reasoning_steps(answer: Answer, fault: str | None, frame: Callable[[Any], bytes],
+                     make: Callable[..., dict[str, Any]]) -> Iterator[Step]:
+    """A thinking model's reasoning, a word every REASONING_TOKEN_S: in the content between <think>
+    tags (reasoning-preamble), or in delta.reasoning_content (reasoning-content)."""
+    words = [w for w in wire.split_words(answer.reasoning) if w]
+    if fault == "reasoning-preamble":
+        words = ["<think>", *words, "</think>\n\n"]
+    field = "content" if fault == "reasoning-preamble" else "reasoning_content"
+    for word in words:
+        yield Step(frame(make({field: word})), pause_s=REASONING_TOKEN_S)
+
+
 def _content_steps(answer: Answer, fault: str | None, frame: Callable[[Any], bytes],
                    make: Callable[..., dict[str, Any]]) -> Iterator[Step]:
     content_frame = content_framer(frame, make)
     tokens = answer.tokens
+    if fault == "first-word-stall":
+        for index, token in enumerate(tokens):
+            yield Step(content_frame(token), token=True)
+            if index == 0:
+                yield FIRST_WORD_STALL
+        return
     if fault not in CONTENT_FAULTS:
         for token in tokens:
             yield Step(content_frame(token), token=True)
@@ -182,28 +212,38 @@ def _with_keep_alives(steps: Iterator[Step]) -> Iterator[Step]:
         yield step
 
 
+def pause_of(step: Step, pacing: Pacing) -> float:
+    """How long to wait before this step's bytes: a stall, the first-word stall, or its own pause."""
+    if step is STALL:
+        return pacing.stall_s
+    if step is FIRST_WORD_STALL:
+        return pacing.first_word_stall_s
+    return step.pause_s
+
+
 async def write_steps(request: web.BaseRequest, response: web.StreamResponse, steps: Iterator[Step],
-                      stall_s: float) -> bool:
+                      pacing: Pacing) -> bool:
     """Write an unpaced stream's steps (paced ones: pacer.py); False when the stream was cut on purpose
     (drop-mid-stream).
 
-    Steps between stalls go out in one write: an unpaced reply costs one syscall.
+    Steps between pauses go out in one write: an unpaced reply costs one syscall.
     """
     pending: list[bytes] = []
     for step in steps:
-        if step is STALL:
-            if pending:
-                await response.write(b"".join(pending))
-                pending.clear()
-            await asyncio.sleep(stall_s)
-            continue
         if step is DROP:
             if pending:
                 await response.write(b"".join(pending))
             if request.transport is not None:
                 request.transport.close()
             return False
-        pending.append(step.data)
+        pause = pause_of(step, pacing)
+        if pause:
+            if pending:
+                await response.write(b"".join(pending))
+                pending.clear()
+            await asyncio.sleep(pause)
+        if step.data:
+            pending.append(step.data)
     if pending:
         await response.write(b"".join(pending))
     await response.write_eof()

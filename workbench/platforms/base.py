@@ -109,6 +109,9 @@ class Platform:
     # True when the platform removes <think>…</think> from the content before speaking it
     # (LiveKit's strip_thinking_tokens): reasoning there is silence, not words read aloud.
     strips_think_tags: bool = False
+    # Reply fields (id, object, created, index) the platform documents as required: missing or
+    # wrong, an error; the others are warnings, as the official SDK tolerates them.
+    required_reply_fields: frozenset[str] = frozenset()
     docs: str = ""  # where these facts come from
 
     # ---- what it sends ----------------------------------------------------------------

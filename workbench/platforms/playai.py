@@ -2,8 +2,14 @@
 
 From Play.ai's "Bring your own LLM" page (shared/seeds): the endpoint "must serve
 /chat/completions and return an SSE response when prompted"; Play.ai's own compatibility
-check sends the one-message smoke test below with `stream: true` and refuses the agent
-update (HTTP 400) when it fails. The reply should repeat the phrase.
+check sends a one-message smoke test with `stream: true` and refuses the agent update
+(HTTP 400) when it fails. Play.ai's reference server (playht/fake-llm,
+src/spinUpOpenAICompatibleServer.ts, lines 86-91) answers exactly "The smoke test has passed."
+when the request holds one message whose content includes that sentence (capital T, matched
+case-sensitively); the docs print the prompt as "Repeat with me: the smoke test has passed."
+(lower-case t). The probe below holds the capitalised sentence, so it matches both; the exact
+wording of Play.ai's real probe is unconfirmed (research/platform-facts.md, 6). A reply that
+does not repeat the sentence fails the check.
 """
 
 from __future__ import annotations
@@ -25,8 +31,8 @@ from workbench.platforms.sheet import (
 )
 from workbench.target import Timeouts
 
-SMOKE_TEST = "Repeat with me: the smoke test has passed."
-SMOKE_REPLY = "the smoke test has passed"
+SMOKE_TEST = "Repeat with me: The smoke test has passed."
+SMOKE_REPLY = "the smoke test has passed"  # compared ignoring case
 PLAYAI_AGENT_URL = "https://api.play.ai/api/v1/agents/"
 
 

@@ -16,21 +16,10 @@ from workbench.mock.request_log import clock
 from workbench.redact import shown_url
 
 if TYPE_CHECKING:
-    from workbench.exchange import Exchange
     from workbench.proxy.server import ProxyServer
     from workbench.proxy.verdict import Proxied
 
 MARKS = {"error": "✗", "warning": "⚠", "info": "ℹ"}
-
-
-def first_sentence_ms(exchange: Exchange) -> float | None:
-    """When the first speakable sentence was complete, once the recording measures it.
-
-    FIRST SENTENCE: `first_sentence_ms` is being added to Exchange.timings (computed by the
-    client's assembler) in another change; until it is on main this reads None and the line
-    shows "–". When it lands, read `exchange.timings.first_sentence_ms` directly.
-    """
-    return getattr(exchange.timings, "first_sentence_ms", None)
 
 
 def ms(value: float | None) -> str:
@@ -66,8 +55,9 @@ def console_line(proxied: Proxied) -> str:
     path = shown_url(request.url).split("://", 1)[-1].partition("/")[2]
     chat = request.url.endswith(wire.CHAT_PATH)
     first = first_token_ms(exchange, exchange.stream_requested) if exchange.ok and chat else None
+    sentence = exchange.timings.first_sentence_ms if exchange.ok and chat else None
     return (f"{clock(exchange.started_at)}  {proxied.platform}  {call_text(proxied)}  {request.method} /{path}  "
-            f"{outcome(proxied)}  first token {ms(first)}  first sentence {ms(first_sentence_ms(exchange))}  "
+            f"{outcome(proxied)}  first token {ms(first)}  first sentence {ms(sentence)}  "
             f"{findings_text(proxied)}").rstrip()
 
 

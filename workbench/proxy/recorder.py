@@ -23,7 +23,7 @@ import time
 import httpx
 
 from workbench import errors, wire
-from workbench.client.assembler import StreamAssembler, looks_like_sse
+from workbench.client.assembler import StreamAssembler, looks_like_sse, whole_reply_timings
 from workbench.client.diagnose import Diagnosis
 from workbench.client.inflate import Inflater
 from workbench.exchange import Exchange, Failure, RecordedRequest
@@ -210,6 +210,7 @@ class Recorder:
             self._check_reply()
         exchange.timings.total_ms = round(total, 3)
         exchange.body = bytes(exchange.body)
+        whole_reply_timings(exchange)  # a whole reply's first sentence and reasoning, as the client reads them
         scrub_reply(exchange, Redactor(self.secrets, shortest=SHORTEST_IN_BODIES))
         return exchange
 

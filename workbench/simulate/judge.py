@@ -41,6 +41,7 @@ class TurnResult:
     user: str
     reply: str = ""
     first_token_ms: float | None = None
+    first_sentence_ms: float | None = None  # the first speakable sentence (workbench/speech.py)
     total_ms: float | None = None
     status: int | None = None
     streamed: bool = False
@@ -67,6 +68,7 @@ class TurnResult:
             "status": self.status,
             "streamed": self.streamed,
             "ttft_ms": _rounded(self.first_token_ms),
+            "first_sentence_ms": _rounded(self.first_sentence_ms),
             "total_ms": _rounded(self.total_ms),
             "expectations": [e.to_dict() for e in self.expectations],
             "failure": (
@@ -191,6 +193,7 @@ def turn_result(
     result.first_token_ms = exchange.timings.first_token_ms
     if result.first_token_ms is None and not streamed and exchange.ok and result.reply:
         result.first_token_ms = result.total_ms
+    result.first_sentence_ms = exchange.timings.first_sentence_ms
     result.failure = turn_failure(exchange)
     if exchange.ok:
         # A complete reply is held against the expectations even when it is unusable (an HTTP 200

@@ -73,6 +73,8 @@ def turn_lines(result: TurnResult, total: int) -> list[str]:
     else:
         if result.first_token_ms is not None:
             timing.append(f"first token {result.first_token_ms:.0f} ms")
+        if result.first_sentence_ms is not None:
+            timing.append(f"first sentence {result.first_sentence_ms:.0f} ms")
         if result.total_ms is not None:
             timing.append(f"total {result.total_ms:.0f} ms")
     verdict = "PASS" if result.passed else "FAIL"

@@ -33,6 +33,8 @@ def metrics_line(report: Report) -> str:
         platform = PLATFORMS.get(report.platform)
         budget = f" (budget {platform.first_token_budget_ms:g} ms)" if platform else ""
         parts.append(f"{what} {m['ttft_ms']:.0f} ms{budget}")
+        if m.get("streamed") and m.get("first_sentence_ms") is not None:
+            parts.append(f"first sentence {m['first_sentence_ms']:.0f} ms")
     if m.get("requests") is not None:
         parts.append(f"{m['requests']} requests")
     if m.get("check_ms") is not None:

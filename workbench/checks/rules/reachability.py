@@ -70,9 +70,11 @@ def judge_path(exchange: Exchange, ctx: Judging, retry: Exchange | None = None, 
             f"Give the platform the base URL without /chat/completions: {fixed}. It appends the path itself.",
             probe=ctx.probe)]
     if retry is not None and retry.ok and retry_base and not retry_base.rstrip("/").endswith("/v1"):
+        page = (f" with a {exchange.content_type or 'non-JSON'} page, not a reply (a catch-all route)"
+                if exchange.status is not None and 200 <= exchange.status < 300 else "")
         return [finding(
             "reachability.extra-v1", "error",
-            f"{url} answered {status_line(exchange)}, but {retry_base.rstrip('/')}{wire.CHAT_PATH} works: "
+            f"{url} answered {status_line(exchange)}{page}, but {retry_base.rstrip('/')}{wire.CHAT_PATH} works: "
             "the server has no /v1 prefix, so the base URL must not end in /v1.",
             f"Use {retry_base} as the base URL, or serve the handler under /v1 as most OpenAI-compatible "
             "servers do.",

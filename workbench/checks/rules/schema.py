@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench import wire
+from workbench import tool_calls, wire
 from workbench.checks.evidence import excerpt, parse_json, quote_body
 from workbench.checks.findings import Finding, finding
 from workbench.checks.judging import Judging
+from workbench.checks.rules import tools
 from workbench.exchange import Exchange
 from workbench.reply import carries_error
 
@@ -79,37 +80,82 @@ def judge_completion(exchange: Exchange, ctx: Judging) -> list[Finding]:
             "Put the reply in choices[0].message.content.")
         return out
     out.extend(judge_choice(choices[0], ctx))
+    out.extend(tools.judge_tool_calls(tool_calls.from_completion(body), ctx, "schema", offered_tools(exchange)))
     out.extend(judge_usage(body.get("usage"), ctx, "schema"))
     return out
 
 
 def _envelope(body: dict[str, Any], ctx: Judging) -> list[Finding]:
-    out: list[Finding] = []
-    missing = [name for name in ("id", "object", "created") if name not in body]
-    if missing:
-        out.append(finding(
-            "schema.fields-missing", ctx.severity("error"),
-            f"The completion lacks {', '.join(missing)}; the schema the platforms document requires them.",
-            "Add id (\"chatcmpl-…\"), object (\"chat.completion\") and created (Unix seconds, an integer); "
-            "typed clients refuse a completion without them.", probe=ctx.probe))
-    if "object" in body and body["object"] != "chat.completion":
-        out.append(finding(
-            "schema.object-wrong", ctx.severity("error"),
-            f"`object` is {body['object']!r}; expected \"chat.completion\".",
-            "Set object to \"chat.completion\" for non-streaming replies "
-            "(\"chat.completion.chunk\" is for stream chunks).",
-            probe=ctx.probe))
-    if "created" in body and (not isinstance(body["created"], int) or isinstance(body["created"], bool)):
-        out.append(finding(
-            "schema.created-type", ctx.severity("error"),
-            f"`created` is {body['created']!r}; expected an integer count of seconds.",
-            "Use int(time.time()), not a float or a date string.", probe=ctx.probe))
+    out = judge_envelope([body], ctx, "schema")
     if not isinstance(body.get("model"), str) or not body.get("model"):
         out.append(finding(
             "schema.model-missing", "warning",
             f"`model` is {body.get('model')!r}; expected the model's name as a string.",
             "Echo the requested model id in `model`.", probe=ctx.probe))
     return out
+
+
+ENVELOPE_FIELDS = ("id", "object", "created")
+
+
+def judge_envelope(objects: list[dict[str, Any]], ctx: Judging, kind: str) -> list[Finding]:
+    """The fields around the reply (id, object, created, choices[].index), one rule for a completion
+    and for stream chunks: the official SDK takes each missing or wrong without a word, so each is a
+    warning, unless the platform documents the field as required (then an error)."""
+    out: list[Finding] = []
+    required = ctx.platform.required_reply_fields
+
+    def add(id: str, fields: set[str], message: str, hint: str) -> None:
+        severity = "error" if fields & required else "warning"
+        out.append(finding(f"{kind}.{id}", ctx.severity(severity), message, hint, probe=ctx.probe))
+
+    what = "The completion" if kind == "schema" else "Chunks"
+    missing = sorted({name for o in objects for name in ENVELOPE_FIELDS if name not in o})
+    if missing:
+        near = near_misses(objects, missing)
+        add("fields-missing", set(missing),
+            f"{what} lack {', '.join(missing)}{near}. The OpenAI SDK tolerates it; strictly typed clients "
+            "(Rust, Go structs with validation, zod schemas) refuse it.",
+            "Give every " + ("completion" if kind == "schema" else "chunk") + " id (\"chatcmpl-…\""
+            + ("" if kind == "schema" else ", the same throughout") + "), object (\"" + _object_name(kind)
+            + "\") and created (Unix seconds, an integer).")
+    wrong = [o["object"] for o in objects if "object" in o and o["object"] != _object_name(kind)]
+    if wrong:
+        add("object-wrong", {"object"}, f"`object` is {wrong[0]!r}; expected \"{_object_name(kind)}\".",
+            f"Set object to \"{_object_name(kind)}\"" + (" (\"chat.completion.chunk\" is for stream chunks)."
+                                                          if kind == "schema" else " on every stream chunk."))
+    bad_created = [o["created"] for o in objects if "created" in o
+                   and (not isinstance(o["created"], int) or isinstance(o["created"], bool))]
+    if bad_created:
+        add("created-type", {"created"}, f"`created` is {bad_created[0]!r}; expected an integer count of seconds.",
+            "Use int(time.time()), not a float or a date string.")
+    choices = [c for o in objects if isinstance(o.get("choices"), list) for c in o["choices"]]
+    no_index = [c for c in choices if isinstance(c, dict) and "index" not in c]
+    if no_index:
+        near = near_misses(no_index, ["index"])
+        add("index-missing", {"index"},
+            f"{len(no_index)} choice(s) have no `index`{near}. The OpenAI SDK tolerates it; clients that "
+            "merge choices by index (n > 1, typed clients) do not.",
+            "Give every choice its index (0 for the first and only one).")
+    return out
+
+
+def _object_name(kind: str) -> str:
+    return "chat.completion" if kind == "schema" else "chat.completion.chunk"
+
+
+def _normal(name: str) -> str:
+    return name.replace("_", "").replace("-", "").lower()
+
+
+def near_misses(objects: list[dict[str, Any]], names: list[str]) -> str:
+    """`(finishReason came instead)`: keys that spell a missing field another way (camelCase, dashes)."""
+    wanted = {_normal(n): n for n in names}
+    seen = sorted({key for o in objects for key in o if isinstance(key, str) and _normal(key) in wanted
+                   and key not in names})
+    if not seen:
+        return ""
+    return f" ({', '.join(f'`{key}`' for key in seen)} came instead: the same name spelt another way)"
 
 
 def judge_choice(choice: Any, ctx: Judging) -> list[Finding]:
@@ -132,10 +178,9 @@ def judge_choice(choice: Any, ctx: Judging) -> list[Finding]:
     elif role != "assistant":
         add("schema.role-wrong", "warning", f"choices[0].message.role is {role!r}; expected \"assistant\".",
             "Set role to \"assistant\".")
-    tool_calls = message.get("tool_calls")
-    out.extend(judge_tool_calls(tool_calls, ctx, "schema", in_stream=False))
+    calls = message.get("tool_calls")
     content = message.get("content")
-    if not tool_calls:
+    if not calls:
         if content is None:
             add("schema.content-null", "error",
                 "choices[0].message.content is null and there are no tool calls: the agent would say nothing.",
@@ -148,18 +193,20 @@ def judge_choice(choice: Any, ctx: Judging) -> list[Finding]:
             add("schema.content-not-string", "warning",
                 f"choices[0].message.content is a {type(content).__name__}, not a string.",
                 "Return the reply as a plain string; voice platforms speak strings.")
-    out.extend(judge_finish_reason(choice.get("finish_reason"), "finish_reason" in choice, ctx, "schema"))
+    out.extend(judge_finish_reason(choice.get("finish_reason"), "finish_reason" in choice, ctx, "schema", [choice]))
     return out
 
 
-def judge_finish_reason(value: Any, present: bool, ctx: Judging, category: str) -> list[Finding]:
+def judge_finish_reason(value: Any, present: bool, ctx: Judging, category: str,
+                        choices: list[dict[str, Any]] | None = None) -> list[Finding]:
     where = "choices[0].finish_reason" if category == "schema" else "no chunk's finish_reason"
     hint = "End with finish_reason \"stop\" (or \"length\" when cut by max_tokens, \"tool_calls\" for a tool call)."
     if value is None:
         said = "is missing" if not present else "is null"
-        message = f"{where} {said}." if category == "schema" else "No chunk carries a finish_reason."
+        message = f"{where} {said}" if category == "schema" else "No chunk carries a finish_reason"
+        near = near_misses(choices or [], ["finish_reason"])
         return [finding(f"{category}.finish-reason-missing", "warning",
-                        message + " Clients use it to know the turn is complete.", hint, probe=ctx.probe)]
+                        message + near + ". Clients use it to know the turn is complete.", hint, probe=ctx.probe)]
     if value == "":
         return [finding(f"{category}.finish-reason-empty", "warning",
                         "finish_reason is an empty string; expected one of "
@@ -173,29 +220,11 @@ def judge_finish_reason(value: Any, present: bool, ctx: Judging, category: str) 
     return []
 
 
-def judge_tool_calls(tool_calls: Any, ctx: Judging, category: str, *, in_stream: bool) -> list[Finding]:
-    """tool_calls: a list of {id, type, function: {name, arguments: string}}; stream deltas also carry index."""
-    if tool_calls is None:
-        return []
-    out: list[Finding] = []
-    calls = tool_calls if isinstance(tool_calls, list) else [tool_calls]
-    for call in calls:
-        if not isinstance(call, dict):
-            continue
-        if in_stream and "index" not in call:
-            out.append(finding(
-                f"{category}.tool-call-index-missing", ctx.severity("error"),
-                f"A tool_calls delta has no `index`: {excerpt(wire.dumps(call), 120)}.",
-                "Give every tool_calls delta its index (0 for the first call); clients merge the argument "
-                "fragments by index and fail without it.", probe=ctx.probe))
-        function = call.get("function")
-        if isinstance(function, dict) and "arguments" in function and not isinstance(function["arguments"], str):
-            out.append(finding(
-                f"{category}.tool-arguments-not-string", ctx.severity("error"),
-                f"function.arguments is a JSON {type(function['arguments']).__name__}, not a string: "
-                f"{excerpt(wire.dumps(function['arguments']), 80)}.",
-                "Send arguments as a JSON-encoded string (json.dumps(args)), as OpenAI does.", probe=ctx.probe))
-    return out
+def offered_tools(exchange: Exchange) -> list[str] | None:
+    """The tool names the request offered ([] when it offered none, so any call names an unknown tool);
+    None when the request body is not known (then names are not judged)."""
+    body = exchange.request.json
+    return tool_calls.offered_names(body.get("tools")) if isinstance(body, dict) else None
 
 
 def judge_usage(usage: Any, ctx: Judging, category: str) -> list[Finding]:

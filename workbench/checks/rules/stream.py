@@ -15,7 +15,15 @@ from workbench import wire
 from workbench.checks.evidence import excerpt, parse_json, quote_body
 from workbench.checks.findings import Finding, finding
 from workbench.checks.judging import Judging
-from workbench.checks.rules.schema import judge_completion, judge_finish_reason, judge_tool_calls, judge_usage
+from workbench.checks.rules import tools
+from workbench.checks.rules.schema import (
+    judge_completion,
+    judge_envelope,
+    judge_finish_reason,
+    judge_usage,
+    offered_tools,
+)
+from workbench import tool_calls
 from workbench.exchange import Exchange
 from workbench.reply import carries_error, reported_error
 
@@ -197,6 +205,8 @@ def _judge_events(exchange: Exchange, events: list[Event], ctx: Judging) -> list
 
     cut = bool(errors) or (failure is not None and failure.kind in CUT_KINDS)
     out.extend(_judge_chunks(real, ctx, complete=not cut))
+    out.extend(tools.judge_tool_calls(tool_calls.from_chunks(real), ctx, "stream", offered_tools(exchange),
+                                      complete=not cut))
     if not done and not cut and not bad_json:
         add("stream.done-missing", "warning",
             "The stream ended without `data: [DONE]`.",
@@ -237,18 +247,7 @@ def _judge_chunks(objects: list[dict[str, Any]], ctx: Judging, *, complete: bool
 
     if not objects:
         return out
-    missing = sorted({name for o in objects for name in ("id", "object", "created") if name not in o})
-    if missing:
-        add("stream.fields-missing", "warning",
-            f"Chunks lack {', '.join(missing)}. The OpenAI SDK tolerates it; strictly typed clients "
-            "(Rust, Go structs with validation, zod schemas) reject the chunk.",
-            "Give every chunk id (the same chatcmpl-… throughout), object \"chat.completion.chunk\" and "
-            "created (integer seconds).")
-    wrong_object = [o.get("object") for o in objects if "object" in o and o.get("object") != "chat.completion.chunk"]
-    if wrong_object:
-        add("stream.object-wrong", "warning",
-            f"Chunk `object` is {wrong_object[0]!r}; expected \"chat.completion.chunk\".",
-            "Set object to \"chat.completion.chunk\" on every stream chunk.")
+    out.extend(judge_envelope(objects, ctx, "stream"))
     ids = {o["id"] for o in objects if isinstance(o.get("id"), str)}
     if len(ids) > 1:
         add("stream.id-inconsistent", "warning",
@@ -280,9 +279,8 @@ def _judge_chunks(objects: list[dict[str, Any]], ctx: Judging, *, complete: bool
         reasons = [c.get("finish_reason") for o in with_choices for c in o["choices"][:1] if isinstance(c, dict)]
         given = [r for r in reasons if r is not None]
         if complete:
-            out.extend(judge_finish_reason(given[-1] if given else None, bool(given), ctx, "stream"))
-        for o in with_choices:
-            out.extend(judge_tool_calls(o["choices"][0]["delta"].get("tool_calls"), ctx, "stream", in_stream=True))
+            choices = [c for o in with_choices for c in o["choices"][:1] if isinstance(c, dict)]
+            out.extend(judge_finish_reason(given[-1] if given else None, bool(given), ctx, "stream", choices))
     usages = [o["usage"] for o in objects if o.get("usage") is not None]
     if usages:
         out.extend(judge_usage(usages[-1], ctx, "stream"))

@@ -210,6 +210,8 @@ class BenchScreen(WorkbenchScreen):
                 f"{progress.elapsed_s:.1f} s")
         if last is not None and last.ttft_ms is not None:
             line += f" · last first token {last.ttft_ms:.0f} ms"
+            if last.first_sentence_ms is not None:
+                line += f", first sentence {last.first_sentence_ms:.0f} ms"
         self.query_one("#progress-line", Static).update(steady(line, self.workbench.steady_numbers))
 
     def on_bench_screen_finished(self, message: Finished) -> None:

@@ -107,16 +107,19 @@ def shown_reply(text: str) -> tuple[str, str | None]:
 
 
 def metrics_line(exchange: "Exchange") -> str:
-    """`200 OK · ttft 41.0 ms · 1540 tokens/s · total 80.2 ms`: the figures under a reply."""
+    """`200 OK · ttft 41.0 ms · sentence 95.0 ms · 1540 tokens/s · total 80.2 ms`: the figures under a
+    reply (the first speakable sentence only for a stream; a whole reply's comes with its body)."""
     from workbench.chat_output import tokens_per_s
 
     def ms(value: float | None) -> str:
         return "–" if value is None else f"{value / 1000:.2f} s" if value >= 10_000 else f"{value:.1f} ms"
 
+    timings = exchange.timings
     status = f"{exchange.status} {exchange.reason}".rstrip() if exchange.status is not None else "no reply"
     rate = tokens_per_s(exchange)
     pace = f"{rate:.0f} tokens/s" if rate is not None else "– tokens/s"
-    return f"{status} · ttft {ms(exchange.timings.first_token_ms)} · {pace} · total {ms(exchange.timings.total_ms)}"
+    sentence = f" · sentence {ms(timings.first_sentence_ms)}" if exchange.events else ""
+    return f"{status} · ttft {ms(timings.first_token_ms)}{sentence} · {pace} · total {ms(timings.total_ms)}"
 
 
 class Conversation(VerticalScroll, can_focus=False):

@@ -83,6 +83,7 @@ class InspectScreen(WorkbenchScreen):
         table.add_column("what", key="what")
         table.add_column("status", key="status")
         table.add_column("ttft", key="ttft")
+        table.add_column("sentence", key="sentence")
         table.add_column("total", key="total")
         self.workbench.exchange_added.subscribe(self, self._add)
         table.add_rows([self._row(i, ex) for i, ex in enumerate(self.workbench.exchanges)])
@@ -107,6 +108,7 @@ class InspectScreen(WorkbenchScreen):
 
         what = exchange.label or exchange.request.method
         return (str(index + 1), clock, verbatim(what[:40]), verbatim(status), ms(timings.first_token_ms),
+                ms(timings.first_sentence_ms),
                 ms(timings.total_ms))
 
     def _add(self, exchange: "Exchange") -> None:

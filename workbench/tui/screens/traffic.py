@@ -266,16 +266,16 @@ class TrafficScreen(WorkbenchScreen):
         return f"{MARKS[worst]} Call {call} · {round_trips[-1].platform} · {requests}{where}"
 
     def _leaf_label(self, proxied: "Proxied") -> str:
-        from workbench.proxy.console import first_sentence_ms, outcome
+        from workbench.proxy.console import outcome
 
         exchange = proxied.exchange
         steady_numbers = self.workbench.steady_numbers
         clock = "--:--:--" if steady_numbers else time.strftime("%H:%M:%S", time.localtime(exchange.started_at))
         first = exchange.timings.first_token_ms if exchange.stream_requested else exchange.timings.total_ms
-        timing = f"{first:.0f} ms" if first is not None and exchange.ok else "–"
-        sentence = first_sentence_ms(exchange)  # FIRST SENTENCE: shown once the recording measures it
-        if sentence is not None:
-            timing += f" · {sentence:.0f} ms"
+        timing = f"ttft {first:.0f} ms" if first is not None and exchange.ok else "–"
+        sentence = exchange.timings.first_sentence_ms
+        if sentence is not None and exchange.ok:
+            timing += f" · sentence {sentence:.0f} ms"
         found = ", ".join(f.id for f in proxied.findings[:2]) + (" …" if len(proxied.findings) > 2 else "")
         number = f"#{proxied.turn}" if proxied.turn is not None else exchange.request.method
         return (f"{MARKS.get(proxied.verdict, '?')} {number} {clock} {outcome(proxied)} "

@@ -1,0 +1,78 @@
+"""A caller barging in: a streamed reply cancelled after its first few words, the next turn sent at once.
+
+What the platforms do, from their code (research/platform-facts.md): on an interruption Pipecat
+cancels the LLM task and closes the HTTP response (services/openai/base_llm.py 455-469), and
+its next request carries only the words actually spoken as the assistant turn
+(processors/aggregators/llm_response_universal.py 1677-1726); LiveKit closes the stream too
+(voice/agent_activity.py 3534) and keeps the text that reached the caller
+(voice/generation.py 579-596). Nothing spoken, no assistant turn. Vapi and ElevenLabs:
+unconfirmed. `Platform.interrupted_history` says what each sends.
+
+A server that does not notice the client hung up goes on generating the abandoned reply; one
+that serves a generation at a time then holds the next turn until it is done (PLATFORMS.md,
+"What breaks in practice" 6). Comparing that turn's first token with a turn that followed no
+interruption shows the wait.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from workbench import speech, wire
+from workbench.exchange import Exchange
+
+if TYPE_CHECKING:
+    from workbench.client import Client
+    from workbench.platforms.base import Platform
+    from workbench.target import Target
+
+CANCEL_AFTER = 3  # content pieces: "the first few words" a caller hears before talking over them
+# A turn that invites a long answer, so there is a reply to abandon.
+INTERRUPTED_TURN = ("I am calling about the booking I made last week for Saturday evening, and I would like you to "
+                    "tell me everything about the menu, the opening hours, the parking and the terrace, please.")
+NEXT_TURN = "Sorry, just the opening hours, please."
+
+
+@dataclass
+class BargeIn:
+    """What happened: the interrupted reply, what the caller heard of it, and the turn after."""
+
+    interrupted: Exchange
+    spoken: str  # the words that came before the cancel (the platform sends them as the assistant turn)
+    cut: bool  # True: the cancel came while the reply was still coming; False: it had already ended
+    next_turn: Exchange
+
+    def delay_ms(self, baseline: Exchange) -> float | None:
+        """How much later the next turn's first token came than `baseline`'s (a turn after no interruption)."""
+        late, usual = self.next_turn.timings.first_token_ms, baseline.timings.first_token_ms
+        if late is None or usual is None:
+            return None
+        return round(late - usual, 1)
+
+
+def next_turn_messages(platform: Platform, history: list[dict[str, Any]], spoken: str,
+                       interrupted: str = INTERRUPTED_TURN, next_user: str = NEXT_TURN) -> list[dict[str, Any]]:
+    """The messages of the turn after the interruption, as `platform` sends them."""
+    return [*history, wire.message("user", interrupted), *platform.interrupted_history(spoken),
+            wire.message("user", next_user)]
+
+
+async def barge_in(client: Client, platform: Platform, target: Target, history: list[dict[str, Any]], *,
+                   interrupted: str = INTERRUPTED_TURN, next_user: str = NEXT_TURN, after: int = CANCEL_AFTER,
+                   label: str = "barge-in") -> BargeIn:
+    """Stream a reply to `interrupted`, cancel it after `after` content pieces, then send `next_user`
+    at once with the history the platform sends. Failures are on the Exchanges, never raised."""
+    request = platform.build_request(target, [*history, wire.message("user", interrupted)], stream=True)
+    call = client.send(request, label=f"{label}: interrupted")
+    heard: list[str] = []  # the pieces handed out before the cancel: what the caller heard
+    async for text in call:
+        heard += [text] if text else []
+        if len(heard) >= after:
+            call.cancel()  # the stream is closed, as the platform closes it; the loop ends here
+    first = call.exchange
+    spoken = speech.spoken_text("".join(heard))
+    following = platform.build_request(
+        target, next_turn_messages(platform, history, spoken, interrupted, next_user), stream=True)
+    second = await client.send(following, label=f"{label}: next turn").run()
+    return BargeIn(first, spoken, first.cancelled, second)
