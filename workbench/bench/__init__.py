@@ -7,7 +7,8 @@
 """
 
 from workbench.bench.result import BenchResult, RunInfo, Verdict, VoiceBudget
-from workbench.bench.runner import Bench, BenchPlan, Progress, run_bench
+from workbench.bench.plan import BenchPlan
+from workbench.bench.runner import Bench, Progress, run_bench
 from workbench.bench.sample import RequestSample
 from workbench.bench.stats import Summary, percentile, summarize
 

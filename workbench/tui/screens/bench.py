@@ -31,7 +31,8 @@ from workbench.tui.volatile import steady
 
 if TYPE_CHECKING:
     from workbench.bench.result import BenchResult, VoiceBudget
-    from workbench.bench.runner import Bench, BenchPlan, Progress
+    from workbench.bench.plan import BenchPlan
+    from workbench.bench.runner import Bench, Progress
     from workbench.profiles import Profile
 
 SPARK_POINTS = 120  # the latest first-token times the sparkline shows
@@ -111,7 +112,7 @@ class BenchScreen(WorkbenchScreen):
 
     def _plan(self) -> "tuple[BenchPlan, VoiceBudget] | None":
         from workbench.bench.result import VoiceBudget
-        from workbench.bench.runner import BenchPlan
+        from workbench.bench.plan import BenchPlan
 
         values: dict[str, float] = {}
         for field_id, kind in (("requests", int), ("concurrency", int), ("budget", float)):
