@@ -15,6 +15,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection, wait
@@ -51,6 +52,7 @@ class ProcessBackend:
     async def launch(self, jobs: list[WorkerJob], deliver: Callable[[WorkerMessage], None]) -> None:
         context = multiprocessing.get_context("spawn")
         loop = asyncio.get_running_loop()
+        _start_resource_tracker()
         with _children_ignore_sigint():
             for job in jobs:
                 ours, theirs = context.Pipe()
@@ -118,6 +120,29 @@ class ProcessBackend:
             self._reader.join(2.0)
         for pipe in self._pipes:
             pipe.close()
+
+
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker (every spawned process needs it) with a real stderr.
+
+    The tracker is handed sys.stderr's descriptor; a UI that captures stderr (Textual's stand-in
+    says -1) would make the spawn fail with "bad value(s) in fds_to_keep". It gets the process's
+    own stderr for that one moment instead.
+    """
+    from multiprocessing import resource_tracker
+
+    try:
+        usable = sys.stderr.fileno() >= 0
+    except (AttributeError, OSError, ValueError):
+        usable = True  # no fileno() at all: the tracker then passes none, which is fine
+    if usable or sys.__stderr__ is None:
+        resource_tracker.ensure_running()
+        return
+    captured, sys.stderr = sys.stderr, sys.__stderr__
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        sys.stderr = captured
 
 
 @contextlib.contextmanager

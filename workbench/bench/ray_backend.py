@@ -25,6 +25,10 @@ from workbench.errors import UsageError
 # How often the coordinator collects the workers' messages.
 POLL_S = 0.05
 LOCAL = "local"
+# Ray's single-machine mode (its default on macOS and Windows): every Ray process of a `local` run
+# listens on loopback, as the mock does, instead of the machine's network address. Read by Ray when it
+# is imported, and by the processes it starts.
+SINGLE_MACHINE = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
 
 
 def import_ray() -> Any:
@@ -113,6 +117,9 @@ class RayBackend:
         self._poller: asyncio.Future[None] | None = None
 
     async def prepare(self, asked: int | None) -> int:
+        if self.address == LOCAL:
+            for name, value in SINGLE_MACHINE.items():
+                os.environ.setdefault(name, value)
         self._ray = import_ray()
         cpus = await asyncio.get_running_loop().run_in_executor(None, self._connect)
         count = asked or max(1, int(cpus))
@@ -123,10 +130,10 @@ class RayBackend:
 
     def _connect(self) -> float:
         ray = self._ray
-        # Ray's start-up chatter (token set-up, "not the main thread") is not the user's business.
-        logging.getLogger("ray").setLevel(logging.ERROR)
         if not ray.is_initialized():
-            options: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False,
+            # Ray's start-up chatter (token set-up, "not the main thread") is not the user's business;
+            # a worker's failure comes back as a message.
+            options: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": False,
                                        "include_dashboard": False}
             if self.address == LOCAL:
                 ray.init(num_cpus=os.cpu_count() or 1, **options)
