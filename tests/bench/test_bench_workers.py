@@ -16,7 +16,17 @@ from typing import Callable, Iterator
 import pytest
 from _bench_scale import PACED, alive, assert_merged_exactly, children, wait_for_requests
 
+from workbench.bench.fleet import Fleet
+from workbench.bench.plan import BenchPlan
+from workbench.bench.processes import ProcessBackend
+from workbench.bench.result import VoiceBudget
+from workbench.bench.split import PlanShare
+from workbench.bench.worker import WorkerJob
+from workbench.errors import WorkbenchError
 from workbench.mock import MockServer, MockThread
+from workbench.target import Target
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process table in /proc")
 
 
 @pytest.fixture(scope="module")
@@ -81,4 +91,26 @@ def test_ctrl_c_stops_every_worker_and_reports_what_finished(paced_mock: MockThr
     assert alive(spawned) == [], "a worker outlived the bench"
 
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process table in /proc")
+
+class _BrokenJob(WorkerJob):
+    """A job whose runner cannot be built in the worker (as with a missing install on a node)."""
+
+    def build(self, on_progress, start_gate):  # type: ignore[no-untyped-def]
+        raise RuntimeError("no runner here")
+
+
+def _job(cls: type[WorkerJob] = WorkerJob) -> WorkerJob:
+    plan = BenchPlan(requests=4, concurrency=2)
+    return cls(PlanShare.whole(plan), Target(base_url="http://127.0.0.1:9/v1", model="m"), "openai", VoiceBudget())
+
+
+async def test_a_stop_before_the_start_reports_nothing_measured() -> None:
+    fleet = Fleet(_job(), ProcessBackend(), workers=2)
+    fleet.stop()
+    result = await fleet.run()
+    assert result.requests == 0 and result.run.interrupted and result.run.backend == "processes"
+
+
+async def test_a_worker_that_fails_is_a_sentence_naming_it() -> None:
+    with pytest.raises(WorkbenchError, match=r"Bench worker 0 \(processes, on .+\) failed: RuntimeError: no runner"):
+        await Fleet(_job(_BrokenJob), ProcessBackend(), workers=2).run()

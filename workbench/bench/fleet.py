@@ -15,17 +15,16 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from dataclasses import replace
+from typing import Protocol
 
 from workbench.bench.merge import merge_runs
-from workbench.bench.plan import BenchPlan
-from workbench.bench.result import BenchResult, RunInfo, VoiceBudget, WorkerInfo
+from workbench.bench.result import BenchResult, WorkerInfo
 from workbench.bench.runner import Progress, ProgressCallback
 from workbench.bench.sample import RequestSample
 from workbench.bench.split import split_plan, usable_workers
 from workbench.bench.worker import WorkerDone, WorkerFailed, WorkerHello, WorkerJob, WorkerMessage, WorkerTick
 from workbench.errors import WorkbenchError
-from workbench.target import Target
 
 # The common start is this far after the last worker is ready, so the signal reaches every one in time.
 START_MARGIN_S = 0.1
@@ -57,27 +56,25 @@ class Backend(Protocol):
 
 
 class Fleet:
-    """A benchmark over several workers. `await fleet.run()` returns one BenchResult; `fleet.stop()` ends it."""
+    """A benchmark over several workers. `await fleet.run()` returns one BenchResult; `fleet.stop()` ends it.
+
+    `job` says what to run, with the whole plan as its share (`WorkerJob(PlanShare.whole(plan), …)`);
+    the Fleet never looks inside it: each worker gets a copy with its own share.
+    """
 
     def __init__(
         self,
-        target: Target,
+        job: WorkerJob,
         backend: Backend,
         *,
         workers: int | None = None,
-        platform: str = "openai",
-        plan: BenchPlan | None = None,
-        budget: VoiceBudget | None = None,
-        messages: list[dict[str, Any]] | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> None:
-        self.target = target
+        self.job = job
         self.backend = backend
         self.asked = workers
-        self.platform = platform
-        self.plan = plan or BenchPlan()
-        self.budget = budget or VoiceBudget()
-        self.messages = messages
+        self.plan = job.share.plan
+        self.budget = job.budget
         self.on_progress = on_progress
         self.samples: list[RequestSample] = []
         self.hosts: dict[int, tuple[str, int]] = {}
@@ -133,8 +130,7 @@ class Fleet:
         try:
             count = await self.backend.prepare(self.asked)
             _, note = usable_workers(self.plan, count)
-            self._jobs = [WorkerJob(share, self.target, self.platform, self.budget, self.messages)
-                          for share in split_plan(self.plan, count)]
+            self._jobs = [replace(self.job, share=share) for share in split_plan(self.plan, count)]
             if not self._stopping:
                 await self.backend.launch(self._jobs, self._deliver)
                 await self._start()
@@ -228,7 +224,7 @@ class Fleet:
                     "run again; if it happens again, report it with the command line")
         workers = [self._worker_info(index) for index in sorted(self._done)]
         if not workers:  # stopped before any worker was started
-            return BenchResult(run=self._unstarted_run(), budget=self.budget)
+            return self.job.unstarted_result(self.backend.name)
         return merge_runs(self.plan, self.budget, workers, self.samples, backend=self.backend.name,
                           interrupted=self._stopping, note=note)
 
@@ -236,17 +232,6 @@ class Fleet:
         host, pid = self.hosts.get(index, ("?", 0))
         return WorkerInfo(index=index, host=host, pid=pid, run=self._done[index].run,
                           requests=self._received.get(index, 0), errors=self._errors.get(index, 0))
-
-    def _unstarted_run(self) -> RunInfo:
-        from workbench.platforms import get_platform
-        from workbench.redact import shown_url
-
-        platform = get_platform(self.platform)
-        return RunInfo(target=shown_url(self.target.base_url, [self.target.api_key]), model=self.target.model,
-                       platform=platform.id, mode=self.plan.mode, concurrency=self.plan.in_flight_limit,
-                       rate=self.plan.rate, planned_requests=self.plan.planned_requests,
-                       planned_duration_s=self.plan.duration_s, platform_budget_ms=platform.first_token_budget_ms,
-                       interrupted=True, backend=self.backend.name)
 
 
 def backend_for(ray: str | None) -> Backend:

@@ -95,9 +95,12 @@ def run_bench_command(
         bench = Bench(target, platform=platform, plan=plan, budget=budget, on_progress=printer.update)
     else:
         from workbench.bench.fleet import Fleet, backend_for
+        from workbench.bench.split import PlanShare
+        from workbench.bench.worker import WorkerJob
 
-        bench = Fleet(target, backend_for(ray), workers=None if workers == "auto" else workers,  # type: ignore[arg-type]
-                      platform=platform, plan=plan, budget=budget, on_progress=printer.update)
+        job = WorkerJob(PlanShare.whole(plan), target, platform, budget)
+        count = None if workers == "auto" else workers
+        bench = Fleet(job, backend_for(ray), workers=count, on_progress=printer.update)  # type: ignore[arg-type]
 
     async def main() -> BenchResult:
         loop = asyncio.get_running_loop()

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Protocol
 
-from workbench.bench.result import RunInfo, VoiceBudget
+from workbench.bench.result import BenchResult, RunInfo, VoiceBudget
 from workbench.bench.runner import Bench, Progress
 from workbench.bench.sample import RequestSample
 from workbench.bench.split import PlanShare
@@ -46,6 +46,18 @@ class WorkerJob:
     def build(self, on_progress: Callable[[Progress], None], start_gate: Callable[[], Awaitable[None]]) -> Bench:
         return Bench(self.target, platform=self.platform, plan=self.share.plan, budget=self.budget,
                      messages=self.messages, on_progress=on_progress, share=self.share, start_gate=start_gate)
+
+    def unstarted_result(self, backend: str) -> BenchResult:
+        """The result of a run stopped before any worker started: nothing measured, said as interrupted."""
+        from workbench.platforms import get_platform
+        from workbench.redact import shown_url
+
+        platform, plan = get_platform(self.platform), self.share.plan
+        run = RunInfo(target=shown_url(self.target.base_url, [self.target.api_key]), model=self.target.model,
+                      platform=platform.id, mode=plan.mode, concurrency=plan.in_flight_limit, rate=plan.rate,
+                      planned_requests=plan.planned_requests, planned_duration_s=plan.duration_s,
+                      platform_budget_ms=platform.first_token_budget_ms, interrupted=True, backend=backend)
+        return BenchResult(run=run, budget=self.budget)
 
 
 @dataclass
@@ -132,9 +144,9 @@ async def run_worker(job: WorkerJob, link: Link) -> None:
             await asyncio.sleep(delay)
         ticker = asyncio.ensure_future(ticking())
 
-    bench = job.build(on_progress=collect, start_gate=gate)
-    link.listen(bench.stop)
     try:
+        bench = job.build(on_progress=collect, start_gate=gate)
+        link.listen(bench.stop)
         result = await bench.run()
     except Exception as error:  # a bug or an environment problem: say which worker and what
         await link.send(WorkerFailed(job.share.index, f"{type(error).__name__}: {error}"))

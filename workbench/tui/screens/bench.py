@@ -182,6 +182,8 @@ class BenchScreen(WorkbenchScreen):
                    workers: int | str = 1) -> None:
         from workbench.bench.fleet import Fleet, backend_for
         from workbench.bench.runner import Bench
+        from workbench.bench.split import PlanShare
+        from workbench.bench.worker import WorkerJob
         from workbench.profiles.resolve import target_for
 
         try:
@@ -194,8 +196,9 @@ class BenchScreen(WorkbenchScreen):
         if workers == 1:
             bench = Bench(target, platform=platform, plan=plan, budget=budget, on_progress=relay.feed)
         else:  # worker processes stream their progress back; the bar and the sparkline cover them all
-            bench = Fleet(target, backend_for(None), workers=None if workers == "auto" else int(workers),
-                          platform=platform, plan=plan, budget=budget, on_progress=relay.feed)
+            job = WorkerJob(PlanShare.whole(plan), target, platform, budget)
+            bench = Fleet(job, backend_for(None), workers=None if workers == "auto" else int(workers),
+                          on_progress=relay.feed)
         self._bench = bench  # Bench.stop() and Fleet.stop() are thread-safe
         try:
             with FirstTokenWait():  # every request of the run waits for one (switching.py)
