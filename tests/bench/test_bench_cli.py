@@ -110,3 +110,12 @@ def _wait_for_requests(mock: MockThread, at_least: int, process: subprocess.Pope
             raise AssertionError(f"bench ended early: {process.communicate()}")
         time.sleep(0.05)
     raise AssertionError("the bench never sent its requests")
+
+
+@pytest.mark.parametrize("platform", ["pipecat", "livekit"])
+def test_bench_as_the_new_platforms(run_workbench: Callable, mock_url: str, platform: str) -> None:
+    run = run_workbench("bench", "--url", mock_url, "--model", "mock-model", "-n", "4", "-c", "2",
+                        "--as", platform, "--format", "json")
+    assert run.exit_code == 0, run.stderr
+    data = json.loads(run.stdout)
+    assert data["requests"] == 4 and data["errors"] == 0 and data["run"]["platform"] == platform

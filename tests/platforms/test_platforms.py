@@ -23,7 +23,7 @@ def target(auth: str = "bearer", **changes) -> Target:
 
 
 def test_registry_lists_the_design_platforms_in_order() -> None:
-    assert list(PLATFORMS) == ["polyai", "playai", "polyant", "vapi", "elevenlabs", "openai"]
+    assert list(PLATFORMS) == ["polyai", "playai", "polyant", "vapi", "elevenlabs", "openai", "pipecat", "livekit"]
     assert get_platform("PolyAI") is PLATFORMS["polyai"]
 
 

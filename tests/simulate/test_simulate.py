@@ -208,3 +208,15 @@ async def test_a_cancelled_call_keeps_what_arrived_and_sends_no_more_turns() -> 
     assert turn.reply  # what arrived before the cancel is kept
     assert report.stopped == "the call was cancelled during turn 1"
     assert not report.passed
+
+
+@pytest.mark.parametrize("platform", ["pipecat", "livekit"])
+async def test_a_call_as_pipecat_or_livekit_streams_with_usage_every_turn(mock: MockServer, platform: str) -> None:
+    agent = parse_agent(f'platform = "{platform}"\n[[turns]]\nuser = "hello"\n[[turns]]\nuser = "and again"\n',
+                        f"{platform}.toml")
+    report = await AgentRun(agent, target_for(mock)).run()
+    assert report.passed, report.problems
+    sent = bodies(mock)
+    assert len(sent) == 2
+    assert all(body["stream"] is True and body["stream_options"] == {"include_usage": True} for body in sent)
+    assert sent[1]["messages"][-2]["role"] == "assistant"  # the first reply carried into the second turn

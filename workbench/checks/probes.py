@@ -105,8 +105,10 @@ def auth_probes(platform: Platform, target: Target) -> list[Probe]:
 
 
 def conversation(platform: Platform, target: Target) -> Probe:
-    request = platform.build_request(target, platform.conversation_messages(), turn=1)
-    return from_platform_request("conversation", "A multi-turn call (system, user, assistant, user)", request)
+    messages = platform.conversation_messages()
+    request = platform.build_request(target, messages, turn=1)
+    roles = ", ".join(str(m.get("role")) for m in messages)
+    return from_platform_request("conversation", f"A multi-turn call ({roles})", request)
 
 
 def message_forms(platform: Platform, target: Target) -> list[Probe]:
@@ -140,17 +142,19 @@ def malformed(platform: Platform, target: Target) -> list[Probe]:
 
 
 def models(platform: Platform, target: Target) -> Probe:
-    request = platform.build_request(target, platform.smoke_messages(), stream=False)
-    headers = {k: v for k, v in request.headers.items()
-               if k.lower() not in AUTH_HEADER_NAMES and k.lower() != "content-type"}
-    return Probe(id="models", title="GET /models lists the model", method="GET", url=target.models_url,
+    """GET /models as the platform sends it: Polyant lists models first, LiveKit prewarms with it."""
+    request = platform.models_request(target)
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in AUTH_HEADER_NAMES}
+    title = "GET /models lists the model" if platform.uses_models_endpoint else (
+        f"GET /models ({platform.title}'s prewarm at session start)")
+    return Probe(id="models", title=title, method="GET", url=request.url,
                  headers=headers, auth=request.auth, kind=QUICK)
 
 
 def plan_followups(platform: Platform, target: Target, primary_stream: bool, *, quick_only: bool = False) -> list[Probe]:
     """What runs once the platform's own request has worked (or stalled: then only the quick ones)."""
     probes: list[Probe] = []
-    if platform.uses_models_endpoint:
+    if platform.uses_models_endpoint or platform.prewarms_models:
         probes.append(models(platform, target))
     probes.extend(auth_probes(platform, target))
     probes.extend(malformed(platform, target))

@@ -13,7 +13,7 @@ from workbench.errors import UsageError, WorkbenchError
 @click.command("export", context_settings=CONTEXT)
 @click.argument("profile", metavar="PROFILE")
 @click.option("--for", "platform", metavar="PLATFORM",
-              help="polyai, playai, polyant, vapi, elevenlabs or openai (default: the profile's platform).")
+              help="polyai, playai, polyant, vapi, elevenlabs, openai, pipecat or livekit (default: the profile's platform).")
 @click.option("--format", "fmt", type=click.Choice(["markdown", "json", "text"]), default="markdown", show_default=True)
 @click.option("--reveal", is_flag=True, help="Print the credential itself instead of its masked form.")
 @click.option("--output", "output", type=click.Path(dir_okay=False), metavar="FILE",

@@ -47,7 +47,7 @@ def _as_option(default: str) -> Callable[[F], F]:
     """--as PLATFORM (parameter `platform`), one wording; `default` says what happens without it."""
     return click.option(
         "--as", "platform", metavar="PLATFORM",
-        help="Call as this platform does: polyai, playai, polyant, vapi, elevenlabs or openai "
+        help="Call as this platform does: polyai, playai, polyant, vapi, elevenlabs, openai, pipecat or livekit "
              f"(default: {default}).",
     )
 

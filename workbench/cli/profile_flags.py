@@ -27,7 +27,7 @@ def setting_options(command: F) -> F:
         click.option("--url", "base_url", metavar="URL", help="Base URL; requests go to URL/chat/completions."),
         click.option("--model", metavar="MODEL", help="Model id sent in every request."),
         click.option("--platform", metavar="PLATFORM",
-                     help="Default platform: polyai, playai, polyant, vapi, elevenlabs or openai."),
+                     help="Default platform: polyai, playai, polyant, vapi, elevenlabs, openai, pipecat or livekit."),
         click.option("--auth", metavar="METHOD", help="How the key is sent: none, x-api-key or bearer."),
         click.option("--api-key-env", metavar="VAR",
                      help="Take the key from this environment variable (it wins over the keyring)."),

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from workbench.errors import UsageError
-from workbench.platforms.base import VOICE_FIRST_TOKEN_BUDGET_MS, Platform, PlatformRequest
+from workbench.platforms.base import VOICE_FIRST_TOKEN_BUDGET_MS, Platform, PlatformRequest, ToolCall
 from workbench.platforms.elevenlabs import ELEVENLABS
+from workbench.platforms.livekit import LIVEKIT
 from workbench.platforms.openai import OPENAI
+from workbench.platforms.pipecat import PIPECAT
 from workbench.platforms.playai import PLAYAI
 from workbench.platforms.polyai import POLYAI
 from workbench.platforms.polyant import POLYANT
 from workbench.platforms.vapi import VAPI
 
 # In the order DESIGN.md lists them.
-PLATFORMS: dict[str, Platform] = {p.id: p for p in (POLYAI, PLAYAI, POLYANT, VAPI, ELEVENLABS, OPENAI)}
+PLATFORMS: dict[str, Platform] = {
+    p.id: p for p in (POLYAI, PLAYAI, POLYANT, VAPI, ELEVENLABS, OPENAI, PIPECAT, LIVEKIT)
+}
 
 
 def get_platform(name: str) -> Platform:
@@ -27,4 +31,4 @@ def get_platform(name: str) -> Platform:
         ) from None
 
 
-__all__ = ["PLATFORMS", "Platform", "PlatformRequest", "VOICE_FIRST_TOKEN_BUDGET_MS", "get_platform"]
+__all__ = ["PLATFORMS", "Platform", "PlatformRequest", "ToolCall", "VOICE_FIRST_TOKEN_BUDGET_MS", "get_platform"]

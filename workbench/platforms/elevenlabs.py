@@ -4,13 +4,24 @@ What ElevenLabs sends a custom LLM server: `stream: true` (streaming is required
 `max_tokens`, a `tools` list carrying its system tools (end_call, transfer_to_number, …)
 as OpenAI functions, a `user_id`, and `elevenlabs_extra_body` with the extra data the agent
 is configured to pass. The values here are representative samples, not a real conversation.
+
+Sources (elevenlabs/elevenlabs-docs, `fern/conversational-ai/pages/customization/custom-llm/
+overview.mdx`): "must return responses in SSE format … end with data: [DONE]"; the system
+tools' parameters as documented there ("Available system tools" and the example request; the
+function descriptions are the docs' own, which they print cut short); a custom LLM gets no
+cascade fallback, a failing turn is retried with the same LLM (llm-cascading page).
+Unconfirmed: the timeouts, how the next request carries a tool result (the OpenAI convention
+is used: the assistant message with `tool_calls`, then a `tool` message), and the text kept
+after a barge-in. The docs' extra-body example request also shows `parallel_tool_calls: false`
+and `stream_options: {"include_usage": true}`; their system-tools example does not, so neither
+is sent here.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from workbench.platforms.base import Platform
+from workbench.platforms.base import Platform, function_tool
 from workbench.platforms.sheet import (
     SetupSheet,
     SheetField,
@@ -21,35 +32,51 @@ from workbench.platforms.sheet import (
 )
 from workbench.target import Target, Timeouts
 
+REASON = {"type": "string", "description": "The reason for the tool call."}
 
-def _function(name: str, description: str, properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return {
-        "type": "function",
-        "function": {
-            "name": name,
-            "description": description,
-            "parameters": {"type": "object", "properties": properties, "required": required},
-        },
-    }
-
-
+# The system tools an agent offers (each only when configured; these four are the common ones).
 SYSTEM_TOOLS = [
-    _function("end_call", "End the call when the user says goodbye or the task is done.",
-              {"reason": {"type": "string"}}, ["reason"]),
-    _function("transfer_to_number", "Transfer the call to a human operator.",
-              {"transfer_number": {"type": "string"}, "client_message": {"type": "string"}},
-              ["transfer_number"]),
-    _function("language_detection", "Switch language when the user speaks another one.",
-              {"reason": {"type": "string"}, "language": {"type": "string"}}, ["reason", "language"]),
-    _function("skip_turn", "Wait silently when the user asks for a moment.",
-              {"reason": {"type": "string"}}, []),
+    function_tool(
+        "end_call",
+        "Call this function to end the current conversation when the main task has been completed.",
+        {"reason": REASON,
+         "message": {"type": "string",
+                     "description": "A farewell message to send to the user along right before ending the call."}},
+        ["reason"],
+    ),
+    function_tool(
+        "transfer_to_number",
+        "Transfer the user to a human operator when they ask for one or the issue needs human judgment.",
+        {"reason": REASON,
+         "transfer_number": {"type": "string", "description": "The phone number to transfer to."},
+         "client_message": {"type": "string", "description": "Message read to the client while waiting for transfer."},
+         "agent_message": {"type": "string", "description": "Message for the human operator receiving the call."}},
+        ["transfer_number", "client_message", "agent_message"],
+    ),
+    function_tool(
+        "language_detection",
+        "Change the conversation language when the user expresses a language preference explicitly.",
+        {"reason": REASON,
+         "language": {"type": "string",
+                      "description": "The language to switch to. Must be one of language codes in tool description."}},
+        ["reason", "language"],
+    ),
+    function_tool(
+        "skip_turn",
+        "Skip a turn when the user explicitly indicates they need a moment to think.",
+        {"reason": {"type": "string", "description": "Optional free-form reason explaining why the pause is needed."}},
+        [],
+    ),
 ]
 
 
 class ElevenLabs(Platform):
+    def offered_tools(self, target: Target) -> list[dict[str, Any]]:
+        return SYSTEM_TOOLS
+
     def extra_body(self, target: Target, *, stream: bool, turn: int) -> dict[str, Any]:
         return {
-            "tools": SYSTEM_TOOLS,
+            "tools": self.offered_tools(target),
             "user_id": "workbench-sample-user",
             "elevenlabs_extra_body": {"conversation_id": "conv-workbench-sample", "turn": turn},
         }

@@ -17,7 +17,7 @@ from importlib import metadata
 from typing import Any
 
 from workbench import wire
-from workbench.platforms.base import Platform
+from workbench.platforms.base import Platform, function_tool
 from workbench.platforms.sheet import (
     AUTH_LABELS,
     SetupSheet,
@@ -38,6 +38,14 @@ SDK_PARAM_ORDER = (
     "prediction", "presence_penalty", "prompt_cache_key", "prompt_cache_options", "prompt_cache_retention",
     "reasoning_effort", "response_format", "safety_identifier", "seed", "stop", "store", "stream_options",
     "temperature", "tool_choice", "tools", "top_logprobs", "top_p", "user", "verbosity", "web_search_options",
+)
+
+
+# The tool an SDK user's voice agent offers to hang up, as the check offers it (the app defines
+# its own tools; this one is representative, not any platform's).
+END_CALL_TOOL = function_tool(
+    "end_call", "End the call when the caller says goodbye or asks to hang up.",
+    {"reason": {"type": "string", "description": "Why the call ends."}}, [],
 )
 
 
@@ -83,35 +91,66 @@ def _arch() -> str:
     return f"other:{machine}" if machine else "unknown"
 
 
+def sdk_headers(client: str, read_timeout: str) -> dict[str, str]:
+    """The headers the SDK's client class `client` ("OpenAI" or "AsyncOpenAI") sends on every request.
+
+    `read_timeout` is the SDK's `x-stainless-read-timeout`: `str()` of the read timeout in force
+    ("600" for the SDK's default, "10.0" for LiveKit's per-request httpx.Timeout(10.0)).
+    """
+    version = sdk_version()
+    return {
+        "Accept": wire.JSON_CONTENT_TYPE,
+        "User-Agent": f"{client}/Python {version}",
+        "X-Stainless-Lang": "python",
+        "X-Stainless-Package-Version": version,
+        "X-Stainless-OS": _os_name(),
+        "X-Stainless-Arch": _arch(),
+        "X-Stainless-Runtime": _runtime.python_implementation(),
+        "X-Stainless-Runtime-Version": _runtime.python_version(),
+        "X-Stainless-Async": "async:asyncio" if client.startswith("Async") else "false",
+        "X-Stainless-Retry-Count": "0",
+        "X-Stainless-Read-Timeout": read_timeout,
+    }
+
+
+def sdk_ordered(head: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """`head` (model, stream, messages) then `params` in the SDK's order; unknown names last, as
+    the SDK merges `extra_body`."""
+    body = dict(head)
+    rest = dict(params)
+    for name in SDK_PARAM_ORDER:
+        if name in rest:
+            body[name] = rest.pop(name)
+    body.update(rest)
+    return body
+
+
 class OpenAISDK(Platform):
+    """The official SDK's request; Pipecat and LiveKit build on it (they send through the SDK)."""
+
     def stream_for(self, target: Target, stream: bool | None) -> bool:
         # SDK users choose per call; the profile's `stream` setting is that choice.
         return target.stream if stream is None else stream
 
     def extra_headers(self, target: Target, *, stream: bool) -> dict[str, str]:
-        version = sdk_version()
-        return {
-            "Accept": wire.JSON_CONTENT_TYPE,
-            "User-Agent": f"OpenAI/Python {version}",
-            "X-Stainless-Lang": "python",
-            "X-Stainless-Package-Version": version,
-            "X-Stainless-OS": _os_name(),
-            "X-Stainless-Arch": _arch(),
-            "X-Stainless-Runtime": _runtime.python_implementation(),
-            "X-Stainless-Runtime-Version": _runtime.python_version(),
-            "X-Stainless-Async": "false",
-            "X-Stainless-Retry-Count": "0",
-            "X-Stainless-Read-Timeout": f"{self.timeouts.read:g}",
-        }
+        return sdk_headers("OpenAI", f"{self.timeouts.read:g}")
+
+    def sdk_params(self, target: Target, *, stream: bool) -> dict[str, Any]:
+        """The parameters after model, stream and messages, before ordering: the profile's."""
+        return dict(target.params)
 
     def body(self, target: Target, messages: list[dict[str, Any]], *, stream: bool, turn: int) -> dict[str, Any]:
-        params = dict(target.params)
-        body: dict[str, Any] = {"model": target.model, "stream": stream, "messages": messages}
-        for name in SDK_PARAM_ORDER:
-            if name in params:
-                body[name] = params.pop(name)
-        body.update(params)  # extra_body goes last, as the SDK merges it
-        return body
+        head = {"model": target.model, "stream": stream, "messages": messages}
+        return sdk_ordered(head, self.sdk_params(target, stream=stream))
+
+    def with_tools(self, target: Target, body: dict[str, Any], tools: list[dict[str, Any]]) -> dict[str, Any]:
+        head = {k: body[k] for k in ("model", "stream", "messages") if k in body}
+        params = {k: v for k, v in body.items() if k not in head}
+        return sdk_ordered(head, {**params, "tools": tools})
+
+    def offered_tools(self, target: Target) -> list[dict[str, Any]]:
+        # An SDK user's own tools: the check offers the one most voice agents have.
+        return [END_CALL_TOOL]
 
 
 def setup_sheet(profile: SheetProfile, spec: Platform, secret: ShownCredential) -> SetupSheet:

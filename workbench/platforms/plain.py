@@ -27,8 +27,10 @@ class AsTheProfile(Platform):
         return target.stream if chosen is None else chosen
 
     def build_request(
-        self, target: Target, messages: list[dict[str, Any]], *, stream: bool | None = None, turn: int = 0
+        self, target: Target, messages: list[dict[str, Any]], *, stream: bool | None = None, turn: int = 0,
+        tools: bool = False,
     ) -> PlatformRequest:
+        # `tools` is ignored: a profile offers no tools of its own (its extra fields may carry some).
         streaming = self.streams(target, stream)
         auth = self.auth_method(target)
         headers = dict(target.headers)

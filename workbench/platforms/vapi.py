@@ -5,6 +5,14 @@ What Vapi sends its custom LLM URL: `stream: true` with `Accept: text/event-stre
 the assistant has, and extra top-level fields describing the call (`call`, `metadata`,
 `customer`, `phoneNumber`). A reply must start streaming within Vapi's 20 s no-token
 timeout or the turn fails. The values here are representative samples, not a real call.
+
+Sources (VapiAI/docs at eabfa530): `fern/apis/api/openapi.json` (CustomLLMModel: `url` is the
+OpenAI client's baseURL, `timeoutSeconds` default 20, `maxTokens` default 250; its current
+`temperature` default reads 0.5, an older spec said 0), `fern/tools/default-tools.mdx` (the
+default tools `transferCall`, `endCall`, `dtmf`, `sms`, `apiRequest`). Unconfirmed: the JSON
+schemas Vapi gives those tools (the ones below are representative), the exact header set, and
+how the next request carries a tool result (the OpenAI convention is used: the assistant
+message with `tool_calls`, then a `tool` message) or the text kept after a barge-in.
 """
 
 from __future__ import annotations
@@ -28,7 +36,8 @@ from workbench.target import Target, Timeouts
 SAMPLE_CALL_ID = "call-0000-workbench-sample"
 VAPI_API = "https://api.vapi.ai"
 
-TOOLS = [
+# Vapi's default tools as an assistant offers them (names from default-tools.mdx; schemas unconfirmed).
+DEFAULT_TOOLS = [
     {
         "type": "function",
         "function": {
@@ -53,12 +62,15 @@ TOOLS = [
 
 
 class Vapi(Platform):
+    def offered_tools(self, target: Target) -> list[dict[str, Any]]:
+        return DEFAULT_TOOLS
+
     def extra_headers(self, target: Target, *, stream: bool) -> dict[str, str]:
         return {"Accept": "text/event-stream"} if stream else {}
 
     def extra_body(self, target: Target, *, stream: bool, turn: int) -> dict[str, Any]:
         return {
-            "tools": TOOLS,
+            "tools": self.offered_tools(target),
             "call": {"id": SAMPLE_CALL_ID, "orgId": "org-workbench-sample", "type": "inboundPhoneCall",
                      "status": "in-progress"},
             "metadata": {"turn": turn},

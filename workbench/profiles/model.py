@@ -17,7 +17,7 @@ import tomli_w
 from workbench import platforms
 from workbench.target import Target, Timeouts
 
-PLATFORMS = tuple(platforms.PLATFORMS)  # polyai, playai, polyant, vapi, elevenlabs, openai
+PLATFORMS = tuple(platforms.PLATFORMS)  # polyai, playai, polyant, vapi, elevenlabs, openai, pipecat, livekit
 DEFAULT_PLATFORM = "openai"
 SUFFIX = ".toml"
 

@@ -1,4 +1,8 @@
-"""Models rules: where the platform lists models first, GET /models must answer and name the model."""
+"""Models rules: where the platform lists models first, GET /models must answer and name the model.
+
+LiveKit sends GET /models only to warm the connection and ignores the answer: there only a request
+that got no answer at all is worth an `info` (the first reply then pays for connecting), never more.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ def listed_ids(exchange: Exchange) -> list[str] | None:
 
 def judge_models(exchange: Exchange, ctx: Judging) -> list[Finding]:
     platform = ctx.platform
+    if platform.prewarms_models and not platform.uses_models_endpoint:
+        return judge_prewarm(exchange, ctx)
     severity = "error" if platform.uses_models_endpoint else "warning"
     url = exchange.request.url
     if exchange.status is None:
@@ -43,3 +49,17 @@ def judge_models(exchange: Exchange, ctx: Judging) -> list[Finding]:
                         + (" …" if len(ids) > 5 else "") + f", not {ctx.target.model!r}.",
                         f"Use one of the listed ids as the model, or list {ctx.target.model!r}.", probe=ctx.probe)]
     return []
+
+
+def judge_prewarm(exchange: Exchange, ctx: Judging) -> list[Finding]:
+    """GET /models sent only to open the connection early (LiveKit): any HTTP answer does that, a 404
+    included (the connection stays in the pool); only no answer at all leaves the first reply cold."""
+    if exchange.status is not None:
+        return []
+    came = exchange.failure.message if exchange.failure else "no reply"
+    return [finding("models.prewarm-failed", "info",
+                    f"{ctx.platform.title} sends GET {exchange.request.url} when a session starts, to open the "
+                    f"connection early; it failed: {came}. {ctx.platform.title} ignores the failure, but then the "
+                    "first reply of a session also pays for connecting (DNS, TLS).",
+                    "Let GET /models answer (any HTTP reply warms the connection; an OpenAI model list is best).",
+                    probe=ctx.probe)]

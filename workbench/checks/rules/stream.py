@@ -258,22 +258,7 @@ def _judge_chunks(objects: list[dict[str, Any]], ctx: Judging, *, complete: bool
             f"{len(not_chunks)} chunk(s) have no `choices` list: {excerpt(wire.dumps(not_chunks[0]), 100)}.",
             "Each chunk is {\"id\", \"object\": \"chat.completion.chunk\", \"created\", \"model\", "
             "\"choices\": [{\"index\": 0, \"delta\": {…}, \"finish_reason\": null}]}.")
-    empty = [i for i, o in enumerate(objects) if o.get("choices") == []]
-    if empty:
-        last_is_usage = empty == [len(objects) - 1] and isinstance(objects[-1].get("usage"), dict)
-        if last_is_usage and ctx.include_usage:
-            add("stream.empty-choices", "info",
-                "The last chunk carries usage with an empty `choices`, as OpenAI does for "
-                "stream_options.include_usage. Valid, but clients that read choices[0] on every chunk crash on it.",
-                "Nothing to fix; make sure your own clients skip chunks with no choices.")
-        else:
-            add("stream.empty-choices", "warning",
-                f"{len(empty)} chunk(s) have an empty `choices` list"
-                + (" in the middle of the stream" if empty[0] < len(objects) - 1 else "")
-                + (" though no usage chunk was asked for" if not ctx.include_usage else "")
-                + ". Valid per OpenAI, but naive clients that read choices[0] crash on it.",
-                "Send usage-only chunks last and only when stream_options.include_usage is set; keep "
-                "content-filter notes inside a choice.")
+    out.extend(_judge_empty_choices(objects, ctx))
     bad_delta = [o for o in with_choices if not isinstance(o["choices"][0], dict)
                  or not isinstance(o["choices"][0].get("delta"), dict)]
     if bad_delta:
@@ -298,6 +283,30 @@ def _judge_chunks(objects: list[dict[str, Any]], ctx: Judging, *, complete: bool
     if usages:
         out.extend(judge_usage(usages[-1], ctx, "stream"))
     return _unique(out)
+
+
+def _judge_empty_choices(objects: list[dict[str, Any]], ctx: Judging) -> list[Finding]:
+    """Chunks with `choices: []`: a usage chunk last is how OpenAI answers stream_options.include_usage."""
+    empty = [i for i, o in enumerate(objects) if o.get("choices") == []]
+    if not empty:
+        return []
+    last_is_usage = empty == [len(objects) - 1] and isinstance(objects[-1].get("usage"), dict)
+    if last_is_usage and ctx.include_usage and "stream_options" in ctx.platform.always_sends:
+        return []  # the platform asked for the usage chunk itself and reads past it (Pipecat, LiveKit)
+    if last_is_usage and ctx.include_usage:
+        return [finding(
+            "stream.empty-choices", ctx.severity("info"),
+            "The last chunk carries usage with an empty `choices`, as OpenAI does for "
+            "stream_options.include_usage. Valid, but clients that read choices[0] on every chunk crash on it.",
+            "Nothing to fix; make sure your own clients skip chunks with no choices.", probe=ctx.probe)]
+    return [finding(
+        "stream.empty-choices", ctx.severity("warning"),
+        f"{len(empty)} chunk(s) have an empty `choices` list"
+        + (" in the middle of the stream" if empty[0] < len(objects) - 1 else "")
+        + (" though no usage chunk was asked for" if not ctx.include_usage else "")
+        + ". Valid per OpenAI, but naive clients that read choices[0] crash on it.",
+        "Send usage-only chunks last and only when stream_options.include_usage is set; keep "
+        "content-filter notes inside a choice.", probe=ctx.probe)]
 
 
 def _merged_events(data: str) -> bool:
