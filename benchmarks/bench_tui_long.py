@@ -130,7 +130,7 @@ async def run(base_url: str, messages: int, exchanges: int) -> dict[str, Any]:
             prompt.value = ""
             keys = []
             for _ in range(100):
-                keys.append(await key_to_paint(app, paints, "x", prompt, "value"))
+                keys.append(await key_to_paint(app, paints, "x", prompt, "selection"))  # the cursor moved: the key is in
                 await asyncio.sleep(0.01)
             found["chat_keys"] = keys
 

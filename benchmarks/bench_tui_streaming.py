@@ -149,9 +149,10 @@ async def run(replies: int, shape: str, base_url: str, folder: Path, mock_log: P
                 if sent is not None:
                     keys.append((time.perf_counter() - sent) * 1000)
 
-            # Watched by the Input itself: the callback runs as the key changes the value (a watch
-            # owned by another node would be queued behind that node's messages instead).
-            prompt.watch(prompt, "value", changed, init=False)
+            # Watched by the message box itself: the callback runs as the key moves its cursor, right
+            # after the text changed (a watch owned by another node would be queued behind that
+            # node's messages instead). A TextArea's text is not a reactive; its selection is.
+            prompt.watch(prompt, "selection", lambda _: changed(prompt.value), init=False)
             for number in range(replies + 1):  # the first one warms up and is not counted
                 count = len(app.exchanges)
                 prompt.value = message

@@ -5,7 +5,10 @@
 
 Never by hand (like Harlequin's scripts/export_screenshots.py): each scene drives the real
 WorkbenchApp through Pilot on a throwaway profiles folder. No secret can show: the only key
-is a made-up one in an environment variable of this process, and every view masks it.
+is a made-up one in an environment variable of this process, and every view masks it. Nothing
+depends on where the repository lives or where the script runs from: the example agents come
+in as `--agents` (listed by name), the config folder is a throwaway one, and the script refuses
+to write a picture that names a folder of this machine.
 """
 
 from __future__ import annotations
@@ -110,8 +113,9 @@ async def scene_simulate(pilot: Pilot) -> None:
     await press(pilot, "f5")
     await pilot.pause(0.3)
     screen = app.screen
-    screen.load_agent(str(ROOT / "profiles" / "agents" / "polyai-booking.toml"))
-    await wait_for(pilot, lambda: screen.agent is not None)
+    await wait_for(pilot, lambda: screen.agent is not None)  # the first in the list (playai-smoke)
+    await press(pilot, "down")  # polyai-booking, by the keyboard as a user picks it
+    await wait_for(pilot, lambda: screen.agent is not None and screen.agent.platform == "polyai")
     await press(pilot, "ctrl+r")
     await wait_for(pilot, lambda: screen.report is not None and not screen.playing)
 
@@ -170,7 +174,8 @@ def make_app(folder: Path, name: str) -> WorkbenchApp:
         replies = ROOT / "profiles" / "agents" / "booking-replies.toml"
     latency = MockConfig(ttft_ms=120, tokens_per_s=60) if name == "bench" else MockConfig(ttft_ms=40, tokens_per_s=150)
     config = MockConfig(reply_file=str(replies), ttft_ms=latency.ttft_ms, tokens_per_s=latency.tokens_per_s)
-    return WorkbenchApp(folder / "profiles", data_dir=folder / "data", mock_config=config)
+    return WorkbenchApp(folder / "profiles", data_dir=folder / "data", mock_config=config,
+                        agents_dir=ROOT / "profiles" / "agents")
 
 
 async def shoot(name: str, scene: Scene) -> Path:
@@ -186,6 +191,9 @@ async def shoot(name: str, scene: Scene) -> Path:
         svg = svg.replace(tmp, "~/.config/byom-workbench")  # the throwaway folder, as a user's would read
     if os.environ[DEMO_KEY_ENV] in svg:
         raise SystemExit(f"the demo key is visible in the {name} screenshot: refusing to write it")
+    for folder in {str(ROOT), str(Path.cwd()), str(Path.home()), tempfile.gettempdir()} - {"/"}:
+        if folder.replace(" ", "&#160;") in svg or folder in svg:
+            raise SystemExit(f"the {name} screenshot names {folder} (a folder of this machine): refusing to write it")
     path = OUT / f"{name}.svg"
     path.write_text(svg, encoding="utf-8")
     return path
@@ -193,6 +201,8 @@ async def shoot(name: str, scene: Scene) -> Path:
 
 async def main(names: list[str]) -> None:
     os.environ[DEMO_KEY_ENV] = "sk-demo-not-a-real-key-7f3a"  # made up; every view masks it
+    # The user's own config folder (its agents/) must not show in a picture: a throwaway one.
+    os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="wb-shots-config-")
     OUT.mkdir(exist_ok=True)
     for name in names or list(SCENES):
         path = await shoot(name, SCENES[name])

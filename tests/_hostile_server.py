@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import zlib
 from collections.abc import Awaitable, Callable
 
@@ -111,7 +112,8 @@ async def many_headers(reader, writer, server) -> None:
     """Fifty thousand small headers (each line short, the block huge)."""
     await read_request(reader)
     lines = b"".join(b"x-h%d: v\r\n" % i for i in range(50_000))
-    await send(writer, b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n" + lines + b"content-length: 2\r\n\r\n{}")
+    await send(writer,
+               b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n" + lines + b"content-length: 2\r\n\r\n{}")
 
 
 async def gzip_bomb(reader, writer, server) -> None:
@@ -267,3 +269,35 @@ class HostileServer:
             task.cancel()
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._server.wait_closed(), 2)
+
+
+class ServerThread:
+    """HostileServers on their own event loop in a thread, so what they send never waits for a busy
+    test loop (a Textual app's, painting under load): with the servers on the app's loop, the
+    endless trickle could not even send its headers before the chat's 1.6 s limit on a loaded machine.
+
+        with ServerThread() as servers:
+            server = servers.start(HostileServer("endless-trickle"))
+    """
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="hostile-servers", daemon=True)
+        self._started: list[HostileServer] = []
+
+    def __enter__(self) -> ServerThread:
+        self._thread.start()
+        return self
+
+    def start(self, server: HostileServer) -> HostileServer:
+        asyncio.run_coroutine_threadsafe(server.__aenter__(), self.loop).result(10)
+        self._started.append(server)
+        return server
+
+    def __exit__(self, *exc: object) -> None:
+        for server in self._started:
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(server.__aexit__(None, None, None), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+        self.loop.close()

@@ -49,7 +49,8 @@ def main() -> None:
             ("profiles", "edit", "shared", f"--{mine}", f"0.{i % 10}{i // 10 % 10}"),
         ]
         if i % 2 == 1:
-            steps += [("profiles", "rename", "shared", f"shared-{tag}"), ("profiles", "rename", f"shared-{tag}", "shared")]
+            steps += [("profiles", "rename", "shared", f"shared-{tag}"),
+                      ("profiles", "rename", f"shared-{tag}", "shared")]
         for step in steps:
             print(json.dumps(run(folder, *step)), flush=True)
 

@@ -54,6 +54,17 @@ async def press(pilot: Pilot[Any], *keys: str) -> None:
             await pilot.pause(0)
 
 
+async def type_fast(pilot: Pilot[Any], *keys: str) -> None:
+    """Keys as a fast typist (or a paste without bracketed paste) sends them: all at once, read by the
+    terminal driver in one go and queued at the app before any of them is handled. Then let the app
+    handle them all."""
+    for key in keys:
+        character = key if len(key) == 1 else {"enter": "\r", "tab": "\t", "space": " "}.get(key)
+        pilot.app.post_message(events.Key(key, character))
+    for _ in range(KEY_HOPS * (len(keys) + 1)):
+        await pilot.pause(0)
+
+
 async def started(pilot: Pilot[Any]) -> WorkbenchApp:
     """Wait for the embedded mock and an active profile (the app's start-up work)."""
     app = pilot.app

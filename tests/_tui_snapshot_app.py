@@ -1,18 +1,23 @@
 """The entry app for the TUI's snapshot tests (like Posting's tests/posting_snapshot_app.py).
 
 The real WorkbenchApp on a fresh folder, with the embedded mock, made to draw the same picture
-every run: timing figures are blanked (`steady_numbers`), and the screenshot's text has the
+every run: timing figures are blanked (`steady_numbers`), cursors do not blink (a snapshot caught
+the message box's cursor in its "off" phase now and then), and the screenshot's text has the
 mock's port, the temporary folder, completion ids, `created` stamps and the httpx version in the
 User-Agent the mock's log shows (a new httpx release must not fail the snapshots) replaced by
-fixed placeholders. `textual run tests/_tui_snapshot_app.py` opens it by hand.
+fixed placeholders. The folder goes when the app exits. `textual run tests/_tui_snapshot_app.py`
+opens it by hand.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 import socket
 import tempfile
 from pathlib import Path
+
+from textual import events
 
 from workbench.profiles import Profile, ProfileStore
 from workbench.tui.app import WorkbenchApp
@@ -29,6 +34,14 @@ class SnapshotApp(WorkbenchApp):
     def __init__(self, folder: Path, **options: object) -> None:
         super().__init__(folder / "profiles", data_dir=folder / "data", **options)  # type: ignore[arg-type]
         self.folder = folder
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """A focused field's cursor stays on: a blink caught on or off by chance is not the picture."""
+        if hasattr(event.widget, "cursor_blink"):
+            event.widget.cursor_blink = False  # type: ignore[attr-defined]
+
+    def on_unmount(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)  # no /tmp/wb-snap-* left behind
 
     def export_screenshot(self, *, title: str | None = None, simplify: bool = False) -> str:
         svg = super().export_screenshot(title=title, simplify=simplify)
@@ -57,4 +70,8 @@ def make_snapshot_app(first_screen: str = "chat", *, first_run: bool = False) ->
     return SnapshotApp(folder, first_screen=first_screen)
 
 
-app = make_snapshot_app()
+def __getattr__(name: str) -> SnapshotApp:
+    """`app` for `textual run` only, made when asked: importing this module makes no folder."""
+    if name == "app":
+        return make_snapshot_app()
+    raise AttributeError(name)

@@ -6,10 +6,10 @@ Pure functions over Exchange data (already masked by the client), used by `workb
 
 from __future__ import annotations
 
+import json
 import statistics
-from typing import Any
 
-from workbench.exchange import Exchange
+from workbench.exchange import Exchange, TimedEvent
 
 BODY_SHOWN = 64 * 1024  # bytes of a non-stream body printed before "… N more bytes"
 RULE_WIDTH = 60
@@ -21,14 +21,29 @@ def rule(title: str) -> str:
 
 
 def render_request(exchange: Exchange) -> str:
-    """The request line, every header as sent (secrets masked) and the exact body."""
+    """`workbench chat --show-request`: a rule, then the request with its exact body."""
+    return rule("request") + "\n" + request_text(exchange)
+
+
+def request_text(exchange: Exchange, *, pretty: bool = False) -> str:
+    """The request line, every header as sent (secrets masked) and the body: the exact bytes, or,
+    `pretty`, JSON indented. The TUI's request preview (ctrl+g) and Inspect both show it pretty."""
     request = exchange.request
-    lines = [rule("request"), f"{request.method} {request.url}"]
+    lines = [f"{request.method} {request.url}"]
     lines += [f"{name}: {value}" for name, value in request.headers]
     lines.append("")
     if request.body:
-        lines.append(_decode(request.body))
+        lines.append(pretty_body(request.body)[0] if pretty else _decode(request.body))
     return "\n".join(lines)
+
+
+def pretty_body(raw: bytes) -> tuple[str, str | None]:
+    """A body as text, indented when it is JSON; and the language to highlight it as."""
+    text = _decode(raw)
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False), "json"
+    except ValueError:
+        return text, None
 
 
 def render_response(exchange: Exchange) -> str:
@@ -56,7 +71,7 @@ def render_response(exchange: Exchange) -> str:
     return "\n".join(lines)
 
 
-def _event_line(event: Any) -> str:
+def _event_line(event: TimedEvent) -> str:
     stamp = f"[{event.t_ms:9.1f} ms] "
     pad = " " * len(stamp)
     text = stamp + event.raw.replace("\n", "\n" + pad)
@@ -119,10 +134,7 @@ def timings_line(exchange: Exchange) -> str:
 
 def status_line(exchange: Exchange) -> str:
     """One short line for the end of a chat: status, time to first token, pace, total."""
-    if exchange.status is None:
-        parts = ["no reply"]
-    else:
-        parts = [f"{exchange.status} {exchange.reason}".rstrip()]
+    parts = ["no reply"] if exchange.status is None else [f"{exchange.status} {exchange.reason}".rstrip()]
     timings = exchange.timings
     if timings.first_token_ms is not None:
         parts.append(f"ttft {_ms(timings.first_token_ms)}")
@@ -143,7 +155,8 @@ def reply_warnings(exchange: Exchange) -> list[str]:
     warnings = []
     broken = [e for e in exchange.events if e.json_error]
     if broken:
-        warnings.append(f"{len(broken)} event(s) carried data that is not JSON and were skipped: {broken[0].json_error}")
+        warnings.append(f"{len(broken)} event(s) carried data that is not JSON and were skipped: "
+                        f"{broken[0].json_error}")
     if any(e.unterminated for e in exchange.events):
         warnings.append("the stream ended in the middle of an event (no blank line after it)")
     if exchange.events and exchange.is_sse and not any(e.is_done for e in exchange.events) and exchange.failure is None:

@@ -49,6 +49,8 @@ def build_sheet(
     sheet.check_command = f"workbench check {shlex.quote(profile.name)} --as {spec.id}"
     if not sheet.checklist:
         sheet.checklist = tuple(spec.checklist)
+    if sheet.checklist == tuple(spec.checklist):
+        sheet.checklist_proof = spec.checklist_proof
     return sheet
 
 
@@ -89,13 +91,21 @@ def _markdown(sheet: SetupSheet, now: float | None) -> str:
     for snippet in sheet.snippets:
         out += [f"## {snippet.title}", "", f"```{snippet.language}", snippet.text, "```", ""]
     if sheet.checklist:
-        out += [f"## {sheet.checklist_title}", ""] + [f"- [ ] {item}" for item in sheet.checklist] + [""]
+        out += [f"## {sheet.checklist_title}", ""] + [f"- [{mark}] {item}" for mark, item in _ticked(sheet)] + [""]
     if sheet.notes:
         out += ["## Notes", ""] + [f"- {note}" for note in sheet.notes] + [""]
     return "\n".join(out)
 
 
 _CODE_VALUES = {"endpoint_url", "model_id", "baseURL", "model", "base_url", "url", "server_url", "provider"}
+
+
+def _ticked(sheet: SetupSheet) -> list[tuple[str, str]]:
+    """Each checklist item with "x" when the latest check proved it, else " "."""
+    proofs = sheet.checklist_proof if len(sheet.checklist_proof) == len(sheet.checklist) else ()
+    verdict = sheet.verdict
+    return [("x" if verdict is not None and proofs and verdict.proves(proofs[i]) else " ", item)
+            for i, item in enumerate(sheet.checklist)]
 
 
 def _text(sheet: SetupSheet, now: float | None) -> str:
@@ -110,7 +120,7 @@ def _text(sheet: SetupSheet, now: float | None) -> str:
     for snippet in sheet.snippets:
         out += [f"{snippet.title}:", ""] + [f"    {line}" for line in snippet.text.splitlines()] + [""]
     if sheet.checklist:
-        out += [f"{sheet.checklist_title}:"] + [f"  [ ] {item}" for item in sheet.checklist] + [""]
+        out += [f"{sheet.checklist_title}:"] + [f"  [{mark}] {item}" for mark, item in _ticked(sheet)] + [""]
     if sheet.notes:
         out += ["Notes:"] + [f"  - {note}" for note in sheet.notes] + [""]
     return "\n".join(out)

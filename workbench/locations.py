@@ -64,6 +64,31 @@ def profiles_location(override: str | os.PathLike[str] | None = None) -> Locatio
     return Location("profiles", config_dir() / "profiles", "default: the user config folder")
 
 
+def agents_dir() -> Path:
+    """The user's own agent configs (Simulate lists them with ./profiles/agents and --agents)."""
+    return config_dir() / "agents"
+
+
+def agent_folders(extra: str | os.PathLike[str] | None = None,
+                  profiles_folder: str | os.PathLike[str] | None = None) -> list[Location]:
+    """Where agent configs are looked for, first listed first: `--agents DIR`, the current
+    folder's profiles/agents (the repository's examples), the user config folder's agents/, and
+    an agents/ folder beside the profiles. Each once, even when two of them are the same folder."""
+    found = [Location("agents", Path(extra).expanduser(), "--agents")] if extra else []
+    found.append(Location("agents", Path.cwd() / "profiles" / "agents", "./profiles/agents"))
+    found.append(Location("agents", agents_dir(), "your config folder"))
+    if profiles_folder is not None:
+        found.append(Location("agents", Path(profiles_folder).expanduser() / "agents", "beside the profiles"))
+    unique: list[Location] = []
+    seen: set[Path] = set()
+    for location in found:
+        key = location.path.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(location)
+    return unique
+
+
 def data_dir() -> Path:
     return platformdirs.user_data_path(APP_NAME, appauthor=False)
 

@@ -49,15 +49,18 @@ def error_message(obj: Any) -> str:
     """The human message inside an error body of any common shape, or "" when it has none."""
     if isinstance(obj, dict):
         inner = obj.get("error")
-        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
-            return inner["message"]
+        inner_message = inner.get("message") if isinstance(inner, dict) else None
+        if isinstance(inner_message, str):
+            return inner_message
         if isinstance(inner, str) and inner:
-            return inner if not isinstance(obj.get("message"), str) else obj["message"]
+            outer_message = obj.get("message")
+            return outer_message if isinstance(outer_message, str) else inner
         for key in ("message", "detail", "msg"):
-            if isinstance(obj.get(key), str):
-                return obj[key]
-            if isinstance(obj.get(key), list):
-                return "; ".join(str(item) for item in obj[key])
+            value = obj.get(key)
+            if isinstance(value, str):
+                return value
+            if isinstance(value, list):
+                return "; ".join(str(item) for item in value)
     return ""
 
 

@@ -4,8 +4,10 @@ A profile's key lives in the OS keyring under service `byom-workbench`, user = p
 or in an environment variable the profile names (`api_key_env`); never in a file.
 Where no keyring works we say so with the fix and stop: there is no silent fallback to a
 plaintext file, and a plaintext backend is used only if the user configured it for keyring
-themselves. Every keyring call runs under a deadline, because a Secret Service waiting on an
-unlock prompt nobody can see (an SSH session, a container) would otherwise hang forever.
+themselves. What the user may choose instead, in the TUI, is a session key: held in this
+process's memory for the session only (never written, gone on exit; `SESSION_KEYS`). Every
+keyring call runs under a deadline, because a Secret Service waiting on an unlock prompt nobody
+can see (an SSH session, a container) would otherwise hang forever.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from __future__ import annotations
 import configparser
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from workbench.errors import ProfileError, SecretStoreError
 from workbench.redact import mask, remember
@@ -40,17 +43,22 @@ T = TypeVar("T")
 class KeyedProfile(Protocol):
     """What credential lookup needs from a profile (workbench.profiles.Profile has it)."""
 
-    name: str
-    auth: str
-    api_key_env: str | None
+    # Read-only members, so a frozen dataclass (Profile) satisfies it.
+    @property
+    def name(self) -> str: ...
+    @property
+    def auth(self) -> str: ...
+    @property
+    def api_key_env(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
 class Credential:
     """A resolved credential and where it came from.
 
-    `source` is "keyring", "env:VAR", "missing" (auth needs a key and none was found) or
-    "none" (the profile's auth is none, so no key is needed). `note` explains a missing key.
+    `source` is "keyring", "env:VAR", "session" (held in memory for this session only),
+    "missing" (auth needs a key and none was found) or "none" (the profile's auth is none, so
+    no key is needed). `note` explains a missing key.
     """
 
     value: str | None
@@ -66,6 +74,8 @@ class Credential:
             return "the OS keyring"
         if self.source.startswith("env:"):
             return f"environment variable {self.source[4:]}"
+        if self.source == "session":
+            return SESSION_NOTE
         if self.source == "none":
             return "not needed (auth none)"
         return "missing" + (f": {self.note}" if self.note else "")
@@ -112,7 +122,8 @@ def _with_deadline(doing: str, call: Callable[[], T]) -> T:
         if isinstance(error, SecretStoreError):
             raise error
         raise _explain(error, doing) from error
-    return outcome["value"]
+    value: T = outcome["value"]
+    return value
 
 
 def _explain(error: BaseException, doing: str) -> SecretStoreError:
@@ -205,7 +216,7 @@ def _check_name(profile_name: str) -> None:
 def get_secret(profile_name: str) -> str | None:
     """The key stored for this profile, or None when there is none."""
     _check_name(profile_name)
-    value = _with_deadline(
+    value: str | None = _with_deadline(
         f"reading the key of profile {profile_name!r}",
         lambda: _usable_backend().get_password(SERVICE, profile_name),
     )
@@ -215,6 +226,14 @@ def get_secret(profile_name: str) -> str | None:
 
 def set_secret(profile_name: str, value: str) -> None:
     """Store (or replace) the key of this profile."""
+    _check_key(profile_name, value)
+    _with_deadline(
+        f"storing the key of profile {profile_name!r}",
+        lambda: _usable_backend().set_password(SERVICE, profile_name, value),
+    )
+
+
+def _check_key(profile_name: str, value: str) -> None:
     _check_name(profile_name)
     if not value or not value.strip():
         raise ProfileError(f"The key for profile {profile_name!r} is empty; nothing was stored.",
@@ -225,10 +244,6 @@ def set_secret(profile_name: str, value: str) -> None:
             "(a copy-and-paste slip?); nothing was stored.",
             "enter the key alone, on one line",
         )
-    _with_deadline(
-        f"storing the key of profile {profile_name!r}",
-        lambda: _usable_backend().set_password(SERVICE, profile_name, value),
-    )
 
 
 def delete_secret(profile_name: str) -> bool:
@@ -281,11 +296,52 @@ def move_secret(old_name: str, new_name: str, *, along: Callable[[], None] = lam
     return True
 
 
+# ---- a key for this session only, where no keyring works ------------------------------------
+
+SESSION_NOTE = "this session only (held in memory, never written; gone when the workbench exits)"
+
+
+class SessionKeys:
+    """Keys held in this process's memory, by profile name: the TUI's answer to a box with no
+    working keyring (a container, an SSH session), chosen by the user. Never written anywhere."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, str] = {}
+        self._lock = threading.Lock()  # workers on several threads resolve credentials
+
+    def set(self, profile_name: str, value: str) -> None:
+        _check_key(profile_name, value)
+        remember(value)
+        with self._lock:
+            self._keys[profile_name] = value
+
+    def get(self, profile_name: str) -> str | None:
+        with self._lock:
+            return self._keys.get(profile_name)
+
+    def forget(self, profile_name: str) -> bool:
+        with self._lock:
+            return self._keys.pop(profile_name, None) is not None
+
+    def move(self, old_name: str, new_name: str) -> None:
+        with self._lock:
+            if old_name in self._keys:
+                self._keys[new_name] = self._keys.pop(old_name)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._keys.clear()
+
+
+SESSION_KEYS = SessionKeys()
+
+
 # ---- where a profile's credential comes from --------------------------------------------------
 
 
 def resolve_credential(profile: KeyedProfile) -> Credential:
-    """The profile's credential: its environment variable if set and present, else the keyring.
+    """The profile's credential: its environment variable if set and present (read now, so one
+    set since start-up counts), else a key held for this session, else the keyring.
 
     Raises SecretStoreError (with the fix) only when the keyring is the one place left to
     look and it cannot be used.
@@ -297,6 +353,10 @@ def resolve_credential(profile: KeyedProfile) -> Credential:
         if from_env:
             remember(from_env)
             return Credential(from_env, f"env:{profile.api_key_env}")
+    held = SESSION_KEYS.get(profile.name)
+    if held:
+        return Credential(held, "session")
+    if profile.api_key_env:
         try:
             stored = get_secret(profile.name)
         except SecretStoreError:

@@ -12,7 +12,7 @@ nearest enclosing table's place) when it cannot tell.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 PathItem = str | int
 Position = tuple[int, int]  # (line, column), both 1-based

@@ -7,12 +7,13 @@ that all three agree byte for byte on what a well-formed exchange looks like.
 from __future__ import annotations
 
 import json
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring
 import random
 import re
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 CHAT_PATH = "/chat/completions"
 MODELS_PATH = "/models"
@@ -340,8 +341,7 @@ def _event_from_lines(lines: list[str]) -> SSEEvent:
             event.comments.append(line[1:].lstrip(" "))
             continue
         name, _, value = line.partition(":")
-        if value.startswith(" "):
-            value = value[1:]
+        value = value.removeprefix(" ")
         if name == "data":
             data.append(value)
         elif name == "event":

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -44,6 +44,18 @@ def test_exit_1_when_the_first_token_misses_the_budget(run_workbench: Callable, 
     run = run_workbench("bench", "--url", mock_url, "--model", "mock-model", "-n", "3", "--budget-ms", "1")
     assert run.exit_code == 1
     assert "verdict: FAIL: first token p90" in run.stdout and "over the 1 ms budget" in run.stdout
+
+
+def test_without_budget_ms_the_verdict_is_held_to_the_platforms_budget(run_workbench: Callable, mock_url: str) -> None:
+    from workbench.platforms import get_platform
+
+    budget = get_platform("vapi").first_token_budget_ms
+    run = run_workbench("bench", "--url", mock_url, "--model", "mock-model", "-n", "3", "--as", "vapi",
+                        "--format", "json")
+    assert run.exit_code == 0, run.stderr
+    data = json.loads(run.stdout)
+    assert data["verdict"]["budget_ms"] == budget == data["platform_budget"]["first_token_ms"]
+    assert f"the {budget:g} ms budget (vapi's)" in data["verdict"]["reason"]
 
 
 def test_exit_1_and_errors_by_kind_when_requests_fail(run_workbench: Callable, failing_mock_url: str) -> None:

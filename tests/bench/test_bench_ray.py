@@ -1,8 +1,8 @@
 """`workbench bench --ray` on a local Ray started by this module (once: it takes 10-30 s here).
 
-The cluster listens on loopback only (Ray's single-machine mode, as `--ray local` starts it). One test runs the bench in this process (`--ray local`
-finds the Ray this process already started), the other as a user runs it against the cluster's
-address, and stops it with Ctrl-C.
+The cluster listens on loopback only (Ray's single-machine mode, as `--ray local` starts it). One
+test runs the bench in this process (`--ray local` finds the Ray this process already started),
+the other as a user runs it against the cluster's address, and stops it with Ctrl-C.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import os
 import signal
 import subprocess
 import sys
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from _bench_scale import PACED, assert_merged_exactly, wait_for_requests

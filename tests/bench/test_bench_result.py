@@ -56,11 +56,22 @@ def test_the_verdict_passes_under_budget_with_no_errors() -> None:
 
 def test_the_verdict_holds_the_chosen_percentile_strictly_under_the_budget() -> None:
     samples = [_ok(i, 100.0, [5.0]) for i in range(9)] + [_ok(9, 8000.0, [5.0])]
-    assert _result(samples, VoiceBudget(percentile=50)).verdict.passed
-    p90 = _result(samples, VoiceBudget(percentile=90)).verdict
+    assert _result(samples, VoiceBudget(first_token_ms=800, percentile=50)).verdict.passed
+    p90 = _result(samples, VoiceBudget(first_token_ms=800, percentile=90)).verdict
     assert not p90.passed and p90.value_ms == pytest.approx(100.0 + 7900.0 * 0.1)  # rank 8.1: 890 ms
-    exactly = _result([_ok(0, 800.0, [5.0])]).verdict
+    exactly = _result([_ok(0, 800.0, [5.0])], VoiceBudget(first_token_ms=800)).verdict
     assert not exactly.passed  # "under 800 ms": 800 itself is not under
+
+
+def test_without_budget_ms_the_verdict_holds_the_platforms_first_token_budget() -> None:
+    # One budget per platform (workbench.platforms): the one check and simulate judge against.
+    from workbench.platforms import get_platform
+
+    budget = get_platform("polyai").first_token_budget_ms
+    under = _result([_ok(0, budget - 1, [5.0])], platform_budget_ms=budget).verdict
+    at = _result([_ok(0, budget, [5.0])], platform_budget_ms=budget).verdict
+    assert under.passed and not at.passed and at.budget_ms == budget
+    assert f"the {budget:g} ms budget (polyai's)" in at.reason
 
 
 def test_errors_fail_the_verdict_unless_accepted() -> None:
@@ -116,8 +127,10 @@ def test_text_report_of_an_interrupted_run_says_what_was_left_out() -> None:
 
 
 def test_progress_line_by_count_and_by_time() -> None:
-    by_count = Progress(done=5, ok=4, errors=1, in_flight=2, planned_requests=10, planned_duration_s=None, elapsed_s=1.5)
+    by_count = Progress(done=5, ok=4, errors=1, in_flight=2, planned_requests=10, planned_duration_s=None,
+                        elapsed_s=1.5)
     line = progress_line(by_count, width=10)
     assert line.startswith("[#####-----] 5/10 done · 1 error · 2 in flight")
-    by_time = Progress(done=7, ok=7, errors=0, in_flight=1, planned_requests=None, planned_duration_s=4.0, elapsed_s=1.0)
+    by_time = Progress(done=7, ok=7, errors=0, in_flight=1, planned_requests=None, planned_duration_s=4.0,
+                       elapsed_s=1.0)
     assert progress_line(by_time, width=4).startswith("[#---] 7 done · 0 errors")

@@ -76,8 +76,8 @@ def test_one_share_is_the_whole_plan() -> None:
 
 
 def test_fewer_workers_when_there_is_not_work_for_all() -> None:
-    assert usable_workers(BenchPlan(requests=100, concurrency=3), 8) == (3, "8 workers asked, 3 used: only 3 "
-                                                                           "requests are in flight (-c)")
+    said = "8 workers asked, 3 used: only 3 requests are in flight (-c)"
+    assert usable_workers(BenchPlan(requests=100, concurrency=3), 8) == (3, said)
     assert usable_workers(BenchPlan(requests=2, concurrency=10), 4)[0] == 2
     assert usable_workers(BenchPlan(rate=50.0, duration_s=5), 16) == (16, "")
     with pytest.raises(UsageError, match="at least 1"):

@@ -49,7 +49,7 @@ def test_nothing_measured_is_none_not_zero() -> None:
 
 
 def test_a_percentile_outside_0_to_100_is_refused() -> None:
-    with pytest.raises(ValueError, match="0..100"):
+    with pytest.raises(ValueError, match=r"0..100"):
         percentile([1.0, 2.0], 101)
 
 

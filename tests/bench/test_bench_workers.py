@@ -11,7 +11,7 @@ import os
 import signal
 import subprocess
 import sys
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from _bench_scale import PACED, alive, assert_merged_exactly, children, wait_for_requests

@@ -70,7 +70,9 @@ def test_no_stream_asks_for_one_whole_reply(env: dict[str, str], mock: MockThrea
     assert sent.stream is False and json.loads(sent.body)["messages"][0] == {"role": "system", "content": "be brief"}
 
 
-def test_show_request_prints_the_exact_request_masked_then_the_timed_events(env: dict[str, str], mock: MockThread) -> None:
+def test_show_request_prints_the_exact_request_masked_then_the_timed_events(
+    env: dict[str, str], mock: MockThread
+) -> None:
     done = chat(env, *url_args(mock), "--show-request", "hi")
     out = done.stdout
     assert done.returncode == 0
@@ -98,7 +100,9 @@ def test_a_profile_and_a_message_from_stdin(env: dict[str, str], mock: MockThrea
     assert mock.wait_for_requests(1)[-1].auth_header == "x-api-key"
 
 
-def test_failures_in_a_subprocess_exit_1_with_one_sentence_and_no_traceback(env: dict[str, str], mock: MockThread) -> None:
+def test_failures_in_a_subprocess_exit_1_with_one_sentence_and_no_traceback(
+    env: dict[str, str], mock: MockThread
+) -> None:
     mock.server.set_fault("stall")
     stalled = chat(env, *url_args(mock), "--timeout", "0.5", "one two")
     with socket.socket() as sock:
@@ -122,7 +126,7 @@ def errors_in(stderr: str) -> int:
 
 
 @pytest.mark.parametrize(
-    "fault, args, words",
+    ("fault", "args", "words"),
     [
         ("rate-limit", [], "429"),
         ("html-500", [], "not HTML"),
@@ -152,13 +156,15 @@ def test_dns_and_a_wrong_key_exit_1(run_workbench, env: dict[str, str], mock: Mo
 
 
 @pytest.mark.parametrize(
-    "args, code, words",
+    ("args", "code", "words"),
     [
         ([], 2, "Missing MESSAGE"),
         (["--url", "http://127.0.0.1:1/v1", "hi"], 2, "needs --model"),
         (["--url", "127.0.0.1:1/v1", "--model", "m", "hi"], 2, "must start with http://"),
-        (["--url", "http://127.0.0.1:1/v1", "--model", "m", "--api-key-env", "WB_UNSET_VAR", "hi"], 2, "WB_UNSET_VAR is not set"),
-        (["--url", "http://127.0.0.1:1/v1", "--model", "m", "--auth", "bearer", "hi"], 2, "not taken on the command line"),
+        (["--url", "http://127.0.0.1:1/v1", "--model", "m", "--api-key-env", "WB_UNSET_VAR", "hi"], 2,
+         "WB_UNSET_VAR is not set"),
+        (["--url", "http://127.0.0.1:1/v1", "--model", "m", "--auth", "bearer", "hi"], 2,
+         "not taken on the command line"),
         (["a", "b", "c"], 2, "Too many arguments"),
         (["--url", "http://127.0.0.1:1/v1", "--model", "m", "   "], 2, "The message is empty"),
         (["no-such-profile", "hi"], 1, "No profile named 'no-such-profile'"),

@@ -26,7 +26,7 @@ def streamed(words: list[str], times: list[float]) -> Exchange:
     exchange = Exchange(request=request(), status=200, reason="OK", http_version="HTTP/1.1",
                         response_headers=[("Content-Type", "text/event-stream")], stream_requested=True)
     assembler = StreamAssembler(exchange)
-    for word, t in zip(words, times):
+    for word, t in zip(words, times, strict=True):
         raw = wire.sse_event(wire.chunk("c", "m", 1, {"content": word}))
         exchange.body += raw
         assembler.feed(raw, t)

@@ -131,7 +131,8 @@ async def test_open_endpoint_is_one_warning() -> None:
 
 async def test_wrong_key_and_missing_key_are_refused_with_the_reason() -> None:
     async with MockServer(MockConfig(port=0, api_key=KEY)) as server:
-        wrong = await run_check(Target(server.base_url, "mock-model", auth="bearer", api_key="sk-not-the-key-99"), "vapi")
+        wrong = await run_check(Target(server.base_url, "mock-model", auth="bearer", api_key="sk-not-the-key-99"),
+                                "vapi")
         missing = await run_check(Target(server.base_url, "mock-model"), "vapi")
     assert [(f.id, f.severity) for f in wrong.findings] == [("auth.rejected", E)]
     assert "sk-not-the-key-99" not in wrong.to_json()
@@ -162,7 +163,7 @@ async def test_platform_auth_style_the_profile_cannot_use_is_info() -> None:
     async with MockServer(MockConfig(port=0, api_key=KEY)) as server:
         report = await run_check(Target(server.base_url, "mock-model", auth="x-api-key", api_key=KEY), "playai")
     assert [(f.id, f.severity) for f in report.findings] == [("auth.method-unsupported", "info")]
-    sent = [r for r in server.requests if r.path.endswith("/chat/completions")][0]
+    sent = next(r for r in server.requests if r.path.endswith("/chat/completions"))
     assert sent.auth_header == "authorization"
 
 

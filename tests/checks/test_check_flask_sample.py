@@ -72,6 +72,28 @@ async def test_polyai_accepts_it_with_warnings(flask_sample: str) -> None:
     assert ids <= {"stream.json-reply", "auth.open", "errors.error-shape", "errors.malformed-accepted"}
     streaming = next(f for f in report.findings if f.id == "stream.json-reply")
     assert "optional for PolyAI" in streaming.message
+    # No line passes with a claim another line refutes: Flask's 400 to bad JSON is an HTML page
+    # (errors.error-shape), so the malformed-JSON line promises the status only.
+    shape = next(f for f in report.findings if f.id == "errors.error-shape")
+    assert "HTML page" in shape.message
+    passed = [r.title for r in report.probes if r.status == "passed"]
+    assert "Malformed JSON gets a 4xx" in passed and not any("error body" in title for title in passed)
+
+
+async def test_a_passing_check_ticks_what_it_proved_on_the_export(flask_sample: str, tmp_path) -> None:
+    from workbench.checks.verdicts import save_latest
+    from workbench.export import export_sheet
+    from workbench.profiles import Profile
+
+    report = await run_check(Target(flask_sample, "my-llm"), "polyai", timeout=5)
+    save_latest(report, "flask", tmp_path)
+    profile = Profile(name="flask", base_url=flask_sample, model="my-llm", platform="polyai")
+    sheet = export_sheet(profile, "polyai", None, reports_dir=tmp_path)
+    assert "- [x] Endpoint reachable with POST." in sheet
+    assert "- [x] Request/response match OpenAI chat/completions schema." in sheet
+    assert "- [ ] Authentication header configured" in sheet  # auth.open: it has none
+    assert "- [ ] (Optional) Streaming supported if needed." in sheet  # stream.json-reply
+    assert "[x]" in export_sheet(profile, "polyai", None, reports_dir=tmp_path, fmt="text")
 
 
 async def test_playai_refuses_it_for_lack_of_streaming(flask_sample: str) -> None:
@@ -80,6 +102,8 @@ async def test_playai_refuses_it_for_lack_of_streaming(flask_sample: str) -> Non
     errors = [f for f in report.findings if f.severity == "error"]
     assert [f.id for f in errors] == ["stream.json-reply"]
     assert "text/event-stream" in errors[0].hint
+    # Play.ai's own words: it always streams; the OpenAI SDK is not what calls it.
+    assert errors[0].message.startswith("Play.ai always streams") and "OpenAI SDK" not in errors[0].message
 
 
 async def test_base_url_with_v1_the_sample_lacks_is_diagnosed(flask_sample: str) -> None:
@@ -87,6 +111,9 @@ async def test_base_url_with_v1_the_sample_lacks_is_diagnosed(flask_sample: str)
     errors = [f for f in report.findings if f.severity == "error"]
     assert [f.id for f in errors] == ["reachability.extra-v1"]
     assert flask_sample in errors[0].hint
+    titles = [r.title for r in report.probes]
+    assert len(titles) == len(set(titles)), titles  # "PolyAI's own request" once, the retry named for its URL
+    assert f"PolyAI's own request (non-streaming) at the working base URL {flask_sample}" in titles
 
 
 async def test_base_url_missing_v1_is_diagnosed(flask_sample_v1: str) -> None:

@@ -125,7 +125,8 @@ def test_a_correct_completion_passes() -> None:
     (lambda b: b.update(object="chat.completion.chunk"), {("schema.object-wrong", "error")}),
     (lambda b: b.update(choices=[]), {("schema.choices-empty", "error")}),
     (lambda b: b.pop("model"), {("schema.model-missing", "warning")}),
-    (lambda b: b["choices"][0].update(message={"role": "assistant", "content": "  "}), {("schema.content-empty", "error")}),
+    (lambda b: b["choices"][0].update(message={"role": "assistant", "content": "  "}),
+     {("schema.content-empty", "error")}),
     (lambda b: b["choices"][0].update(finish_reason="eos"), {("schema.finish-reason-nonstandard", "warning")}),
     (lambda b: b["choices"][0]["message"].update(
         content=None, tool_calls=[{"id": "c", "type": "function", "function": {"name": "f", "arguments": {"a": 1}}}]),
@@ -136,7 +137,8 @@ def test_a_correct_completion_passes() -> None:
 def test_completion_defects(change, expected) -> None:
     body = wire.completion("m", "Hi")
     change(body)
-    assert ids(schema.judge_completion(exchange(wire.dumps(body), wire.JSON_CONTENT_TYPE), completion_ctx())) == expected
+    assert ids(schema.judge_completion(exchange(wire.dumps(body), wire.JSON_CONTENT_TYPE),
+                                       completion_ctx())) == expected
 
 
 def test_http_200_with_an_error_body_is_an_error() -> None:
@@ -148,7 +150,8 @@ def test_http_200_with_an_error_body_is_an_error() -> None:
 
 def test_json_served_as_text_plain_is_a_warning() -> None:
     body = wire.dumps(wire.completion("m", "Hi"))
-    assert ids(schema.judge_completion(exchange(body, "text/plain"), completion_ctx())) == {("schema.content-type", "warning")}
+    assert ids(schema.judge_completion(exchange(body, "text/plain"), completion_ctx())) == {
+        ("schema.content-type", "warning")}
 
 
 def test_error_bodies_in_other_shapes_and_tracebacks() -> None:

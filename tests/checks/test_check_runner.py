@@ -11,7 +11,8 @@ KEY = "sk-runner-events-0007"
 
 async def test_events_come_in_checklist_order_and_end_with_the_report() -> None:
     async with MockServer(MockConfig(port=0, api_key=KEY)) as server:
-        events = [e async for e in iter_check(Target(server.base_url, "mock-model", auth="bearer", api_key=KEY), "polyai")]
+        events = [e async for e in iter_check(Target(server.base_url, "mock-model", auth="bearer", api_key=KEY),
+                                              "polyai")]
         chat_requests = [r for r in server.requests if r.path.endswith("/chat/completions")]
     assert isinstance(events[0], ProbeStarted) and events[0].probe.id == "chat"
     assert isinstance(events[1], ProbeFinished) and events[1].probe.id == "chat"
@@ -26,7 +27,8 @@ async def test_events_come_in_checklist_order_and_end_with_the_report() -> None:
     # The first request went alone: nothing else started before it finished.
     assert chat_requests[0].body and '"stream":false' in chat_requests[0].body.replace(" ", "")
     assert len(events[-1].exchanges) == report.metrics["requests"] == len(server.requests)
-    assert all(e.exchange is not None for e in finished if e.probe.id not in ("latency", "auth.enforced", "errors.shape"))
+    assert all(e.exchange is not None
+               for e in finished if e.probe.id not in ("latency", "auth.enforced", "errors.shape"))
 
 
 async def test_on_event_sees_every_event() -> None:

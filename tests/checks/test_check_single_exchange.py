@@ -78,7 +78,7 @@ FAULT_CASES = {
 }
 
 
-@pytest.mark.parametrize(("fault", "stream"), sorted(FAULT_CASES), ids=lambda v: str(v))
+@pytest.mark.parametrize(("fault", "stream"), sorted(FAULT_CASES), ids=str)
 async def test_a_faulty_reply_gets_the_findings_a_user_would_see(mock, fault: str, stream: bool) -> None:
     exchange = await record(keyed(mock), stream=stream, fault=fault, server=mock.server)
     assert found(exchange) == FAULT_CASES[(fault, stream)]
@@ -124,7 +124,8 @@ async def test_a_wrong_path_and_an_unreachable_endpoint_are_reachability_errors(
 async def test_a_stopped_exchange_is_not_judged(mock) -> None:
     target = keyed(mock)
     async with Client(target) as client:
-        call = client.chat(shape_turn(target, [{"role": "user", "content": "x"}], stream=True).body, raise_on_failure=False)
+        call = client.chat(shape_turn(target, [{"role": "user", "content": "x"}], stream=True).body,
+                           raise_on_failure=False)
         async for _ in call:
             call.cancel()
             break
@@ -174,7 +175,7 @@ def test_a_file_that_is_not_a_saved_exchange_gets_a_sentence(text: str, said: st
 
 
 def test_a_missing_file_gets_a_sentence(tmp_path) -> None:
-    with pytest.raises(UsageError, match="Could not read the exchange file .*nothing.json: No such file"):
+    with pytest.raises(UsageError, match=r"Could not read the exchange file .*nothing.json: No such file"):
         read_exchange(tmp_path / "nothing.json")
 
 

@@ -35,7 +35,7 @@ def feed_all(pieces: list[bytes]) -> tuple[Exchange, list[str], StreamAssembler]
 @given(st.lists(st.integers(min_value=0, max_value=len(BODY)), max_size=12))
 def test_splitting_the_bytes_anywhere_changes_nothing_but_the_times(cuts: list[int]) -> None:
     points = sorted(set(cuts))
-    pieces = [BODY[a:b] for a, b in zip([0] + points, points + [len(BODY)])]
+    pieces = [BODY[a:b] for a, b in zip([0] + points, points + [len(BODY)], strict=True)]
     exchange, texts, assembler = feed_all(pieces)
     whole, whole_texts, _ = feed_all([BODY])
     assert texts == whole_texts == [w for w in WORDS if w]
@@ -81,7 +81,8 @@ def test_invalid_utf8_offset_counts_bytes_held_back_from_the_previous_chunk() ->
 
 
 def test_a_stream_ending_mid_event_keeps_it_as_unterminated() -> None:
-    exchange, texts, _ = feed_all([wire.sse_event(wire.chunk("c", "m", 1, {"content": "a"})) + b'data: {"choices":[{"delta":{"content":"b"}}]}'])
+    exchange, texts, _ = feed_all([wire.sse_event(wire.chunk("c", "m", 1, {"content": "a"}))
+                                   + b'data: {"choices":[{"delta":{"content":"b"}}]}'])
     assert texts == ["a", "b"]
     assert [e.unterminated for e in exchange.events] == [False, True]
 

@@ -19,7 +19,9 @@ from workbench.exchange import Exchange
 from workbench.mock import FAULTS, MockConfig, MockServer
 from workbench.target import Target, Timeouts
 
-PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy", "no_proxy")
+PROXY_VARS = (
+    "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy", "no_proxy",
+)
 KEY = "sk-fault-canary-0123456789abcd"
 ECHO = "You said: one two three four five"
 TOOLS = [{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}}}]
@@ -105,10 +107,14 @@ EXPECT: dict[str, Callable[[Exchange, errors.EndpointError | None], None]] = {
     "no-space": clean(lambda x: _events_ok(x) or x.events[0].raw.startswith("data:{")),
     "keep-alive": clean(lambda x: _events_ok(x) or any(e.comment_only for e in x.events)),
     "crlf": clean(lambda x: _events_ok(x) or b"\r\n" in x.body),
-    "empty-choices-chunk": clean(lambda x: _events_ok(x) or any(e.parsed and e.parsed["choices"] == [] for e in x.events)),
+    "empty-choices-chunk": clean(lambda x: _events_ok(x)
+                                 or any(e.parsed and e.parsed["choices"] == [] for e in x.events)),
     "mid-stream-error": clean(lambda x: "error" in x.events[-1].parsed and "error event" in x.problem().message),
-    "tool-call-no-index": clean(lambda x: "index" not in json.dumps(x.events[1].parsed["choices"][0]["delta"]["tool_calls"][0])),
-    "arguments-object": clean(lambda x: isinstance(x.events[1].parsed["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"], dict)),
+    "tool-call-no-index": clean(
+        lambda x: "index" not in json.dumps(x.events[1].parsed["choices"][0]["delta"]["tool_calls"][0])),
+    "arguments-object": clean(
+        lambda x: isinstance(x.events[1].parsed["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"],
+                             dict)),
     "empty-content": clean(lambda x: x.reply_text == "" and "no content text" in x.problem().message),
     "null-content": clean(lambda x: x.reply_text == "" and x.problem() is not None),
     "reject-developer-role": clean(_status(400, "application/json")),

@@ -15,7 +15,6 @@ import sys
 import textwrap
 import tracemalloc
 import xml.etree.ElementTree as ET
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -71,7 +70,7 @@ def assert_findings(found: list[Finding]) -> None:
 
 def split(data: bytes, points: list[int]) -> list[bytes]:
     marks = sorted({p % (len(data) + 1) for p in points})
-    return [data[a:b] for a, b in zip([0, *marks], [*marks, len(data)])]
+    return [data[a:b] for a, b in zip([0, *marks], [*marks, len(data)], strict=True)]
 
 
 def assemble(pieces: list[bytes]) -> tuple[Exchange, StreamAssembler, list[str]]:
@@ -187,11 +186,13 @@ def test_json_deep_but_within_bounds_still_parses() -> None:
     assert exchange.events[0].json_error is None and exchange.events[0].parsed is not None
 
 
-@pytest.mark.parametrize("number", ["1" * 5000, "1e999", "-1e999", "NaN", "Infinity", "1" * 4300, "0." + "0" * 10000 + "1"])
+@pytest.mark.parametrize("number",
+                         ["1" * 5000, "1e999", "-1e999", "NaN", "Infinity", "1" * 4300, "0." + "0" * 10000 + "1"])
 def test_huge_and_odd_numbers_are_values_or_json_errors(number: str) -> None:
-    chunk = '{"id":"c","object":"chat.completion.chunk","created":%s,"model":"m","choices":[{"index":0,' \
-            '"delta":{"content":"x"},"finish_reason":null}],"usage":{"prompt_tokens":%s,"completion_tokens":1,' \
-            '"total_tokens":%s}}' % (number, number, number)
+    # A JSON template: % leaves its braces as they are (an f-string would double each one).
+    chunk = ('{"id":"c","object":"chat.completion.chunk","created":%s,"model":"m","choices":[{"index":0,'  # noqa: UP031
+             '"delta":{"content":"x"},"finish_reason":null}],"usage":{"prompt_tokens":%s,"completion_tokens":1,'
+             '"total_tokens":%s}}') % (number, number, number)
     exchange, _, _ = assemble([b"data: " + chunk.encode() + b"\n\n" + wire.SSE_DONE])
     event = exchange.events[0]
     assert event.parsed is not None or event.json_error
@@ -228,7 +229,8 @@ def exchanges(draw: st.DrawFn) -> tuple[Exchange, bool]:
     exchange.response_headers = headers
     if kind is not None:
         exchange.failure = Failure(kind, draw(st.text(max_size=40)) or "it failed", "fix it")
-    exchange.timings = Timings(total_ms=draw(st.none() | st.floats(0, 1e9)), first_token_ms=draw(st.none() | st.floats(0, 1e9)))
+    exchange.timings = Timings(total_ms=draw(st.none() | st.floats(0, 1e9)),
+                               first_token_ms=draw(st.none() | st.floats(0, 1e9)))
     return exchange, streamed
 
 
@@ -256,7 +258,8 @@ def judge_everything(exchange: Exchange, streamed: bool, platform_id: str) -> li
         found += conversation.judge_form(exchange, ctx, form)
     found += latency.judge_first_token(exchange, ctx)
     for followup in ("chat.stream", "conversation", "errors.bad-json", "models", "auth.none"):
-        found += runner._judge_followup(Probe(followup, followup, stream=streamed, what="bad JSON"), exchange, ctx, True)
+        found += runner._judge_followup(Probe(followup, followup, stream=streamed, what="bad JSON"), exchange, ctx,
+                                        True)
     return found
 
 

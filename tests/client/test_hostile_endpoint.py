@@ -80,7 +80,7 @@ async def test_the_client_ends_with_a_typed_error_a_person_can_act_on(behaviour:
     async with HostileServer(behaviour, interval_s=DRIP_S) as server:
         streamed, whole = await asyncio.gather(call(server, True), call(server, False))
     assert server.connections >= 2
-    for done, expected in zip((streamed, whole), OUTCOMES[behaviour]):
+    for done, expected in zip((streamed, whole), OUTCOMES[behaviour], strict=True):
         exchange = done.exchange
         if expected is None:
             assert done.error is None and exchange.failure is None, exchange.failure
@@ -104,7 +104,7 @@ async def test_chat_raises_the_typed_error_when_run_or_iterated() -> None:
             async def iterate() -> list[str]:
                 return [text async for text in client.chat(body(True))]
 
-            with pytest.raises(errors.ReplyTimeout, match="did not end within 0.5 s"):
+            with pytest.raises(errors.ReplyTimeout, match=r"did not end within 0.5 s"):
                 await asyncio.wait_for(iterate(), SAFETY_NET_S)
 
 
@@ -245,7 +245,7 @@ async def workbench_check(behaviour: str, limit: asyncio.Semaphore) -> tuple[str
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env)
         try:
             out, err = await asyncio.wait_for(process.communicate(), SAFETY_NET_S)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             process.kill()
             await process.wait()
             raise AssertionError(f"workbench check hung on {behaviour}") from None

@@ -10,7 +10,7 @@ or unreadable stream and an empty `choices` are unusable for all four.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -77,7 +77,7 @@ REPLIES: dict[str, tuple[Callable[[], Exchange], bool]] = {
         lambda: whole(200, "OK", _json(wire.error_envelope("model overloaded", "server_error"))), False),
     "HTTP 500 with an envelope": (
         lambda: whole(500, "Internal Server Error", _json(wire.error_envelope("boom", "server_error"))), False),
-    "an empty stream": (lambda: streamed(), False),
+    "an empty stream": (streamed, False),
     "a stream with no content": (lambda: streamed(ROLE, STOP, wire.SSE_DONE), False),
     "a JSON reply with empty choices": (lambda: whole(200, "OK", _json(EMPTY_CHOICES)), False),
     "a non-JSON 200": (lambda: whole(200, "OK", b"Hello there.", "text/plain"), False),
@@ -136,7 +136,8 @@ def test_every_unusable_reply_is_one_sentence_with_a_fix(name: str) -> None:
 
 def test_the_server_message_is_read_once_whatever_the_shape() -> None:
     assert whole(500, "Internal Server Error", _json(wire.error_envelope("boom"))).server_message() == "boom"
-    assert whole(422, "Unprocessable", _json({"statusCode": 422, "message": "bad model"})).server_message() == "bad model"
+    assert (whole(422, "Unprocessable", _json({"statusCode": 422, "message": "bad model"})).server_message()
+            == "bad model")
     assert whole(404, "Not Found", _json({"detail": "Not Found"})).server_message() == "Not Found"
     assert whole(200, "OK", _json({"error": "quota"})).server_message() == "quota"
     assert whole(200, "OK", _json({"error": {"code": 7}})).server_message() == '{"error":{"code":7}}'

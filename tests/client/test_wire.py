@@ -24,7 +24,8 @@ def test_completion_has_the_openai_shape():
 
 @settings(max_examples=300)
 @given(model=st.text(), content=st.text(), created=st.integers(0, 2**40),
-       finish_reason=st.sampled_from(sorted(wire.FINISH_REASONS)), counts=st.tuples(st.integers(0, 10**6), st.integers(0, 10**6)))
+       finish_reason=st.sampled_from(sorted(wire.FINISH_REASONS)),
+       counts=st.tuples(st.integers(0, 10**6), st.integers(0, 10**6)))
 def test_completion_json_is_exactly_the_encoded_completion(model, content, created, finish_reason, counts):
     # The mock's fast path: any model name or reply text (quotes, control characters, lone
     # surrogates, emoji) must come out as the general encoder would write it.
@@ -67,7 +68,8 @@ def test_last_user_text_reads_strings_and_text_parts():
     messages = [
         {"role": "user", "content": "first"},
         {"role": "assistant", "content": "reply"},
-        {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "image_url"}, {"type": "text", "text": "b"}]},
+        {"role": "user",
+         "content": [{"type": "text", "text": "a"}, {"type": "image_url"}, {"type": "text", "text": "b"}]},
     ]
     assert wire.last_user_text(messages) == "ab"
     assert wire.last_user_text([{"role": "system", "content": "s"}]) == ""
@@ -115,7 +117,8 @@ def test_decoder_bounds_line_length():
 
 def test_delta_text_is_forgiving():
     assert wire.delta_text({"choices": [{"delta": {"content": "hi"}}]}) == "hi"
-    for bad in (None, [], {"choices": []}, {"choices": [1]}, {"choices": [{"delta": None}]}, {"choices": [{"delta": {"content": 3}}]}):
+    for bad in (None, [], {"choices": []}, {"choices": [1]}, {"choices": [{"delta": None}]},
+                {"choices": [{"delta": {"content": 3}}]}):
         assert wire.delta_text(bad) == ""
 
 

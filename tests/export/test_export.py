@@ -189,7 +189,8 @@ def _save_report(folder: Path, compatible: bool, age_s: float) -> Path:
                 "platform": "polyai",
                 "target": "https://llm.example.com/v1",
                 "findings": [
-                    {"id": "stream.done-missing", "category": "stream", "severity": "warning", "message": "m", "hint": "h"},
+                    {"id": "stream.done-missing", "category": "stream", "severity": "warning", "message": "m",
+                     "hint": "h"},
                     {"id": "auth.open", "category": "auth", "severity": "error", "message": "m", "hint": "h"},
                 ],
                 "metrics": {"ttft_ms": 41.2},

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -121,7 +121,8 @@ def test_no_keyring_still_prints_the_sheet_and_says_why(tmp_path: Path, no_keyri
         (["export", "prod", "--format", "yaml"], 2, "Invalid value for '--format'"),
         (["export"], 2, "Missing argument 'PROFILE'"),
         (["export", "nope", "--for", "polyai"], 1, "No profile named 'nope'"),
-        (["export", "prod", "--output", "/nonexistent-folder/sheet.md"], 2, "the folder /nonexistent-folder does not exist"),
+        (["export", "prod", "--output", "/nonexistent-folder/sheet.md"], 2,
+         "the folder /nonexistent-folder does not exist"),
     ],
 )
 def test_bad_input_is_a_sentence_with_the_right_exit_code(args: list[str], code: int, said: str, profiles: Path,

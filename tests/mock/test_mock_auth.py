@@ -23,7 +23,7 @@ BEARER = {"authorization": f"Bearer {KEY}"}
 X_API_KEY = {"x-api-key": KEY}
 
 
-@pytest.mark.parametrize("accepts,headers,status", [
+@pytest.mark.parametrize(("accepts", "headers", "status"), [
     ("any", BEARER, 200),
     ("any", X_API_KEY, 200),
     ("any", {"authorization": f"bearer {KEY}"}, 200),  # the scheme is case-insensitive
@@ -52,7 +52,7 @@ async def test_key_accepted_only_where_auth_header_allows(
         assert (await loopback_http.get(server.root_url + "/health")).status_code == 200  # health is always open
 
 
-@pytest.mark.parametrize("accepts,headers,words", [
+@pytest.mark.parametrize(("accepts", "headers", "words"), [
     ("any", {}, ("x-api-key: YOUR_KEY", "Authorization: Bearer YOUR_KEY")),
     ("any", {"authorization": "Bearer sk-wrong-key-00009999"}, ("Incorrect API key provided: sk-…9999",)),
     ("any", {"authorization": "Token abc"}, ("must be 'Bearer YOUR_KEY'",)),

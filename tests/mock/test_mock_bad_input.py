@@ -74,7 +74,7 @@ BAD_BODIES: list[tuple[Any, str | None, tuple[str, ...]]] = [
 ]
 
 
-@pytest.mark.parametrize("payload,param,words", BAD_BODIES, ids=[str(i) for i in range(len(BAD_BODIES))])
+@pytest.mark.parametrize(("payload", "param", "words"), BAD_BODIES, ids=[str(i) for i in range(len(BAD_BODIES))])
 async def test_bad_body_is_a_400_naming_the_field(
     payload: Any, param: str | None, words: tuple[str, ...], mock_server: MockServer, loopback_http: httpx.AsyncClient
 ) -> None:
@@ -92,7 +92,9 @@ async def test_bad_body_is_a_400_naming_the_field(
     assert mock_server.requests[-1].status == 400 and mock_server.requests[-1].error == error["message"]
 
 
-async def test_extra_openai_fields_and_nulls_are_accepted(mock_server: MockServer, loopback_http: httpx.AsyncClient) -> None:
+async def test_extra_openai_fields_and_nulls_are_accepted(
+    mock_server: MockServer, loopback_http: httpx.AsyncClient
+) -> None:
     body = valid(frequency_penalty=0.5, presence_penalty=None, temperature=None, stream=None, user="u1",
                  logit_bias={}, messages=[{"role": "system", "content": "x"},
                                           {"role": "assistant", "content": None, "tool_calls": []},
@@ -102,14 +104,16 @@ async def test_extra_openai_fields_and_nulls_are_accepted(mock_server: MockServe
     assert response.json()["choices"][0]["message"]["content"] == "You said: hi"
 
 
-async def test_max_tokens_cuts_the_reply_with_finish_reason_length(mock_server: MockServer, loopback_http: httpx.AsyncClient) -> None:
+async def test_max_tokens_cuts_the_reply_with_finish_reason_length(
+    mock_server: MockServer, loopback_http: httpx.AsyncClient
+) -> None:
     response = await loopback_http.post(mock_server.base_url + "/chat/completions", json=valid(max_tokens=2))
     choice = response.json()["choices"][0]
     assert choice["message"]["content"] == "You said: " and choice["finish_reason"] == "length"
     assert response.json()["usage"]["completion_tokens"] == 2
 
 
-@pytest.mark.parametrize("method,path", [("GET", "/"), ("POST", "/v1/completions"), ("GET", "/v1/chat"),
+@pytest.mark.parametrize(("method", "path"), [("GET", "/"), ("POST", "/v1/completions"), ("GET", "/v1/chat"),
                                          ("POST", "/v2/chat/completions")])
 async def test_unknown_path_is_a_404_envelope_listing_the_routes(
     method: str, path: str, mock_server: MockServer, loopback_http: httpx.AsyncClient
@@ -120,7 +124,7 @@ async def test_unknown_path_is_a_404_envelope_listing_the_routes(
     assert error["code"] == "unknown_url" and path in error["message"] and "/v1/chat/completions" in error["message"]
 
 
-@pytest.mark.parametrize("method,path,allow", [
+@pytest.mark.parametrize(("method", "path", "allow"), [
     ("GET", "/v1/chat/completions", "POST"), ("PUT", "/chat/completions", "POST"),
     ("POST", "/v1/models", "GET, HEAD"), ("DELETE", "/health", "GET, HEAD"), ("POST", "/v1/models/x", "GET, HEAD"),
 ])
@@ -130,7 +134,8 @@ async def test_wrong_method_is_a_405_with_allow(
     response = await loopback_http.request(method, mock_server.root_url + path)
     assert response.status_code == 405 and response.headers["allow"] == allow
     error = response.json()["error"]
-    assert error["code"] == "method_not_allowed" and method in error["message"] and allow.split(",")[0] in error["message"]
+    assert (error["code"] == "method_not_allowed" and method in error["message"]
+            and allow.split(",")[0] in error["message"])
 
 
 async def test_body_over_the_limit_is_a_413(loopback_http: httpx.AsyncClient) -> None:
@@ -245,7 +250,9 @@ JSON_VALUES = st.recursive(
 @settings(max_examples=400)
 @given(value=JSON_VALUES, before=st.sampled_from(["", " ", "\n", "\ufeff"]),
        after=st.sampled_from(["", " ", "\n", "x", "}", "{}", ","]), cut=st.integers(0, 3))
-def test_the_fast_json_path_reads_and_refuses_exactly_as_json_loads(value: Any, before: str, after: str, cut: int) -> None:
+def test_the_fast_json_path_reads_and_refuses_exactly_as_json_loads(
+    value: Any, before: str, after: str, cut: int
+) -> None:
     from workbench.mock.validation import _loads
 
     text = before + json.dumps(value) + after

@@ -1,4 +1,7 @@
-"""`workbench mock` on the command line: light --help, --list-faults, the ready line, a clean Ctrl-C, the fault table in docs/mock.md."""
+"""`workbench mock` on the command line: light --help, --list-faults, the ready line, a clean Ctrl-C.
+
+And the fault table in docs/mock.md.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,8 @@ from workbench.mock.faults import markdown_table
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "sk-cli-canary-0123456789abcdef"
-READY = re.compile(r"^workbench mock ready: base URL (http://127\.0\.0\.1:\d+/v1) \| (.*) \| fault: (.*) \| Ctrl-C stops$")
+READY = re.compile(
+    r"^workbench mock ready: base URL (http://127\.0\.0\.1:\d+/v1) \| (.*) \| fault: (.*) \| Ctrl-C stops$")
 
 
 def env(**extra: str) -> dict[str, str]:
@@ -44,19 +48,20 @@ def test_list_faults_prints_every_fault_with_its_scope(run_workbench) -> None:
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert len(lines) == len(FAULTS)
-    for line, (name, description) in zip(lines, FAULTS.items()):
+    for line, (name, description) in zip(lines, FAULTS.items(), strict=True):
         assert line.split()[0] == name and line.endswith(description)
     assert any("streams" in line for line in lines) and any("all requests" in line for line in lines)
 
 
 def test_readme_fault_table_is_made_from_faults() -> None:
     readme = (ROOT / "docs" / "mock.md").read_text()
-    table = re.search(r"<!-- faults:start[^\n]*-->\n(.*?)\n<!-- faults:end -->", readme, re.S)
+    table = re.search(r"<!-- faults:start[^\n]*-->\n(.*?)\n<!-- faults:end -->", readme, re.DOTALL)
     assert table is not None, "docs/mock.md lost its fault table markers"
-    assert table.group(1) == markdown_table(), "regenerate: python -c 'from workbench.mock.faults import markdown_table; print(markdown_table())'"
+    assert table.group(1) == markdown_table(), (
+        "regenerate: python -c 'from workbench.mock.faults import markdown_table; print(markdown_table())'")
 
 
-@pytest.mark.parametrize("args,words", [
+@pytest.mark.parametrize(("args", "words"), [
     (["--fault", "nope"], ("unknown fault 'nope'", "--list-faults")),
     (["--api-key-env", "WORKBENCH_TEST_UNSET_VAR"], ("WORKBENCH_TEST_UNSET_VAR is not set",)),
     (["--api-key", "a-key-12345", "--api-key-env", "HOME"], ("either --api-key or --api-key-env",)),
@@ -87,7 +92,8 @@ def mock_process(request: pytest.FixtureRequest) -> Iterator[tuple[subprocess.Po
     try:
         line = process.stdout.readline().rstrip("\n")  # type: ignore[union-attr]
         ready = READY.match(line)
-        assert ready, f"not a ready line: {line!r}; stderr: {process.stderr.read() if process.poll() is not None else ''}"
+        assert ready, (f"not a ready line: {line!r}; "
+                       f"stderr: {process.stderr.read() if process.poll() is not None else ''}")
         yield process, ready
     finally:
         if process.poll() is None:
@@ -101,7 +107,8 @@ def test_subprocess_serves_logs_and_stops_cleanly_on_sigint(mock_process) -> Non
     base_url = ready.group(1)
     assert ready.group(2) == "auth: open (no API key required)" and ready.group(3) == "none"
     with httpx.Client(timeout=10) as http:
-        reply = http.post(base_url + "/chat/completions", json={"model": "m", "messages": [{"role": "user", "content": "hi"}]})
+        reply = http.post(base_url + "/chat/completions",
+                          json={"model": "m", "messages": [{"role": "user", "content": "hi"}]})
         assert reply.json()["choices"][0]["message"]["content"] == "You said: hi"
         request_line = process.stdout.readline()  # type: ignore[union-attr]
     process.send_signal(signal.SIGINT)
@@ -132,7 +139,8 @@ def test_sigint_closes_an_open_stream_instead_of_waiting(mock_process) -> None:
     process, ready = mock_process
     with httpx.Client(timeout=60) as http:
         with http.stream("POST", ready.group(1) + "/chat/completions",
-                         json={"model": "m", "stream": True, "messages": [{"role": "user", "content": "hi"}]}) as stream:
+                         json={"model": "m", "stream": True, "messages": [{"role": "user", "content": "hi"}]},
+                         ) as stream:
             pieces = stream.iter_raw()
             assert b'"role":"assistant"' in next(pieces)  # the stream is open, stalled for 60 s
             process.send_signal(signal.SIGINT)

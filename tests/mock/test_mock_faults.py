@@ -442,7 +442,9 @@ async def test_fault_on_a_non_streamed_request(fault: str, loopback_http: httpx.
 
 
 @pytest.mark.parametrize("fault", sorted(STREAM_ONLY))
-async def test_stream_only_faults_leave_a_non_streamed_request_alone(fault: str, loopback_http: httpx.AsyncClient) -> None:
+async def test_stream_only_faults_leave_a_non_streamed_request_alone(
+    fault: str, loopback_http: httpx.AsyncClient
+) -> None:
     payload, headers = request_for(fault, stream=False)
     payload.pop("tools", None)
     async with MockServer(config_for(fault)) as server:
@@ -452,7 +454,9 @@ async def test_stream_only_faults_leave_a_non_streamed_request_alone(fault: str,
 
 
 @pytest.mark.parametrize("fault", ["reject-developer-role", "reject-array-content"])
-async def test_reject_faults_pass_requests_without_the_rejected_shape(fault: str, loopback_http: httpx.AsyncClient) -> None:
+async def test_reject_faults_pass_requests_without_the_rejected_shape(
+    fault: str, loopback_http: httpx.AsyncClient
+) -> None:
     async with MockServer(config_for(fault)) as server:
         result = await call(loopback_http, server, body(True), headers={"authorization": f"Bearer {KEY}"})
         assert result.joined == ECHO and server.requests[-1].fault is None

@@ -15,8 +15,6 @@ import contextlib
 import gzip
 import json
 import os
-import socket
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,8 +28,8 @@ from workbench.mock import MockConfig, MockServer, MockThread
 
 KEY = "sk-mock-hardening-0123456789"
 # CI runs 60 examples a test; WORKBENCH_FUZZ_EXAMPLES=2000 searches harder.
-FUZZ = settings(max_examples=int(os.environ.get("WORKBENCH_FUZZ_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                        HealthCheck.too_slow])
+FUZZ = settings(max_examples=int(os.environ.get("WORKBENCH_FUZZ_EXAMPLES", "60")), deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
 @pytest.fixture(autouse=True)
@@ -108,7 +106,9 @@ raw_bodies = (bodies.map(lambda b: json.dumps(b).encode())
               | json_values.map(lambda v: json.dumps(v).encode())
               | st.binary(max_size=64)
               | st.sampled_from([b"", b"{", b"[" * 5000 + b"]" * 5000, b'{"model": "m", "messages": ' + b"[" * 3000,
-                                 b"\xef\xbb\xbf{}", json.dumps({"model": "m", "messages": [{"role": "user", "content": "x" * 70_000}]}).encode()]))
+                                 b"\xef\xbb\xbf{}",
+                                 json.dumps({"model": "m",
+                                             "messages": [{"role": "user", "content": "x" * 70_000}]}).encode()]))
 PATHS = ["/v1/chat/completions", "/chat/completions", "/v1/models", "/models", "/v1/models/mock-model",
          "/v1/models/%ff%00", "/health", "/", "/v1", "/v1/chat/completions/", "//v1//chat/completions",
          "/moved/v1/chat/completions", "/v1/chat/completions?stream=true", "/v1/%2e%2e/etc/passwd",
@@ -176,14 +176,15 @@ MALFORMED = {
     "TLS on the plain port": b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(40),
     "HTTP/9.9": b"GET /health HTTP/9.9\r\n\r\n",
     "bad chunk size": b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-    "two Content-Lengths": b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nhello",
+    "two Content-Lengths": (b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+                            b"Content-Length: 5\r\nContent-Length: 7\r\n\r\nhello"),
 }
 
 
 async def test_malformed_http_is_refused_with_a_4xx_and_the_mock_serves_on() -> None:
     async with MockServer(MockConfig()) as server:
         replies = await asyncio.gather(*(raw_exchange(server.port, data) for data in MALFORMED.values()))
-        for (what, _), reply in zip(MALFORMED.items(), replies):
+        for (what, _), reply in zip(MALFORMED.items(), replies, strict=True):
             status = int(reply.split(b" ", 2)[1]) if reply.startswith(b"HTTP/") else None
             assert status is not None and 400 <= status < 500, (what, reply[:120])
             assert b"Traceback" not in reply, what
@@ -219,7 +220,7 @@ def test_malformed_http_prints_no_traceback_on_the_mock_console() -> None:
 
 async def test_a_client_hanging_up_mid_body_is_not_a_server_error(caplog: pytest.LogCaptureFixture) -> None:
     async with MockServer(MockConfig()) as server:
-        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        _, writer = await asyncio.open_connection("127.0.0.1", server.port)
         writer.write(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"model\"")
         await writer.drain()
         await asyncio.sleep(0.2)
@@ -283,7 +284,8 @@ async def test_an_expectation_other_than_100_continue_is_a_417_in_the_envelope()
 IDLE = 400
 SLOW = 100
 CHAT = json.dumps({"model": "m", "messages": [{"role": "user", "content": "slow"}]}).encode()
-SLOW_HEAD = b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(CHAT)
+SLOW_HEAD = (b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+             b"Content-Length: %d\r\n\r\n") % len(CHAT)
 
 
 def reply_text(response: httpx.Response) -> str:
@@ -356,7 +358,7 @@ async def test_stop_with_streams_idle_and_slow_connections_open_returns_and_clos
     client = httpx.AsyncClient(timeout=30)
     streams = []
     try:
-        for i in range(20):
+        for _ in range(20):
             request = client.build_request("POST", server.base_url + "/chat/completions", json={
                 "model": "m", "stream": True, "messages": [{"role": "user", "content": "word " * 100}]})
             response = await client.send(request, stream=True)

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.usefixtures("no_proxy")
 async def arrivals(loopback_http: httpx.AsyncClient, server: MockServer) -> list[tuple[float, bytes]]:
     started = time.perf_counter()
     out = []
-    async with loopback_http.stream("POST", server.base_url + "/chat/completions", json={**BODY, "stream": True}) as response:
+    async with loopback_http.stream("POST", server.base_url + "/chat/completions",
+                                    json={**BODY, "stream": True}) as response:
         async for piece in response.aiter_raw():
             out.append((time.perf_counter() - started, piece))
     return out

@@ -46,14 +46,16 @@ async def test_models_are_the_instance_slugs_and_need_a_bearer(loopback_http: ht
 async def test_models_need_a_bearer_even_with_no_key_configured(loopback_http: httpx.AsyncClient) -> None:
     async with MockServer(polyant(api_key=None)) as server:
         assert is_nest(await loopback_http.get(server.base_url + "/models"), 401)
-        assert (await loopback_http.get(server.base_url + "/models", headers={"authorization": "Bearer jwt"})).status_code == 200
+        models = await loopback_http.get(server.base_url + "/models", headers={"authorization": "Bearer jwt"})
+        assert models.status_code == 200
         # chat is open on an instance without auth
         assert (await loopback_http.post(server.base_url + "/chat/completions", json=body())).status_code == 200
 
 
 async def test_chat_reply_has_zero_usage_and_only_stop(loopback_http: httpx.AsyncClient) -> None:
     async with MockServer(polyant()) as server:
-        reply = (await loopback_http.post(server.base_url + "/chat/completions", json=body(max_tokens=1), headers=BEARER)).json()
+        reply = (await loopback_http.post(server.base_url + "/chat/completions", json=body(max_tokens=1),
+                                          headers=BEARER)).json()
     assert reply["model"] == "demo-bot" and reply["id"].startswith("chatcmpl-") and len(reply["id"]) == 9 + 24
     assert reply["choices"][0]["message"]["content"] == "You said: Hello!"  # max_tokens is not honoured
     assert reply["choices"][0]["finish_reason"] == "stop"
@@ -86,7 +88,7 @@ async def test_unknown_model_is_a_401_naming_the_slugs(loopback_http: httpx.Asyn
     assert "gpt-4o" in response.json()["message"] and "demo-bot" in response.json()["message"]
 
 
-@pytest.mark.parametrize("content,status", [
+@pytest.mark.parametrize(("content", "status"), [
     (b"{bad", 400), (json.dumps({"model": "demo-bot"}).encode(), 400),
     (json.dumps(body(stream="yes")).encode(), 400),
 ])
@@ -99,7 +101,8 @@ async def test_every_error_is_the_nest_envelope(content: bytes, status: int, loo
         wrong = await loopback_http.get(server.base_url + "/chat/completions")
         assert is_nest(wrong, 405) and wrong.headers["allow"] == "POST"
         server.set_fault("server-error")
-        assert is_nest(await loopback_http.post(server.base_url + "/chat/completions", json=body(), headers=BEARER), 500)
+        assert is_nest(await loopback_http.post(server.base_url + "/chat/completions", json=body(), headers=BEARER),
+                       500)
 
 
 async def test_twenty_requests_a_minute_per_client_then_429(loopback_http: httpx.AsyncClient) -> None:

@@ -69,7 +69,7 @@ def test_reply_echo_means_no_file() -> None:
     assert MockServer(MockConfig(reply_file="echo"))._app.script.rules == []
 
 
-@pytest.mark.parametrize("text,words", [
+@pytest.mark.parametrize(("text", "words"), [
     ('[[reply]]\nmatch = "a"\nreply = \n', ("line 3", "not valid TOML")),
     ('[[reply]]\nmatch = "a"\nreply = "b"\n\n[[reply]]\nmatch = "c"\n', ("line 5", "reply = ")),
     ('[[reply]]\nmatch = "a"\nregex = "b"\nreply = "c"\n', ("line 1", "exactly one of match")),

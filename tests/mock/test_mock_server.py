@@ -1,4 +1,7 @@
-"""MockServer's life: in-process start on port 0, threads, prompt stop with open streams, start-up errors, the request log."""
+"""MockServer's life: in-process start on port 0, threads, prompt stop with open streams, start-up errors.
+
+And the request log.
+"""
 
 from __future__ import annotations
 
@@ -43,7 +46,7 @@ async def test_port_in_use_is_a_clear_error() -> None:
     assert "already in use" in caught.value.message and "--port" in caught.value.hint
 
 
-@pytest.mark.parametrize("changes,words", [
+@pytest.mark.parametrize(("changes", "words"), [
     ({"fault": "no-such"}, "unknown fault"), ({"fault_rate": 1.5}, "between 0 and 1"),
     ({"persona": "vapi"}, "persona"), ({"auth_header": "basic"}, "auth_header"), ({"ttft_ms": -1}, "ttft_ms"),
     ({"models": ()}, "models"), ({"api_key": ""}, "empty"),
@@ -68,7 +71,8 @@ async def test_stop_closes_an_open_stream_at_once() -> None:
     async def read_stream() -> str:
         async with httpx.AsyncClient(verify=False, timeout=60) as http:
             async with http.stream("POST", server.base_url + "/chat/completions",
-                                   json={"model": "m", "messages": [{"role": "user", "content": "x"}], "stream": True}) as r:
+                                   json={"model": "m", "messages": [{"role": "user", "content": "x"}], "stream": True},
+                                   ) as r:
                 try:
                     async for _ in r.aiter_raw():
                         got_role.set()
@@ -130,7 +134,8 @@ async def test_log_file_has_full_requests_masked_and_mode_0600(tmp_path: Path) -
     async with MockServer(MockConfig(api_key=KEY, log_path=log)) as server:
         async with httpx.AsyncClient(verify=False) as http:
             await http.post(server.base_url + "/chat/completions", json=body, headers={"x-api-key": KEY})
-            await http.post(server.base_url + "/chat/completions", json=body, headers={"authorization": "Bearer sk-bad-987654321"})
+            await http.post(server.base_url + "/chat/completions", json=body,
+                            headers={"authorization": "Bearer sk-bad-987654321"})
     assert stat.S_IMODE(os.stat(log).st_mode) == 0o600
     text = log.read_text()
     assert KEY not in text and "sk-bad-987654321" not in text
@@ -139,7 +144,8 @@ async def test_log_file_has_full_requests_masked_and_mode_0600(tmp_path: Path) -
     assert headers["x-api-key"] == "sk-…cdef" and first["auth_header"] == "x-api-key"
     assert json.loads(first["body"])["messages"][0]["content"] == "my key is sk-…cdef"
     assert first["status"] == 200 and first["stream"] is True and first["latency_ms"] >= 0
-    assert second["status"] == 401 and {k.lower(): v for k, v in second["headers"].items()}["authorization"] == "Bearer sk-…4321"
+    assert second["status"] == 401 and (
+        {k.lower(): v for k, v in second["headers"].items()}["authorization"] == "Bearer sk-…4321")
 
 
 def test_existing_log_file_is_made_private(tmp_path: Path) -> None:
@@ -190,7 +196,7 @@ async def test_bytes_that_are_not_http_get_the_envelope_and_one_record() -> None
 
 async def test_a_client_hanging_up_mid_body_is_recorded_as_499() -> None:
     async with MockServer(MockConfig()) as server:
-        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        _, writer = await asyncio.open_connection("127.0.0.1", server.port)
         writer.write(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"mo")
         await writer.drain()
         writer.close()

@@ -136,3 +136,13 @@ def test_openai_sdk_follows_the_profiles_stream_choice() -> None:
     assert sdk.build_request(target(stream=True), []).body["stream"] is True
     assert list(sdk.build_request(target(params={"temperature": 1}), []).body) == [
         "model", "stream", "messages", "temperature"]
+
+
+def test_every_checklist_item_says_what_a_check_must_prove_to_tick_it() -> None:
+    from workbench.checks.findings import CATEGORIES
+    from workbench.platforms import PLATFORMS
+
+    for platform in PLATFORMS.values():
+        if platform.checklist:
+            assert len(platform.checklist_proof) == len(platform.checklist), platform.id
+        assert all(set(proof) <= set(CATEGORIES) for proof in platform.checklist_proof), platform.id

@@ -126,7 +126,9 @@ def test_profiles_locate_prints_every_location_and_its_reason(xdg, run_workbench
     assert "service byom-workbench" in lines[-1]
 
 
-def test_profiles_locate_names_the_environment_variable_when_it_decided(xdg, run_workbench, memory_keyring, tmp_path) -> None:
+def test_profiles_locate_names_the_environment_variable_when_it_decided(
+    xdg, run_workbench, memory_keyring, tmp_path
+) -> None:
     run = run_workbench("profiles", "locate", "--format", "json", env={"WORKBENCH_PROFILES": str(tmp_path / "env")})
     assert run.exit_code == 0, run.stderr
     data = json.loads(run.stdout)

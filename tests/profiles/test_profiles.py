@@ -256,7 +256,7 @@ def test_save_validates_a_profile_built_in_code(tmp_path: Path) -> None:
     from dataclasses import replace
 
     store = ProfileStore(tmp_path)
-    with pytest.raises(ProfileError, match="params.temperature: expected a number from 0 to 2, got 5"):
+    with pytest.raises(ProfileError, match=r"params.temperature: expected a number from 0 to 2, got 5"):
         store.save(replace(FULL, params=Params(temperature=5)))
     assert not store.exists("prod")
 
@@ -374,7 +374,8 @@ def test_the_example_profiles_in_the_repository_all_load_and_hold_no_secret() ->
     assert names >= {"local-mock", "polyai-staging", "playai", "polyant-local", "vapi", "elevenlabs", "openai-sdk"}
     by_name = {p.name: p for p in listing.profiles}
     assert (by_name["local-mock"].base_url, by_name["local-mock"].auth) == ("http://127.0.0.1:8000/v1", "none")
-    assert (by_name["polyant-local"].base_url, by_name["polyant-local"].model) == ("http://localhost:4000/v1", "demo-bot")
+    assert (by_name["polyant-local"].base_url, by_name["polyant-local"].model) == (
+        "http://localhost:4000/v1", "demo-bot")
     assert by_name["polyai-staging"].auth == "x-api-key" and by_name["polyai-staging"].api_key_env
     assert by_name["playai"].auth == "bearer"
     for path in REPO_PROFILES.glob("*.toml"):

@@ -153,6 +153,6 @@ def test_a_process_killed_mid_loop_of_saves_leaves_a_whole_profile(tmp_path: Pat
             child.stdout.close()
     assert child.returncode == -signal.SIGKILL
     survivor = ProfileStore(tmp_path).get("prod")
-    assert survivor == OLD or survivor == NEW
+    assert survivor in (OLD, NEW)
     listing = ProfileStore(tmp_path).list()
     assert (len(listing.profiles), listing.problems) == (1, [])  # a leftover temporary file is never a profile

@@ -96,7 +96,8 @@ def test_add_from_an_example_with_flags_on_top(wb, folder: Path, memory_keyring)
 
 
 def test_add_refuses_a_credential_header_without_echoing_it(wb, folder: Path, memory_keyring) -> None:
-    run = wb("profiles", "add", "leaky", "--url", "https://h/v1", "--model", "m", "--header", f"Authorization=Bearer {CANARY}")
+    run = wb("profiles", "add", "leaky", "--url", "https://h/v1", "--model", "m",
+             "--header", f"Authorization=Bearer {CANARY}")
     assert run.exit_code == 1
     assert "headers.Authorization: this header carries a credential" in run.stderr
     assert CANARY not in run.stdout + run.stderr
@@ -210,7 +211,8 @@ def test_show_takes_the_path_of_an_example_file(run_workbench, memory_keyring) -
 def test_list_shows_a_table_and_json_without_secrets(wb, folder: Path, memory_keyring, monkeypatch) -> None:
     add_staging(wb, "--set-key", "--stdin", input=CANARY + "\n")
     wb("profiles", "add", "local", "--url", "http://127.0.0.1:8000/v1", "--model", "mock-model")
-    wb("profiles", "add", "envy", "--url", "https://e/v1", "--model", "m", "--auth", "x-api-key", "--api-key-env", "ENVY")
+    wb("profiles", "add", "envy", "--url", "https://e/v1", "--model", "m", "--auth", "x-api-key",
+       "--api-key-env", "ENVY")
     monkeypatch.setenv("ENVY", "sk-envy-key-99990000")
     run = wb("profiles", "list")
     assert run.exit_code == 0, run.stderr
@@ -223,7 +225,8 @@ def test_list_shows_a_table_and_json_without_secrets(wb, folder: Path, memory_ke
     ]
     as_json = wb("profiles", "list", "--format", "json")
     data = json.loads(as_json.stdout)
-    assert [(p["name"], p["key_source"]) for p in data] == [("envy", "env:ENVY"), ("local", "none"), ("staging", "keyring")]
+    assert [(p["name"], p["key_source"]) for p in data] == [
+        ("envy", "env:ENVY"), ("local", "none"), ("staging", "keyring")]
     assert data[2]["file"] == str(folder / "staging.toml")
     assert CANARY not in run.stdout + as_json.stdout and "sk-envy-key-99990000" not in as_json.stdout
 
@@ -250,8 +253,8 @@ def test_list_of_an_empty_folder_says_how_to_add_one(wb, memory_keyring) -> None
 
 def test_edit_sets_and_unsets_settings(wb, folder: Path, memory_keyring) -> None:
     add_staging(wb, "--temperature", "0.2")
-    run = wb("profiles", "edit", "staging", "--model", "v2", "--set", "timeouts.read=90", "--set", "headers.X-Team=voice",
-             "--unset", "params.temperature")  # fmt: skip
+    run = wb("profiles", "edit", "staging", "--model", "v2", "--set", "timeouts.read=90",
+             "--set", "headers.X-Team=voice", "--unset", "params.temperature")
     assert run.exit_code == 0, run.stderr
     assert "Updated profile staging (model, timeouts.read, headers.X-Team, params.temperature)" in run.stdout
     data = tomllib.loads((folder / "staging.toml").read_text())
@@ -324,11 +327,13 @@ def test_remove_yes_skips_the_question_and_unknown_names_are_errors(wb, folder: 
         (("profiles", "show", "staging", "--format", "json"), None),
         (("profiles", "rename", "staging", "renamed"), None),
         (("profiles", "remove", "staging", "--yes"), None),
-        (("profiles", "add", "other", "--url", "https://o/v1", "--model", "m", "--auth", "bearer", "--set-key", "--stdin"),
-         CANARY + "\n"),
+        (("profiles", "add", "other", "--url", "https://o/v1", "--model", "m", "--auth", "bearer",
+          "--set-key", "--stdin"), CANARY + "\n"),
     ],
 )
-def test_without_a_keyring_every_command_that_needs_the_key_prints_the_fix(wb, folder, memory_keyring, args, stdin) -> None:
+def test_without_a_keyring_every_command_that_needs_the_key_prints_the_fix(
+    wb, folder, memory_keyring, args, stdin
+) -> None:
     add_staging(wb)
     import keyring
     from keyring.backends import fail
@@ -373,7 +378,7 @@ def test_without_a_keyring_the_real_command_exits_1_with_the_fix(tmp_path: Path)
     assert "Traceback" not in done.stderr
 
 
-# ---- the canary: a key never lands in a file, nor in output unless revealed ----------------------------------------------
+# ---- the canary: a key never lands in a file, nor in output unless revealed ---------------------------
 
 
 def test_the_canary_key_never_reaches_a_file_or_unrevealed_output(wb, folder: Path, memory_keyring, tmp_path) -> None:

@@ -31,7 +31,8 @@ def folder(tmp_path: Path, run_workbench, memory_keyring) -> Path:
     """A profiles folder with two good profiles, 'good' and 'other'."""
     profiles = tmp_path / "profiles"
     for name in ("good", "other"):
-        assert run_workbench("--profiles", str(profiles), "profiles", "add", name, "--url", URL, "--model", "m").exit_code == 0
+        added = run_workbench("--profiles", str(profiles), "profiles", "add", name, "--url", URL, "--model", "m")
+        assert added.exit_code == 0
     return profiles
 
 
@@ -68,7 +69,8 @@ def test_a_read_only_folder_with_real_permissions(folder: Path, run_workbench) -
         if not _writes_are_refused(folder):
             pytest.skip("running as root (or with CAP_DAC_OVERRIDE): chmod 0500 does not stop writes here; "
                         "test_a_folder_where_every_write_fails covers the same paths by failing the system calls")
-        for args in (("profiles", "add", "new", "--url", URL, "--model", "m"), ("profiles", "edit", "good", "--model", "x"),
+        for args in (("profiles", "add", "new", "--url", URL, "--model", "m"),
+                     ("profiles", "edit", "good", "--model", "x"),
                      ("profiles", "rename", "good", "renamed"), ("profiles", "remove", "good", "-y")):
             done = wb(run_workbench, folder, *args)
             assert done.exit_code == 1 and "ermission denied" in one_sentence(done.stderr), args
@@ -85,7 +87,7 @@ SYSTEM_CALLS = {"tempfile.mkstemp": (tempfile, "mkstemp"), "os.replace": (os, "r
                 "os.rename": (os, "rename"), "pathlib.Path.unlink": (pathlib.Path, "unlink")}
 
 
-@pytest.mark.parametrize("args, calls", [
+@pytest.mark.parametrize(("args", "calls"), [
     (("profiles", "add", "new", "--url", URL, "--model", "m"), ["tempfile.mkstemp"]),
     (("profiles", "edit", "good", "--model", "x"), ["tempfile.mkstemp"]),
     (("profiles", "edit", "good", "--model", "x"), ["os.replace"]),
@@ -131,12 +133,15 @@ HAND_EDITS = {
     "not-utf8": (b'base_url = "http://x/v1"\nmodel = "caf\xe9"\n', ["broken.toml:2", "UTF-8"]),
     "empty": (b"", ["broken.toml", "base_url"]),
     "binary": (bytes(range(256)) * 4, ["broken.toml"]),
-    "secret-pasted": (b'base_url = "http://x/v1"\nmodel = "m"\napi_key = "sk-pasted-by-hand-123456"\n', ["broken.toml"]),
+    "secret-pasted": (b'base_url = "http://x/v1"\nmodel = "m"\napi_key = "sk-pasted-by-hand-123456"\n',
+                      ["broken.toml"]),
 }
 
 
 @pytest.mark.parametrize("edit", sorted(HAND_EDITS))
-def test_a_file_broken_by_hand_is_one_sentence_and_the_others_still_load(folder: Path, run_workbench, edit: str) -> None:
+def test_a_file_broken_by_hand_is_one_sentence_and_the_others_still_load(
+    folder: Path, run_workbench, edit: str
+) -> None:
     content, says = HAND_EDITS[edit]
     (folder / "broken.toml").write_bytes(content)
     listed = wb(run_workbench, folder, "profiles", "list", "--format", "json")
@@ -186,8 +191,8 @@ def test_two_workbench_processes_editing_one_folder_lose_and_corrupt_nothing(tmp
                                    str(iterations)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
                  for tag in "ab"]
     outputs = [process.communicate(timeout=300) for process in processes]
-    steps = {tag: [json.loads(line) for line in out.splitlines()] for tag, (out, _) in zip("ab", outputs)}
-    for tag, (_, err) in zip("ab", outputs):
+    steps = {tag: [json.loads(line) for line in out.splitlines()] for tag, (out, _) in zip("ab", outputs, strict=True)}
+    for tag, (_, err) in zip("ab", outputs, strict=True):
         assert "Traceback" not in err, err
         assert [s for s in steps[tag] if s["outcome"] == "unexpected"] == [], tag
         for step in steps[tag]:
@@ -207,7 +212,7 @@ def test_two_workbench_processes_editing_one_folder_lose_and_corrupt_nothing(tmp
     assert sorted(p.name for p in folder.glob("shared*.toml")) == ["shared.toml"], "a rename raced an edit"
     shared = store.get("shared")
     last = {}
-    for tag, field in (("a", "--temperature"), ("b", "--top-p")):
+    for tag, _field in (("a", "--temperature"), ("b", "--top-p")):
         done = [s for s in steps[tag] if s["args"][:3] == ["profiles", "edit", "shared"] and s["outcome"] == "ok"]
         assert done, f"process {tag} never managed an edit of the shared profile"
         last[tag] = float(done[-1]["args"][4])
@@ -234,7 +239,8 @@ def test_an_edit_waits_for_another_holder_of_the_folder_lock(folder: Path) -> No
     holder = threading.Thread(target=other_workbench)
     holder.start()
     assert holding.wait(30)
-    editor = threading.Thread(target=store.edit, args=("good", lambda data: apply_settings(data, [("model", "edited")])))
+    editor = threading.Thread(target=store.edit,
+                              args=("good", lambda data: apply_settings(data, [("model", "edited")])))
     editor.start()
     editor.join(0.5)
     assert editor.is_alive() and store.get("good").model == "m"  # waiting, nothing written

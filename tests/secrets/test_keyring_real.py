@@ -69,7 +69,8 @@ def workbench(folder: Path, *args: str, stdin: str | None = None, env: dict[str,
 
 
 def add_profile(folder: Path, name: str) -> None:
-    done = workbench(folder, "profiles", "add", name, "--url", "https://llm.example.com/v1", "--model", "m", "--auth", "bearer")
+    done = workbench(folder, "profiles", "add", name, "--url", "https://llm.example.com/v1", "--model", "m",
+                     "--auth", "bearer")
     assert done.returncode == 0, done.stderr
 
 
@@ -140,15 +141,17 @@ def test_a_locked_keyring_is_reported_with_the_fix(tmp_path: Path) -> None:
     home = tmp_path / "home"
     (home / "data").mkdir(parents=True)
     script = tmp_path / "locked.sh"
+    wb = f"{sys.executable} -m workbench --profiles {tmp_path}/p"
+    lock = "secretstorage.get_default_collection(secretstorage.dbus_init()).lock()"
     script.write_text(
         textwrap.dedent(
             f"""
             export HOME={home} XDG_DATA_HOME={home}/data WORKBENCH_KEYRING_TIMEOUT=20
             printf 'pw\\n' | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-            {sys.executable} -m workbench --profiles {tmp_path}/p profiles add locked --url https://x/v1 --model m --auth bearer >/dev/null
-            printf 'sk-locked-away-0000\\n' | {sys.executable} -m workbench --profiles {tmp_path}/p profiles set-key locked --stdin >/dev/null
-            {sys.executable} -c "import secretstorage; secretstorage.get_default_collection(secretstorage.dbus_init()).lock()"
-            {sys.executable} -m workbench --profiles {tmp_path}/p profiles show locked
+            {wb} profiles add locked --url https://x/v1 --model m --auth bearer >/dev/null
+            printf 'sk-locked-away-0000\\n' | {wb} profiles set-key locked --stdin >/dev/null
+            {sys.executable} -c "import secretstorage; {lock}"
+            {wb} profiles show locked
             echo "exit=$?"
             """
         )

@@ -55,7 +55,7 @@ def test_the_ellipsis_is_one_character() -> None:
     assert ELLIPSIS == "\u2026" and DOTS == "\u2026\u2026\u2026"
 
 
-@pytest.mark.parametrize("secret, shown", [
+@pytest.mark.parametrize(("secret", "shown"), [
     (None, ""),
     ("", ""),
     ("a", DOTS),
@@ -91,7 +91,7 @@ def test_other_header_names_are_not_secret(name: str) -> None:
     assert not is_secret_header(name)
 
 
-@pytest.mark.parametrize("value, shown", [
+@pytest.mark.parametrize(("value", "shown"), [
     (f"Bearer {KEY}", f"Bearer {MASKED}"),
     ("Basic dXNlcjpwYXNzd29yZA==", "Basic dX…ZA=="),
     ("Bearer", DOTS),
@@ -107,7 +107,7 @@ def test_a_credential_keeps_only_an_all_letters_scheme(value: str, shown: str) -
     assert mask_credential(value) == shown
 
 
-@pytest.mark.parametrize("value, scheme", [
+@pytest.mark.parametrize(("value", "scheme"), [
     ("Bearer sk-…9f3a", "Bearer"),
     ("Basic abc", "Basic"),
     ("Bearer", ""),
@@ -130,7 +130,7 @@ def test_mask_header_masks_secret_headers_and_leaves_the_rest() -> None:
 # ---- URLs as shown -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url, shown", [
+@pytest.mark.parametrize(("url", "shown"), [
     ("http://user:pass@127.0.0.1:8000/v1", "http://127.0.0.1:8000/v1"),
     ("https://sk-canary@llm.example.com/v1", "https://llm.example.com/v1"),
     ("http://u:p@ss@host/v1", "http://host/v1"),  # the userinfo ends at the last @ of the authority
@@ -151,15 +151,15 @@ def test_a_shown_url_has_no_userinfo(url: str, shown: str) -> None:
     assert shown_url(url) == shown
 
 
-@pytest.mark.parametrize("query, shown", [
+@pytest.mark.parametrize(("query", "shown"), [
     ("key=AIzaSyD0123456789", "key=AI…6789"),
     ("api_key=abcdefghij&model=m", "api_key=ab…ghij&model=m"),
     ("model=m&access_token=abc", f"model=m&access_token={DOTS}"),
     ("sig=0123456789abcdef", "sig=01…cdef"),
     ("X-Amz-Signature=0123456789abcdef", "X-Amz-Signature=01…cdef"),
     ("X-Amz-Credential=AKIA0123456789", "X-Amz-Credential=AK…6789"),
-    ("token=t&password=p&apikey=k&client_secret=s&auth=a&jwt=j&session=s&sessionid=i&pwd=w&passwd=x&keys=y"
-     "&authorization=z&signature=v",
+    (("token=t&password=p&apikey=k&client_secret=s&auth=a&jwt=j&session=s&sessionid=i&pwd=w&passwd=x&keys=y"
+      "&authorization=z&signature=v"),
      "&".join(f"{name}={DOTS}" for name in ("token", "password", "apikey", "client_secret", "auth", "jwt", "session",
                                           "sessionid", "pwd", "passwd", "keys", "authorization", "signature"))),
     ("key=abcdefghij==", "key=ab…ij=="),  # the value is all after the first = (base64 ends in =)
@@ -241,7 +241,7 @@ def test_a_redactor_is_true_when_it_has_keys_to_search() -> None:
     assert not Redactor([])
 
 
-@pytest.mark.parametrize("secret, written", [
+@pytest.mark.parametrize(("secret", "written"), [
     ('sk-ab"cd-0123456789', 'sk-ab\\"cd-0123456789'),  # a quote, JSON-escaped (issue 12)
     ("sk-ab\\cd-0123456789", "sk-ab\\\\cd-0123456789"),  # a backslash, escaped by JSON and repr (issue 12)
     ("sk-ab'cd\"-0123456789", "sk-ab\\'cd\"-0123456789"),  # both quotes: repr escapes the single one
@@ -342,7 +342,7 @@ def test_scrub_json_masks_strings_and_object_keys_at_any_depth() -> None:
 # ---- keys split across pieces --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("pieces, shown", [
+@pytest.mark.parametrize(("pieces", "shown"), [
     (["hello Bearer s", "k-canary-7e2b", "9c4d1a0f6e83b5d2 bye"], ["hello Bearer " + MASKED, "", " bye"]),
     (["hello ", KEY, " bye"], ["hello ", MASKED, " bye"]),
     ([f"{KEY[:5]}", "", f"{KEY[5:]}"], [MASKED, "", ""]),
@@ -623,7 +623,7 @@ def test_the_printer_holds_at_most_the_longest_key_less_one() -> None:
 def test_the_printer_prints_what_scrubbing_the_whole_text_gives(text: str, cuts: list[int]) -> None:
     redactor = Redactor(["abcd1234", "d123", "xyab", "abcd12345678xy"])
     points = sorted({min(c, len(text)) for c in cuts})
-    pieces = [text[a:b] for a, b in zip([0, *points], [*points, len(text)])]
+    pieces = [text[a:b] for a, b in zip([0, *points], [*points, len(text)], strict=True)]
     assert "".join(printed(redactor, pieces)) == redactor.scrub(text)
 
 

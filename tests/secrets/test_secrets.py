@@ -234,7 +234,8 @@ def test_every_keyring_failure_becomes_a_sentence_with_the_fix(installed, error,
 
 @pytest.mark.parametrize(
     ("name", "says"),
-    [("SecretServiceNotAvailableException", "D-Bus"), ("LockedException", "locked"), ("PromptDismissedException", "locked")],
+    [("SecretServiceNotAvailableException", "D-Bus"), ("LockedException", "locked"),
+     ("PromptDismissedException", "locked")],
 )
 def test_secret_service_errors_are_explained(installed, name: str, says: str) -> None:
     installed(RaisingKeyring(secretstorage_error(name)))

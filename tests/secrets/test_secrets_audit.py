@@ -232,7 +232,7 @@ def boom(*args: object, **kwargs: object) -> None:
     raise RuntimeError(f"internal state: Authorization: Bearer {CANARY} ({CANARY!r})")
 
 
-@pytest.mark.parametrize("command, core", [
+@pytest.mark.parametrize(("command", "core"), [
     (["chat", "secure", "hello"], "workbench.chat.chat_once"),
     (["check", "secure"], "workbench.checks.runner.run_check"),
     (["bench", "secure", "-n", "1"], "workbench.bench.terminal.run_bench_command"),

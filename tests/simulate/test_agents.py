@@ -112,7 +112,8 @@ def _error(text: str, path: str = "agent.toml") -> AgentFileError:
         ('platform = "polyai"\n[[turns]]\nuser = "a"\n[[turns]]\nuser = "b"\ncontains = 5\n', 6,
          "turn 2: `contains` must be a string or a list", 'contains = ["Friday"'),
         # a bad regex
-        ('platform = "polyai"\n[[turns]]\nuser = "a"\nmatches = "(unclosed"\n', 4, "not a valid regular expression", "fix the pattern"),
+        ('platform = "polyai"\n[[turns]]\nuser = "a"\nmatches = "(unclosed"\n', 4, "not a valid regular expression",
+         "fix the pattern"),
         # a budget that is not a positive number
         ('platform = "polyai"\n[[turns]]\nuser = "a"\nfirst_token_ms = "fast"\n', 4,
          "`first_token_ms` must be a number of milliseconds", "first_token_ms = 800"),
@@ -131,7 +132,8 @@ def _error(text: str, path: str = "agent.toml") -> AgentFileError:
         ('platform = "polyai"\n[parameters.extra]\nmessages = []\n[[turns]]\nuser = "a"\n', 3,
          "set by the simulation itself", "remove `messages`"),
         # a turn typo
-        ('platform = "polyai"\n[[turns]]\nuser = "a"\ncontain = "x"\n', 4, "unknown key `contain` in turn 1", "did you mean `contains`"),
+        ('platform = "polyai"\n[[turns]]\nuser = "a"\ncontain = "x"\n', 4, "unknown key `contain` in turn 1",
+         "did you mean `contains`"),
     ],
 )
 def test_bad_agent_files_name_path_line_and_fix(text: str, line: int | None, said: str, hint: str) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
@@ -33,7 +33,8 @@ def url_args(handle: MockThread) -> list[str]:
     return ["--url", handle.base_url, "--model", "mock-model"]
 
 
-@pytest.mark.parametrize("name", ["polyai-booking.toml", "playai-smoke.toml", "polyant-support.toml", "vapi-short.toml"])
+@pytest.mark.parametrize("name",
+                         ["polyai-booking.toml", "playai-smoke.toml", "polyant-support.toml", "vapi-short.toml"])
 def test_shipped_agents_pass_and_exit_0(name: str, mock: MockThread, run_workbench: Callable) -> None:
     result = run_workbench("simulate", str(AGENTS / name), *url_args(mock))
     assert result.exit_code == 0, result.stdout + result.stderr
@@ -42,7 +43,9 @@ def test_shipped_agents_pass_and_exit_0(name: str, mock: MockThread, run_workben
     assert "Traceback" not in result.stdout + result.stderr
 
 
-def test_a_failing_expectation_exits_1_with_the_sentence(tmp_path: Path, mock: MockThread, run_workbench: Callable) -> None:
+def test_a_failing_expectation_exits_1_with_the_sentence(
+    tmp_path: Path, mock: MockThread, run_workbench: Callable
+) -> None:
     agent = tmp_path / "failing.toml"
     agent.write_text('platform = "polyai"\n[[turns]]\nuser = "A table, please."\ncontains = "Saturday"\n')
     result = run_workbench("simulate", str(agent), *url_args(mock))

@@ -37,7 +37,7 @@ SEPARATORS = ["\n", "\n\n", "\n\n\n"]
 
 documents = st.lists(st.sampled_from(PIECES), min_size=1, max_size=8).flatmap(
     lambda pieces: st.lists(st.sampled_from(SEPARATORS), min_size=len(pieces), max_size=len(pieces)).map(
-        lambda seps: "".join(piece + sep for piece, sep in zip(pieces, seps))))
+        lambda seps: "".join(piece + sep for piece, sep in zip(pieces, seps, strict=True))))
 
 
 def rich_lines(text: str, width: int) -> list[list[Segment]]:
@@ -70,7 +70,7 @@ def test_blocks_drawn_one_by_one_are_the_whole_text_drawn(text, width):
 def test_a_stream_cut_anywhere_ends_with_the_blocks_of_the_whole_text(text, data):
     cuts = sorted(data.draw(st.lists(st.integers(0, len(text)), max_size=12)))
     stream = MarkdownBlocks()
-    for start, end in zip([0, *cuts], [*cuts, len(text)]):
+    for start, end in zip([0, *cuts], [*cuts, len(text)], strict=True):
         stream.append(text[start:end])
     assert stream.text == text
     assert stream.blocks == MarkdownBlocks(text).blocks

@@ -26,8 +26,10 @@ async def test_first_run_makes_local_mock_and_a_streamed_chat_works_offline(tmp_
         saved = tomllib.loads((tmp_path / "profiles" / "local-mock.toml").read_text())
         assert saved["base_url"] == app.mock.base_url
         assert saved["model"] == "mock-model"
-        welcome = notices(app)
-        assert any("Welcome" in n and app.mock.base_url in n and "local-mock" in n for n in welcome), welcome
+        # The welcome is where the conversation will be, not a notice over the message box.
+        welcome = str(app.screen.query_one("#empty").render())
+        assert "Welcome" in welcome and app.mock.base_url in welcome and "local-mock" in welcome, welcome
+        assert not any("Welcome" in n for n in notices(app))
 
         await press(pilot, *"hello there", "enter")
         screen = app.screen

@@ -13,6 +13,7 @@ from workbench.secrets import SERVICE
 from workbench.tui.screens.chat import ChatScreen
 from workbench.tui.widgets.chat_message import ChatMessage
 from workbench.tui.widgets.dialogs import TextDialog
+from workbench.tui.widgets.message_box import MessageBox
 
 LONG = " ".join(f"word{i}" for i in range(60))
 
@@ -28,7 +29,7 @@ async def say(pilot, screen: ChatScreen, text: str) -> ChatMessage:
     """Send `text` and wait for its reply to finish; return the reply."""
     bubbles = screen.query(ChatMessage)
     previous = bubbles.last() if bubbles else None
-    screen.query_one("#prompt", Input).value = text
+    screen.query_one("#prompt", MessageBox).value = text
     await press(pilot, "enter")
 
     def replied() -> bool:
@@ -73,7 +74,7 @@ async def test_esc_stops_a_streaming_reply_and_keeps_what_arrived(tmp_path, memo
     app = make_app(tmp_path, mock_config=MockConfig(tokens_per_s=40))
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_chat(pilot)
-        screen.query_one("#prompt", Input).value = LONG
+        screen.query_one("#prompt", MessageBox).value = LONG
         await press(pilot, "enter")
         await wait_for(pilot, lambda: screen.query(ChatMessage).last().markdown.source, "the first words")
         await press(pilot, "escape")
@@ -99,9 +100,9 @@ async def test_retry_edit_and_clear(tmp_path, memory_keyring):
 
         await press(pilot, "ctrl+t")
         await pilot.pause(0.05)
-        assert screen.query_one("#prompt", Input).value == "first"
+        assert screen.query_one("#prompt", MessageBox).value == "first"
         assert not screen.query(ChatMessage) and screen.history == []
-        screen.query_one("#prompt", Input).value = "first, edited"
+        screen.query_one("#prompt", MessageBox).value = "first, edited"
         await press(pilot, "enter")
         await wait_for(pilot, lambda: len(screen.history) == 2, "the resent message")
         assert (await last_body(pilot))["messages"][-1]["content"] == "first, edited"
@@ -130,7 +131,7 @@ async def test_send_as_a_platform_shapes_the_request_and_the_preview_shows_it(tm
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_chat(pilot)
         screen.set_platform("vapi")
-        screen.query_one("#prompt", Input).value = "hello vapi"
+        screen.query_one("#prompt", MessageBox).value = "hello vapi"
         await press(pilot, "ctrl+g")
         await wait_for(pilot, lambda: isinstance(app.screen, TextDialog), "the preview")
         preview = app.screen.text
@@ -143,6 +144,28 @@ async def test_send_as_a_platform_shapes_the_request_and_the_preview_shows_it(tm
         body = await last_body(pilot)
         assert "call" in body and "metadata" in body and body["temperature"] == 0
         assert status(reply).startswith("as vapi")
+
+
+async def test_the_preview_and_inspect_render_the_request_the_same_way(tmp_path, memory_keyring):
+    from workbench.tui.screens.inspect import InspectScreen
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_chat(pilot)
+        screen.query_one("#system", TextArea).text = "Be brief."
+        screen.query_one("#prompt", MessageBox).value = "same request"
+        await press(pilot, "ctrl+g")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextDialog), "the preview")
+        preview = app.screen.text
+        await press(pilot, "escape")
+        await wait_for(pilot, lambda: app.screen is screen, "the chat again")
+        await say(pilot, screen, "same request")
+        await press(pilot, "f3")
+        await wait_for(pilot, lambda: isinstance(app.screen, InspectScreen), "Inspect")
+        shown = app.screen.query_one("#request", TextArea)
+        await wait_for(pilot, lambda: shown.text, "the request in Inspect")
+        assert shown.text == preview  # one rendering: request line, headers, the body as indented JSON
+        assert '\n  "messages": [' in preview
 
 
 async def test_the_preview_masks_the_key(tmp_path, memory_keyring):
@@ -205,7 +228,7 @@ async def test_a_bad_parameter_blocks_sending_with_the_reason(tmp_path, memory_k
         screen = await open_chat(pilot)
         screen.query_one("#extra", TextArea).text = '{"seed": 7, "api_key": "x"}'
         await pilot.pause(0.05)
-        screen.query_one("#prompt", Input).value = "hi"
+        screen.query_one("#prompt", MessageBox).value = "hi"
         await press(pilot, "enter")
         await pilot.pause(0.05)
         assert any("never holds a secret" in n for n in notices(app, "error"))
@@ -251,7 +274,7 @@ async def test_page_keys_scroll_the_conversation_while_the_message_box_keeps_the
         for number in range(4):
             await say(pilot, screen, f"{number} {LONG}")
         view = screen.query_one("#messages")
-        prompt = screen.query_one("#prompt", Input)
+        prompt = screen.query_one("#prompt", MessageBox)
         await wait_for(pilot, lambda: view.scroll_y == view.max_scroll_y > 0, "the conversation at its end")
         bottom = view.scroll_y
         await press(pilot, "pageup")

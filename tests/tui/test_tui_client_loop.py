@@ -21,6 +21,7 @@ from workbench.client import Client
 from workbench.tui.client_loop import ClientLoop
 from workbench.tui.screens.chat import ChatScreen
 from workbench.tui.widgets.chat_message import ChatMessage
+from workbench.tui.widgets.message_box import MessageBox
 
 AGENTS = Path(__file__).resolve().parents[2] / "profiles" / "agents"
 
@@ -99,7 +100,7 @@ async def test_the_embedded_mock_serves_on_its_own_loop_in_another_thread(tmp_pa
         answered_on: list[tuple[asyncio.AbstractEventLoop, threading.Thread]] = []
         app.mock.subscribe(lambda record: answered_on.append((asyncio.get_running_loop(), threading.current_thread())))
         screen = app.screen
-        screen.query_one("#prompt", Input).value = "where are you?"
+        screen.query_one("#prompt", MessageBox).value = "where are you?"
         await press(pilot, "enter")
         await wait_for(pilot, lambda: answered_on and not screen.streaming, "the reply")
         loop, thread = answered_on[0]
@@ -124,7 +125,7 @@ async def test_every_timed_call_is_sent_from_the_client_loop(tmp_path, memory_ke
         await started(pilot)
         await wait_for(pilot, lambda: app.active_profile is not None, "a profile")
         chat = app.screen
-        chat.query_one("#prompt", Input).value = "hello"
+        chat.query_one("#prompt", MessageBox).value = "hello"
         await press(pilot, "enter")
         await wait_for(pilot, lambda: len(app.exchanges) == 1 and not chat.streaming, "the reply")
 
@@ -155,7 +156,8 @@ async def test_every_timed_call_is_sent_from_the_client_loop(tmp_path, memory_ke
         assert {"chat", "simulate", "bench", "check"} <= labels, labels
         assert all(loop is app.client_loop.loop for _, loop in sent_from)
         assert app.client_loop.loop is not asyncio.get_running_loop()
-        assert sys.getswitchinterval() == normal_switching  # the fine interval ended with each first token (switching.py)
+        # the fine interval ended with each first token (switching.py)
+        assert sys.getswitchinterval() == normal_switching
 
 
 async def test_esc_before_the_request_goes_out_stops_the_reply_and_sends_nothing(
@@ -176,7 +178,7 @@ async def test_esc_before_the_request_goes_out_stops_the_reply_and_sends_nothing
         await wait_for(pilot, lambda: app.active_profile is not None, "a profile")
         screen = app.screen
         assert isinstance(screen, ChatScreen)
-        screen.query_one("#prompt", Input).value = "never mind"
+        screen.query_one("#prompt", MessageBox).value = "never mind"
         await press(pilot, "enter")
         await wait_for(pilot, lambda: screen.streaming, "the reply to start")
         await press(pilot, "escape")
@@ -195,7 +197,7 @@ async def test_quitting_stops_the_mock_and_the_client_loop_and_the_next_run_gets
         await started(pilot)
         await wait_for(pilot, lambda: app.profile_name == "local-mock", "the local-mock profile")
         screen = app.screen
-        screen.query_one("#prompt", Input).value = "hi"
+        screen.query_one("#prompt", MessageBox).value = "hi"
         await press(pilot, "enter")
         await wait_for(pilot, lambda: app.exchanges and not screen.streaming, "the reply")
         port = app.mock.port

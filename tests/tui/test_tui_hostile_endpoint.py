@@ -13,8 +13,16 @@ import json
 import re
 
 import pytest
-from _hostile_server import BEHAVIOURS, ROLE_EVENT, SSE_HEAD, HostileServer, chunk_event, read_request, send
-from textual.widgets import Input
+from _hostile_server import (
+    BEHAVIOURS,
+    ROLE_EVENT,
+    SSE_HEAD,
+    HostileServer,
+    ServerThread,
+    chunk_event,
+    read_request,
+    send,
+)
 from _tui_pilot import make_app, notices, press, save_profile, wait_for
 
 from workbench import wire
@@ -23,9 +31,14 @@ from workbench.target import Timeouts
 from workbench.tui.screens import chat
 from workbench.tui.screens.chat import ChatScreen
 from workbench.tui.widgets.chat_message import ChatMessage
+from workbench.tui.widgets.message_box import MessageBox
 
 QUICK = Timeouts(connect=2.0, read=1.0, first_token=0.6)
 TIME_LIMIT_S = 1.6  # the chat's whole-reply limit here (300 s by default, as `workbench chat`)
+# Each behaviour meets only the deadline it is about. A short deadline that is not what a behaviour
+# tests raced its real ending under load: gzip-bomb, huge-line or chunk-overrun read for more than
+# 0.6 s and ended as first-token-timeout; endless-stream could hit the 1.6 s limit before the cap.
+USERS = Timeouts(connect=2.0)  # a user's defaults: read 30 s, first token 20 s
 DRIP_S = 0.25  # byte-a-second's pause: inside the read timeout, so only a deadline ends it
 # C0 controls but tab and newline, DEL and C1: none may be painted.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -91,8 +104,15 @@ ACCEPTED = {"http-1.0", "escape-sequences", "close-after-stream-headers"}
 def hostile_behaviours(monkeypatch):
     for name, behaviour in EXTRA.items():
         monkeypatch.setitem(BEHAVIOURS, name, behaviour)
-    monkeypatch.setattr(chat, "REPLY_TIME_LIMIT_S", TIME_LIMIT_S)
     return sorted(BEHAVIOURS)
+
+
+def deadlines(name: str) -> tuple[Timeouts, float]:
+    """The profile's timeouts and the chat's reply limit for behaviour `name`: short only where the
+    deadline is the expected ending."""
+    kind = EXPECTED[name][1]
+    return (QUICK if kind == "first-token-timeout" else USERS,
+            TIME_LIMIT_S if kind == "reply-timeout" else DEFAULT_TOTAL_TIMEOUT_S)
 
 
 async def painted(pilot) -> str:
@@ -111,14 +131,14 @@ async def chat_once(pilot, screen: ChatScreen, text: str) -> ChatMessage:
     """Send `text`, wait for the reply to end, and return it."""
     app = pilot.app
     count = len(app.exchanges)
-    screen.query_one("#prompt", Input).value = text
+    screen.query_one("#prompt", MessageBox).value = text
     await press(pilot, "enter")
     await wait_for(pilot, lambda: len(app.exchanges) > count and not screen.streaming, f"the reply to {text!r}")
     return screen.query(ChatMessage).last()
 
 
 async def a_key_is_handled(pilot, screen: ChatScreen) -> None:
-    prompt = screen.query_one("#prompt", Input)
+    prompt = screen.query_one("#prompt", MessageBox)
     prompt.value = ""
     prompt.focus()
     await press(pilot, "k")
@@ -135,12 +155,11 @@ def test_every_behaviour_has_an_expected_outcome(hostile_behaviours) -> None:
 
 
 async def test_every_hostile_endpoint_ends_in_the_chat_with_a_sentence_and_the_app_stays_usable(
-        tmp_path, memory_keyring, hostile_behaviours) -> None:
-    servers = {name: HostileServer(name, interval_s=DRIP_S) for name in hostile_behaviours}
-    for name, server in servers.items():
-        await server.__aenter__()
-        save_profile(tmp_path, name, server.base_url, timeouts=QUICK)
-    try:
+        tmp_path, memory_keyring, hostile_behaviours, monkeypatch) -> None:
+    with ServerThread() as thread:  # not on the app's loop: a busy UI must not slow what they send
+        servers = {name: thread.start(HostileServer(name, interval_s=DRIP_S)) for name in hostile_behaviours}
+        for name, server in servers.items():
+            save_profile(tmp_path, name, server.base_url, timeouts=deadlines(name)[0])
         app = make_app(tmp_path, start_mock=False)
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: app.active_profile is not None, "a profile")
@@ -148,6 +167,8 @@ async def test_every_hostile_endpoint_ends_in_the_chat_with_a_sentence_and_the_a
             assert isinstance(screen, ChatScreen)
             for name in hostile_behaviours:
                 app.use_profile(name)
+                # Read when the profile's client is made, at its first message.
+                monkeypatch.setattr(chat, "REPLY_TIME_LIMIT_S", deadlines(name)[1])
                 reply = await chat_once(pilot, screen, f"hello {name}")
                 said, kind = EXPECTED[name]
                 shown = status(reply)
@@ -165,22 +186,19 @@ async def test_every_hostile_endpoint_ends_in_the_chat_with_a_sentence_and_the_a
                 await a_key_is_handled(pilot, screen)
             everything = "\n".join(notices(app))
             assert "Traceback" not in everything and not notices(app, "error"), everything
-    finally:
-        for server in servers.values():
-            await server.__aexit__(None, None, None)
 
 
 async def test_escape_sequences_in_a_reply_are_shown_as_text_never_sent_to_the_terminal(
         tmp_path, memory_keyring, hostile_behaviours) -> None:
     async with HostileServer("escape-sequences") as server:
-        save_profile(tmp_path, "nasty", server.base_url, timeouts=QUICK)
+        save_profile(tmp_path, "nasty", server.base_url, timeouts=USERS)
         app = make_app(tmp_path, start_mock=False)
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: app.active_profile is not None, "a profile")
             screen = app.screen
             reply = await chat_once(pilot, screen, "say something nasty")
-            assert reply.text == r"clear\x1b[2J red\x1b[31m title\x1b]0;pwned\x07 clipboard\x1b]52;c;cHduZWQ=\x07 " \
-                                 r"back\x08 cr\x0d end"
+            assert reply.text == (r"clear\x1b[2J red\x1b[31m title\x1b]0;pwned\x07 clipboard\x1b]52;c;cHduZWQ=\x07 "
+                                  r"back\x08 cr\x0d end")
             screen_text = await painted(pilot)
             assert r"clear\x1b[2J red" in screen_text  # the user sees what was sent, as text
             assert not CONTROL.search(screen_text)
@@ -191,7 +209,7 @@ async def test_escape_sequences_in_a_reply_are_shown_as_text_never_sent_to_the_t
 async def test_a_reply_larger_than_the_chat_shows_is_cut_with_a_note(tmp_path, memory_keyring,
                                                                        hostile_behaviours) -> None:
     async with HostileServer("endless-stream") as server:
-        save_profile(tmp_path, "flood", server.base_url, timeouts=QUICK)
+        save_profile(tmp_path, "flood", server.base_url, timeouts=USERS)  # only the recording cap ends it
         app = make_app(tmp_path, start_mock=False)
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: app.active_profile is not None, "a profile")
@@ -209,12 +227,12 @@ async def test_a_reply_larger_than_the_chat_shows_is_cut_with_a_note(tmp_path, m
 async def test_esc_stops_a_reply_that_never_ends_keeping_what_arrived(tmp_path, memory_keyring, monkeypatch) -> None:
     monkeypatch.setattr(chat, "REPLY_TIME_LIMIT_S", DEFAULT_TOTAL_TIMEOUT_S)  # only Esc can end it here
     async with HostileServer("endless-trickle") as server:
-        save_profile(tmp_path, "trickle", server.base_url, timeouts=QUICK)
+        save_profile(tmp_path, "trickle", server.base_url, timeouts=USERS)  # only Esc ends it
         app = make_app(tmp_path, start_mock=False)
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: app.active_profile is not None, "a profile")
             screen = app.screen
-            screen.query_one("#prompt", Input).value = "tick forever"
+            screen.query_one("#prompt", MessageBox).value = "tick forever"
             await press(pilot, "enter")
             await wait_for(pilot, lambda: "tick tick" in screen.query(ChatMessage).last().markdown.source,
                            "the first ticks")

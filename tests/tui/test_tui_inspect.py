@@ -65,7 +65,7 @@ async def test_a_chat_exchange_shows_its_request_timeline_and_findings(tmp_path,
         timeline = screen.query_one("#timeline", DataTable)
         exchange = app.exchanges[1]
         assert timeline.row_count == len(exchange.events) > 0
-        deltas = [timeline.get_row_at(i)[1] for i in range(timeline.row_count)]
+        deltas = [str(timeline.get_row_at(i)[1]) for i in range(timeline.row_count)]  # cells are Text (verbatim)
         assert any('"content": "me"' in d for d in deltas)
         assert not any(d == "[DONE]" for d in deltas)
         await open_tab(pilot, screen, "tab-findings")
@@ -74,7 +74,7 @@ async def test_a_chat_exchange_shows_its_request_timeline_and_findings(tmp_path,
         table.move_cursor(row=0)
         await wait_for(pilot, lambda: "No findings" in findings_text(screen), "the first exchange")
         await open_tab(pilot, screen, "tab-timeline")
-        assert any(d == "[DONE]" for d in (timeline.get_row_at(i)[1] for i in range(timeline.row_count)))
+        assert any(d == "[DONE]" for d in (str(timeline.get_row_at(i)[1]) for i in range(timeline.row_count)))
         await open_tab(pilot, screen, "tab-request")
         assert '"content": "look at me"' in screen.query_one("#request", TextArea).text
 

@@ -15,8 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-from textual.widgets import Input, TextArea
+from textual.widgets import TextArea
 from _tui_pilot import make_app, notices, press, save_profile, started, wait_for
 
 from workbench.mock import MockConfig
@@ -29,6 +28,7 @@ from workbench.tui.screens.inspect import InspectScreen
 from workbench.tui.screens.mock import MockScreen
 from workbench.tui.screens.profiles import ProfilesScreen
 from workbench.tui.widgets.dialogs import ConfirmDialog, TextDialog
+from workbench.tui.widgets.message_box import MessageBox
 
 CANARY = "sk-canary-tui-7c2e9a41b05d3f68e1"
 PROFILE = "secure"
@@ -67,7 +67,7 @@ async def test_the_tuis_main_flows_leak_the_canary_nowhere(private_home, memory_
         # Chat: preview the exact request, then a streamed reply (the mock accepts only the canary).
         chat = app.screen
         assert isinstance(chat, ChatScreen)
-        chat.query_one("#prompt", Input).value = "hello canary"
+        chat.query_one("#prompt", MessageBox).value = "hello canary"
         await press(pilot, "ctrl+g")
         await wait_for(pilot, lambda: isinstance(app.screen, TextDialog), "the preview")
         shown["preview"] = app.screen.text

@@ -10,6 +10,7 @@ from _tui_pilot import make_app, press, started, wait_for
 from workbench.tui.screens.chat import ChatScreen
 from workbench.tui.screens.mock import MockScreen
 from workbench.tui.widgets.chat_message import ChatMessage
+from workbench.tui.widgets.message_box import MessageBox
 
 
 async def say(pilot, text: str) -> ChatMessage:
@@ -18,7 +19,7 @@ async def say(pilot, text: str) -> ChatMessage:
     await wait_for(pilot, lambda: isinstance(app.screen, ChatScreen), "chat")
     screen = app.screen
     count = len(app.exchanges)
-    screen.query_one("#prompt", Input).value = text
+    screen.query_one("#prompt", MessageBox).value = text
     await press(pilot, "enter")
     await wait_for(pilot, lambda: len(app.exchanges) == count + 1 and not screen.streaming, "the reply")
     return screen.query(ChatMessage).last()
@@ -46,7 +47,7 @@ async def test_the_state_shows_where_it_listens_and_the_log_shows_every_request(
         await say(pilot, "after")
         # The mock logs a request as its reply ends, on its own thread: the row follows the reply.
         await wait_for(pilot, lambda: table.row_count == 2, "the second row")
-        row = table.get_row_at(1)
+        row = [str(cell) for cell in table.get_row_at(1)]  # what the caller sent is a Text cell (verbatim)
         assert row[1] == "POST /v1/chat/completions" and row[3] == "200" and row[5] == "yes"
         table.move_cursor(row=1)
         await pilot.pause(0.05)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 
 from textual.widgets import Input, Select
-from _tui_pilot import make_app, notices, press, save_profile, started, wait_for
+from _tui_pilot import make_app, notices, press, save_profile, started, type_fast, wait_for
 
 from workbench.secrets import SERVICE
 from workbench.tui.screens.profiles import ProfilesScreen
@@ -222,9 +222,12 @@ async def test_profiles_changed_by_another_process_appear_without_a_restart(tmp_
 
     monkeypatch.setattr(app_module, "PROFILES_POLL_S", 0.1)
     save_profile(tmp_path, "staging", "http://127.0.0.1:9/v1")
-    app = make_app(tmp_path)
+    # No embedded mock: this test never calls one, and waiting for it to start (10 s and more on a
+    # loaded machine: aiohttp's import races the warm-up imports for the interpreter) was what
+    # ran out of patience under load.
+    app = make_app(tmp_path, start_mock=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        await started(pilot)
+        await wait_for(pilot, lambda: app.startup_ms is not None, "the first paint")
         assert list(app.profiles) == ["staging"] and app.profile_name == "staging"
         folder = str(tmp_path / "profiles")
         added = subprocess.run(  # the CLI, in another process, as a user would in another terminal
@@ -245,4 +248,34 @@ async def test_profiles_changed_by_another_process_appear_without_a_restart(tmp_
         (tmp_path / "profiles" / "broken.toml").write_text("base_url = [unclosed\n", encoding="utf-8")
         await wait_for(pilot, lambda: any("broken.toml" in n for n in notices(app, "error")), "the broken file")
         assert list(app.profiles) == ["prod"]
-        assert listed() == ["prod", f"broken:{tmp_path / 'profiles' / 'broken.toml'}"]
+        # The sidebar hears of it through a signal it handles in its own turn (Signal.subscribe
+        # without immediate=True posts the call): the notice is there first, so wait for the list.
+        broken = f"broken:{tmp_path / 'profiles' / 'broken.toml'}"
+        await wait_for(pilot, lambda: listed() == ["prod", broken], "the sidebar to list the broken file")
+
+
+async def test_fast_typing_in_a_new_profile_lands_in_each_field_and_a_blank_form_shows_no_error(
+        tmp_path, memory_keyring):
+    save_profile(tmp_path, "existing", "http://127.0.0.1:9/v1")
+    app = make_app(tmp_path, first_screen="profiles")
+    async with app.run_test(size=(120, 50)) as pilot:
+        screen = await open_profiles(pilot)
+        screen.query_one("#profile-list").focus()
+        await pilot.pause(0.05)
+        # ctrl+n and everything after it reach the app in one burst, before ctrl+n is handled.
+        await type_fast(pilot, "ctrl+n", *"stage", "tab", *"http://h/v1", "tab", *"m1", "shift+tab", *"h2")
+        await wait_for(pilot, lambda: screen.query_one("#model", Input).value == "m1", "the model typed")
+        assert screen.query_one("#name", Input).value == "stage"
+        # shift+tab went back to Base URL, which selects its text on focus: the keys after it replaced it.
+        assert screen.query_one("#base_url", Input).value == "h2"
+        assert screen.editing is None
+
+        await press(pilot, "ctrl+n")
+        await pilot.pause(0.1)
+        assert problems(screen) == ""  # a blank form: nothing typed, nothing wrong yet
+        assert not screen.query(".-invalid")
+        await press(pilot, *"bad name!")
+        await wait_for(pilot, lambda: "name" in problems(screen).lower(), "the name's problem")
+        assert "base_url" not in problems(screen)  # untouched fields stay quiet until a save
+        await press(pilot, "ctrl+s")
+        await wait_for(pilot, lambda: "base_url" in problems(screen) and "model" in problems(screen), "every problem")

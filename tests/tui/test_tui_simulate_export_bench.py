@@ -6,7 +6,7 @@ import json
 import stat
 from pathlib import Path
 
-from textual.widgets import Checkbox, DataTable, Input, Select, TextArea
+from textual.widgets import Checkbox, DataTable, Input, OptionList, Select, TextArea
 from _tui_pilot import make_app, notices, press, save_profile, started, wait_for
 
 from workbench.mock import MockConfig
@@ -64,6 +64,48 @@ async def test_simulate_shows_failed_expectations_and_a_broken_endpoint(tmp_path
         assert view.has_class("-failed")
         assert "FAIL" in str(view.render()) and "500" in str(view.render())
         assert "FAIL: 0 of 1 turn passed" in str(screen.query_one(".summary").render())
+
+
+def agent_prompts(screen: SimulateScreen) -> list[str]:
+    options = screen.query_one("#agents", OptionList)
+    return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+
+async def test_simulate_is_keyboard_usable_and_lists_only_agents_by_name(tmp_path, memory_keyring, monkeypatch):
+    here = tmp_path / "checkout"
+    (here / "profiles" / "agents").mkdir(parents=True)
+    for name in ("playai-smoke.toml", "booking-replies.toml"):  # an agent and a mock reply file
+        (here / "profiles" / "agents" / name).write_text((AGENTS / name).read_text())
+    monkeypatch.chdir(here)
+    config = tmp_path / "config"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    (config / "byom-workbench" / "agents").mkdir(parents=True)
+    (config / "byom-workbench" / "agents" / "mine.toml").write_text(
+        'platform = "openai"\n[[turns]]\nuser = "mine"\ncontains = ["You said"]\n')
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "vapi-short.toml").write_text((AGENTS / "vapi-short.toml").read_text())
+    (extra / "notes.toml").write_text('title = "not an agent"\n')
+
+    app = make_app(tmp_path, first_screen="simulate", agents_dir=extra)
+    async with app.run_test(size=(130, 45)) as pilot:
+        screen = await ready(pilot)
+        await wait_for(pilot, lambda: agent_prompts(screen), "the agent list")
+        assert app.focused is screen.query_one("#agents")  # the keyboard starts in the list
+        prompts = agent_prompts(screen)
+        assert [p.splitlines()[0] for p in prompts] == [
+            "Vapi appointment reminder (vapi-short)", "Play.ai smoke test (playai-smoke)", "mine"]
+        assert "--agents" in prompts[0] and "./profiles/agents" in prompts[1] and "config folder" in prompts[2]
+        assert not any("replies" in p or "notes" in p or "/" + "tmp" in p for p in prompts)  # no reply file, no path
+
+        await press(pilot, "down", "enter")  # the second agent, played by Enter
+        await wait_for(pilot, lambda: screen.report is not None and not screen.playing, "the call")
+        assert screen.agent.name == "Play.ai smoke test" and screen.report.passed
+
+        await press(pilot, "down", "ctrl+r")  # ctrl+r plays the highlighted one, even while it is read
+        await wait_for(pilot, lambda: screen.agent.name == "mine" and screen.report.agent.name == "mine"
+                       and not screen.playing, "the second call")
+        assert screen.report.passed
 
 
 async def test_a_bad_agent_file_is_explained(tmp_path, memory_keyring):
@@ -182,3 +224,64 @@ async def test_bench_stop_keeps_what_finished_and_bad_numbers_are_refused(tmp_pa
         await wait_for(pilot, lambda: screen.result is not None and not screen.running, "the stop")
         assert screen.result.run.interrupted and 2 <= screen.result.requests < 200
         assert "stopped:" in str(screen.query_one("#verdict").render())
+
+
+async def test_bench_check_and_simulate_judge_against_the_platforms_one_budget_and_say_it(tmp_path, memory_keyring):
+    from workbench.platforms import get_platform
+    from workbench.tui.screens.check import CheckScreen
+
+    platform = get_platform("polyai")
+    budget = f"{platform.first_token_budget_ms:g} ms"
+    app = make_app(tmp_path, first_screen="bench", mock_config=MockConfig(tokens_per_s=500))
+    async with app.run_test(size=(130, 45)) as pilot:
+        screen = await ready(pilot)
+        screen.query_one("#platform", Select).value = "polyai"
+        screen.query_one("#requests", Input).value = "4"
+        await pilot.pause(0.05)
+        assert screen.query_one("#budget", Input).value == ""  # blank: the platform's
+        assert budget in str(screen.query_one("#budget-note").render())
+        await press(pilot, "ctrl+r")
+        await wait_for(pilot, lambda: screen.result is not None and not screen.running, "the bench")
+        assert f"the {budget} budget (polyai's)" in str(screen.query_one("#verdict").render())
+        assert screen.result.verdict.budget_ms == platform.first_token_budget_ms
+
+        await press(pilot, "f4")
+        await wait_for(pilot, lambda: isinstance(app.screen, CheckScreen), "Check")
+        app.screen.run_for("polyai")
+        await wait_for(pilot, lambda: app.screen.reports and not app.screen.running, "the check")
+        verdict = str(app.screen.query_one(".verdict").render())
+        assert f"(budget {budget})" in verdict
+
+        await press(pilot, "f5")
+        await wait_for(pilot, lambda: isinstance(app.screen, SimulateScreen), "Simulate")
+        simulate = app.screen
+        simulate.load_agent(str(AGENTS / "polyai-booking.toml"))
+        await wait_for(pilot, lambda: simulate.agent is not None, "the agent")
+        assert f"first-token budget: {budget}" in str(simulate.query_one("#agent-info").render())
+        await press(pilot, "ctrl+r")
+        await wait_for(pilot, lambda: simulate.report is not None and not simulate.playing, "the call")
+        assert f"first token within {budget}" in str(simulate.query(TurnView).first().render())
+
+
+async def test_the_export_ticks_what_a_passing_check_proved(tmp_path, memory_keyring):
+    from workbench.tui.screens.check import CheckScreen
+
+    app = make_app(tmp_path, first_screen="export")
+    async with app.run_test(size=(130, 45)) as pilot:
+        screen = await ready(pilot)
+        screen.set_platform("polyai")
+        await wait_for(pilot, lambda: "Final checklist" in screen.query_one("#sheet", TextArea).text, "the sheet")
+        assert "[x]" not in screen.query_one("#sheet", TextArea).text  # no check yet
+        await press(pilot, "f4")
+        await wait_for(pilot, lambda: isinstance(app.screen, CheckScreen), "Check")
+        app.screen.run_for("polyai")
+        await wait_for(pilot, lambda: app.screen.reports and not app.screen.running, "the check")
+        assert app.screen.reports["polyai"].compatible
+        verdict = tmp_path / "data" / "reports" / "local-mock.polyai.json"
+        await wait_for(pilot, verdict.exists, "the verdict")
+        await press(pilot, "f6")
+        sheet = screen.query_one("#sheet", TextArea)
+        await wait_for(pilot, lambda: "- [x] Endpoint reachable with POST." in sheet.text, "the ticks")
+        sheet = screen.query_one("#sheet", TextArea).text
+        assert "- [x] Request/response match OpenAI chat/completions schema." in sheet
+        assert "- [ ] Authentication header configured" in sheet  # the mock is open: auth.open

@@ -171,7 +171,7 @@ class Fleet:
             self._changed.clear()
             try:
                 await asyncio.wait_for(self._changed.wait(), wait)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return condition()
         return True
 

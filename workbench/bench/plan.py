@@ -25,7 +25,8 @@ class BenchPlan:
         if self.concurrency is not None and self.concurrency < 1:
             raise UsageError(f"the concurrency must be at least 1; got {self.concurrency}.", "for example -c 10.")
         if self.duration_s is not None and self.duration_s <= 0:
-            raise UsageError(f"the duration must be above 0 seconds; got {self.duration_s:g}.", "for example --duration 30.")
+            raise UsageError(f"the duration must be above 0 seconds; got {self.duration_s:g}.",
+                             "for example --duration 30.")
         if self.rate is not None and self.rate <= 0:
             raise UsageError(f"the rate must be above 0 requests a second; got {self.rate:g}.", "for example --rate 5.")
 

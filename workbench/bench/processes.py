@@ -19,7 +19,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import Any, cast
 
 from workbench.bench.worker import WorkerDone, WorkerFailed, WorkerJob, WorkerMessage, run_worker
 
@@ -74,15 +74,16 @@ class ProcessBackend:
 
     def _read(self, indices: list[int], hand_over: Callable[[WorkerMessage], None]) -> None:
         """Pass on every worker's messages; a pipe that closes before its worker said done is a failure."""
-        open_pipes = dict(zip(self._pipes, zip(indices, self._processes)))
+        open_pipes = dict(zip(self._pipes, zip(indices, self._processes, strict=True), strict=True))
         ended: set[int] = set()
         while open_pipes and not self._closing.is_set():
-            for pipe in wait(list(open_pipes), timeout=0.5):
-                index, process = open_pipes[pipe]  # type: ignore[index]
+            for ready in wait(list(open_pipes), timeout=0.5):
+                pipe = cast(Connection, ready)  # wait() hands back what it was given: these pipes
+                index, process = open_pipes[pipe]
                 try:
-                    message = pipe.recv()  # type: ignore[union-attr]
+                    message: WorkerMessage = pipe.recv()
                 except (EOFError, OSError):
-                    del open_pipes[pipe]  # type: ignore[arg-type]
+                    del open_pipes[pipe]
                     if index not in ended:
                         process.join(1.0)
                         hand_over(WorkerFailed(index, f"its process ended unexpectedly (exit code {process.exitcode})"))

@@ -88,7 +88,8 @@ class HubLink:
         self._on_stop = on_stop  # the stop comes back as the answer to a push (a tick every TICK_S)
 
     async def start_time(self) -> float | None:
-        return await self.hub.start_time.remote()
+        start: float | None = await self.hub.start_time.remote()
+        return start
 
     async def send(self, message: WorkerMessage) -> bool:
         return bool(await self.hub.push.remote(message))

@@ -112,7 +112,7 @@ def progress_line(progress: Progress, width: int = 30) -> str:
     if fraction is None or width <= 0:
         bar = ""
     else:
-        filled = int(round(fraction * width))
+        filled = round(fraction * width)
         bar = "[" + "#" * filled + "-" * (width - filled) + "] "
     count = f"{progress.done}/{progress.planned_requests}" if progress.planned_requests else f"{progress.done}"
     timing = f"{progress.elapsed_s:.1f} s"

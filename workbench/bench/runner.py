@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from workbench.bench.plan import DEFAULT_CONCURRENCY, BenchPlan
 from workbench.bench.result import BenchResult, RunInfo, VoiceBudget
@@ -173,8 +174,9 @@ class Bench:
                     driver.cancel()
                 cancelled = await self._cancel_in_flight()
                 await asyncio.gather(driver, return_exceptions=True)
-            if driver.done() and not driver.cancelled() and driver.exception() is not None:
-                raise driver.exception()  # a bug, not an endpoint failure: those are samples
+            failure = driver.exception() if driver.done() and not driver.cancelled() else None
+            if failure is not None:
+                raise failure  # a bug, not an endpoint failure: those are samples
             elapsed = time.perf_counter() - self._t0
             cpu = time.process_time() - cpu0
         run = RunInfo(
@@ -280,7 +282,7 @@ class Bench:
         self.samples.append(sample)
         if sample.ok:
             self._ok += 1
-        self._in_flight.discard(asyncio.current_task())  # type: ignore[arg-type]
+        self._in_flight.discard(asyncio.current_task())
         if self.on_progress is not None:
             self.on_progress(self.snapshot(last=sample))
 

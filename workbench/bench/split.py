@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import count
-from typing import Iterator
+from collections.abc import Iterator
 
 from workbench.bench.plan import BenchPlan
 from workbench.errors import UsageError

@@ -10,8 +10,8 @@ llmperf (pandas) and `vllm bench serve` (numpy) both use this method, so figures
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Iterable, Sequence
 
 PERCENTILES = (50, 90, 99)
 

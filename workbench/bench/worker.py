@@ -21,7 +21,8 @@ import os
 import socket
 import time
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Protocol
+from typing import Any, Protocol
+from collections.abc import Awaitable, Callable
 
 from workbench.bench.result import BenchResult, RunInfo, VoiceBudget
 from workbench.bench.runner import Bench, Progress

@@ -134,7 +134,8 @@ def malformed(platform: Platform, target: Target) -> list[Probe]:
     cut = request.content()[: len(request.content()) // 2]
     no_messages = {k: v for k, v in request.body.items() if k != "messages"}
     return [
-        from_platform_request("errors.invalid-json", "Malformed JSON gets a 4xx with an error body", request,
+        # The body's shape is judged with every other error reply ("errors.shape"): the title promises the status only.
+        from_platform_request("errors.invalid-json", "Malformed JSON gets a 4xx", request,
                               kind=QUICK, what="a body cut off mid-JSON").with_content(cut),
         from_platform_request("errors.no-messages", "A body without `messages` gets a 4xx", request,
                               kind=QUICK, what="no `messages` field").with_body(no_messages),
@@ -151,7 +152,9 @@ def models(platform: Platform, target: Target) -> Probe:
                  headers=headers, auth=request.auth, kind=QUICK)
 
 
-def plan_followups(platform: Platform, target: Target, primary_stream: bool, *, quick_only: bool = False) -> list[Probe]:
+def plan_followups(
+    platform: Platform, target: Target, primary_stream: bool, *, quick_only: bool = False
+) -> list[Probe]:
     """What runs once the platform's own request has worked (or stalled: then only the quick ones)."""
     probes: list[Probe] = []
     if platform.uses_models_endpoint or platform.prewarms_models:

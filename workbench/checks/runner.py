@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, replace
 from urllib.parse import urljoin
 
 from workbench import wire
@@ -164,7 +164,9 @@ async def iter_check(
                 break
             # The diagnosis found a working variant: go on with it, so every other problem shows too.
             state.target = fixed_target
-            probe = plan.primary(platform, fixed_target)
+            # Named for where it went: a second "PolyAI's own request" line (✗ then ✓) read as a contradiction.
+            fixed = plan.primary(platform, fixed_target)
+            probe = replace(fixed, title=f"{fixed.title} at the working base URL {shown_url(fixed_target.base_url)}")
             exchange = retry[1] if retry is not None else exchange
         else:
             carry_on = False
@@ -235,7 +237,7 @@ async def run_check(
 # ---- judging ----------------------------------------------------------------------------
 
 
-async def _sent(send: Callable[[Probe], "asyncio.Future[Exchange]"], probe: Probe) -> tuple[Probe, Exchange]:
+async def _sent(send: _Send, probe: Probe) -> tuple[Probe, Exchange]:
     return probe, await send(probe)
 
 
@@ -287,7 +289,7 @@ def _judge_followup(probe: Probe, exchange: Exchange, ctx: Judging, primary_usab
 
 # What a diagnosis gives: findings, the diagnosis request sent with its reply, and a target that works.
 _Diagnosed = tuple[list[Finding], tuple[Probe, Exchange] | None, Target | None]
-_Send = Callable[[Probe], "asyncio.Future[Exchange]"]
+_Send = Callable[[Probe], Awaitable[Exchange]]
 
 
 async def _diagnose(state: _Check, probe: Probe, exchange: Exchange, send: _Send) -> _Diagnosed:
@@ -332,7 +334,7 @@ async def _diagnose_path(
 ) -> _Diagnosed:
     """404/405: try the base URL as it is usually meant (/v1 added or removed, /chat/completions not doubled)."""
     base = state.target.base_url.rstrip("/")
-    new_base = ""
+    new_base = title = ""
     if reachability.ends_with_chat_path(base):
         new_base = base[: -len(wire.CHAT_PATH)]
         title = "Without the doubled /chat/completions"

@@ -53,7 +53,7 @@ def judging_for(exchange: Exchange, platform_id: str = DEFAULT_PLATFORM) -> Judg
     request = exchange.request
     url = request.url
     body = request.json if isinstance(request.json, dict) else {}
-    base = url[: -len(wire.CHAT_PATH)] if url.endswith(wire.CHAT_PATH) else url
+    base = url.removesuffix(wire.CHAT_PATH)
     target = Target(base_url=base, model=str(body.get("model", "")), auth=auth_sent(request))
     options = body.get("stream_options")
     wants_usage = isinstance(options, dict) and bool(options.get("include_usage"))
@@ -169,6 +169,7 @@ def parse_exchange(text: str, source: str = "the input") -> Exchange:
     if not isinstance(request.url, str) or not isinstance(request.method, str) or not (
             exchange.status is None or type(exchange.status) is int):
         raise UsageError(f"{source}: not a saved exchange (request.url and request.method must be text and "
-                         f"status a whole number or null; got url {request.url!r:.40}, status {exchange.status!r:.20}).",
+                         f"status a whole number or null; got url {request.url!r:.40}, "
+                         f"status {exchange.status!r:.20}).",
                          SAVE_HINT)
     return exchange

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,11 @@ class Verdict:
     checked_at: float  # seconds since the epoch
     target: str
     path: str
+    flagged: frozenset[str] = frozenset()  # finding categories with an error or a warning
+
+    def proves(self, categories: tuple[str, ...]) -> bool:
+        """A passing check left every one of these categories clean (a checklist item it ticks)."""
+        return self.compatible and bool(categories) and not self.flagged.intersection(categories)
 
     def age(self, now: float | None = None) -> str:
         return describe_age((now if now is not None else time.time()) - self.checked_at)
@@ -72,7 +77,7 @@ def save_latest(report: Report, profile: str, reports_dir: str | Path | None = N
     from workbench.locations import save_file
 
     data = report.to_dict()
-    data["checked_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    data["checked_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     return save_file(latest_path(profile, report.platform, reports_dir), text.encode("utf-8"))
 
@@ -87,8 +92,10 @@ def load_latest(profile: str, platform: str, reports_dir: str | Path | None = No
         return None
     if not isinstance(data, dict) or not isinstance(data.get("compatible"), bool):
         return None
-    findings = data.get("findings") if isinstance(data.get("findings"), list) else []
-    severities = [f.get("severity") for f in findings if isinstance(f, dict)]
+    listed = data.get("findings")
+    findings = [f for f in listed if isinstance(f, dict)] if isinstance(listed, list) else []
+    severities = [f.get("severity") for f in findings]
+    flagged = frozenset(str(f.get("category")) for f in findings if f.get("severity") in ("error", "warning"))
     return Verdict(
         compatible=data["compatible"],
         errors=severities.count("error"),
@@ -96,6 +103,7 @@ def load_latest(profile: str, platform: str, reports_dir: str | Path | None = No
         checked_at=_timestamp(data.get("checked_at"), stamp),
         target=str(data.get("target", "")),
         path=str(path),
+        flagged=flagged,
     )
 
 
@@ -105,7 +113,7 @@ def _timestamp(value: Any, fallback: float) -> float:
         return float(value)
     if isinstance(value, str):
         try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            return datetime.fromisoformat(value).timestamp()
         except ValueError:
             pass
     return fallback

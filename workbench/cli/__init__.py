@@ -28,8 +28,11 @@ from workbench.errors import UsageError, WorkbenchError
 @click.group(context_settings=CONTEXT, invoke_without_command=True)
 @click.version_option(__version__, prog_name="workbench")
 @profiles_option
+@click.option("--agents", "agents_dir", type=click.Path(file_okay=False),
+              help="Folder of agent configs for the TUI's Simulate screen (also ./profiles/agents and the "
+                   "user config folder's agents/).")
 @click.pass_context
-def cli(ctx: click.Context, profiles_dir: str | None) -> None:
+def cli(ctx: click.Context, profiles_dir: str | None, agents_dir: str | None = None) -> None:
     """A workbench for the OpenAI-compatible endpoint your voice agent calls.
 
     Run with no command to open the terminal UI.
@@ -40,7 +43,7 @@ def cli(ctx: click.Context, profiles_dir: str | None) -> None:
         except ImportError:
             click.echo(ctx.get_help())
             return
-        run_app(profiles_dir=profiles_folder(ctx))
+        run_app(profiles_dir=profiles_folder(ctx), agents_dir=agents_dir)
 
 
 for _command in (bench_command, chat_command, check_command, export_command, mock_command, profiles_group,

@@ -9,21 +9,17 @@ import click
 from workbench.cli.options import CONTEXT, endpoint_options, platform_option, profiles_folder
 
 
-class WorkersType(click.ParamType):
+def workers_value(ctx: click.Context, param: click.Parameter, value: str | None) -> int | str | None:
     """--workers: a whole number from 1, or auto."""
-
-    name = "workers"
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int | str:
-        if isinstance(value, int) or value == "auto":
-            return value  # type: ignore[return-value]
-        try:
-            number = int(str(value))
-        except ValueError:
-            number = 0
-        if number < 1:
-            self.fail(f"expected a whole number from 1, or auto; got {value!r} (for example --workers 2).", param, ctx)
-        return number
+    if value is None or value == "auto":
+        return value
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise click.BadParameter(f"expected a whole number from 1, or auto; got {value!r} (for example --workers 2).")
+    return number
 
 
 @click.command("bench", context_settings=CONTEXT)
@@ -38,13 +34,14 @@ class WorkersType(click.ParamType):
               help="Send for S seconds (requests still in flight then finish and count).")
 @click.option("--rate", "rate", type=click.FloatRange(min=0, min_open=True), metavar="R",
               help="Open loop: start R requests a second whatever the endpoint does, as callers arrive.")
-@click.option("--budget-ms", "budget_ms", type=click.FloatRange(min=0, min_open=True), default=800, show_default=True,
-              metavar="MS", help="The voice budget: the first token percentile must come under this.")
+@click.option("--budget-ms", "budget_ms", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="MS", help="The voice budget: the first token percentile must come under this "
+                                 "(default: the platform's first-token budget, as check and simulate use).")
 @click.option("--budget-percentile", type=click.Choice(["50", "90", "99"]), default="90", show_default=True,
               help="Which first-token percentile the budget holds.")
 @click.option("--max-error-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True, metavar="SHARE",
               help="The share of failed requests the verdict still accepts (0.05 = 5%).")
-@click.option("--workers", "workers", type=WorkersType(), metavar="N|auto",
+@click.option("--workers", "workers", callback=workers_value, metavar="N|auto",
               help="Run the load from N processes on this machine (auto: one a core), each on its share; "
                    "with --ray, N workers on the cluster (auto: one a CPU).")
 @click.option("--ray", "ray", metavar="ADDRESS",
@@ -56,7 +53,7 @@ class WorkersType(click.ParamType):
 def bench_command(
     ctx: click.Context, profile: str | None, url: str | None, model: str | None, auth: str | None,
     api_key_env: str | None, platform: str | None, requests: int | None, concurrency: int | None,
-    duration: float | None, rate: float | None, budget_ms: float, budget_percentile: str,
+    duration: float | None, rate: float | None, budget_ms: float | None, budget_percentile: str,
     max_error_rate: float, workers: int | str | None, ray: str | None, fmt: str, with_samples: bool,
 ) -> None:
     """Time to first token and its spread under load, judged against a voice budget.

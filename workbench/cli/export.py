@@ -13,13 +13,16 @@ from workbench.errors import UsageError, WorkbenchError
 @click.command("export", context_settings=CONTEXT)
 @click.argument("profile", metavar="PROFILE")
 @click.option("--for", "platform", metavar="PLATFORM",
-              help="polyai, playai, polyant, vapi, elevenlabs, openai, pipecat or livekit (default: the profile's platform).")
+              help="polyai, playai, polyant, vapi, elevenlabs, openai, pipecat or livekit "
+                   "(default: the profile's platform).")
 @click.option("--format", "fmt", type=click.Choice(["markdown", "json", "text"]), default="markdown", show_default=True)
 @click.option("--reveal", is_flag=True, help="Print the credential itself instead of its masked form.")
 @click.option("--output", "output", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write the sheet to FILE (mode 0600) instead of printing it.")
 @click.pass_context
-def export_command(ctx: click.Context, profile: str, platform: str | None, fmt: str, reveal: bool, output: str | None) -> None:
+def export_command(
+    ctx: click.Context, profile: str, platform: str | None, fmt: str, reveal: bool, output: str | None
+) -> None:
     """Print the setup sheet a platform asks for: URL, model, auth, credential, latest check.
 
     PolyAI: what to send your PolyAI representative. Play.ai: the PATCH body and a curl
@@ -45,7 +48,8 @@ def export_command(ctx: click.Context, profile: str, platform: str | None, fmt: 
         return
     _write_sheet(output, text)
     shown = "revealed" if reveal else "masked"
-    click.echo(f"wrote the {get_platform(platform_id).title} setup sheet to {output} ({fmt}, credential {shown}, mode 0600)", err=True)
+    click.echo(f"wrote the {get_platform(platform_id).title} setup sheet to {output} "
+               f"({fmt}, credential {shown}, mode 0600)", err=True)
 
 
 def _write_sheet(output: str, text: str) -> None:
@@ -59,4 +63,5 @@ def _write_sheet(output: str, text: str) -> None:
     try:
         save_file(target_path, text.encode("utf-8"))
     except OSError as error:
-        raise WorkbenchError(f"cannot write {output}: {error.strerror or error}.", "check the path and its permissions.") from None
+        raise WorkbenchError(f"cannot write {output}: {error.strerror or error}.",
+                             "check the path and its permissions.") from None

@@ -16,7 +16,8 @@ from workbench.errors import UsageError
 
 @click.command("mock", context_settings=CONTEXT)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port; 0 picks a free one.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port; 0 picks a free one.")
 @click.option("--api-key", "api_key", metavar="KEY", help="Require this key (shows in `ps`: prefer --api-key-env).")
 @click.option("--api-key-env", "api_key_env", metavar="VAR", help="Require the key held in this environment variable.")
 @click.option("--auth-header", type=click.Choice(["any", "x-api-key", "bearer"]), default="any", show_default=True,

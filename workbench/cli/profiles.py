@@ -86,7 +86,7 @@ def profiles_show(ctx: click.Context, name: str, fmt: str, reveal: bool) -> None
 @click.option("--set-key", "ask_key", is_flag=True, help="Then store its key (hidden prompt).")
 @click.option("--stdin", "key_from_stdin", is_flag=True, help="With --set-key: read the key from one line of stdin.")
 @click.pass_context
-def profiles_add(ctx: click.Context, name: str, from_file: str | None, force: bool, ask_key: bool,
+def profiles_add(ctx: click.Context, /, name: str, from_file: str | None, force: bool, ask_key: bool,
                  key_from_stdin: bool, **flags: object) -> None:
     """Add a profile: profiles add NAME --url URL --model MODEL [--auth bearer] ..."""
     from pathlib import Path
@@ -117,7 +117,7 @@ def profiles_add(ctx: click.Context, name: str, from_file: str | None, force: bo
 @setting_options
 @click.option("--unset", multiple=True, metavar="KEY", help="Remove a setting, back to its default (repeatable).")
 @click.pass_context
-def profiles_edit(ctx: click.Context, name: str, unset: tuple[str, ...], **flags: object) -> None:
+def profiles_edit(ctx: click.Context, /, name: str, unset: tuple[str, ...], **flags: object) -> None:
     """Change a profile's settings; the file is rewritten (its comments are not kept)."""
     from workbench import profiles
 

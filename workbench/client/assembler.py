@@ -32,7 +32,7 @@ class StreamAssembler:
         self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="strict")
         self._sse = wire.SSEDecoder()
         self._bytes_seen = 0
-        self._last_token_ms: float | None = None
+        self._last_token_ms = 0.0  # read only once first_token_ms is set, which sets it too
         # The first invalid byte: (offset from the start of the body, the bad bytes).
         self.utf8_error: tuple[int, bytes] | None = None
 

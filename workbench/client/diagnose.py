@@ -153,7 +153,7 @@ class Diagnosis:
     def _refused(self, cause: BaseException) -> errors.EndpointError | None:
         url = self.url if self.url is not None else httpx.URL("")
         where = self.where()
-        if isinstance(cause, OSError) and getattr(cause, "errno", None) is not None and cause.errno < 0:
+        if isinstance(cause, OSError) and cause.errno is not None and cause.errno < 0:
             # socket.gaierror: negative errno values are getaddrinfo's.
             return errors.DNSFailure(
                 f"The host name {url.host!r} could not be resolved ({cause.strerror}).",
@@ -236,7 +236,8 @@ class Diagnosis:
         elif not exchange.events:
             seen = f"headers came after {exchange.timings.headers_ms:.0f} ms, then no event"
         else:
-            seen = f"headers after {exchange.timings.headers_ms:.0f} ms and {len(exchange.events)} events, none with content text"
+            seen = (f"headers after {exchange.timings.headers_ms:.0f} ms and {len(exchange.events)} events, "
+                    "none with content text")
         return errors.FirstTokenTimeout(
             f"No content token within {limit:g} s of sending the request: {seen}.",
             "Voice platforms hang up on a late first token (Vapi after 20 s, most much sooner). Check that "
@@ -370,6 +371,6 @@ def proxy_for(url: httpx.URL) -> str | None:
     proxy = proxies.get(url.scheme) or proxies.get("all")
     if not proxy:
         return None
-    if urllib.request.proxy_bypass_environment(url.host, proxies):
+    if urllib.request.proxy_bypass_environment(url.host, proxies):  # type: ignore[attr-defined]  # not in typeshed
         return None
     return proxy

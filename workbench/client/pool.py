@@ -174,11 +174,13 @@ class Client:
             request = self._http.build_request(method, url, json=json, content=content, headers=merged)
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, UnicodeEncodeError, ValueError, TypeError) as error:
             recorded = RecordedRequest(method=method, url=Redactor(secrets).scrub(url), headers=[])
-            call = Call(self, None, recorded, stream=stream, label=label, raise_on_failure=raise_on_failure, secrets=secrets)
+            call = Call(self, None, recorded, stream=stream, label=label, raise_on_failure=raise_on_failure,
+                        secrets=secrets)
             call._fail(bad_request(url, error, secrets))
             return call
         recorded = self._record(request, secrets)
-        return Call(self, request, recorded, stream=stream, label=label, raise_on_failure=raise_on_failure, secrets=secrets)
+        return Call(self, request, recorded, stream=stream, label=label, raise_on_failure=raise_on_failure,
+                    secrets=secrets)
 
     def _record(self, request: httpx.Request, secrets: list[str]) -> RecordedRequest:
         """The request as sent, credentials masked: secret headers whole, a key anywhere else where it is."""
@@ -215,7 +217,7 @@ async def _warm_up() -> None:
     """Load what httpcore imports on its first connection (anyio's asyncio backend, ~20 ms),
     so that cost is not counted in the first request's time to headers and first token."""
     import anyio
-    import anyio.streams.tls  # noqa: F401
-    import anyio.to_thread  # noqa: F401
+    import anyio.streams.tls
+    import anyio.to_thread
 
-    await anyio.sleep(0)
+    await anyio.lowlevel.checkpoint()

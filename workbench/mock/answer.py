@@ -51,10 +51,7 @@ def make_answer(request: ChatRequest, text: str, *, polyant: bool = False, fault
         if len(tokens) > request.max_tokens:
             text = "".join(tokens[: request.max_tokens])
             finish_reason = "length"
-    if polyant:
-        usage = wire.usage(0, 0)
-    else:
-        usage = wire.usage(prompt_tokens(request.messages), wire.count_tokens(text))
+    usage = wire.usage(0, 0) if polyant else wire.usage(prompt_tokens(request.messages), wire.count_tokens(text))
     tool_name = None
     if fault in TOOL_CALL_FAULTS:
         tool_name = first_tool_name(request.tools) or "echo"
@@ -67,8 +64,9 @@ def first_tool_name(tools: list[Any] | None) -> str | None:
     for tool in tools or ():
         if isinstance(tool, dict):
             function = tool.get("function")
-            if isinstance(function, dict) and isinstance(function.get("name"), str):
-                return function["name"]
+            name = function.get("name") if isinstance(function, dict) else None
+            if isinstance(name, str):
+                return name
     return None
 
 

@@ -38,12 +38,13 @@ CLIENT_CLOSED = 499  # nginx's "client closed request": in the log only, nothing
 ROUTES_HINT = "This server answers POST /v1/chat/completions, GET /v1/models and GET /health."
 JSON_HEADERS = {"Content-Type": "application/json"}
 Handler = Callable[[web.BaseRequest, "Pending"], Awaitable[web.StreamResponse]]
+Served = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]  # a Handler wrapped in the log
 
 
 class Pending:
     """What one request's handling learns on the way, for its log record (cheaper than request storage)."""
 
-    __slots__ = ("arrived", "body", "stream", "fault", "error", "prepared")
+    __slots__ = ("arrived", "body", "error", "fault", "prepared", "stream")
 
     def __init__(self, arrived: float) -> None:
         self.arrived = arrived  # time.monotonic() when its bytes came: latency counts from here
@@ -77,7 +78,7 @@ class MockApp:
         # aiohttp's connection handler, answering what its parser refuses in our envelope.
         self.handler_class = refusing_handler_class(self.refused, self.note_refused)
 
-    def build(self) -> Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]:
+    def build(self) -> Served:
         """The one handler aiohttp's low-level server calls: a dict lookup per request.
 
         aiohttp's Application (router, middleware, signals) cost several microseconds of a
@@ -108,11 +109,12 @@ class MockApp:
 
     async def expectation_failed(self, request: web.BaseRequest, pending: Pending) -> web.Response:
         expect = request.headers.get("Expect", "")
-        return self.error(pending, 417, f"Unknown Expect: {shown(expect)}; this server only takes Expect: 100-continue.")
+        return self.error(pending, 417,
+                          f"Unknown Expect: {shown(expect)}; this server only takes Expect: 100-continue.")
 
     # ---- the wrapper every request goes through --------------------------------------
 
-    def recorded(self, handler: Handler) -> Handler:
+    def recorded(self, handler: Handler) -> Served:
         """`handler`, plus the request log, and a clean JSON 500 for anything unexpected."""
 
         async def recorded_handler(request: web.BaseRequest) -> web.StreamResponse:
@@ -267,9 +269,9 @@ class MockApp:
         pending.stream = chat.stream
 
         if self.polyant:
-            refusal = self.polyant_refusal(request, pending, chat)
-            if refusal is not None:
-                return refusal
+            turned_away = self.polyant_refusal(request, pending, chat)
+            if turned_away is not None:
+                return turned_away
         fault = self.effective_fault(fault, chat)
         pending.fault = fault
         if fault is not None:
@@ -391,7 +393,7 @@ class MockApp:
 class _Waiting:
     """Holds the current handler task in `waiting` while it sleeps or streams."""
 
-    __slots__ = ("tasks", "task")
+    __slots__ = ("task", "tasks")
 
     def __init__(self, tasks: set[asyncio.Task[Any]]) -> None:
         self.tasks = tasks

@@ -80,7 +80,7 @@ class FaultPicker:
     Changed at run time by `MockServer.set_fault` (the TUI does).
     """
 
-    __slots__ = ("fault", "rate", "_random")
+    __slots__ = ("_random", "fault", "rate")
 
     def __init__(self, fault: str | None, rate: float, seed: int | None) -> None:
         self.fault = fault

@@ -55,14 +55,16 @@ class ReplyScript:
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise UsageError(f"reply file {path} does not exist.", "give the path of a TOML file of [[reply]] rules.")
+            raise UsageError(f"reply file {path} does not exist.",
+                             "give the path of a TOML file of [[reply]] rules.") from None
         except (OSError, UnicodeDecodeError) as error:
-            raise UsageError(f"cannot read reply file {path}: {error}.", "it must be a readable UTF-8 TOML file.")
+            raise UsageError(f"cannot read reply file {path}: {error}.",
+                             "it must be a readable UTF-8 TOML file.") from None
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
             raise UsageError(f"{path}: not valid TOML: {error}.",
-                             "fix the line named above; see README 'workbench mock'.")
+                             "fix the line named above; see README 'workbench mock'.") from None
         rules_data = data.get("reply")
         unknown = sorted(set(data) - {"reply"})
         if unknown:
@@ -116,7 +118,7 @@ def _rule(path: Path, index: int, item: Any, line: int) -> ReplyRule:
     try:
         pattern = re.compile(re.escape(source) if has_match else source, re.IGNORECASE)
     except re.error as error:
-        raise UsageError(f"{where}: regex {source!r} does not compile: {error}.")
+        raise UsageError(f"{where}: regex {source!r} does not compile: {error}.") from None
     return ReplyRule(pattern, reply, line)
 
 

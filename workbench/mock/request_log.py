@@ -37,8 +37,21 @@ class RequestRecord:
     pays for masking only for records someone looks at. Nothing unmasked is ever handed out.
     """
 
-    __slots__ = ("time", "method", "path", "auth_header", "status", "latency_ms", "client", "stream", "fault",
-                 "error", "_headers", "_body", "_secret")
+    __slots__ = (
+        "_body",
+        "_headers",
+        "_secret",
+        "auth_header",
+        "client",
+        "error",
+        "fault",
+        "latency_ms",
+        "method",
+        "path",
+        "status",
+        "stream",
+        "time",
+    )
 
     def __init__(
         self, time: float, method: str, path: str, auth_header: str | None, status: int, latency_ms: float,
@@ -64,7 +77,7 @@ class RequestRecord:
         """The request headers as they came, credentials masked (`Bearer sk-…9f3a`)."""
         if not isinstance(self._headers, dict):
             self._headers = {name: mask_header(name, value) for name, value in self._headers.items()}
-        return self._headers  # type: ignore[return-value]
+        return self._headers
 
     @property
     def body(self) -> str:
@@ -138,7 +151,7 @@ class RequestLog:
             raise UsageError(
                 f"cannot open the request log {self.path}: {error.strerror}.",
                 "give a path in a folder you can write to.",
-            )
+            ) from None
         self._file = os.fdopen(fd, "a", encoding="utf-8")
 
     def close(self) -> None:

@@ -97,7 +97,8 @@ class MockServer:
         """How auth is set, in words, for the ready line (never the key itself)."""
         config = self.config
         if config.persona == "polyant":
-            key = "Authorization: Bearer <key>" if config.api_key else "open (no key; /v1/models needs any Bearer token)"
+            key = ("Authorization: Bearer <key>" if config.api_key
+                   else "open (no key; /v1/models needs any Bearer token)")
             return f"auth: {key}; persona polyant, models: {', '.join(config.models)}"
         if not config.api_key:
             return "auth: open (no API key required)"
@@ -208,7 +209,8 @@ class MockThread:
         deadline = time.monotonic() + timeout
         while len(self.server.requests) < count:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"the mock logged {len(self.server.requests)} request(s) in {timeout} s, not {count}")
+                raise TimeoutError(
+                    f"the mock logged {len(self.server.requests)} request(s) in {timeout} s, not {count}")
             time.sleep(0.002)
         return self.server.requests
 

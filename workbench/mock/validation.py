@@ -72,11 +72,12 @@ def _wrong_type(param: str, expected: str, value: Any) -> BadRequest:
 
 # json.loads spends more on its wrapper (two whitespace regexes, the checks around them) than
 # the C scanner spends on a small body: the mock's hot path calls the scanner itself.
-_scan_json = json.JSONDecoder().scan_once
+_scan_json = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # set in __init__; typeshed omits it
 
 
 def _loads(text: str) -> Any:
-    """json.loads(text), the same result or error; a body that is one object and nothing after it goes straight to the scanner."""
+    """json.loads(text), the same result or error; a body that is one object and nothing after it goes
+    straight to the scanner."""
     if text[:1] == "{":
         try:
             body, end = _scan_json(text, 0)
@@ -96,16 +97,16 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     except UnicodeDecodeError as error:
         raise BadRequest(
             f"The request body is not valid UTF-8 (a bad byte at offset {error.start}). Send JSON encoded as UTF-8."
-        )
+        ) from None
     try:
         body = _loads(text)
     except json.JSONDecodeError as error:
         raise BadRequest(
             f"We could not parse the JSON body of your request: {error.msg} at line {error.lineno} column "
             f"{error.colno}. Send a JSON object with 'model' and 'messages'."
-        )
+        ) from None
     except RecursionError:
-        raise BadRequest("The JSON body is nested too deeply.")
+        raise BadRequest("The JSON body is nested too deeply.") from None
     if not isinstance(body, dict):
         raise BadRequest(f"The request body must be a JSON object, but got {json_type(body)} instead.")
     return body
@@ -170,8 +171,8 @@ def _array(name: str, value: Any) -> None:
 
 # The optional parameters whose type the mock checks (null is always allowed), by name.
 PARAM_CHECKS: dict[str, Callable[[str, Any], None]] = {
-    **{name: _number_in_range for name in NUMBER_RANGES},
-    **{name: _positive_integer for name in POSITIVE_INTEGERS},
+    **dict.fromkeys(NUMBER_RANGES, _number_in_range),
+    **dict.fromkeys(POSITIVE_INTEGERS, _positive_integer),
     "seed": _integer,
     "tools": _array,
 }

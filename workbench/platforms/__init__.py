@@ -31,4 +31,4 @@ def get_platform(name: str) -> Platform:
         ) from None
 
 
-__all__ = ["PLATFORMS", "Platform", "PlatformRequest", "ToolCall", "VOICE_FIRST_TOKEN_BUDGET_MS", "get_platform"]
+__all__ = ["PLATFORMS", "VOICE_FIRST_TOKEN_BUDGET_MS", "Platform", "PlatformRequest", "ToolCall", "get_platform"]

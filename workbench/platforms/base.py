@@ -95,6 +95,9 @@ class Platform:
     max_messages: int | None = None
     string_content_only: bool = False  # True: array content parts are flattened to a string
     checklist: tuple[str, ...] = ()
+    # For each checklist item, the finding categories a check must leave without an error or a
+    # warning for the export to tick it; () for an item no check can prove (a PATCH to the platform).
+    checklist_proof: tuple[tuple[str, ...], ...] = ()
     setup_sheet: SheetBuilder | None = None  # its setup sheet for `workbench export` (see platforms/sheet.py)
     defaults: dict[str, Any] = field(default_factory=dict)  # body parameters it sends by default
     system_prompt: str = "You are a helpful voice assistant. Keep replies short."

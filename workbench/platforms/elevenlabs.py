@@ -87,10 +87,10 @@ def setup_sheet(profile: SheetProfile, spec: Platform, secret: ShownCredential) 
     secret_name = f"{profile.name}-llm-key"
     notes = [
         "In the agent's settings choose LLM: Custom LLM, then fill in the fields above.",
-        f'Store the key as a workspace secret (for example named "{secret_name}") and pick it as the API key; '
-        "ElevenLabs sends it as Authorization: Bearer.",
-        f"ElevenLabs calls POST {chat_url(profile)} and always streams: "
-        "the endpoint must answer with text/event-stream.",
+        (f'Store the key as a workspace secret (for example named "{secret_name}") and pick it as the API key; '
+         "ElevenLabs sends it as Authorization: Bearer."),
+        (f"ElevenLabs calls POST {chat_url(profile)} and always streams: "
+         "the endpoint must answer with text/event-stream."),
         'Turn on "Custom LLM extra body" only if the endpoint reads elevenlabs_extra_body.',
     ]
     auth_notes(profile, spec, notes)
@@ -125,6 +125,7 @@ ELEVENLABS = ElevenLabs(
         "It accepts the API key (stored as a secret) as Authorization: Bearer.",
         "The first token arrives quickly enough for a live conversation.",
     ),
+    checklist_proof=(("reachability", "stream"), ("params",), ("stream",), ("auth",), ("latency",)),
     setup_sheet=setup_sheet,
     defaults={"max_tokens": 250},
     docs="ElevenLabs Agents: Custom LLM",

@@ -151,7 +151,8 @@ def setup_sheet(profile: SheetProfile, spec: Platform, secret: ShownCredential) 
         lines.append(f'    extra_headers={{"x-api-key": os.environ[{json.dumps(key_var)}]}},')
     else:
         lines.append('    api_key="none",  # the SDK needs one; the endpoint takes none')
-    lines += [f"    model={json.dumps(profile.model)},", ")", "session = AgentSession(llm=llm)  # with your stt, tts, vad"]
+    lines += [f"    model={json.dumps(profile.model)},", ")",
+              "session = AgentSession(llm=llm)  # with your stt, tts, vad"]
     notes = [
         (f"LiveKit calls POST {chat_url(profile)} through the OpenAI SDK, always with stream: true and "
          'stream_options: {"include_usage": true}: the endpoint must accept stream_options and may send a '
@@ -201,6 +202,9 @@ LIVEKIT = LiveKit(
         "The first byte of the reply comes within 10 s (LiveKit's read timeout), the first token well within 1 s.",
         "Tool calls carry an id and end with finish_reason \"tool_calls\" (or \"stop\").",
         "A tool result comes back as a tool message whose content is the tool's output as text.",
+    ),
+    checklist_proof=(
+        ("reachability",), ("params", "stream"), ("latency",), ("stream", "conversation"), ("conversation",),
     ),
     setup_sheet=setup_sheet,
     optional_message_forms=("developer-role",),

@@ -144,7 +144,7 @@ class OpenAISDK(Platform):
         return sdk_ordered(head, self.sdk_params(target, stream=stream))
 
     def with_tools(self, target: Target, body: dict[str, Any], tools: list[dict[str, Any]]) -> dict[str, Any]:
-        head = {k: body[k] for k in ("model", "stream", "messages") if k in body}
+        head: dict[str, Any] = {k: body[k] for k in ("model", "stream", "messages") if k in body}
         params = {k: v for k, v in body.items() if k not in head}
         return sdk_ordered(head, {**params, "tools": tools})
 
@@ -174,8 +174,8 @@ def setup_sheet(profile: SheetProfile, spec: Platform, secret: ShownCredential) 
         "print(reply.choices[0].message.content)",
     ]
     notes = [
-        "LiveKit Agents (openai.LLM), Pipecat (OpenAILLMService) and most frameworks take the same base_url, "
-        "model and api_key.",
+        ("LiveKit Agents (openai.LLM), Pipecat (OpenAILLMService) and most frameworks take the same base_url, "
+         "model and api_key."),
     ]
     if profile.auth != "none":
         notes.append(f"The snippet reads the key from ${key_var}: export it, never paste a key into code.")
@@ -209,6 +209,7 @@ OPENAI = OpenAISDK(
         "Non-streaming replies parse as chat.completion; streams as chat.completion.chunk SSE.",
         "Errors use OpenAI's envelope so the SDK raises a typed exception.",
     ),
+    checklist_proof=(("reachability",), ("auth",), ("schema", "stream"), ("errors",)),
     setup_sheet=setup_sheet,
     system_prompt="You are a helpful voice assistant. Keep replies short.",
     optional_message_forms=("developer-role", "array-content"),

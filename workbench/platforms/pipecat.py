@@ -173,6 +173,9 @@ PIPECAT = Pipecat(
         "It answers Accept: application/json with a stream when stream is true (the SDK never asks for SSE).",
         "Tool calls stream with an index on every fragment and arguments that join into JSON.",
     ),
+    checklist_proof=(
+        ("reachability",), ("params", "stream"), ("conversation",), ("stream",), ("stream", "conversation"),
+    ),
     setup_sheet=setup_sheet,
     system_prompt="You are a helpful assistant in a voice conversation. Keep replies short.",
     docs="pipecat-ai/pipecat: services/openai/base_llm.py (OpenAILLMService)",

@@ -50,10 +50,10 @@ def setup_sheet(profile: SheetProfile, spec: Platform, secret: ShownCredential) 
         ]
     )
     notes = [
-        "Set PLAYAI_AGENT_ID, PLAYAI_API_KEY and PLAYAI_USER_ID to your own Play.ai agent id, API key and user id "
-        "before running the curl command (they are Play.ai's credentials, not your endpoint's).",
-        f"Play.ai calls POST {chat_url(profile)} with stream: true and checks the reply before it accepts the "
-        "update: a 400 from the PATCH means its compatibility check failed.",
+        ("Set PLAYAI_AGENT_ID, PLAYAI_API_KEY and PLAYAI_USER_ID to your own Play.ai agent id, API key and user id "
+         "before running the curl command (they are Play.ai's credentials, not your endpoint's)."),
+        (f"Play.ai calls POST {chat_url(profile)} with stream: true and checks the reply before it accepts the "
+         "update: a 400 from the PATCH means its compatibility check failed."),
     ]
     secret.note_if_masked(notes, "the PATCH body")
     if profile.auth == "none":
@@ -92,6 +92,7 @@ PLAYAI = PlayAI(
         f'It answers the smoke test "{SMOKE_TEST}" by repeating the phrase.',
         "The PATCH to /api/v1/agents/{agentId} with the llm field returns 200, not 400.",
     ),
+    checklist_proof=(("reachability",), ("auth",), ("stream",), ("conversation", "stream"), ()),
     setup_sheet=setup_sheet,
     docs="Play.ai: Bring your own LLM (Update Agent endpoint, llm field)",
 )

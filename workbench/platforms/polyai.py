@@ -61,6 +61,7 @@ POLYAI = Platform(
     stream_required=False,
     timeouts=Timeouts(connect=5.0, read=30.0, first_token=20.0),
     checklist=CHECKLIST,
+    checklist_proof=(("reachability",), ("schema",), ("auth",), ("stream",)),
     setup_sheet=setup_sheet,
     defaults={"temperature": 0.7, "top_p": 1.0, "frequency_penalty": 0.0, "presence_penalty": 0.0},
     system_prompt="You are a helpful assistant.",

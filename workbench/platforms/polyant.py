@@ -66,6 +66,7 @@ POLYANT = Platform(
         "Non-streaming replies are a standard chat.completion; streams end with data: [DONE].",
         "The only finish_reason is \"stop\".",
     ),
+    checklist_proof=(("models",), ("auth",), ("conversation",), ("schema", "stream"), ("schema", "stream")),
     setup_sheet=setup_sheet,
     docs="Polyant reference: OpenAI-Compatible API",
 )

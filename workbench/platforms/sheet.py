@@ -7,8 +7,9 @@ credential appears only as `ShownCredential` shows it (masked unless a reveal is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from workbench import wire
@@ -31,11 +32,17 @@ AUTH_LABELS = {
 class SheetProfile(Protocol):
     """What a setup sheet needs of a profile (workbench.profiles.Profile has it)."""
 
-    name: str
-    base_url: str
-    model: str
-    auth: str
-    api_key_env: str | None
+    # Read-only members, so a frozen dataclass (Profile) satisfies it.
+    @property
+    def name(self) -> str: ...
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def auth(self) -> str: ...
+    @property
+    def api_key_env(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,7 @@ class SetupSheet:
     snippets: list[Snippet] = field(default_factory=list)
     checklist: tuple[str, ...] = ()
     checklist_title: str = "Checklist"
+    checklist_proof: tuple[tuple[str, ...], ...] = ()  # per item, the categories a passing check must leave clean
     notes: list[str] = field(default_factory=list)
     verdict: Verdict | None = None
     check_command: str = ""

@@ -121,8 +121,8 @@ def setup_sheet(profile: SheetProfile, spec: Platform, secret: ShownCredential) 
     )
     notes = [
         "Set VAPI_API_KEY (your Vapi private key) and VAPI_ASSISTANT_ID before running the curl commands.",
-        f"Vapi calls POST {chat_url(profile)} with stream: true, temperature 0, max_tokens 250 and its own "
-        "call fields, and ends the turn if no token arrives within 20 s.",
+        (f"Vapi calls POST {chat_url(profile)} with stream: true, temperature 0, max_tokens 250 and its own "
+         "call fields, and ends the turn if no token arrives within 20 s."),
     ]
     secret.note_if_masked(notes, "the credential body")
     auth_notes(profile, spec, notes)
@@ -157,6 +157,7 @@ VAPI = Vapi(
         "The first token arrives well within Vapi's 20 s no-token timeout.",
         "It accepts the credential as Authorization: Bearer.",
     ),
+    checklist_proof=(("reachability",), ("stream",), ("params",), ("latency",), ("auth",)),
     setup_sheet=setup_sheet,
     defaults={"temperature": 0, "max_tokens": 250},
     docs="Vapi: Custom LLM (custom-llm model provider)",

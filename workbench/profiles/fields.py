@@ -92,7 +92,8 @@ def json_object(dotted: str, text: str) -> dict[str, Any]:
         raise ProfileError(f"{dotted}: expected a JSON object like {example}, got text that is not JSON "
                            f"({error.msg} at line {error.lineno}, column {error.colno}).") from None
     except ValueError as error:  # valid JSON, nested deeper than any request field needs
-        raise ProfileError(f"{dotted}: expected a JSON object like {example}, got JSON too deep to use ({error}).") from None
+        raise ProfileError(
+            f"{dotted}: expected a JSON object like {example}, got JSON too deep to use ({error}).") from None
     if not isinstance(value, dict):
         raise ProfileError(f"{dotted}: expected a JSON object like {example}, got {excerpt(stripped, 40)}.")
     return value

@@ -30,7 +30,9 @@ RESERVED_NAMES = frozenset(
 
 # The layout of a profile file: its keys, the keys of each table, and the open tables whose
 # sub-keys are free: headers.NAME (text), params.extra.NAME (JSON). Those names may hold dots.
-TOP_KEYS = ("name", "base_url", "model", "platform", "auth", "api_key_env", "headers", "params", "timeouts", "tls", "notes")
+TOP_KEYS = (
+    "name", "base_url", "model", "platform", "auth", "api_key_env", "headers", "params", "timeouts", "tls", "notes",
+)
 PARAM_KEYS = ("temperature", "top_p", "max_tokens", "stream", "extra")
 TIMEOUT_KEYS = ("connect", "read", "first_token")
 TLS_KEYS = ("verify", "ca_bundle")

@@ -16,11 +16,15 @@ import os
 from dataclasses import dataclass, replace
 
 from workbench import secrets
-from workbench.errors import UsageError
+from workbench.errors import SecretStoreError, UsageError
 from workbench.profiles.model import Profile
 from workbench.profiles.store import load
 from workbench.redact import remember
 from workbench.target import AUTH_METHODS, Target, Timeouts
+
+
+# The terminal UI's way out where no keyring works (secrets.SESSION_KEYS), named in its fixes.
+SESSION_KEY_FIX = "or keep a key for this session only (Profiles, F2: the button under API key)"
 
 
 @dataclass(frozen=True)
@@ -48,8 +52,13 @@ def target_of(profile: Profile, *, auth: str | None = None, api_key: str | None 
 
 async def target_for(profile: Profile, *, api_key: str | None = None) -> Target:
     """`target_of` for the terminal UI: the keyring (which may wait on an unlock prompt) is
-    asked in a thread, so the UI never blocks."""
-    return await asyncio.to_thread(target_of, profile, api_key=api_key)
+    asked in a thread, so the UI never blocks. Every screen calls here (chat, Test connection,
+    check, simulate, bench, curl with key): one key source, so none says ✓ with a key another
+    would not use; where no keyring works, the fix names the UI's session key too."""
+    try:
+        return await asyncio.to_thread(target_of, profile, api_key=api_key)
+    except SecretStoreError as error:
+        raise SecretStoreError(error.message, f"{error.hint}; {SESSION_KEY_FIX}") from error
 
 
 def resolve_target(

@@ -131,7 +131,8 @@ def _check_keys(data: dict[str, Any], key_hint: str) -> list[Problem]:
     problems = []
     for key in data:
         if is_secret_key(key):
-            problems.append(Problem(key, f"{key}: a profile never holds a secret, and this file has a {key!r} key.", key_hint))
+            problems.append(Problem(key, f"{key}: a profile never holds a secret, and this file has a {key!r} key.",
+                                    key_hint))
         elif key not in TOP_KEYS:
             problems.append(Problem(key, f"unknown key {key!r}; {suggest_or_list(key, TOP_KEYS)}"))
     return problems
@@ -151,7 +152,8 @@ def _check_endpoint(data: dict[str, Any], key_hint: str) -> list[Problem]:
     if "base_url" in data:
         problems.extend(_check_url(data["base_url"], key_hint))
     if "model" in data and (not isinstance(data["model"], str) or not data["model"].strip()):
-        problems.append(Problem("model", f"model: expected the model id as non-empty text, got {shown(data['model'])}."))
+        problems.append(Problem("model",
+                                f"model: expected the model id as non-empty text, got {shown(data['model'])}."))
     _check_choice(problems, data, "platform", PLATFORMS)
     _check_choice(problems, data, "auth", AUTH_METHODS)
     if "api_key_env" in data:
@@ -185,12 +187,14 @@ def _check_tables(data: dict[str, Any], key_hint: str) -> list[Problem]:
             if is_secret_key(key):
                 problems.append(Problem(f"{table}.{key}", f"{table}.{key}: a profile never holds a secret.", key_hint))
             elif key not in keys:
-                problems.append(Problem(f"{table}.{key}", f"{table}: unknown key {key!r}; {suggest_or_list(key, keys)}"))
+                problems.append(Problem(f"{table}.{key}",
+                                        f"{table}: unknown key {key!r}; {suggest_or_list(key, keys)}"))
     return problems
 
 
 def _check_timeouts(timeouts: dict[str, Any]) -> list[Problem]:
-    return [Problem(f"timeouts.{key}", f"timeouts.{key}: expected a number of seconds above 0, got {shown(timeouts[key])}.")
+    return [Problem(f"timeouts.{key}",
+                    f"timeouts.{key}: expected a number of seconds above 0, got {shown(timeouts[key])}.")
             for key in TIMEOUT_KEYS
             if key in timeouts and (not _is_number(timeouts[key]) or timeouts[key] <= 0)]
 
@@ -199,7 +203,8 @@ def _check_tls(tls: dict[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
     _check_bool(problems, tls, "tls.verify")
     if "ca_bundle" in tls and (not isinstance(tls["ca_bundle"], str) or not tls["ca_bundle"].strip()):
-        problems.append(Problem("tls.ca_bundle", f"tls.ca_bundle: expected the path of a PEM file, got {shown(tls['ca_bundle'])}."))
+        problems.append(Problem("tls.ca_bundle",
+                                f"tls.ca_bundle: expected the path of a PEM file, got {shown(tls['ca_bundle'])}."))
     return problems
 
 
@@ -231,7 +236,8 @@ def _check_url(url: Any, key_hint: str) -> list[Problem]:
     if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url.strip()):
         return [Problem("base_url", f"base_url: expected {expected}, got {shown(url)}.")]
     if parts.username or parts.password:
-        return [Problem("base_url", "base_url: a user or password in the URL would put a secret in the file.", key_hint)]
+        return [Problem("base_url", "base_url: a user or password in the URL would put a secret in the file.",
+                        key_hint)]
     if parts.query or parts.fragment:
         return [Problem("base_url", f"base_url: expected a base URL without ?query or #fragment "
                         f"(the workbench appends /chat/completions), got {shown(url)}.")]
@@ -245,7 +251,9 @@ def _check_choice(problems: list[Problem], data: dict[str, Any], key: str, choic
         problems.append(Problem(key, f"{key}: expected one of {', '.join(choices)}, got {shown(value)}.", hint))
 
 
-def _check_range(problems: list[Problem], table: dict[str, Any], dotted: str, low: float, high: float, expected: str) -> None:
+def _check_range(
+    problems: list[Problem], table: dict[str, Any], dotted: str, low: float, high: float, expected: str
+) -> None:
     key = dotted.split(".")[-1]
     if key in table:
         value = table[key]
@@ -272,9 +280,11 @@ def _check_headers(headers: Any, key_hint: str) -> list[Problem]:
             problems.append(Problem(dotted, f"{dotted}: this header carries a credential, which a profile never holds.",
                                     f"set auth (x-api-key or bearer) instead; {key_hint}"))
         elif not HEADER_NAME_PATTERN.match(header):
-            problems.append(Problem(dotted, f"headers: expected a header name (letters, digits and -), got {shown(header)}."))
+            problems.append(Problem(dotted,
+                                    f"headers: expected a header name (letters, digits and -), got {shown(header)}."))
         elif not isinstance(value, str) or "\n" in value or "\r" in value:
-            problems.append(Problem(dotted, f"{dotted}: expected the header's value as one line of text, got {shown(value)}."))
+            problems.append(Problem(dotted,
+                                    f"{dotted}: expected the header's value as one line of text, got {shown(value)}."))
     return problems
 
 
@@ -284,11 +294,13 @@ def _check_extra(extra: Any, key_hint: str) -> list[Problem]:
     problems = []
     for key in extra:
         if is_secret_key(key):
-            problems.append(Problem(f"params.extra.{key}", f"params.extra.{key}: a profile never holds a secret.", key_hint))
+            problems.append(Problem(f"params.extra.{key}", f"params.extra.{key}: a profile never holds a secret.",
+                                    key_hint))
         elif key in RESERVED_EXTRA:
             instead = RESERVED_EXTRA[key]
             where = f"set {instead} instead" if instead else "the workbench sends it itself"
-            problems.append(Problem(f"params.extra.{key}", f"params.extra.{key}: {key!r} is not an extra field; {where}."))
+            problems.append(Problem(f"params.extra.{key}",
+                                    f"params.extra.{key}: {key!r} is not an extra field; {where}."))
     return problems
 
 
@@ -348,7 +360,9 @@ def from_dict(data: dict[str, Any], name: str, *, path: Path | None = None, text
     )
 
 
-def problems_error(problems: list[Problem], name: str, *, path: Path | None = None, text: str | None = None) -> ProfileError:
+def problems_error(
+    problems: list[Problem], name: str, *, path: Path | None = None, text: str | None = None
+) -> ProfileError:
     """One ProfileError for all of a profile's problems, each with its line when known (the first
     SHOWN_PROBLEMS of them, in file order, then how many more)."""
     positions = KeyPositions(text) if text else None

@@ -7,6 +7,7 @@ its text becomes a value of the field's type, with a sentence when it cannot.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from workbench import redact, wire
@@ -32,8 +33,9 @@ def parse_setting(setting: str, option: str = "--set") -> tuple[str, str]:
     key, sep, value = setting.partition("=")
     if not sep or not key.strip():
         # Not echoed whole: a key pasted by mistake would land in the terminal's scrollback.
+        example = "params.temperature=0.5" if option == "--set" else "seed=7"
         raise ProfileError(f"{option} expects KEY=VALUE, got {redact.mask(setting) or 'nothing'}.",
-                           f"for example {option} params.temperature=0.5" if option == "--set" else f"for example {option} seed=7")
+                           f"for example {option} {example}")
     return key.strip(), value
 
 
@@ -73,9 +75,11 @@ def coerce_setting(dotted: str, raw: str, name: str = "NAME") -> Any:
     return number
 
 
-def apply_settings(data: dict[str, Any], changes: list[tuple[str, Any]], unset: list[str] = ()) -> dict[str, Any]:
+def apply_settings(
+    data: dict[str, Any], changes: list[tuple[str, Any]], unset: Sequence[str] = ()
+) -> dict[str, Any]:
     """A copy of a profile's content with dotted keys set (already typed) and others removed."""
-    result = json.loads(json.dumps(data))  # a deep copy of plain TOML data
+    result: dict[str, Any] = json.loads(json.dumps(data))  # a deep copy of plain TOML data
     for dotted, value in changes:
         *tables, key = key_path(dotted)
         node = result

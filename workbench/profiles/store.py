@@ -12,10 +12,11 @@ import errno
 import os
 import re
 import tomllib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterator, NamedTuple
+from typing import Any, NamedTuple
 
 from workbench import secrets
 from workbench.atomic import fsync_dir, write_atomic
@@ -33,16 +34,17 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ProfileError(f"{path}: no such file.", "check the path, or `workbench profiles list`", path=str(path)) from None
+        raise ProfileError(f"{path}: no such file.", "check the path, or `workbench profiles list`",
+                           path=str(path)) from None
     except OSError as error:
         raise ProfileError(f"{path}: cannot be read ({error.strerror or error}).",
                            "check the file's permissions", path=str(path)) from None
     try:
         text = raw.decode("utf-8").removeprefix("\ufeff")  # the byte order mark some Windows editors write
     except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise ProfileError(f"{path}:{line}: is not UTF-8 text (byte {error.start}).",
-                           "save the file as UTF-8", path=str(path), line=line) from None
+        bad_line = raw[: error.start].count(b"\n") + 1
+        raise ProfileError(f"{path}:{bad_line}: is not UTF-8 text (byte {error.start}).",
+                           "save the file as UTF-8", path=str(path), line=bad_line) from None
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as error:
@@ -185,8 +187,10 @@ class ProfileStore:
             with self.locked():
                 write_atomic(path, data, replace=overwrite)
         except FileExistsError:
-            raise ProfileError(f"A profile named {profile.name!r} exists already ({path}).",
-                               f"change it with `workbench profiles edit {profile.name}`, or pick another name") from None
+            raise ProfileError(
+                f"A profile named {profile.name!r} exists already ({path}).",
+                f"change it with `workbench profiles edit {profile.name}`, or pick another name",
+            ) from None
         except OSError as error:
             raise ProfileError(f"Could not save profile {profile.name!r} to {path}: {error.strerror or error}.",
                                "check that the folder is writable and the disk is not full; "

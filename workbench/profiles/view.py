@@ -19,7 +19,7 @@ from workbench.profiles.model import Profile
 class KeyStatus:
     """Where a profile's key comes from, without ever holding more than the caller needs.
 
-    `source` is a Credential source ("keyring", "env:VAR", "missing", "none") or
+    `source` is a Credential source ("keyring", "env:VAR", "session", "missing", "none") or
     "unavailable" when the keyring had to be asked and could not answer (`error` says why).
     `shadowed` is True when the keyring also holds a key that the environment variable overrides.
     """
@@ -41,6 +41,8 @@ class KeyStatus:
         if self.source.startswith("env:"):
             also = "; the keyring holds another, not used" if self.shadowed else ""
             return f"{shown}  (from environment variable {self.source[4:]}{also})"
+        if self.source == "session":
+            return f"{shown}  ({secrets.SESSION_NOTE})"
         if self.source == "none":
             return "not needed (auth none)"
         if self.source == "unavailable":
@@ -133,7 +135,8 @@ def show_text(profile: Profile, status: KeyStatus, *, reveal: bool = False) -> s
         lines.append(("extra", json.dumps(p.params.extra, ensure_ascii=False)))
     t = p.timeouts
     lines.append(("timeouts", f"connect {t.connect:g} s, read {t.read:g} s, first token {t.first_token:g} s"))
-    lines.append(("tls", f"verify {'on' if p.tls.verify else 'OFF'}" + (f", CA bundle {p.tls.ca_bundle}" if p.tls.ca_bundle else "")))
+    ca_bundle = f", CA bundle {p.tls.ca_bundle}" if p.tls.ca_bundle else ""
+    lines.append(("tls", f"verify {'on' if p.tls.verify else 'OFF'}{ca_bundle}"))
     if p.notes:
         note_lines = p.notes.strip().splitlines() or [""]
         lines.append(("notes", note_lines[0]))

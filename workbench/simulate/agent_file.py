@@ -11,9 +11,10 @@ import difflib
 import math
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from workbench.errors import UsageError
 from workbench.toml_lines import PathItem, line_of
@@ -252,8 +253,8 @@ class _AgentReader:
             message = f"`parameters` must be a table, got {_shown(table)}"
             raise self.fail(where, message, "write it as a [parameters] section")
         self.unknown_keys(table, where, PARAMETER_KEYS)
-        temperature = self.number(table, where + ("temperature",), low=0.0, high=2.0)
-        top_p = self.number(table, where + ("top_p",), low=0.0, high=1.0)
+        temperature = self.number(table, where, "temperature", low=0.0, high=2.0)
+        top_p = self.number(table, where, "top_p", low=0.0, high=1.0)
         max_tokens = table.get("max_tokens")
         if max_tokens is not None and (not _is_int(max_tokens) or max_tokens < 1):
             message = f"`parameters.max_tokens` must be a whole number above 0, got {_shown(max_tokens)}"
@@ -283,13 +284,15 @@ class _AgentReader:
             temperature=temperature, top_p=top_p, max_tokens=max_tokens, stream=stream, extra=dict(extra)
         )
 
-    def number(self, table: dict[str, Any], where: tuple[PathItem, ...], *, low: float, high: float) -> float | None:
-        value = table.get(where[-1])
+    def number(
+        self, table: dict[str, Any], where: tuple[PathItem, ...], key: str, *, low: float, high: float
+    ) -> float | None:
+        value = table.get(key)
         if value is None:
             return None
         if not _is_number(value) or not low <= value <= high:
-            message = f"`{_label(where)}` must be a number from {low:g} to {high:g}, got {_shown(value)}"
-            raise self.fail(where, message, f"e.g. {where[-1]} = {high / 2:g}")
+            message = f"`{_label(where + (key,))}` must be a number from {low:g} to {high:g}, got {_shown(value)}"
+            raise self.fail(where + (key,), message, f"e.g. {key} = {high / 2:g}")
         return float(value)
 
     def turns(self, data: dict[str, Any]) -> tuple[Turn, ...]:

@@ -79,7 +79,7 @@ def turn_lines(result: TurnResult, total: int) -> list[str]:
     lines = [f"Turn {result.number} of {total}  {verdict}" + (f"  ({', '.join(timing)})" if timing else "")]
     lines.append(f"  caller: {result.user}")
     if result.failure is None or result.reply:
-        lines.append(f"  agent:  {result.reply if result.reply else '(nothing)'}")
+        lines.append(f"  agent:  {result.reply or '(nothing)'}")
     if result.failure is not None:
         lines.append(f"  {FAIL_MARK} turn {result.number}: {result.failure.message}")
         if result.failure.hint:
@@ -99,8 +99,8 @@ def summary_lines(report: SimulationReport) -> list[str]:
     planned = len(report.agent.turns)
     verdict = "PASS" if report.passed else "FAIL"
     lines = [
-        f"{verdict}: {turns_passed} of {planned} turn{'s' * (planned != 1)} passed, "
-        f"{held} of {len(expectations)} expectation{'s' * (len(expectations) != 1)} held."
+        (f"{verdict}: {turns_passed} of {planned} turn{'s' * (planned != 1)} passed, "
+         f"{held} of {len(expectations)} expectation{'s' * (len(expectations) != 1)} held.")
     ]
     if report.stopped:
         lines.append(f"  {report.stopped}")

@@ -8,7 +8,8 @@ turn ends so a UI can show the call live.
 from __future__ import annotations
 
 import time
-from typing import Any, AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from workbench.simulate.agent_file import AgentConfig, Turn
 from workbench.simulate.judge import TurnResult, turn_result

@@ -14,10 +14,11 @@ other half: the threads still share the interpreter lock with the UI).
 
 from __future__ import annotations
 
-from workbench.tui import _start_time  # noqa: F401  (first: start-up is timed from here)
+from workbench.tui import _start_time  # first: start-up is timed from here
 
 import asyncio
 import gc
+import os
 import threading
 import time
 from dataclasses import replace
@@ -30,6 +31,7 @@ from textual import on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
+from textual.notifications import Notification, Notify
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
@@ -83,7 +85,9 @@ class WorkbenchApp(App[None]):
     COMMANDS = App.COMMANDS | {WorkbenchCommands}
     MODES = {entry.mode: _mode_factory(entry) for entry in SCREENS}
     BINDINGS = [
-        *(Binding(entry.key, f"open_screen('{entry.mode}')", entry.title, show=False) for entry in SCREENS),
+        # Priority: a focused TextArea would take F6 and F7 (select line, select all) for itself.
+        *(Binding(entry.key, f"open_screen('{entry.mode}')", entry.title, show=False, priority=True)
+          for entry in SCREENS),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
@@ -101,9 +105,11 @@ class WorkbenchApp(App[None]):
         mock_config: "MockConfig | None" = None,
         start_mock: bool = True,
         first_screen: str = FIRST_SCREEN,
+        agents_dir: str | Path | None = None,
     ) -> None:
         super().__init__()
         self.first_screen = first_screen
+        self.agents_dir = agents_dir  # `--agents DIR`: Simulate lists its agent files first
         self.store = ProfileStore(locations.profiles_dir(profiles_dir))
         self.data_dir = Path(data_dir) if data_dir else locations.data_dir()  # see artifact_dir
         self.mock_config = mock_config
@@ -121,12 +127,22 @@ class WorkbenchApp(App[None]):
         self.profiles: dict[str, Profile] = {}
         self.profile_problems: list[ProfileError] = []
         self.key_statuses: dict[str, KeyStatus] = {}
+        self.keyring_failure: WorkbenchError | None = None  # why the OS keyring cannot be used, once it failed
+        self._env_keys_seen: tuple[tuple[str, bool], ...] = ()  # which api_key_env variables were set
         self.exchanges: list[Exchange] = []
         # Keyed by id(exchange): which profile sent it (for "curl with key"), and the findings a
         # check run made of it (Inspect shows those instead of judging it again).
         self.exchange_profiles: dict[int, str] = {}
         self.exchange_findings: dict[int, list[Finding]] = {}
         self.notices: list[tuple[str, str, str]] = []  # (severity, title, message), for tests and the log
+        # The screen (mode) each notice on view was raised on; None for the app's own. Leaving a
+        # screen takes its notices away, so an error of one screen never covers the next one.
+        self._notice_modes: dict[str, str | None] = {}
+        # The first run's greeting (the Chat screen shows it where the conversation will be).
+        self.welcome: str | None = None
+        # The embedded mock was asked to start and has not yet listened (or failed): a message
+        # for a profile it serves waits for it instead of failing.
+        self.mock_starting = start_mock
         self.startup_ms: float | None = None
         self._first_run = False
         self._profiles_read: tuple[tuple[str, int, int], ...] = ()  # the folder as last read (store.signature)
@@ -152,7 +168,8 @@ class WorkbenchApp(App[None]):
         if self.start_mock_on_mount:
             self.start_embedded_mock(first_run=self._first_run)
         elif self._first_run:
-            self.notify("No profiles yet: add one on the Profiles screen (F2).", title="Welcome")
+            self.welcome = "Welcome to BYOM Workbench. No profiles yet: add one on the Profiles screen (F2)."
+            self.mock_changed.publish(None)
         self._warm_imports()
 
     @work(group="warm-up", thread=True, exit_on_error=False)
@@ -166,6 +183,9 @@ class WorkbenchApp(App[None]):
                 continue
 
     async def on_unmount(self) -> None:
+        from workbench import secrets
+
+        secrets.SESSION_KEYS.clear()  # a session key is gone when the workbench exits
         await asyncio.to_thread(self._close_threads)
 
     def _close_threads(self) -> None:
@@ -184,13 +204,13 @@ class WorkbenchApp(App[None]):
         try:
             listing = self.store.list()
         except ProfileError as error:
-            self.report(error, title="Profiles folder")
+            self.report(error, title="Profiles folder", app_wide=True)
             return False
         self.profiles = {p.name: p for p in listing.profiles}
         self.profile_problems = list(listing.problems)
         if report:
             for problem in listing.problems:
-                self.report(problem, title="A profile file is broken (the others loaded)")
+                self.report(problem, title="A profile file is broken (the others loaded)", app_wide=True)
         if self.profile_name not in self.profiles:
             self.profile_name = self._default_profile()
         self.profiles_changed.publish(None)
@@ -202,17 +222,23 @@ class WorkbenchApp(App[None]):
             return LOCAL_MOCK
         return next(iter(self.profiles), None)
 
+    def _env_keys(self) -> tuple[tuple[str, bool], ...]:
+        return tuple((p.name, bool(os.environ.get(p.api_key_env))) for p in self.profiles.values() if p.api_key_env)
+
     def _reload_if_folder_changed(self) -> None:
         """Profiles changed outside the app (`workbench profiles add` in another terminal, an
-        editor, git) appear without a restart; a few files, so a look every PROFILES_POLL_S is ~50 us."""
+        editor, git) appear without a restart; a few files, so a look every PROFILES_POLL_S is ~50 us.
+        So does a profile's api_key_env variable set in this process since (the key statuses)."""
         if self.store.signature() == self._profiles_read:
+            if self._env_keys() != self._env_keys_seen:
+                self.read_key_statuses()
             return
         active = self.profile_name
         self._load_profiles(report=True)
         if active is not None and active not in self.profiles:
             now = f"now using {self.profile_name!r}" if self.profile_name else "no profile is left"
             self.notify(f"Profile {active!r} is no longer in {self.store.folder}; {now}.",
-                        title="Profiles changed", severity="warning", timeout=6, markup=False)
+                        title="Profiles changed", severity="warning", timeout=6, markup=False, app_wide=True)
 
     def reload_profiles(self, select: str | None = None) -> None:
         """Re-read the folder after a change; `select` makes that profile the active one."""
@@ -243,11 +269,14 @@ class WorkbenchApp(App[None]):
         from workbench.profiles.view import key_statuses
 
         profiles = list(self.profiles.values())
+        self._env_keys_seen = self._env_keys()
         statuses, failure = key_statuses(profiles)
-        self.post_message(KeyStatusesRead({p.name: s for p, s in zip(profiles, statuses)}, failure))
+        self.post_message(KeyStatusesRead({p.name: s for p, s in zip(profiles, statuses, strict=True)}, failure))
 
     def on_key_statuses_read(self, message: KeyStatusesRead) -> None:
         self.key_statuses = message.statuses
+        if message.failure is not None:
+            self.keyring_failure = message.failure
         self.profiles_changed.publish(None)
 
     # ---- the embedded mock ----------------------------------------------------------------
@@ -279,6 +308,7 @@ class WorkbenchApp(App[None]):
             try:
                 handle, moved_from = self._start_mock_thread(config, preferred)
             except WorkbenchError as error:
+                self.post_message(MockStopped())  # nothing waits for it any more
                 self.post_message(WorkFailed("starting the embedded mock", error))
                 return
             created = None
@@ -300,18 +330,15 @@ class WorkbenchApp(App[None]):
 
     def on_mock_started(self, message: MockStarted) -> None:
         self.mock = message.server
-        self.mock_changed.publish(None)
+        self.mock_starting = False
         if message.created is not None:
+            self.welcome = (
+                f"Welcome to BYOM Workbench. No profiles yet, so the workbench started its mock LLM on "
+                f"{message.server.base_url} and made the profile {LOCAL_MOCK!r} for it: type a message below to "
+                "chat, offline. Add your own endpoint on the Profiles screen (F2).")
             self.reload_profiles(select=message.created.name)
-            self.notify(
-                f"No profiles yet, so the workbench started its mock LLM on {message.server.base_url} and made "
-                f"the profile {LOCAL_MOCK!r} for it. Type a message below to chat, offline. "
-                "Add your own endpoint on the Profiles screen (F2).",
-                title="Welcome to BYOM Workbench",
-                timeout=20,
-                markup=False,
-            )
-        elif message.moved_from:
+        self.mock_changed.publish(None)
+        if message.moved_from:
             self.notify(
                 f"Profile {LOCAL_MOCK!r} names port {message.moved_from}, which is in use, so the embedded mock "
                 f"listens on {message.server.base_url}. Point the profile at that URL on the Profiles screen "
@@ -320,7 +347,28 @@ class WorkbenchApp(App[None]):
                 severity="warning",
                 timeout=ERROR_TIMEOUT_S,
                 markup=False,
+                app_wide=True,
             )
+
+    def waiting_for(self, profile: Profile | None) -> str | None:
+        """What a message to `profile` must wait for before it can go (None: nothing, send it).
+
+        Only the embedded mock is waited for: on a first run it makes the profile, and a profile
+        it serves (local-mock) is called only once it listens."""
+        if not self.mock_starting:
+            return None
+        if profile is None:
+            return "the embedded mock to start (it makes the local-mock profile)" if self._first_run else None
+        if profile.name == LOCAL_MOCK or self._served_by_mock(profile):
+            return "the embedded mock to start"
+        return None
+
+    def _served_by_mock(self, profile: Profile) -> bool:
+        try:
+            port = urlsplit(profile.base_url).port
+        except ValueError:
+            return False
+        return port is not None and port == self._preferred_mock_port()
 
     @work(group="mock", thread=True, exit_on_error=False)
     def restart_mock(self, config: "MockConfig") -> None:
@@ -366,6 +414,7 @@ class WorkbenchApp(App[None]):
             handle.stop()
 
     def on_mock_stopped(self, message: MockStopped) -> None:
+        self.mock_starting = False
         self.mock_changed.publish(None)
 
     # ---- exchanges of this session ------------------------------------------------------
@@ -383,11 +432,24 @@ class WorkbenchApp(App[None]):
     # ---- errors and notices -----------------------------------------------------------------
 
     def notify(self, message: str, *, title: str = "", severity: Any = "information", timeout: float | None = None,
-               markup: bool = True) -> None:
+               markup: bool = True, app_wide: bool = False) -> None:
+        """A notice on the screen it was raised on (it goes when the user leaves that screen), or,
+        `app_wide`, one about the app itself that stays whatever screen is shown. Thread-safe."""
         self.notices.append((str(severity), title, message))
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        notification = Notification(message, title, severity,
+                                    self.NOTIFICATION_TIMEOUT if timeout is None else timeout, markup=markup)
+        self._notice_modes[notification.identity] = None if app_wide else self.current_mode
+        self.post_message(Notify(notification))
 
-    def report(self, error: BaseException, *, title: str = "") -> None:
+    def _drop_notices_of_other_screens(self, mode: str) -> None:
+        for notification in list(self._notifications):
+            if self._notice_modes.get(notification.identity, mode) not in (None, mode):
+                self._unnotify(notification, refresh=False)
+        self._notice_modes = {identity: owner for identity, owner in self._notice_modes.items()
+                              if any(n.identity == identity for n in self._notifications)}
+        self._refresh_notifications()
+
+    def report(self, error: BaseException, *, title: str = "", app_wide: bool = False) -> None:
         """Show an error as a sentence and its fix; never a traceback."""
         if isinstance(error, WorkbenchError):
             text = error.message + (f"\nFix: {error.hint}" if error.hint else "")
@@ -396,7 +458,8 @@ class WorkbenchApp(App[None]):
                 f"Unexpected {type(error).__name__}: {error}\n"
                 "Fix: this is a bug in the workbench; run it with WORKBENCH_DEBUG=1 and report what you did."
             )
-        self.notify(text, title=title or "Error", severity="error", timeout=ERROR_TIMEOUT_S, markup=False)
+        self.notify(text, title=title or "Error", severity="error", timeout=ERROR_TIMEOUT_S, markup=False,
+                    app_wide=app_wide)
 
     def on_work_failed(self, message: WorkFailed) -> None:
         self.report(message.error, title=f"Error while {message.doing}")
@@ -412,7 +475,12 @@ class WorkbenchApp(App[None]):
     def action_open_screen(self, mode: str) -> None:
         self.switch_mode(mode)
 
+    def switch_mode(self, mode: str) -> Any:
+        self._drop_notices_of_other_screens(mode)
+        return super().switch_mode(mode)
 
-def run_app(profiles_dir: str | Path | None = None) -> None:
-    """Open the TUI on the profiles folder (`--profiles`, $WORKBENCH_PROFILES, or the default)."""
-    WorkbenchApp(profiles_dir).run()
+
+def run_app(profiles_dir: str | Path | None = None, agents_dir: str | Path | None = None) -> None:
+    """Open the TUI on the profiles folder (`--profiles`, $WORKBENCH_PROFILES, or the default);
+    `agents_dir` (`--agents`) adds a folder of agent configs to Simulate's list."""
+    WorkbenchApp(profiles_dir, agents_dir=agents_dir).run()

@@ -1,4 +1,4 @@
-"""How soon the interpreter passes from the UI's thread to the client's and the mock's: sooner while a first token is awaited.
+"""How soon the UI's thread hands the interpreter to the client's and the mock's: sooner while a first token is due.
 
 The mock and the client run in threads so the UI's event loop cannot delay their timings,
 but they share one interpreter lock with it: while the UI lays out or paints, a thread that

@@ -30,7 +30,9 @@ def metrics_line(report: Report) -> str:
     parts = []
     if m.get("ttft_ms") is not None:
         what = "first token" if m.get("streamed") else "full reply (not streamed)"
-        parts.append(f"{what} {m['ttft_ms']:.0f} ms")
+        platform = PLATFORMS.get(report.platform)
+        budget = f" (budget {platform.first_token_budget_ms:g} ms)" if platform else ""
+        parts.append(f"{what} {m['ttft_ms']:.0f} ms{budget}")
     if m.get("requests") is not None:
         parts.append(f"{m['requests']} requests")
     if m.get("check_ms") is not None:

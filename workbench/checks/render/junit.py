@@ -15,7 +15,8 @@ def render_junit(report: Report) -> str:
     for result in report.probes:
         if result.findings:
             continue
-        case = ET.Element("testcase", classname=f"workbench.check.{report.platform}", name=f"{result.id}: {result.title}")
+        case = ET.Element("testcase", classname=f"workbench.check.{report.platform}",
+                          name=f"{result.id}: {result.title}")
         if result.ms is not None:
             case.set("time", f"{result.ms / 1000:.3f}")
         cases.append(case)

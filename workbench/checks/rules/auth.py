@@ -45,7 +45,9 @@ def judge_refused(
         probe=ctx.probe)]
 
 
-def judge_open(ctx: Judging, no_credential: Exchange | None, wrong_credential: Exchange | None, sent: str) -> list[Finding]:
+def judge_open(
+    ctx: Judging, no_credential: Exchange | None, wrong_credential: Exchange | None, sent: str
+) -> list[Finding]:
     """After the platform's request worked: do requests without the right key get refused?"""
     if sent == "none":
         return [finding(

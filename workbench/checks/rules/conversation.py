@@ -21,7 +21,10 @@ def judge_turns(exchange: Exchange, ctx: Judging) -> list[Finding]:
     """The multi-turn probe: system, user, assistant, user."""
     if exchange.problem() is None:
         return []
-    what = describe_reply(exchange) if exchange.status is not None else (exchange.failure.message if exchange.failure else "no reply")
+    if exchange.status is not None:
+        what = describe_reply(exchange)
+    else:
+        what = exchange.failure.message if exchange.failure else "no reply"
     return [finding(
         "conversation.multi-turn-failed", "error",
         f"A conversation with a system prompt, an assistant turn and two user turns got no usable reply: {what}.",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from workbench.checks.evidence import describe_reply
 from workbench.checks.findings import Finding, finding
 from workbench.checks.judging import Judging
@@ -10,11 +12,13 @@ from workbench.exchange import Exchange
 BASE_FIELDS = ("model", "messages", "stream")
 
 
-def extra_fields(body: dict) -> list[str]:
+def extra_fields(body: dict[str, Any]) -> list[str]:
     return [name for name in body if name not in BASE_FIELDS]
 
 
-def judge_rejected(exchange: Exchange, ctx: Judging, minimal: Exchange | None, sent_body: dict) -> list[Finding]:
+def judge_rejected(
+    exchange: Exchange, ctx: Judging, minimal: Exchange | None, sent_body: dict[str, Any]
+) -> list[Finding]:
     """The platform's request got a 400/422. `minimal` is the same request with only model, messages, stream."""
     title = ctx.platform.title
     extras = extra_fields(sent_body)

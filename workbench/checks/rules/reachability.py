@@ -31,7 +31,8 @@ DEFAULT_HINTS = {
     "reachability.dns": "Check the host name in the base URL; the platform must be able to resolve it publicly.",
     "reachability.tls": "Serve a certificate from a public CA that matches the host name (platforms do not take "
                         "self-signed certificates).",
-    "reachability.connect-timeout": "Check firewalls and that the host and port are right and reachable from the internet.",
+    "reachability.connect-timeout": "Check firewalls and that the host and port are right and reachable from the "
+                                    "internet.",
     "reachability.read-timeout": "Answer sooner: stream the first token quickly, or raise your server's worker count.",
 }
 

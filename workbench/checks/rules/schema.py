@@ -96,7 +96,8 @@ def _envelope(body: dict[str, Any], ctx: Judging) -> list[Finding]:
         out.append(finding(
             "schema.object-wrong", ctx.severity("error"),
             f"`object` is {body['object']!r}; expected \"chat.completion\".",
-            "Set object to \"chat.completion\" for non-streaming replies (\"chat.completion.chunk\" is for stream chunks).",
+            "Set object to \"chat.completion\" for non-streaming replies "
+            "(\"chat.completion.chunk\" is for stream chunks).",
             probe=ctx.probe))
     if "created" in body and (not isinstance(body["created"], int) or isinstance(body["created"], bool)):
         out.append(finding(
@@ -161,7 +162,8 @@ def judge_finish_reason(value: Any, present: bool, ctx: Judging, category: str) 
                         message + " Clients use it to know the turn is complete.", hint, probe=ctx.probe)]
     if value == "":
         return [finding(f"{category}.finish-reason-empty", "warning",
-                        "finish_reason is an empty string; expected one of " + ", ".join(sorted(wire.FINISH_REASONS)) + ".",
+                        "finish_reason is an empty string; expected one of "
+                        + ", ".join(sorted(wire.FINISH_REASONS)) + ".",
                         hint, probe=ctx.probe)]
     if value not in wire.FINISH_REASONS:
         return [finding(f"{category}.finish-reason-nonstandard", "warning",

@@ -52,12 +52,12 @@ def data_events(exchange: Exchange) -> list[Event]:
         return events
     decoder = wire.SSEDecoder()
     text = exchange.text
-    for e in decoder.feed(text):
-        if e.data is not None:
-            events.append(Event(e.raw, e.data, *_parse(e.data)))
-    for e in decoder.close():
-        if e.data is not None:
-            events.append(Event(e.raw, e.data, *_parse(e.data), unterminated=True))
+    for event in decoder.feed(text):
+        if event.data is not None:
+            events.append(Event(event.raw, event.data, *_parse(event.data)))
+    for event in decoder.close():
+        if event.data is not None:
+            events.append(Event(event.raw, event.data, *_parse(event.data), unterminated=True))
     return events
 
 
@@ -93,9 +93,12 @@ def judge_stream(exchange: Exchange, ctx: Judging) -> list[Finding]:
         if isinstance(body, dict) and carries_error(body):
             return judge_completion(exchange, ctx)  # schema.error-body, with its quote
         if isinstance(body, dict) and "choices" in body:
+            reply = f"one JSON {body.get('object') or 'object'} ({kind or 'no content type'}), not an SSE stream"
+            platform = ctx.platform
             add("stream.json-reply", "error",
-                f"stream: true was asked, but the reply is one JSON {body.get('object') or 'object'} "
-                f"({kind or 'no content type'}), not an SSE stream. The OpenAI SDK reads this as an empty "
+                f"{platform.title} always streams (stream: true on every request) and reads only Server-Sent "
+                f"Events, but the reply is {reply}: the agent says nothing." if platform.stream_required else
+                f"stream: true was asked, but the reply is {reply}. The OpenAI SDK reads this as an empty "
                 "stream without raising: the agent says nothing.",
                 "When the request has \"stream\": true, answer with Content-Type: text/event-stream and "
                 "`data: {chat.completion.chunk}` events ending with `data: [DONE]`.")
@@ -218,7 +221,8 @@ def _judge_events(exchange: Exchange, events: list[Event], ctx: Judging) -> list
         pieces[i].startswith(pieces[i - 1]) and len(pieces[i]) > len(pieces[i - 1]) for i in range(1, len(pieces))
     ):
         add("stream.cumulative-deltas", "error",
-            f"Each delta repeats the whole text so far ({excerpt(repr(pieces[0]), 40)}, {excerpt(repr(pieces[1]), 40)}, …): "
+            f"Each delta repeats the whole text so far ({excerpt(repr(pieces[0]), 40)}, "
+            f"{excerpt(repr(pieces[1]), 40)}, …): "
             "clients append deltas, so the caller hears the reply repeated.",
             "Send only the new text in each delta.content, not the accumulated reply.")
     return out

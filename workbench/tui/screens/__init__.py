@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import import_module
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -27,8 +27,8 @@ class ScreenEntry:
         """The screen's own stylesheet, beside its module (relative to workbench/tui/)."""
         return f"screens/{self.module.rsplit('.', 1)[-1]}.tcss"
 
-    def create(self) -> "Screen":
-        screen_class = getattr(import_module(self.module), self.class_name)
+    def create(self) -> Screen[Any]:
+        screen_class: type[Screen[Any]] = getattr(import_module(self.module), self.class_name)
         return screen_class()
 
 

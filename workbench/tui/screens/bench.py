@@ -79,9 +79,10 @@ class BenchScreen(WorkbenchScreen):
                              id="platform")
                 for field_id, label, value in (("requests", "Requests", "50"), ("concurrency", "Concurrency", "5"),
                                                ("workers", "Worker processes (1, N or auto)", "1"),
-                                               ("budget", "Budget: first token p90 under (ms)", "800")):
+                                               ("budget", "Budget: first token p90 under (ms)", "")):
                     yield Label(label)
                     yield Input(value, id=field_id, compact=True)
+                yield Static("", id="budget-note", classes="muted", markup=False)
                 yield Button("Run (ctrl+r)", id="run", variant="primary")
                 yield Button("Save JSON (ctrl+s)", id="save")
             with Vertical(id="bench-main"):
@@ -97,6 +98,17 @@ class BenchScreen(WorkbenchScreen):
 
         self.query_one("#figures", DataTable).add_columns("figure", *COLUMNS)
         self.watch(self.app, "profile_name", self._profile_changed)
+        self._platform_budget()
+
+    @on(Select.Changed, "#platform")
+    def _platform_budget(self) -> None:
+        """A blank budget is the platform's own first-token budget (the one check and simulate use)."""
+        from workbench.platforms import get_platform
+
+        platform = get_platform(str(self.query_one("#platform", Select).value))
+        self.query_one("#budget", Input).placeholder = f"{platform.first_token_budget_ms:g} ({platform.title}'s)"
+        self.query_one("#budget-note", Static).update(
+            f"blank: {platform.title}'s first-token budget, {platform.first_token_budget_ms:g} ms")
 
     def _profile_changed(self, _: str | None) -> None:
         profile = self.workbench.active_profile
@@ -133,25 +145,29 @@ class BenchScreen(WorkbenchScreen):
         from workbench.bench.result import VoiceBudget
         from workbench.bench.plan import BenchPlan
 
-        values: dict[str, float] = {}
+        values: dict[str, float | None] = {"budget": None}
         for field_id, kind in (("requests", int), ("concurrency", int), ("budget", float)):
             raw = self.query_one(f"#{field_id}", Input).value.strip()
+            if field_id == "budget" and not raw:
+                continue  # the platform's own
             try:
                 values[field_id] = kind(raw)
             except ValueError:
                 expected = "a whole number" if kind is int else "a number"
                 self.workbench.report(UsageError(f"{field_id}: expected {expected}, got {raw!r}.",
-                                                 "for example 50 requests, concurrency 5, budget 800 ms"),
+                                                 "for example 50 requests, concurrency 5, budget 600 ms "
+                                                 "(blank: the platform's)"),
                                       title="Bench")
                 return None
         try:
-            plan = BenchPlan(requests=int(values["requests"]), concurrency=int(values["concurrency"]))
+            plan = BenchPlan(requests=int(values["requests"] or 0), concurrency=int(values["concurrency"] or 0))
             budget = VoiceBudget(first_token_ms=values["budget"])
         except UsageError as error:
             self.workbench.report(error, title="Bench")
             return None
         except ValueError as error:
-            self.workbench.report(UsageError(f"{error}.", "for example a budget of 800 ms"), title="Bench")
+            self.workbench.report(UsageError(f"{error}.", "for example a budget of 600 ms, or blank for the "
+                                                          "platform's"), title="Bench")
             return None
         return plan, budget
 

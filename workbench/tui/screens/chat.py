@@ -1,6 +1,8 @@
 """Chat: a multi-turn conversation with the active profile, the reply streaming in as Markdown.
 
-Esc stops a reply, ctrl+r retries, ctrl+t takes the last message back to edit and resend,
+The message box takes text from the first paint: a message sent before the profile can be
+called (the embedded mock still starting) waits, saying so, and goes as soon as it can.
+Esc stops a reply (or that wait), ctrl+r retries, ctrl+t takes the last message back to edit and resend,
 ctrl+l clears, ctrl+y copies the reply (or the focused message), ctrl+g previews the exact
 request. "Send as" a platform shapes the request the way that platform does.
 
@@ -24,7 +26,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Static
 from textual.worker import Worker, WorkerState
 
 from workbench import wire
@@ -35,6 +37,7 @@ from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.switching import FirstTokenWait
 from workbench.tui.volatile import steady
 from workbench.tui.widgets.chat_message import ChatMessage, KeptMessage, ThrottledStream
+from workbench.tui.widgets.message_box import MessageBox
 from workbench.tui.widgets.params_panel import ChatSettings, ParamsPanel
 from workbench.tui.widgets.profile_list import ProfileList
 
@@ -57,11 +60,16 @@ REPLY_SHOWN_CHARS = 64_000
 REPLY_TIME_LIMIT_S = 300.0
 
 EMPTY_TEXT = (
-    "Type a message below and press Enter. The reply streams in as it arrives, with its time to first "
-    "token, pace and total time under it.\n"
+    "Type a message below and press Enter (shift+enter or ctrl+j starts a new line; a paste keeps every "
+    "line). The reply streams in as it arrives, with its time to first token, pace and total time under it.\n"
     "Esc stops a reply · ctrl+r retries · ctrl+t edits the last message · ctrl+g shows the exact request · "
     "PgUp/PgDn scroll the conversation · Inspect (F3) shows every byte."
 )
+PROMPT_PLACEHOLDER = "Message · Enter sends · ctrl+j: new line"  # shift+enter too (the help above says so)
+
+
+def waiting_line(reason: str) -> str:
+    return f"⧗ waiting for {reason}; the message goes as soon as it can (Esc cancels)"
 
 
 def start_call(client: "Client", target: "Target", settings: ChatSettings, messages: list[dict[str, Any]]) -> "Call":
@@ -145,7 +153,7 @@ class ChatScreen(WorkbenchScreen):
     class ReplyFinished(Message):
         def __init__(self, bubble: ChatMessage, exchange: "Exchange", platform: str | None, profile: str) -> None:
             super().__init__()
-            self.bubble = bubble
+            self.reply_bubble = bubble  # not `bubble`: Message.bubble says whether it goes up to the parent
             self.exchange = exchange
             self.platform = platform
             self.profile = profile
@@ -155,7 +163,7 @@ class ChatScreen(WorkbenchScreen):
 
         def __init__(self, bubble: ChatMessage, error: WorkbenchError) -> None:
             super().__init__()
-            self.bubble = bubble
+            self.reply_bubble = bubble
             self.error = error
 
     class PreviewReady(Message):
@@ -179,6 +187,7 @@ class ChatScreen(WorkbenchScreen):
         self._client: Client | None = None
         self._client_target: Target | None = None
         self.archive: list[KeptMessage] = []  # the oldest messages, no longer mounted
+        self._waiting: ChatMessage | None = None  # the reply of a message waiting for its profile
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="chat-body"):
@@ -186,22 +195,37 @@ class ChatScreen(WorkbenchScreen):
             with Vertical(id="conversation"):
                 with Conversation(id="messages"):
                     yield Button("", id="earlier", classes="earlier")
-                    yield Static(EMPTY_TEXT, id="empty", markup=False)
-                yield Input(id="prompt", placeholder="Message · Enter sends · Esc stops a reply")
+                    yield Static(self._empty_text(), id="empty", markup=False)
+                yield MessageBox(id="prompt", placeholder=PROMPT_PLACEHOLDER)
             yield ParamsPanel(id="params")
 
     def on_mount(self) -> None:
         self._show_earlier_button()
         self.query_one(ParamsPanel).load(self.workbench.active_profile)
         self.watch(self.app, "profile_name", self._profile_changed, init=False)
-        self.query_one("#prompt", Input).focus()
+        self.workbench.mock_changed.subscribe(self, lambda _: self._mock_changed())
+        # At once, not after the queued messages (Widget.focus waits its turn): keys typed from
+        # the first paint reach the message box.
+        self.set_focus(self.query_one("#prompt", MessageBox))
+
+    def _empty_text(self) -> str:
+        welcome = self.workbench.welcome
+        if welcome is None and self.workbench.waiting_for(self.workbench.active_profile):
+            welcome = "Starting the embedded mock LLM: type your message now, it goes as soon as the mock listens."
+        return f"{welcome}\n\n{EMPTY_TEXT}" if welcome else EMPTY_TEXT
+
+    def _mock_changed(self) -> None:
+        for empty in self.query("#empty").results(Static):
+            empty.update(self._empty_text())
+        self.call_later(self._send_waiting)
 
     def _profile_changed(self, _: str | None) -> None:
         self.query_one(ParamsPanel).load(self.workbench.active_profile)
+        self.call_later(self._send_waiting)
 
     def on_profile_list_picked(self, message: ProfileList.Picked) -> None:
         self.workbench.use_profile(message.name)
-        self.query_one("#prompt", Input).focus()
+        self.query_one("#prompt", MessageBox).focus()
 
     def set_platform(self, platform: str | None) -> None:
         """Send the next messages the way `platform` would (from the command palette)."""
@@ -217,34 +241,60 @@ class ChatScreen(WorkbenchScreen):
     def _bubbles(self) -> list[ChatMessage]:
         return list(self._messages_view.query(ChatMessage))
 
-    @on(Input.Submitted, "#prompt")
-    async def _submitted(self, event: Input.Submitted) -> None:
+    @on(MessageBox.Submitted, "#prompt")
+    async def _submitted(self, event: MessageBox.Submitted) -> None:
         text = event.value.strip()
         if not text:
             return
         if self.streaming:
             self.notify("A reply is still streaming: Esc stops it.", severity="warning", timeout=3)
             return
-        if not self._ready():
+        waiting = self.workbench.waiting_for(self.workbench.active_profile)
+        if waiting is None and not self._ready():
             return
-        event.input.clear()
+        event.box.clear()
         await self.add_user_message(text)
-        await self._send()
+        if waiting is None:
+            await self._send()
+            return
+        bubble = ChatMessage("assistant", streaming=True, status=waiting_line(waiting))
+        await self._mount_bubble(bubble)
+        self._waiting = bubble
+        self.streaming = True
 
-    def _ready(self) -> bool:
+    async def _send_waiting(self) -> None:
+        """The message that waited goes now, if what it waited for is there."""
+        bubble = self._waiting
+        if bubble is None:
+            return
+        waiting = self.workbench.waiting_for(self.workbench.active_profile)
+        if waiting is not None:
+            bubble.set_status(waiting_line(waiting))
+            return
+        self._waiting = None
+        self.streaming = False
+        problem = self._problem()
+        if problem is not None:
+            bubble.finish("", printable(f"✗ not sent: {problem.message}\n  Fix: {problem.hint}"), failed=True)
+            return
+        await self._send(bubble)
+
+    def _problem(self) -> WorkbenchError | None:
+        """Why a message cannot be sent now (None: it can)."""
         if self.workbench.active_profile is None:
-            self.workbench.report(
-                WorkbenchError("No profile is active, so there is nowhere to send the message.",
-                               "add one on the Profiles screen (F2), or wait a moment for the embedded mock's"),
-                title="Chat")
-            return False
+            return WorkbenchError("No profile is active, so there is nowhere to send the message.",
+                                  "add one on the Profiles screen (F2), or pick one in the list on the left")
         _, problems = self.query_one(ParamsPanel).settings()
         if problems:
-            self.workbench.report(WorkbenchError("The parameters panel has a problem: " + " ".join(problems),
-                                                 "fix the field shown in red (ctrl+o shows the panel)"),
-                                  title="Chat")
-            return False
-        return True
+            return WorkbenchError("The parameters panel has a problem: " + " ".join(problems),
+                                  "fix the field shown in red (ctrl+o shows the panel)")
+        return None
+
+    def _ready(self) -> bool:
+        problem = self._problem()
+        if problem is not None:
+            self.workbench.report(problem, title="Chat")
+        return problem is None
 
     async def add_user_message(self, text: str) -> None:
         self.history.append(wire.message("user", text))
@@ -288,14 +338,18 @@ class ChatScreen(WorkbenchScreen):
         await view.mount_all(bubbles, after=self.query_one("#earlier"))
         self._show_earlier_button()
 
-    async def _send(self) -> None:
+    async def _send(self, bubble: ChatMessage | None = None) -> None:
+        """Send the conversation; the reply streams into `bubble` (one that waited) or a new one."""
         profile = self.workbench.active_profile
         settings, _ = self.query_one(ParamsPanel).settings()
         if profile is None or settings is None:
             return
         messages = ([wire.message("system", settings.system)] if settings.system else []) + list(self.history)
-        bubble = ChatMessage("assistant", streaming=True)
-        await self._mount_bubble(bubble)
+        if bubble is None:
+            bubble = ChatMessage("assistant", streaming=True)
+            await self._mount_bubble(bubble)
+        else:
+            bubble.set_status("")
         stream = bubble.start_stream()
         self.streaming = True
         self._reply_number += 1
@@ -407,7 +461,7 @@ class ChatScreen(WorkbenchScreen):
         if cut:
             lines.append(cut)
         # The endpoint's own words (error messages, a Location) are in the lines: printable too.
-        message.bubble.finish(shown, printable("\n".join(lines)), failed=failed, stopped=stopped)
+        message.reply_bubble.finish(shown, printable("\n".join(lines)), failed=failed, stopped=stopped)
         if text:
             self.history.append(wire.message("assistant", text))
         self.streaming = False
@@ -415,12 +469,17 @@ class ChatScreen(WorkbenchScreen):
     async def on_chat_screen_reply_failed(self, message: ReplyFailed) -> None:
         error = message.error
         status = f"✗ {error.message}" + (f"\n  Fix: {error.hint}" if error.hint else "")
-        message.bubble.finish("", printable(status), failed=True)
+        message.reply_bubble.finish("", printable(status), failed=True)
         self.streaming = False
 
     # ---- actions ----------------------------------------------------------------------------
 
     def action_stop(self) -> None:
+        if self._waiting is not None:
+            bubble, self._waiting = self._waiting, None
+            bubble.finish("", "stopped before a request went out", stopped=True)
+            self.streaming = False
+            return
         if self._worker is not None and self._worker.is_running:
             self.workbench.client_loop.call_soon(self._stop_on_client_loop, self._reply_number)
 
@@ -454,9 +513,8 @@ class ChatScreen(WorkbenchScreen):
         user_turns = [i for i, m in enumerate(self.history) if m["role"] == "user"]
         if user_turns:
             del self.history[user_turns[-1]:]
-        prompt = self.query_one("#prompt", Input)
+        prompt = self.query_one("#prompt", MessageBox)
         prompt.value = text
-        prompt.cursor_position = len(text)
         prompt.focus()
 
     async def action_clear(self) -> None:
@@ -466,7 +524,7 @@ class ChatScreen(WorkbenchScreen):
         self.archive.clear()
         view = self._messages_view
         await view.remove_children(self._bubbles)
-        await view.mount(Static(EMPTY_TEXT, id="empty", markup=False))
+        await view.mount(Static(self._empty_text(), id="empty", markup=False))
         self._show_earlier_button()
 
     def action_copy_reply(self) -> None:
@@ -503,7 +561,7 @@ class ChatScreen(WorkbenchScreen):
             return
         settings, _ = self.query_one(ParamsPanel).settings()
         assert settings is not None
-        pending = self.query_one("#prompt", Input).value.strip()
+        pending = self.query_one("#prompt", MessageBox).value.strip()
         turns = list(self.history) + ([wire.message("user", pending)] if pending else [])
         if not turns:
             turns = [wire.message("user", "(your next message)")]
@@ -512,7 +570,7 @@ class ChatScreen(WorkbenchScreen):
 
     @work(exclusive=True, group="preview", exit_on_error=False)
     async def _build_preview(self, profile: "Profile", settings: ChatSettings, messages: list[dict[str, Any]]) -> None:
-        from workbench.chat_output import render_request
+        from workbench.chat_output import request_text
         from workbench.client import Client
         from workbench.profiles.resolve import target_for
         from workbench.tui.messages import WorkFailed
@@ -521,7 +579,7 @@ class ChatScreen(WorkbenchScreen):
             target = settings.target(await target_for(profile))
             async with Client(target) as client:
                 call = start_call(client, target, settings, messages)  # built, never sent
-                text = render_request(call.exchange)
+                text = request_text(call.exchange, pretty=True)  # as Inspect shows it
         except WorkbenchError as error:
             self.post_message(WorkFailed("building the request preview", error))
             return

@@ -72,6 +72,11 @@ class ExportScreen(WorkbenchScreen):
     def on_mount(self) -> None:
         self.watch(self.app, "profile_name", self._profile_changed)
 
+    def on_screen_resume(self) -> None:
+        """Back on this screen: a check run meanwhile has a new verdict (and ticks) to show."""
+        if self.sheet:
+            self.refresh_sheet()
+
     def _profile_changed(self, _: str | None) -> None:
         profile = self.workbench.active_profile
         self._confirmed_reveal = False

@@ -24,6 +24,7 @@ from textual.widgets import DataTable, Static
 from workbench.errors import WorkbenchError
 from workbench.tui.messages import WorkFailed
 from workbench.tui.screens.base import WorkbenchScreen
+from workbench.tui.verbatim import verbatim
 from workbench.tui.volatile import steady
 from workbench.tui.widgets.dialogs import ConfirmDialog
 from workbench.tui.widgets.exchange_view import ExchangeView
@@ -82,7 +83,7 @@ class InspectScreen(WorkbenchScreen):
             table.move_cursor(row=table.row_count - 1)
         table.focus()
 
-    def _row(self, index: int, exchange: "Exchange") -> tuple[str, ...]:
+    def _row(self, index: int, exchange: "Exchange") -> tuple[object, ...]:
         steady_numbers = self.workbench.steady_numbers
         clock = "--:--:--" if steady_numbers else time.strftime("%H:%M:%S", time.localtime(exchange.started_at))
         if exchange.cancelled:
@@ -97,7 +98,8 @@ class InspectScreen(WorkbenchScreen):
             return steady(f"{value:.0f} ms", steady_numbers) if value is not None else "–"
 
         what = exchange.label or exchange.request.method
-        return (str(index + 1), clock, what[:40], status, ms(timings.first_token_ms), ms(timings.total_ms))
+        return (str(index + 1), clock, verbatim(what[:40]), verbatim(status), ms(timings.first_token_ms),
+                ms(timings.total_ms))
 
     def _add(self, exchange: "Exchange") -> None:
         table = self.query_one("#exchanges", DataTable)
@@ -194,7 +196,8 @@ class InspectScreen(WorkbenchScreen):
         except WorkbenchError as error:
             self.post_message(WorkFailed("reading the key for curl", error))
             return
-        command = f"API_KEY={shlex.quote(target.api_key or '')} " + to_curl(exchange.request, stream=exchange.stream_requested)
+        curl = to_curl(exchange.request, stream=exchange.stream_requested)
+        command = f"API_KEY={shlex.quote(target.api_key or '')} " + curl
         self.post_message(self.KeyRead(command))
 
     def on_inspect_screen_key_read(self, message: KeyRead) -> None:

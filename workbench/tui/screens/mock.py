@@ -26,6 +26,7 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static, Tex
 from workbench.errors import WorkbenchError
 from workbench.tui.relay import Relay
 from workbench.tui.screens.base import WorkbenchScreen
+from workbench.tui.verbatim import verbatim
 from workbench.tui.volatile import steady
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ LOG_HAND_OFF_S = 0.05
 class MockScreen(WorkbenchScreen):
     MODE = "mock"
     BINDINGS = [
-        Binding("ctrl+s", "toggle", "Start/stop"),
+        Binding("ctrl+s", "start_stop", "Start/stop"),
         Binding("ctrl+r", "restart", "Restart with settings"),
         Binding("ctrl+l", "clear_log", "Clear log"),
     ]
@@ -110,7 +111,7 @@ class MockScreen(WorkbenchScreen):
         if server is not None and server.running:
             self.action_clear_log()
             # Subscribed first, then listed, so no request falls between the two (one in both is shown once).
-            relay = Relay(lambda records: self._logged(server, records), interval=LOG_HAND_OFF_S)
+            relay: Relay[RequestRecord] = Relay(lambda records: self._logged(server, records), interval=LOG_HAND_OFF_S)
             self._unsubscribe = server.subscribe(relay.feed)
             listed = list(server.requests)  # what it answered before this screen was opened
             self._listed = {id(record) for record in listed}
@@ -169,9 +170,10 @@ class MockScreen(WorkbenchScreen):
         follow = table.row_count == 0 or table.cursor_row == table.row_count - 1
         steady_numbers = self.workbench.steady_numbers
         clock = "--:--:--" if steady_numbers else time.strftime("%H:%M:%S", time.localtime(record.time))
-        table.add_row(clock, f"{record.method} {record.path}", record.auth_header or "none", str(record.status),
-                      steady(f"{record.latency_ms:.1f} ms", steady_numbers), "yes" if record.stream else "",
-                      record.fault or "")
+        # The method, path and auth header are what the caller sent: verbatim.
+        table.add_row(clock, verbatim(f"{record.method} {record.path}"), verbatim(record.auth_header or "none"),
+                      str(record.status), steady(f"{record.latency_ms:.1f} ms", steady_numbers),
+                      "yes" if record.stream else "", record.fault or "")
         if follow:
             table.move_cursor(row=table.row_count - 1)
 
@@ -259,7 +261,7 @@ class MockScreen(WorkbenchScreen):
             self.workbench.restart_mock(config)
             self.notify("Restarting the mock with these settings…", timeout=3)
 
-    def action_toggle(self) -> None:
+    def action_start_stop(self) -> None:
         server = self.workbench.mock
         if server is not None and server.running:
             self.workbench.stop_mock()
@@ -271,6 +273,6 @@ class MockScreen(WorkbenchScreen):
     @on(Button.Pressed)
     def _button(self, event: Button.Pressed) -> None:
         if event.button.id == "toggle":
-            self.action_toggle()
+            self.action_start_stop()
         elif event.button.id == "restart":
             self.action_restart()

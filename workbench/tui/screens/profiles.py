@@ -1,8 +1,10 @@
 """Profiles: pick the active profile; add, edit, duplicate or delete one; store its key; test it.
 
 The form validates as you type with the core's profile rules. Saving writes the file
-atomically and puts a typed key in the OS keyring, both in a worker; "test connection"
-sends one short chat request and shows the raw error with its fix when it fails.
+atomically and puts a typed key in the OS keyring, both in a worker. Where no keyring works,
+the typed key can be kept for this session only (in memory, never written; gone on exit),
+offered next to the fixes. "Test connection" sends one short chat request with the key chat
+would use (one source: tui/targets.py) and shows the raw error with its fix when it fails.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from textual.message import Message
 from textual.widgets import Button, Static
 
 from workbench import secrets
-from workbench.errors import WorkbenchError
+from workbench.errors import SecretStoreError, WorkbenchError
 from workbench.tui.messages import WorkFailed
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.dialogs import ConfirmDialog
@@ -42,12 +44,17 @@ class SaveOutcome:
 class ProfilesScreen(WorkbenchScreen):
     MODE = "profiles"
 
+    # Priority for the keys that move the focus: a non-priority binding runs only after the key
+    # has gone to the focused field and bubbled back up, and the keys typed meanwhile (a fast
+    # typist's "name, Tab, URL") went to the field the focus was leaving, or nowhere.
     BINDINGS = [
         Binding("ctrl+s", "save", "Save"),
-        Binding("ctrl+n", "new_profile", "New"),
-        Binding("ctrl+r", "duplicate", "Duplicate"),
+        Binding("ctrl+n", "new_profile", "New", priority=True),
+        Binding("ctrl+r", "duplicate", "Duplicate", priority=True),
         Binding("ctrl+t", "test_connection", "Test connection"),
         Binding("delete", "delete", "Delete", show=False),
+        Binding("tab", "focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "focus_previous", "Previous field", show=False, priority=True),
     ]
 
     class Saved(Message):
@@ -134,11 +141,16 @@ class ProfilesScreen(WorkbenchScreen):
         status = self.workbench.key_statuses.get(self.editing)
         label, style = key_source_label(status, profile.auth)
         detail = ""
+        error: WorkbenchError | None = status.error if status is not None else None
         if status is not None:
             detail = "  " + status.describe(profile.name)
-            if status.error is not None:
-                detail += f"\n{status.error.message}\nFix: {status.error.hint}"
-        form.show_key_source(label + detail, {"green": "green", "yellow": "yellow", "red": "red"}.get(style, ""))
+        if error is None and status is not None and status.source == "unavailable":
+            error = self.workbench.keyring_failure  # not asked again after it failed for another profile
+        if error is not None:
+            detail += f"\n{error.message}\nFix: {error.hint}; or keep the typed key for this session only (below)"
+        offer = profile.auth != "none" and (error is not None or self.workbench.keyring_failure is not None)
+        form.show_key_source(label + detail, {"green": "green", "yellow": "yellow", "red": "red"}.get(style, ""),
+                             offer_session_key=offer)
 
     # ---- picking ------------------------------------------------------------------------------
 
@@ -161,6 +173,12 @@ class ProfilesScreen(WorkbenchScreen):
 
     # ---- new, duplicate, delete ---------------------------------------------------------------
 
+    def action_focus_next(self) -> None:
+        self.focus_next()
+
+    def action_focus_previous(self) -> None:
+        self.focus_previous()
+
     def action_new_profile(self) -> None:
         self.editing = None
         self.copy_key_from = None
@@ -168,7 +186,7 @@ class ProfilesScreen(WorkbenchScreen):
         self.query_one(ProfileForm).load(None)
         self._title()
         self._show_key_source()
-        self.query_one("#name").focus()
+        self.set_focus(self.query_one("#name"))  # at once: keys typed right after ctrl+n land in Name
 
     def action_duplicate(self) -> None:
         if not self.editing:
@@ -184,7 +202,7 @@ class ProfilesScreen(WorkbenchScreen):
         self.query_one(ProfileForm).show_key_source(
             f"Key: copied from {source.name}'s keyring entry when you save." if self.copy_key_from
             else "Key: as the original (no keyring entry to copy).")
-        self.query_one("#name").focus()
+        self.set_focus(self.query_one("#name"))
 
     def action_delete(self) -> None:
         name = self.editing
@@ -209,6 +227,7 @@ class ProfilesScreen(WorkbenchScreen):
         self.post_message(self.Removed(name))
 
     def on_profiles_screen_removed(self, message: Removed) -> None:
+        secrets.SESSION_KEYS.forget(message.name)
         self.workbench.reload_profiles()
         self.notify(f"Deleted profile {message.name!r} and its key.", timeout=4)
         self._show(self.workbench.profile_name)
@@ -216,7 +235,9 @@ class ProfilesScreen(WorkbenchScreen):
     # ---- save --------------------------------------------------------------------------------
 
     def action_save(self) -> None:
-        reading = self.query_one(ProfileForm).validate_fields()
+        form = self.query_one(ProfileForm)
+        form.reveal_problems()
+        reading = form.validate_fields()
         if reading.profile is None:
             first = next(iter(reading.problems.values()), "a field is not valid")
             self.workbench.report(WorkbenchError(f"Not saved: {first}", "fix the fields marked in red"),
@@ -237,6 +258,7 @@ class ProfilesScreen(WorkbenchScreen):
         try:
             if old_name and old_name != profile.name:
                 store.rename(old_name, profile.name)
+                secrets.SESSION_KEYS.move(old_name, profile.name)
             saved = store.save(profile)
         except WorkbenchError as error:
             self.post_message(WorkFailed(f"saving profile {profile.name!r}", error))
@@ -270,12 +292,39 @@ class ProfilesScreen(WorkbenchScreen):
         self._title()
         self._show_key_source()
         if outcome.key_error is not None:
+            hint = outcome.key_error.hint
+            if isinstance(outcome.key_error, SecretStoreError):
+                self.workbench.keyring_failure = outcome.key_error
+                hint += "; or keep the typed key for this session only (the button under API key)"
+                self._show_key_source()
             self.workbench.report(
                 WorkbenchError(f"Saved profile {name!r}, but its key was not stored: {outcome.key_error.message}",
-                               outcome.key_error.hint), title="Key not stored")
+                               hint), title="Key not stored")
         else:
             stored = " and its key in the OS keyring" if outcome.key_stored else ""
             self.notify(f"Saved profile {name!r}{stored}.", timeout=4)
+
+    # ---- a key for this session only -----------------------------------------------------------
+
+    @on(Button.Pressed, "#session-key")
+    def keep_key_for_session(self) -> None:
+        """No keyring works: hold the typed key in memory for this session (never written)."""
+        form = self.query_one(ProfileForm)
+        key = form.query_one("#api_key").value  # type: ignore[attr-defined]
+        if not self.editing:
+            self.workbench.report(WorkbenchError("The profile is not saved yet, so the key has no profile to go with.",
+                                                 "save it (ctrl+s), then keep the key for this session"),
+                                  title="Session key")
+            return
+        try:
+            secrets.SESSION_KEYS.set(self.editing, key)
+        except WorkbenchError as error:
+            self.workbench.report(error, title="Session key")
+            return
+        form.clear_key()
+        self.notify(f"The key of {self.editing!r} is held for this session only: in memory, never written, "
+                    "gone when the workbench exits.", timeout=6, markup=False)
+        self.workbench.read_key_statuses()
 
     # ---- forget the key ----------------------------------------------------------------------
 
@@ -286,6 +335,10 @@ class ProfilesScreen(WorkbenchScreen):
 
     @work(exclusive=True, group="profile-write", thread=True, exit_on_error=False)
     def _forget(self, name: str) -> None:
+        if secrets.SESSION_KEYS.forget(name):
+            self.app.notify(f"Forgot the key held for {name!r} this session.", timeout=4)
+            self.app.call_from_thread(self.workbench.read_key_statuses)
+            return
         try:
             removed = secrets.delete_secret(name)
         except WorkbenchError as error:
@@ -298,21 +351,31 @@ class ProfilesScreen(WorkbenchScreen):
     # ---- test connection ---------------------------------------------------------------------
 
     def action_test_connection(self) -> None:
-        reading = self.query_one(ProfileForm).validate_fields()
+        form = self.query_one(ProfileForm)
+        form.reveal_problems()
+        reading = form.validate_fields()
         if reading.profile is None:
             self.workbench.report(WorkbenchError("The form has problems, so there is nothing to test yet.",
                                                  "fix the fields marked in red"), title="Test connection")
             return
-        self.query_one("#test-result", Static).update(f"Testing {reading.profile.base_url} …")
-        self._test(reading.profile, reading.key)
+        result = self.query_one("#test-result", Static)
+        if reading.key:
+            # Chat would not use a key that only sits in the form: neither does the test.
+            result.update("✗ The key typed in the form is not stored yet, so chat could not use it either.\n"
+                          "  Fix: save (ctrl+s) to put it in the OS keyring, then test; where no keyring works, "
+                          "keep it for this session only (the button under API key).")
+            result.set_classes("failed")
+            return
+        result.update(f"Testing {reading.profile.base_url} …")
+        self._test(reading.profile)
 
     @work(exclusive=True, group="profile-test", exit_on_error=False)
-    async def _test(self, profile: "Profile", typed_key: str) -> None:
+    async def _test(self, profile: "Profile") -> None:
         from workbench.chat import chat_once
         from workbench.profiles.resolve import target_for
 
         try:
-            target = await target_for(profile, api_key=typed_key or None)  # a key typed in the form, else the saved one
+            target = await target_for(profile)  # the key chat would use, from the same place
             exchange = await chat_once(target, TEST_MESSAGE, stream=False)
         except WorkbenchError as error:
             self.post_message(self.Tested(profile.name, None, error))
@@ -321,6 +384,7 @@ class ProfilesScreen(WorkbenchScreen):
 
     def on_profiles_screen_tested(self, message: Tested) -> None:
         from workbench.chat_output import status_line
+        from workbench.tui.verbatim import verbatim
 
         result = self.query_one("#test-result", Static)
         if message.error is not None:
@@ -337,11 +401,11 @@ class ProfilesScreen(WorkbenchScreen):
             text = f"✗ {problem.kind}: {problem.message}"
             if problem.hint:
                 text += f"\n  Fix: {problem.hint}"
-            result.update(f"{text}\n  {line} · the exchange is on Inspect (F3)")
+            result.update(verbatim(f"{text}\n  {line} · the exchange is on Inspect (F3)"))  # the endpoint's words
             result.set_classes("failed")
         else:
             reply = exchange.reply_text.strip().replace("\n", " ")
-            result.update(f"✓ Connected: {line}\n  reply: {reply[:120]!r}")
+            result.update(verbatim(f"✓ Connected: {line}\n  reply: {reply[:120]!r}"))
             result.set_classes("passed")
 
     # ---- buttons -----------------------------------------------------------------------------

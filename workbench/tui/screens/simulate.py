@@ -1,5 +1,9 @@
 """Simulate: pick an agent config, play its scripted call against the active profile as its platform.
 
+The list shows the agent files (not the mock reply files kept beside them) of `--agents DIR`,
+./profiles/agents and the user's config folder, by name. It has the focus on entry: Up/Down
+pick, Enter (or ctrl+r) plays the call.
+
 The core's AgentRun plays the call turn by turn (each reply carried into the history, as the
 platform does); each turn shows the caller's line, the reply as it streams, its first-token
 time against the budget, and every expectation. The call is played on the app's ClientLoop,
@@ -17,6 +21,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
+from rich.text import Text
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
@@ -26,18 +31,15 @@ from workbench.tui.messages import WorkFailed
 from workbench.tui.relay import TEXT_HAND_OFF_S, Relay
 from workbench.tui.switching import FirstTokenWait
 from workbench.tui.screens.base import WorkbenchScreen
+from workbench.tui.verbatim import verbatim
 from workbench.tui.volatile import steady
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from workbench.simulate.listing import AgentListing
     from workbench.simulate import AgentConfig, AgentRun, SimulationReport, TurnResult
     from workbench.profiles import Profile
-
-
-def agent_folders(profiles_folder: Path) -> list[Path]:
-    """Where agent files are looked for: beside the profiles, and the examples in ./profiles/agents."""
-    return [profiles_folder / "agents", Path.cwd() / "profiles" / "agents"]
 
 
 class TurnView(Static):
@@ -59,7 +61,7 @@ class TurnView(Static):
 
     def _draw(self, lines: list[str] | None = None) -> None:
         head = [f"Turn {self.number} of {self.total}", f"  caller: {self.user}", f"  agent:  {self.reply or '…'}"]
-        self.update("\n".join(lines if lines is not None else head))
+        self.update(verbatim("\n".join(lines if lines is not None else head)))  # the reply as it came
 
     def add_text(self, text: str) -> None:
         self.reply += text
@@ -88,6 +90,18 @@ class SimulateScreen(WorkbenchScreen):
             super().__init__()
             self.agent = agent
 
+    class LoadFailed(Message):
+        def __init__(self, path: str, error: WorkbenchError) -> None:
+            super().__init__()
+            self.path = path
+            self.error = error
+
+    class Listed(Message):
+        def __init__(self, agents: "list[AgentListing]", searched: list[str]) -> None:
+            super().__init__()
+            self.agents = agents
+            self.searched = searched
+
     class TurnDone(Message):
         def __init__(self, result: "TurnResult", profile: str) -> None:
             super().__init__()
@@ -109,6 +123,9 @@ class SimulateScreen(WorkbenchScreen):
         self._worker: Worker[None] | None = None
         self._turns: dict[int, TurnView] = {}
         self._relay: Relay[tuple[int, str]] | None = None  # the replies' text, (turn, piece)
+        self._play_when_loaded = False  # Enter or ctrl+r came before the agent was read
+        self._loading_path: str | None = None  # the agent file last picked
+        self._load_pending = False  # ... and not read yet
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="simulate-body"):
@@ -124,19 +141,35 @@ class SimulateScreen(WorkbenchScreen):
                              id="turns-empty", markup=False)
 
     def on_mount(self) -> None:
+        self.set_focus(self.query_one("#agents", OptionList))
         self._list_agents()
 
+    @work(exclusive=True, group="agent-list", thread=True, exit_on_error=False)
     def _list_agents(self) -> None:
-        files: list[Path] = []
-        for folder in agent_folders(self.workbench.store.folder):
-            if folder.is_dir():
-                files += sorted(p for p in folder.glob("*.toml") if p not in files)
+        """Read the folders (off the UI): only agent files are listed, told apart by their content."""
+        from workbench.simulate.listing import list_agents
+        from workbench.locations import agent_folders
+
+        folders = agent_folders(self.workbench.agents_dir, self.workbench.store.folder)
+        self.post_message(self.Listed(list_agents(folders), [str(f.path) for f in folders]))
+
+    def on_simulate_screen_listed(self, message: Listed) -> None:
         options = self.query_one("#agents", OptionList)
-        options.set_options([Option(f"{p.stem}\n  {p.parent}", id=str(p)) for p in files])
-        if not files:
+        options.set_options([Option(self._agent_prompt(listing), id=str(listing.path)) for listing in message.agents])
+        if message.agents and self._loading_path is None:  # (unless one was picked meanwhile)
+            with options.prevent(OptionList.OptionHighlighted):
+                options.highlighted = 0
+            self.load_agent(str(message.agents[0].path))  # ctrl+r or Enter plays it at once
+        else:
             self.query_one("#agent-info", Static).update(
-                f"No agent configs found in {' or '.join(str(f) for f in agent_folders(self.workbench.store.folder))}."
-                " Type the path of one above.")
+                f"No agent configs found in {' or '.join(message.searched)}. Type the path of one above, or "
+                "start the workbench with --agents DIR.")
+
+    @staticmethod
+    def _agent_prompt(listing: "AgentListing") -> Text:
+        detail = "not valid TOML: pick it to see why" if listing.broken else \
+            " · ".join(part for part in (listing.platform, listing.where) if part)
+        return Text.assemble((listing.label, "bold"), "\n  ", (detail, "dim"))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop":
@@ -147,11 +180,16 @@ class SimulateScreen(WorkbenchScreen):
 
     # ---- choosing an agent ------------------------------------------------------------------
 
-    @on(OptionList.OptionSelected, "#agents")
     @on(OptionList.OptionHighlighted, "#agents")
-    def _picked(self, event: OptionList.OptionHighlighted | OptionList.OptionSelected) -> None:
+    def _picked(self, event: OptionList.OptionHighlighted) -> None:
         if event.option.id:
             self.load_agent(event.option.id)
+
+    @on(OptionList.OptionSelected, "#agents")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        """Enter on an agent: play its call (once it is read)."""
+        if event.option.id:
+            self.action_play()
 
     @on(Input.Submitted, "#agent-path")
     def _typed(self, event: Input.Submitted) -> None:
@@ -159,6 +197,10 @@ class SimulateScreen(WorkbenchScreen):
             self.load_agent(event.value.strip())
 
     def load_agent(self, path: str) -> None:
+        """Read the agent file at `path` (in a worker); until it is read, no agent is picked."""
+        self._loading_path = path
+        self._load_pending = True
+        self.agent = None
         self._load(path)
 
     @work(exclusive=True, group="agent-load", thread=True, exit_on_error=False)
@@ -168,15 +210,32 @@ class SimulateScreen(WorkbenchScreen):
         try:
             agent = load_agent(Path(path).expanduser())
         except WorkbenchError as error:
-            self.post_message(WorkFailed(f"reading the agent config {path}", error))
+            self.post_message(self.LoadFailed(path, error))
             return
         self.post_message(self.Loaded(agent))
+
+    def on_simulate_screen_load_failed(self, message: LoadFailed) -> None:
+        if self._loading_path is not None and message.path != self._loading_path:
+            return
+        self._load_pending = False
+        self.agent = None
+        self._play_when_loaded = False
+        error = message.error
+        self.query_one("#agent-info", Static).update(
+            f"✗ {error.message}" + (f"\nFix: {error.hint}" if error.hint else ""))
+        self.workbench.report(error, title=f"Error while reading the agent config {Path(message.path).name}")
 
     def on_simulate_screen_loaded(self, message: Loaded) -> None:
         from workbench.platforms import get_platform
 
         agent = message.agent
+        if self._loading_path is not None and Path(agent.path) != Path(self._loading_path).expanduser():
+            return  # read for an earlier pick (Down pressed again meanwhile): the latest one counts
+        self._load_pending = False
         self.agent = agent
+        if self._play_when_loaded:
+            self._play_when_loaded = False
+            self.call_later(self.action_play)
         platform = get_platform(agent.platform)
         budgets = {t.expect.first_token_ms for t in agent.turns if t.expect.first_token_ms}
         budget = f"{', '.join(f'{b:g}' for b in sorted(budgets))} ms (set per turn)" if budgets else \
@@ -191,8 +250,12 @@ class SimulateScreen(WorkbenchScreen):
         if self.playing:
             return
         profile = self.workbench.active_profile
+        if self.agent is None and self._loading_path is not None and self._load_pending:
+            self._play_when_loaded = True  # the highlighted agent is still being read: play it when it is
+            return
         if self.agent is None:
-            self.notify("Pick an agent config first.", severity="warning", timeout=4)
+            self.notify("Pick an agent config first: Up/Down in the list, or type the path of one.",
+                        severity="warning", timeout=4)
             return
         if profile is None:
             self.workbench.report(WorkbenchError("No active profile to call.", "add one on the Profiles screen (F2)"),
@@ -278,8 +341,8 @@ class SimulateScreen(WorkbenchScreen):
         for number, view in self._turns.items():
             if number not in played:
                 view.update(f"Turn {number} of {view.total}\n  caller: {view.user}\n  (not played)")
-        summary = Static("\n".join(summary_lines(report)), classes="summary " + ("-ok" if report.passed else "-bad"),
-                         markup=False)
+        outcome = "-ok" if report.passed else "-bad"
+        summary = Static(verbatim("\n".join(summary_lines(report))), classes=f"summary {outcome}", markup=False)
         self.query_one("#turns", VerticalScroll).mount(summary)
         summary.scroll_visible()
 

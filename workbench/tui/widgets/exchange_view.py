@@ -15,6 +15,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.widgets import DataTable, Static, TabbedContent, TabPane, TextArea
 
+from workbench.tui.verbatim import verbatim
 from workbench.tui.volatile import steady
 
 if TYPE_CHECKING:
@@ -23,15 +24,6 @@ if TYPE_CHECKING:
 
 SEVERITY_STYLE = {"error": ("✗", "bold red"), "warning": ("⚠", "bold yellow"), "info": ("ℹ", "bold blue")}
 RAW_SHOWN = 200  # characters of an event's raw text in the timeline row
-
-
-def pretty_body(raw: bytes) -> tuple[str, str | None]:
-    """The body as text, indented when it is JSON; and the language to highlight it as."""
-    text = raw.decode("utf-8", errors="replace")
-    try:
-        return json.dumps(json.loads(text), indent=2, ensure_ascii=False), "json"
-    except ValueError:
-        return text, None
 
 
 def headers_text(headers: list[tuple[str, str]]) -> str:
@@ -127,7 +119,8 @@ class ExchangeView(Vertical):
         self.query_one("#request-line", Static).update(
             f"{exchange.label or 'request'}: {request.method} {request.url}")
         events = len(exchange.events)
-        self.tabs.get_tab("tab-timeline").label = f"SSE timeline ({events})" if events else "SSE timeline (not a stream)"
+        timeline = f"SSE timeline ({events})" if events else "SSE timeline (not a stream)"
+        self.tabs.get_tab("tab-timeline").label = timeline
         errors = sum(1 for f in findings if f.severity == "error")
         self.tabs.get_tab("tab-findings").label = f"Findings ({errors} ✗)" if errors else f"Findings ({len(findings)})"
         # Only the tab in view is filled now; the others when they are opened. Moving through a
@@ -148,6 +141,8 @@ class ExchangeView(Vertical):
         elif pane == "tab-response":
             self._fill_response(exchange)
         elif pane == "tab-body":
+            from workbench.chat_output import pretty_body
+
             raw = bytes(exchange.body)
             text = raw.decode("utf-8", errors="replace") if exchange.events else pretty_body(raw)[0]
             self.query_one("#body", TextArea).text = text
@@ -157,9 +152,10 @@ class ExchangeView(Vertical):
             self._show_findings(self._findings)
 
     def _fill_request(self, exchange: "Exchange") -> None:
-        request = exchange.request
-        body, _ = pretty_body(request.body)
-        self.query_one("#request", TextArea).text = headers_text(request.headers) + "\n\n" + body
+        from workbench.chat_output import request_text
+
+        # The one rendering of a request the TUI has: the ctrl+g preview shows the same.
+        self.query_one("#request", TextArea).text = request_text(exchange, pretty=True)
 
     def _fill_response(self, exchange: "Exchange") -> None:
         from workbench.chat_output import timings_line
@@ -189,7 +185,7 @@ class ExchangeView(Vertical):
         for event in exchange.events:
             raw = event.raw.replace("\r", "\\r").replace("\n", "⏎")
             arrival = "#" if steady_numbers else f"{event.t_ms:9.1f}"
-            rows.append((arrival, event_delta(event), raw[:RAW_SHOWN]))
+            rows.append((arrival, verbatim(event_delta(event)), verbatim(raw[:RAW_SHOWN])))
         table.add_rows(rows)
 
     def _show_findings(self, findings: "list[Finding]") -> None:

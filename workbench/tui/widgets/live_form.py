@@ -3,6 +3,10 @@
 The chat's parameters panel and the profile form are both one. A subclass says how it validates
 (`validated`, which marks the bad fields and returns the message for its screen); filling many
 fields at once (`filling()`, a profile loaded) validates once, after.
+
+A blank form (a new profile, the chat before its profile is there) shows no problem for a field
+until that field is edited or the user asks to save (`reveal_problems()`): three ✗ before a key
+is typed tell the user nothing.
 """
 
 from __future__ import annotations
@@ -21,19 +25,43 @@ class LiveForm(VerticalScroll):
         super().__init__(id=id)
         self._loading = False
         self._validation_due = False
+        self._filled: dict[str, object] = {}  # each field's value as last filled in
+        self._reveal_all = True
 
     def validated(self) -> Message:
         """Validate every field, show the problems, and return the message that tells the screen."""
         raise NotImplementedError
 
     @contextmanager
-    def filling(self) -> Iterator[None]:
-        """Set many fields at once without validating after each one."""
+    def filling(self, *, reveal: bool = True) -> Iterator[None]:
+        """Set many fields at once without validating after each one; unless `reveal`, the
+        problems of what was filled in stay hidden until a field is edited (a blank form)."""
         self._loading = True
         try:
             yield
         finally:
             self._loading = False
+            self._filled = self._values()
+            self._reveal_all = reveal
+
+    def reveal_problems(self) -> None:
+        """Show every problem from now on (the user asked to save or test)."""
+        self._reveal_all = True
+
+    def shown(self, problems: dict[str, str]) -> dict[str, str]:
+        """The problems to show: all of them, or on a blank form those of the fields edited since."""
+        if self._reveal_all:
+            return problems
+        now = self._values()
+        return {field_id: problem for field_id, problem in problems.items()
+                if now.get(field_id) != self._filled.get(field_id)}
+
+    def _values(self) -> dict[str, object]:
+        values: dict[str, object] = {}
+        for widget in self.query("Input, TextArea, Checkbox, Select"):
+            if widget.id:
+                values[widget.id] = widget.text if isinstance(widget, TextArea) else getattr(widget, "value", None)
+        return values
 
     # ---- as you type -------------------------------------------------------------------------
 

@@ -83,7 +83,7 @@ class ParamsPanel(LiveForm):
 
     def load(self, profile: Profile | None) -> None:
         """Fill the fields from the profile (its model and request parameters)."""
-        with self.filling():
+        with self.filling(reveal=profile is not None):
             self.query_one("#model", Input).value = profile.model if profile else ""
             fill_request_fields(self, profile.params if profile else None)
         self.validate_fields()
@@ -112,9 +112,10 @@ class ParamsPanel(LiveForm):
 
     def validate_fields(self) -> dict[str, str]:
         _, problems = self._read()
+        shown = self.shown(problems)
         for field_id in ("model", *NUMBER_FIELDS, "extra"):
-            self.query_one(f"#{field_id}").set_class(field_id in problems, "-invalid")
-        self.query_one("#problems", Static).update("\n".join(problems.values()))
+            self.query_one(f"#{field_id}").set_class(field_id in shown, "-invalid")
+        self.query_one("#problems", Static).update("\n".join(shown.values()))
         return problems
 
     def settings(self) -> tuple[ChatSettings | None, list[str]]:

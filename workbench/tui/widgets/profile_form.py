@@ -14,7 +14,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
 from workbench.errors import ProfileError
 from workbench.profiles import (
@@ -73,6 +73,7 @@ class ProfileForm(LiveForm):
     ProfileForm TextArea { height: 4; width: 1fr; border: none; padding: 0; background: $boost; }
     ProfileForm .note { color: $text-muted; }
     ProfileForm #key-source { margin: 0 0 1 16; }
+    ProfileForm #session-key { margin: 0 0 1 16; display: none; }
     ProfileForm .-invalid { background: $error 30%; }
     ProfileForm #problems { color: $error; height: auto; margin: 0 0 1 0; }
     """
@@ -106,6 +107,8 @@ class ProfileForm(LiveForm):
         yield from row("API key", "api_key", "type or paste; saved to the OS keyring, never to the file",
                        password=True)
         yield Static("", id="key-source", markup=False)
+        yield Button("Keep the typed key for this session only (in memory, never written)", id="session-key",
+                     compact=True)
         yield from row("Key env var", "api_key_env", "or: read the key from this variable, e.g. POLYAI_API_KEY")
         yield Static("Request", classes="heading")
         yield from row("Temperature", "temperature", "0–2 (blank: not sent)")
@@ -129,7 +132,7 @@ class ProfileForm(LiveForm):
 
     def load(self, profile: Profile | None, *, name: str | None = None) -> None:
         """Show `profile` (None: an empty form for a new profile, named `name`)."""
-        with self.filling():
+        with self.filling(reveal=profile is not None):
             p = profile
             values = {
                 "name": name if name is not None else (p.name if p else ""),
@@ -152,10 +155,13 @@ class ProfileForm(LiveForm):
             self.query_one("#notes", TextArea).text = p.notes if p else ""
         self.validate_fields()
 
-    def show_key_source(self, text: str, style: str = "") -> None:
+    def show_key_source(self, text: str, style: str = "", *, offer_session_key: bool = False) -> None:
+        """Where the key comes from; `offer_session_key` (no keyring works) shows the session-key
+        button next to the fixes."""
         widget = self.query_one("#key-source", Static)
         widget.update(text)
         widget.styles.color = style or None
+        self.query_one("#session-key", Button).display = offer_session_key
 
     # ---- reading and validating -------------------------------------------------------------
 
@@ -171,7 +177,8 @@ class ProfileForm(LiveForm):
             problems.setdefault(_field_for(problem.field), with_hint(problem.message, problem.hint))
         key = self.query_one("#api_key", Input).value
         if key and data.get("auth", "none") == "none":
-            problems.setdefault("api_key", "API key: auth is none, so a key would never be sent; pick x-api-key or bearer.")
+            problems.setdefault("api_key",
+                                "API key: auth is none, so a key would never be sent; pick x-api-key or bearer.")
         profile = None
         if not problems:
             try:
@@ -223,9 +230,10 @@ class ProfileForm(LiveForm):
 
     def validate_fields(self) -> FormReading:
         reading = self.read()
+        shown = self.shown(reading.problems)
         for field_id in (*TEXT_FIELDS, *NUMBER_FIELDS, "api_key", "extra", "headers", "notes", "platform", "auth"):
-            self.query_one(f"#{field_id}").set_class(field_id in reading.problems, "-invalid")
-        self.query_one("#problems", Static).update("\n".join(f"✗ {p}" for p in reading.problems.values()))
+            self.query_one(f"#{field_id}").set_class(field_id in shown, "-invalid")
+        self.query_one("#problems", Static).update("\n".join(f"✗ {p}" for p in shown.values()))
         return reading
 
     def clear_key(self) -> None:

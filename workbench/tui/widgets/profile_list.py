@@ -27,6 +27,8 @@ def key_source_label(status: "KeyStatus | None", auth: str) -> tuple[str, str]:
         return "key: OS keyring", "green"
     if status.source.startswith("env:"):
         return f"key: ${status.source[4:]}", "green"
+    if status.source == "session":
+        return "key: this session only", "yellow"
     if status.source == "unavailable":
         return "key: keyring unavailable", "red"
     return "key: missing", "yellow"
