@@ -149,6 +149,42 @@ async def scene_mock(pilot: Pilot) -> None:
     await pilot.pause(0.3)
 
 
+async def scene_traffic(pilot: Pilot) -> None:
+    """A Vapi call through the proxy, its second turn answered without [DONE], and an ElevenLabs call."""
+    import httpx
+
+    app = pilot.app
+    await press(pilot, "f9")
+    await pilot.pause(0.3)
+    screen = app.screen
+    await press(pilot, "ctrl+s")
+    await wait_for(pilot, lambda: screen.handle is not None)
+    url = screen.handle.base_url + "/chat/completions"
+    system = {"role": "system", "content": "You book tables at Chez Nous. Be brief."}
+    vapi = {"call": {"id": "call-4f1e", "type": "inboundPhoneCall"}, "metadata": {}, "temperature": 0,
+            "max_tokens": 250}
+
+    def send(body: dict) -> None:
+        with httpx.Client(timeout=10, trust_env=False) as http:
+            http.post(url, json={"model": "mock-model", "stream": True, **body},
+                      headers={"Authorization": "Bearer sk-vapi-demo-credential-7f3a"})
+
+    first = [system, {"role": "user", "content": "Hi, a table for two tonight?"}]
+    await asyncio.to_thread(send, {**vapi, "messages": first})
+    app.mock.set_fault("no-done")
+    await asyncio.to_thread(send, {**vapi, "messages": [*first, {"role": "assistant", "content": "Of course."},
+                                                       {"role": "user", "content": "At eight, please."}]})
+    app.mock.set_fault(None)
+    await asyncio.to_thread(send, {"messages": [system, {"role": "user", "content": "Do you have vegan dishes?"}],
+                                   "elevenlabs_extra_body": {}})
+    await wait_for(pilot, lambda: len(screen.entries) == 3)
+    tree = screen.query_one("#calls")
+    tree.focus()
+    tree.move_cursor(tree.root.children[0].children[1])
+    await pilot.pause(0.3)
+    screen.query_one("#tabs").active = "tab-findings"
+
+
 SCENES: dict[str, Scene] = {
     "chat": scene_chat,
     "profiles": scene_profiles,
@@ -158,6 +194,7 @@ SCENES: dict[str, Scene] = {
     "export": scene_export,
     "bench": scene_bench,
     "mock": scene_mock,
+    "traffic": scene_traffic,
 }
 
 

@@ -10,7 +10,8 @@ Exchange itself (`problem()`), so every reader gets the same answer.
 from __future__ import annotations
 
 import base64
-from dataclasses import asdict, dataclass, field
+import functools
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from workbench import wire
@@ -148,11 +149,20 @@ class Exchange:
     # ---- serialisation ----------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        """The exchange as JSON-ready data (what `from_dict` reads), field by field as `dataclasses.asdict`
+        gives it, without its deep copy of every event's parsed JSON (most of the cost of saving a stream:
+        the proxy writes one per round trip). Parsed event JSON is shared with the Exchange, not copied."""
+        data = _record(self, Exchange)
+        data["request"] = _record(self.request, RecordedRequest)
         data["request"]["body"] = _bytes_out(self.request.body)
-        data["body"] = _bytes_out(self.body)
         data["request"]["headers"] = [list(h) for h in self.request.headers]
+        data["request"]["secret_headers"] = list(self.request.secret_headers)
+        data["body"] = _bytes_out(self.body)
         data["response_headers"] = [list(h) for h in self.response_headers]
+        data["events"] = [_record(event, TimedEvent) for event in self.events]
+        data["timings"] = _record(self.timings, Timings)
+        data["timings"]["chunk_gaps_ms"] = list(self.timings.chunk_gaps_ms)
+        data["failure"] = _record(self.failure, Failure) if self.failure is not None else None
         return data
 
     @classmethod
@@ -183,6 +193,16 @@ class Exchange:
             label=data.get("label", ""),
             stream_requested=data.get("stream_requested", False),
         )
+
+
+def _record(value: Any, kind: type) -> dict[str, Any]:
+    """A dataclass instance's fields as a dict, in order (names read once per class)."""
+    return {name: getattr(value, name) for name in _field_names(kind)}
+
+
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(kind))
 
 
 def _bytes_out(raw: bytes) -> str | dict[str, str]:

@@ -282,6 +282,35 @@ class Redactor:
         return [("".join(piece), held) for piece, held in zip(shown, parts)]
 
 
+class RecordedReply(Protocol):
+    """What `scrub_reply` needs of a recorded reply (exchange.Exchange)."""
+
+    response_headers: list[tuple[str, str]]
+    body: bytes
+
+    @property
+    def events(self) -> Sequence[StreamEvent]: ...
+
+
+def scrub_reply(reply: RecordedReply, redactor: Redactor) -> None:
+    """Mask the keys a server echoed back (in an error message, say) in a recorded reply, in place.
+
+    Headers, body and stream events, also a key split across events; nothing is rewritten when
+    no key is there (the common case costs one search per part).
+    """
+    if not redactor:
+        return
+    echoed = (
+        any(redactor.found_in(value) for _, value in reply.response_headers)
+        or redactor.found_in(reply.body)
+        or redactor.found_in("".join(event.text for event in reply.events))  # a key split across events
+    )
+    if not echoed:
+        return
+    reply.response_headers = [(name, redactor.scrub(value)) for name, value in reply.response_headers]
+    reply.body = redactor.scrub_stream(reply.events, reply.body)
+
+
 def _overlaps(ends: list[int], start: int, end: int) -> list[tuple[int, tuple[int, int]]]:
     """The pieces (by index) that the span start..end of the joined text falls in, and where."""
     found = []

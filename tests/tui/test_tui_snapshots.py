@@ -79,3 +79,36 @@ def test_mock_request_log(snap_compare, memory_keyring):
         await pilot.pause(0.1)
 
     assert snap_compare(make_snapshot_app(), run_before=scene, terminal_size=SIZE)
+
+
+def test_traffic_calls(snap_compare, memory_keyring):
+    import asyncio
+
+    import httpx
+
+    def send(url: str, messages: list) -> None:
+        with httpx.Client(timeout=10, trust_env=False) as http:
+            http.post(url, json={"model": "mock-model", "stream": True, "messages": messages})
+
+    async def scene(pilot):
+        app = await started(pilot)
+        await wait_for(pilot, lambda: app.active_profile is not None, "a profile")
+        await press(pilot, "f9")
+        await wait_for(pilot, lambda: app.screen.MODE == "traffic", "the Traffic screen")
+        screen = app.screen
+        screen.query_one("#port").value = "0"
+        await press(pilot, "ctrl+s")
+        await wait_for(pilot, lambda: screen.handle is not None, "the proxy")
+        url = screen.handle.base_url + "/chat/completions"
+        first = [{"role": "system", "content": "You book tables."}, {"role": "user", "content": "A table for two"}]
+        await asyncio.to_thread(send, url, first)
+        app.mock.set_fault("no-done")
+        await asyncio.to_thread(send, url, [*first, {"role": "assistant", "content": "You said: A table for two"},
+                                            {"role": "user", "content": "Friday at seven"}])
+        await wait_for(pilot, lambda: len(screen.entries) == 2, "two round trips")
+        tree = screen.query_one("#calls")
+        tree.focus()
+        tree.move_cursor(tree.root.children[0].children[1])
+        await pilot.pause(0.3)
+
+    assert snap_compare(make_snapshot_app(), run_before=scene, terminal_size=SIZE)

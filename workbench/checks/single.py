@@ -25,15 +25,17 @@ from workbench.target import Target
 
 DEFAULT_PLATFORM = "openai"
 CHAT_LABEL = "chat as "  # the TUI's label for a chat sent shaped as a platform: "chat as vapi"
+PROXY_LABEL = "proxy as "  # workbench proxy's label for what a platform sent through it: "proxy as vapi"
 SAVE_HINT = "save one from Inspect (s), or with `workbench chat PROFILE MESSAGE --format json > FILE`"
 
 
 def platform_of(exchange: Exchange) -> str:
-    """The platform an exchange was shaped for, from its label ("chat as vapi"), else openai."""
-    if exchange.label.startswith(CHAT_LABEL):
-        name = exchange.label.removeprefix(CHAT_LABEL).strip().lower()
-        if name in PLATFORMS:
-            return name
+    """The platform an exchange was shaped for, from its label ("chat as vapi", "proxy as vapi"), else openai."""
+    for prefix in (CHAT_LABEL, PROXY_LABEL):
+        if exchange.label.startswith(prefix):
+            name = exchange.label.removeprefix(prefix).strip().lower()
+            if name in PLATFORMS:
+                return name
     return DEFAULT_PLATFORM
 
 
@@ -114,10 +116,45 @@ def exchange_report(exchange: Exchange, platform_id: str | None = None) -> Repor
     """
     platform = get_platform(platform_id or platform_of(exchange))
     ctx = judging_for(exchange, platform.id)
+    result = _result(exchange, ctx, "One saved exchange", "exchange")
+    metrics: dict[str, object] = {"ttft_ms": None, "total_ms": None}
+    if exchange.ok:
+        first = latency.first_token_ms(exchange, exchange.stream_requested)
+        total = exchange.timings.total_ms
+        metrics = {"ttft_ms": round(first, 1) if first is not None else None,
+                   "total_ms": round(total, 1) if total is not None else None, "streamed": exchange.stream_requested}
+    return Report.build(platform.id, shown_url(ctx.target.base_url), list(result.findings), metrics, [result])
+
+
+def exchanges_report(exchanges: list[Exchange], platform_id: str | None = None) -> Report:
+    """A check Report for saved exchanges (a `workbench proxy --log` file): one checklist line each.
+
+    Each is judged as `platform_id`, else as the platform it was sent as (its label). One
+    exchange gets `exchange_report`'s report.
+    """
+    if len(exchanges) == 1:
+        return exchange_report(exchanges[0], platform_id)
+    found: list[Finding] = []
+    results: list[ProbeResult] = []
+    platforms: list[str] = []
+    for number, exchange in enumerate(exchanges, start=1):
+        ctx = judging_for(exchange, get_platform(platform_id or platform_of(exchange)).id)
+        platforms.append(ctx.platform.id)
+        result = _result(exchange, ctx, f"Exchange {number} of {len(exchanges)}", f"exchange-{number}")
+        results.append(result)
+        found += result.findings
+    shown = platforms[0] if len(set(platforms)) == 1 else max(set(platforms), key=platforms.count)
+    chats = [e for e in exchanges if e.request.url.endswith(wire.CHAT_PATH)] or exchanges
+    target = shown_url(judging_for(chats[0]).target.base_url) if chats else ""
+    return Report.build(shown, target, found, {"exchanges": len(exchanges)}, results)
+
+
+def _result(exchange: Exchange, ctx: Judging, heading: str, probe_id: str) -> ProbeResult:
+    """One exchange judged, as a checklist line."""
     found = _judge(exchange, ctx)
     request = exchange.request
     what = f"{exchange.label}: " if exchange.label else ""
-    title = f"One saved exchange, {what}{request.method} {shown_url(request.url)}"
+    title = f"{heading}, {what}{request.method} {shown_url(request.url)}"
     if exchange.cancelled:
         detail = "stopped before the reply ended: not judged"
     elif exchange.status is None:
@@ -125,26 +162,40 @@ def exchange_report(exchange: Exchange, platform_id: str | None = None) -> Repor
     else:
         detail = status_line(exchange) + (f", {len(exchange.events)} events" if exchange.events else "")
     status = "skipped" if exchange.cancelled else probe_status(found)
-    result = ProbeResult("exchange", title, status, exchange.timings.total_ms, tuple(found), detail)
-    metrics: dict[str, object] = {"ttft_ms": None, "total_ms": None}
-    if exchange.ok:
-        first = latency.first_token_ms(exchange, exchange.stream_requested)
-        total = exchange.timings.total_ms
-        metrics = {"ttft_ms": round(first, 1) if first is not None else None,
-                   "total_ms": round(total, 1) if total is not None else None, "streamed": exchange.stream_requested}
-    return Report.build(platform.id, shown_url(ctx.target.base_url), found, metrics, [result])
+    return ProbeResult(probe_id, title, status, exchange.timings.total_ms, tuple(found), detail)
 
 
 def read_exchange(path: str | Path) -> Exchange:
     """An exchange saved as JSON (Inspect's `s`, `workbench chat --format json`); UsageError with the fix if not."""
+    return parse_exchange(_read_text(path), str(path))
+
+
+def read_exchanges(path: str | Path) -> list[Exchange]:
+    """A saved exchange, or every exchange of a JSON-lines file (`workbench proxy --log`)."""
+    return parse_exchanges(_read_text(path), str(path))
+
+
+def _read_text(path: str | Path) -> str:
     shown = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except OSError as error:
         raise UsageError(f"Could not read the exchange file {shown}: {error.strerror or error}.", SAVE_HINT) from None
     except UnicodeDecodeError as error:
         raise UsageError(f"The exchange file {shown} is not UTF-8 text (byte {error.start}).", SAVE_HINT) from None
-    return parse_exchange(text, shown)
+
+
+def parse_exchanges(text: str, source: str = "the input") -> list[Exchange]:
+    """One exchange (a JSON document), or one per line (JSON lines, as `workbench proxy --log` writes)."""
+    try:
+        wire.loads(text)
+    except json.JSONDecodeError as error:
+        lines = [(number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
+        if error.msg == "Extra data" and len(lines) > 1:
+            return [parse_exchange(line, f"{source}, line {number}") for number, line in lines]
+    except ValueError:
+        pass  # nested too deep: parse_exchange says so
+    return [parse_exchange(text, source)]
 
 
 def parse_exchange(text: str, source: str = "the input") -> Exchange:

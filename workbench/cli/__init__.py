@@ -21,6 +21,8 @@ from workbench.cli.export import export_command
 from workbench.cli.mock import mock_command
 from workbench.cli.options import CONTEXT, profiles_folder, profiles_option
 from workbench.cli.profiles import profiles_group
+from workbench.cli.proxy import proxy_command
+from workbench.cli.replay import replay_command
 from workbench.cli.simulate import simulate_command
 from workbench.errors import UsageError, WorkbenchError
 
@@ -47,7 +49,7 @@ def cli(ctx: click.Context, profiles_dir: str | None, agents_dir: str | None = N
 
 
 for _command in (bench_command, chat_command, check_command, export_command, mock_command, profiles_group,
-                 simulate_command):
+                 proxy_command, replay_command, simulate_command):
     cli.add_command(_command)  # `workbench --help` lists them alphabetically, as click sorts
 
 
@@ -94,5 +96,5 @@ def main() -> None:
 
 __all__ = [
     "bench_command", "chat_command", "check_command", "cli", "export_command", "main", "mock_command",
-    "profiles_group", "simulate_command",
+    "profiles_group", "proxy_command", "replay_command", "simulate_command",
 ]

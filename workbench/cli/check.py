@@ -25,8 +25,9 @@ if TYPE_CHECKING:
               help="Longest wait for any one request (connect, first token, between bytes); default 30. "
                    "A reply that never ends is cut after the three together.")
 @click.option("--exchange", "exchange_file", metavar="FILE",
-              help="Call nothing: judge one saved exchange (Inspect's s, or `chat --format json`; - reads stdin) "
-                   "as --as would have called it (default: the platform it was sent as, else openai).")
+              help="Call nothing: judge one saved exchange (Inspect's s, or `chat --format json`; - reads stdin), or "
+                   "each exchange of a `workbench proxy --log` file, as --as would have called it (default: the "
+                   "platform it was sent as, else openai).")
 @click.pass_context
 def check_command(
     ctx: click.Context, profile: str | None, url: str | None, model: str | None, platform: str | None,
@@ -35,8 +36,8 @@ def check_command(
     """Call an endpoint exactly as a platform does and say, finding by finding, what would break.
 
     Exit status 0 when the platform would accept the endpoint (warnings allowed), 1 when not.
-    With a PROFILE, the verdict is saved for `workbench export`. With --exchange FILE, only that
-    one recorded exchange is judged (no request is sent, no verdict saved).
+    With a PROFILE, the verdict is saved for `workbench export`. With --exchange FILE, only the
+    recorded exchange(s) in it are judged (no request is sent, no verdict saved).
     """
     import asyncio
 
@@ -62,14 +63,14 @@ def check_command(
 
 def _check_saved_exchange(ctx: click.Context, source: str, platform: str | None, fmt: str, extra: list[str]) -> None:
     """`check --exchange FILE`: the findings of one saved exchange, in the check's formats and exit codes."""
-    from workbench.checks.single import exchange_report, parse_exchange, read_exchange
+    from workbench.checks.single import exchanges_report, parse_exchanges, read_exchanges
 
     if extra:
         raise UsageError(f"--exchange judges a saved exchange and calls nothing, so {', '.join(extra)} "
                          f"{'has' if len(extra) == 1 else 'have'} no use with it.",
                          "drop them, or drop --exchange to check the endpoint live")
-    exchange = parse_exchange(sys.stdin.read(), "standard input") if source == "-" else read_exchange(source)
-    report = exchange_report(exchange, platform)
+    exchanges = parse_exchanges(sys.stdin.read(), "standard input") if source == "-" else read_exchanges(source)
+    report = exchanges_report(exchanges, platform)
     _print_report(report, fmt)
     ctx.exit(0 if report.compatible else 1)
 

@@ -28,7 +28,7 @@ from workbench.client.assembler import StreamAssembler, looks_like_sse
 from workbench.client.diagnose import Diagnosis
 from workbench.client.inflate import body_chunks
 from workbench.exchange import Exchange, Failure, RecordedRequest
-from workbench.redact import SHORTEST_IN_BODIES, Redactor
+from workbench.redact import SHORTEST_IN_BODIES, Redactor, scrub_reply
 
 if TYPE_CHECKING:
     from workbench.client.pool import Client
@@ -319,19 +319,7 @@ class Call:
 
     def _scrub_reply(self) -> None:
         """A server that echoes the credential back (in an error message, say) must not put it in the recording."""
-        redactor = Redactor(self._secrets, shortest=SHORTEST_IN_BODIES)
-        exchange = self.exchange
-        if not redactor:
-            return
-        echoed = (
-            any(redactor.found_in(value) for _, value in exchange.response_headers)
-            or redactor.found_in(exchange.body)
-            or redactor.found_in("".join(event.text for event in exchange.events))  # a key split across events
-        )
-        if not echoed:
-            return
-        exchange.response_headers = [(name, redactor.scrub(value)) for name, value in exchange.response_headers]
-        exchange.body = redactor.scrub_stream(exchange.events, exchange.body)
+        scrub_reply(self.exchange, Redactor(self._secrets, shortest=SHORTEST_IN_BODIES))
 
     # ---- cancellation and the first-token deadline ---------------------------------------
 

@@ -44,6 +44,27 @@ def _default_ssl_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSL
     return httpx.create_ssl_context(verify=True, trust_env=True)
 
 
+def tls_verify(target: Target) -> ssl.SSLContext | bool:
+    """What httpx (or aiohttp: the proxy's upstream) verifies `target`'s certificate with: a context, or False."""
+    if not target.verify:
+        return False
+    if not target.ca_bundle:
+        # httpx's default (certifi, or SSL_CERT_FILE / SSL_CERT_DIR), built once: loading the
+        # bundle costs ~20 ms of CPU, too much to pay for every Client a bench or check opens.
+        return _default_ssl_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    path = os.path.expanduser(target.ca_bundle)
+    try:
+        if os.path.isdir(path):
+            return ssl.create_default_context(capath=path)
+        return ssl.create_default_context(cafile=path)
+    except (OSError, ssl.SSLError) as error:
+        raise errors.TLSFailure(
+            f"The CA bundle {path} could not be loaded: {getattr(error, 'strerror', None) or error}.",
+            "Point the profile's ca_bundle at a PEM file holding the certificate(s) that signed the "
+            "server's certificate.",
+        ) from None
+
+
 class Client:
     """One connection pool to one target. Use as an async context manager."""
 
@@ -93,24 +114,7 @@ class Client:
             self._http = None
 
     def _tls_verify(self) -> ssl.SSLContext | bool:
-        target = self.target
-        if not target.verify:
-            return False
-        if not target.ca_bundle:
-            # httpx's default (certifi, or SSL_CERT_FILE / SSL_CERT_DIR), built once: loading the
-            # bundle costs ~20 ms of CPU, too much to pay for every Client a bench or check opens.
-            return _default_ssl_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
-        path = os.path.expanduser(target.ca_bundle)
-        try:
-            if os.path.isdir(path):
-                return ssl.create_default_context(capath=path)
-            return ssl.create_default_context(cafile=path)
-        except (OSError, ssl.SSLError) as error:
-            raise errors.TLSFailure(
-                f"The CA bundle {path} could not be loaded: {getattr(error, 'strerror', None) or error}.",
-                "Point the profile's ca_bundle at a PEM file holding the certificate(s) that signed the "
-                "server's certificate.",
-            ) from None
+        return tls_verify(self.target)
 
     # ---- calls --------------------------------------------------------------------------
 
@@ -183,28 +187,39 @@ class Client:
                     secrets=secrets)
 
     def _record(self, request: httpx.Request, secrets: list[str]) -> RecordedRequest:
-        """The request as sent, credentials masked: secret headers whole, a key anywhere else where it is."""
-        redactor = Redactor(secrets)
         encoding = request.headers.encoding
-        headers: list[tuple[str, str]] = []
-        masked: list[str] = []
-        for raw_name, raw_value in request.headers.raw:
-            name, value = raw_name.decode(encoding), raw_value.decode(encoding)
-            lower = name.lower()
-            if is_secret_header(name) or lower in self.secret_headers:
-                value = mask_credential(value)
-                masked.append(lower)
-            elif redactor.found_in(value):
-                value = redactor.scrub(value)
-                masked.append(lower)
-            headers.append((name, value))
-        return RecordedRequest(
-            method=request.method,
-            url=redactor.scrub(str(request.url)),
-            headers=headers,
-            body=Redactor(secrets, shortest=SHORTEST_IN_BODIES).scrub_bytes(request.content),
-            secret_headers=masked,
-        )
+        headers = [(k.decode(encoding), v.decode(encoding)) for k, v in request.headers.raw]
+        return record_request(request.method, str(request.url), headers, request.content, secrets,
+                              self.secret_headers)
+
+
+def record_request(method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes, secrets: list[str],
+                   secret_headers: Iterable[str] = ()) -> RecordedRequest:
+    """A request as sent, credentials masked: secret headers whole, a key anywhere else where it is.
+
+    The client records what it sends with this, and the proxy what it forwards.
+    """
+    redactor = Redactor(secrets)
+    extra = frozenset(secret_headers)
+    shown: list[tuple[str, str]] = []
+    masked: list[str] = []
+    for name, sent in headers:
+        lower = name.lower()
+        value = sent
+        if is_secret_header(name) or lower in extra:
+            value = mask_credential(sent)
+            masked.append(lower)
+        elif redactor.found_in(sent):
+            value = redactor.scrub(sent)
+            masked.append(lower)
+        shown.append((name, value))
+    return RecordedRequest(
+        method=method,
+        url=redactor.scrub(url),
+        headers=shown,
+        body=Redactor(secrets, shortest=SHORTEST_IN_BODIES).scrub_bytes(body),
+        secret_headers=masked,
+    )
 
 
 def _join(base_url: str, url_or_path: str) -> str:

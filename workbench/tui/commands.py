@@ -51,6 +51,10 @@ class WorkbenchCommands(Provider):
             Command("profile: add a new profile", self._new_profile, "Open the profile form"),
             Command("mock: start or stop the embedded mock", self._toggle_mock, "The fake LLM on loopback"),
             Command("inspect: the latest exchange", partial(app.switch_mode, "inspect"), "Request, reply, findings"),
+            Command("inspect: open a saved exchange or proxy log", self._open_in_inspect,
+                    "A file saved with s, or `workbench proxy --log FILE`"),
+            Command("proxy: start or stop the recording proxy", self._toggle_proxy,
+                    "The Traffic screen: what a real platform sends your endpoint"),
         ]
         return found
 
@@ -74,6 +78,14 @@ class WorkbenchCommands(Provider):
         handler = getattr(self.workbench.screen, method, None)
         if handler is not None:
             handler(*args)
+
+    def _open_in_inspect(self) -> None:
+        self.workbench.switch_mode("inspect")
+        self.workbench.call_after_refresh(self._on_screen, "action_open_file")
+
+    def _toggle_proxy(self) -> None:
+        self.workbench.switch_mode("traffic")
+        self.workbench.call_after_refresh(self._on_screen, "action_start_stop")
 
     def _toggle_mock(self) -> None:
         app = self.workbench

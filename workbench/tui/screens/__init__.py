@@ -41,6 +41,7 @@ SCREENS: tuple[ScreenEntry, ...] = (
     ScreenEntry("export", "Export", "f6", "workbench.tui.screens.export", "ExportScreen"),
     ScreenEntry("bench", "Bench", "f7", "workbench.tui.screens.bench", "BenchScreen"),
     ScreenEntry("mock", "Mock", "f8", "workbench.tui.screens.mock", "MockScreen"),
+    ScreenEntry("traffic", "Traffic", "f9", "workbench.tui.screens.traffic", "TrafficScreen"),
 )
 
 FIRST_SCREEN = "chat"

@@ -3,7 +3,8 @@
 The list is a DataTable (it renders only the rows in view, so thousands are fine). The
 detail shows the request (secrets masked), the response, the raw body or the SSE timeline,
 and the findings of the check rules for that exchange. `c` copies it as curl with the key
-left as $API_KEY, `k` does so with the key itself (after asking), `s` saves it as JSON.
+left as $API_KEY, `k` does so with the key itself (after asking), `s` saves it as JSON, and
+`o` opens one saved that way, or every round trip of a `workbench proxy --log` file.
 """
 
 from __future__ import annotations
@@ -43,12 +44,19 @@ class InspectScreen(WorkbenchScreen):
         Binding("k", "copy_curl_with_key", "curl with key"),
         Binding("s", "save_json", "Save JSON"),
         Binding("j", "copy_json", "Copy JSON"),
+        Binding("o", "open_file", "Open a saved exchange or proxy log", show=False),
     ]
 
     class SavedJson(Message):
         def __init__(self, path: Path) -> None:
             super().__init__()
             self.path = path
+
+    class FileRead(Message):
+        def __init__(self, path: str, exchanges: "list[Exchange]") -> None:
+            super().__init__()
+            self.path = path
+            self.exchanges = exchanges
 
     class KeyRead(Message):
         def __init__(self, command: str) -> None:
@@ -232,6 +240,33 @@ class InspectScreen(WorkbenchScreen):
                 "check that the data folder is writable and the disk is not full")))
             return
         self.post_message(self.SavedJson(path))
+
+    def action_open_file(self) -> None:
+        from workbench.tui.widgets.dialogs import InputDialog
+
+        def answered(path: str | None) -> None:
+            if path:
+                self._open(path)
+
+        self.app.push_screen(InputDialog("Open a saved exchange (s), or a log written by `workbench proxy --log`:",
+                                         placeholder="~/calls.jsonl"), answered)
+
+    @work(exclusive=True, group="open-exchange", thread=True, exit_on_error=False)
+    def _open(self, path: str) -> None:
+        from workbench.checks.single import read_exchanges
+
+        try:
+            exchanges = read_exchanges(Path(path).expanduser())
+        except WorkbenchError as error:
+            self.post_message(WorkFailed(f"opening {path}", error))
+            return
+        self.post_message(self.FileRead(path, exchanges))
+
+    def on_inspect_screen_file_read(self, message: FileRead) -> None:
+        for exchange in message.exchanges:
+            self.workbench.record_exchange(exchange)  # judged when shown, as the platform it was sent as
+        self.select_latest()
+        self.notify(f"Opened {len(message.exchanges)} exchange(s) from {message.path}.", timeout=4, markup=False)
 
     def on_inspect_screen_saved_json(self, message: SavedJson) -> None:
         self.notify(f"Saved to {message.path} (readable by you only; the key is masked).", timeout=6, markup=False)

@@ -1,4 +1,4 @@
-"""Modal dialogs: a read-only text view with copy (request previews, curl), and a yes/no question."""
+"""Modal dialogs: a read-only text view with copy (request previews, curl), a yes/no question, a line asked for."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static, TextArea
+from textual.widgets import Button, Input, Label, Static, TextArea
 
 
 class TextDialog(ModalScreen[None]):
@@ -74,3 +74,34 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
+
+
+class InputDialog(ModalScreen["str | None"]):
+    """One line of text asked for (a file's path, say); Enter answers, Esc cancels."""
+
+    DEFAULT_CSS = """
+    InputDialog { align: center middle; }
+    InputDialog > Vertical { width: 72; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
+    InputDialog Input { margin-top: 1; }
+    InputDialog .keys { color: $text-muted; margin-top: 1; }
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, question: str, value: str = "", *, placeholder: str = "") -> None:
+        super().__init__()
+        self.question = question
+        self.value = value
+        self.placeholder = placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.question, markup=False)
+            yield Input(self.value, placeholder=self.placeholder, id="answer")
+            yield Static("Enter to go on · Esc to cancel", classes="keys")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

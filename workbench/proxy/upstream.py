@@ -1,0 +1,119 @@
+"""The proxy's side toward the endpoint: one aiohttp session, and its failures in the client's own words.
+
+The session adds nothing to a request (no User-Agent, Accept, Accept-Encoding or Content-Type
+of its own: `skip_auto_headers`), keeps no cookies, follows no redirect (the platform gets the
+redirect, as it would have), and never decompresses (the platform gets the bytes the endpoint
+sent; the recording inflates its own copy). It honours HTTPS_PROXY, HTTP_PROXY and NO_PROXY, as
+the client does, read once when the proxy starts: aiohttp's own `trust_env` reads them (and
+~/.netrc) again for every request in a worker thread, two thread hops that cost several
+milliseconds of every first token. TLS is verified with the client's context (a --profile's
+ca_bundle or verify = false).
+
+Failures: aiohttp's exceptions are translated to the httpx ones they correspond to, and the
+client's `Diagnosis` words them, so a refused connection, a DNS failure, a stall or a reply cut
+short reads (and is judged) exactly as `workbench check` reports it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+import httpx
+from aiohttp.helpers import get_env_proxy_for_url
+from yarl import URL
+
+from workbench import errors
+from workbench.client.diagnose import Diagnosis
+from workbench.client.pool import tls_verify
+from workbench.exchange import Exchange
+from workbench.proxy.config import ProxyConfig
+from workbench.target import Target, Timeouts
+
+# Headers aiohttp would otherwise add to a request (the body's Content-Type among them).
+SKIP_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
+# Read buffer per connection: the most one read hands over, and what a stalled reader holds.
+READ_BUFFER = 64 << 10
+
+
+class Upstream:
+    """The session every forwarded request goes through, and the proxy the environment names for it."""
+
+    def __init__(self, config: ProxyConfig) -> None:
+        target = config.upstream or Target(base_url=config.to, model="")
+        connector = aiohttp.TCPConnector(limit=config.max_connections, limit_per_host=0, ssl=tls_verify(target))
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=config.connect_s, sock_read=config.timeout_s)
+        self.session = aiohttp.ClientSession(
+            connector=connector, timeout=timeout, auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar(),
+            trust_env=False, skip_auto_headers=SKIP_AUTO_HEADERS, read_bufsize=READ_BUFFER,
+        )
+        self.via, self.via_auth = environment_proxy(config.origin)
+
+    def request(self, method: str, url: str, headers: list[tuple[str, str]], body: bytes) -> Any:
+        """Send one request (the path as it came: `encoded`); await it for the response head."""
+        return self.session.request(method, URL(url, encoded=True), headers=headers, data=body or None,
+                                    allow_redirects=False, proxy=self.via, proxy_auth=self.via_auth)
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
+def environment_proxy(origin: str) -> tuple[URL | None, aiohttp.BasicAuth | None]:
+    """The proxy HTTPS_PROXY / HTTP_PROXY / ALL_PROXY name for `origin`, unless NO_PROXY exempts it."""
+    try:
+        return get_env_proxy_for_url(URL(origin))
+    except LookupError:
+        return None, None
+
+
+def timeouts(config: ProxyConfig) -> Timeouts:
+    """The limits the proxy runs under, as the client's Diagnosis words them."""
+    return Timeouts(connect=config.connect_s, read=config.timeout_s, first_token=config.timeout_s)
+
+
+def diagnosis(url: str, exchange: Exchange, config: ProxyConfig, secrets: list[str]) -> Diagnosis:
+    try:
+        parsed: httpx.URL | None = httpx.URL(url)
+    except httpx.InvalidURL:
+        parsed = None
+    return Diagnosis(parsed, exchange, timeouts(config), body_cap=config.body_cap, total_timeout=None,
+                     secrets=secrets)
+
+
+def describe(error: BaseException, words: Diagnosis, got_response: bool) -> errors.EndpointError:
+    """An aiohttp (or timeout, or OS) failure as the EndpointError the client would report."""
+    return words.describe(as_httpx(error), got_response)
+
+
+def as_httpx(error: BaseException) -> BaseException:
+    """The httpx exception that means what `error` means; the OS or TLS cause kept as its cause."""
+    if isinstance(error, (httpx.HTTPError, httpx.InvalidURL)):
+        return error  # the recording's own inflater raises httpx.DecodingError
+    if isinstance(error, aiohttp.ClientHttpProxyError):
+        return httpx.ProxyError(f"{error.status} {error.message}")
+    if isinstance(error, aiohttp.ConnectionTimeoutError):
+        return httpx.ConnectTimeout(str(error))
+    if isinstance(error, asyncio.TimeoutError):  # aiohttp's SocketTimeoutError is one
+        return httpx.ReadTimeout(str(error))
+    if isinstance(error, aiohttp.ClientConnectorCertificateError):
+        return _caused(httpx.ConnectError(str(error)), error.certificate_error)
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return _caused(httpx.ConnectError(str(error)), error.os_error)
+    if isinstance(error, aiohttp.ServerDisconnectedError):
+        return httpx.RemoteProtocolError("Server disconnected without sending a response.")
+    if isinstance(error, aiohttp.ClientPayloadError):
+        detail = str(error.__cause__ or error).strip()
+        return httpx.ReadError(f"peer closed connection without sending complete message body: {detail}")
+    if isinstance(error, aiohttp.ClientResponseError):  # a response head aiohttp's parser refused
+        return httpx.RemoteProtocolError(error.message or str(error))
+    if isinstance(error, (aiohttp.ClientOSError, ConnectionError)):
+        return httpx.ReadError(str(error) or type(error).__name__)
+    if isinstance(error, aiohttp.InvalidURL):
+        return httpx.InvalidURL(str(error))
+    return error
+
+
+def _caused(error: httpx.HTTPError, cause: BaseException) -> httpx.HTTPError:
+    error.__cause__ = cause
+    return error
