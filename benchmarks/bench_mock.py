@@ -1,6 +1,6 @@
-"""Benchmark of `workbench mock`: requests/s against the Flask sample, and first-token drift under 200 streams.
+"""Benchmark of `workbench mock`: requests/s against the Flask sample, and first-token drift under 200 and 1,000 streams.
 
-    python benchmarks/bench_mock.py [--seconds 3] [--rounds 7] [--connections 32] [--streams 200]
+    python benchmarks/bench_mock.py [--seconds 3] [--rounds 7] [--connections 32] [--streams 200,1000]
                                     [--only rps|streams]
 
 Throughput: both servers run as subprocesses (`workbench mock` and the seed's Flask sample on
@@ -9,15 +9,21 @@ are driven by the same client in this process: bare asyncio Protocols over HTTP/
 keep-alive connections, sending one POST chat/completions after another with the same body.
 Rounds alternate between the servers so a busy spell on a shared machine hits both; the
 server's CPU time per request (from /proc) is printed too, a figure the client and other
-load on the machine disturb less than requests/s.
+load on the machine disturb less than requests/s, and so is the client's own, since client
+and servers share the machine's cores. The client runs on the event loop the mock uses
+(uvloop where it is installed): the cheaper the client, the more of the machine is left to
+the server being measured.
 
-Streams: `workbench mock --ttft-ms 200 --tokens-per-s 20`; every connection is opened first,
-then the requests are written all at once (the worst case: 200 arrive within a few ms) or
-spread over 1 s with replies long enough that all 200 streams overlap. Each stream's first
+Streams: `workbench mock --ttft-ms 200 --tokens-per-s 20`, with 200 and then 1,000 streams; every
+connection is opened first, then the requests are written all at once (the worst case: all
+arrive within a few ms) or spread over 1 s with replies long enough that all streams overlap.
+1,000 streams need more than the 1,024 open files many systems allow a process: this process
+raises its soft limit (the mock raises its own), and says so when the hard limit is too low. Each stream's first
 *content* token time (request written -> first `"delta":{"content"` byte, stamped as the
 bytes arrive) is compared with the injected ttft: drift = observed - ttft. Last-token drift
 compares the whole stream with ttft + (tokens - 1) / tokens_per_s.
-Targets (issue 2): mock >= 10x Flask requests/s; first-token drift p99 < 20 ms at 200 streams.
+Targets (issues 2 and 18): mock >= 10x Flask requests/s; first-token drift p99 < 20 ms at 200
+and at 1,000 streams.
 """
 
 from __future__ import annotations
@@ -37,6 +43,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.bench.stats import percentile
+from workbench.mock.connections import raise_descriptor_limit
+from workbench.mock.event_loop import loop_factory
+
+
+def run(coroutine):  # type: ignore[no-untyped-def]
+    """asyncio.run on the mock's kind of loop (uvloop where installed)."""
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        return runner.run(coroutine)
 
 HERE = Path(__file__).resolve().parent
 BODY = json.dumps({"model": "mock-model", "messages": [{"role": "user", "content": "Hello, how are you today?"}]}).encode()
@@ -166,6 +180,7 @@ class Throughput:
     rps: float
     cpu_us: float  # the server process's CPU time per request
     errors: int
+    client_us: float = 0.0  # this process's CPU time per request
 
 
 def cpu_seconds(process: subprocess.Popen[bytes]) -> float:
@@ -175,11 +190,13 @@ def cpu_seconds(process: subprocess.Popen[bytes]) -> float:
 
 
 def throughput(process: subprocess.Popen[bytes], port: int, path: str, args: argparse.Namespace) -> Throughput:
-    asyncio.run(hammer(port, path, 0.5, args.connections))  # warm-up
-    cpu_before, started = cpu_seconds(process), time.perf_counter()
-    ok, errors = asyncio.run(hammer(port, path, args.seconds, args.connections))
+    run(hammer(port, path, 0.5, args.connections))  # warm-up
+    cpu_before, client_before, started = cpu_seconds(process), time.process_time(), time.perf_counter()
+    ok, errors = run(hammer(port, path, args.seconds, args.connections))
     elapsed = time.perf_counter() - started
-    return Throughput(ok / elapsed, (cpu_seconds(process) - cpu_before) / max(ok, 1) * 1e6, errors)
+    per = 1e6 / max(ok, 1)
+    return Throughput(ok / elapsed, (cpu_seconds(process) - cpu_before) * per, errors,
+                      (time.process_time() - client_before) * per)
 
 
 # ---- streaming drift --------------------------------------------------------------------
@@ -253,14 +270,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="length of each throughput round")
     parser.add_argument("--rounds", type=int, default=7, help="more, shorter rounds: a busy spell spoils fewer")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--streams", type=int, default=200)
+    parser.add_argument("--streams", default="200,1000", help="stream counts, run one after another")
     parser.add_argument("--ttft-ms", type=float, default=200.0)
     parser.add_argument("--tokens-per-s", type=float, default=20.0)
     parser.add_argument("--only", choices=["rps", "streams"], help="run one half of the benchmark")
+    parser.add_argument("--mock-loop", choices=["default", "asyncio"], default="default",
+                        help="asyncio: run the mock with uvloop made unimportable (its fallback)")
     args = parser.parse_args()
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"load average {os.getloadavg()[0]:.2f} at the start")
+          f"load average {os.getloadavg()[0]:.2f} at the start; client loop: {loop_kind()}")
 
     if args.only != "streams":
         compare_throughput(args)
@@ -268,10 +287,20 @@ def main() -> None:
         stream_drift(args)
 
 
+# `workbench mock` with uvloop made unimportable: the mock on asyncio's own loop, as where uvloop is missing.
+ASYNCIO_MOCK = "import sys; sys.modules['uvloop'] = None; sys.argv[0] = 'workbench'; from workbench.cli import main; main()"
+
+
+def mock_command(args: argparse.Namespace) -> list[str]:
+    if args.mock_loop == "asyncio":
+        return [sys.executable, "-c", ASYNCIO_MOCK, "mock"]
+    return [sys.executable, "-m", "workbench", "mock"]
+
+
 def compare_throughput(args: argparse.Namespace) -> None:
     python = sys.executable
     mock_port, flask_port = free_port(), free_port()
-    mock = start([python, "-m", "workbench", "mock", "--port", str(mock_port)], mock_port)
+    mock = start([*mock_command(args), "--port", str(mock_port)], mock_port)
     flask = start([python, "-m", "flask", "--app", str(HERE / "flask_sample.py"), "run", "--port", str(flask_port)],
                   flask_port)
     rounds: list[tuple[Throughput, Throughput]] = []
@@ -284,40 +313,67 @@ def compare_throughput(args: argparse.Namespace) -> None:
         stop(mock)
         stop(flask)
     print(f"requests/s, {args.connections} keep-alive connections, {args.rounds} alternating rounds of "
-          f"{args.seconds:g} s each (median; server CPU per request in brackets):")
+          f"{args.seconds:g} s each (median; server CPU per request in brackets, then the client's):")
     for index, name in enumerate(("workbench mock", "Flask sample")):
         runs = [r[index] for r in rounds]
         print(f"  {name:15s} {statistics.median(t.rps for t in runs):8.0f}/s  "
-              f"[{statistics.median(t.cpu_us for t in runs):6.0f} us]  errors {sum(t.errors for t in runs)}  "
-              f"rounds: {', '.join(f'{t.rps:.0f}' for t in runs)}")
+              f"[{statistics.median(t.cpu_us for t in runs):6.0f} us] [client {statistics.median(t.client_us for t in runs):4.0f} us]"
+              f"  errors {sum(t.errors for t in runs)}  rounds: {', '.join(f'{t.rps:.0f}' for t in runs)}")
     ratios = [m.rps / f.rps for m, f in rounds]
+    cpu_ratios = [f.cpu_us / m.cpu_us for m, f in rounds if m.cpu_us]
     print(f"  ratio           {statistics.median(ratios):8.1f}x  (per round: {', '.join(f'{r:.1f}' for r in ratios)}; "
           f"target >= 10x)")
+    if cpu_ratios:
+        print(f"  server CPU a request, Flask / mock: {statistics.median(cpu_ratios):.1f}x "
+              f"(per round: {', '.join(f'{r:.1f}' for r in cpu_ratios)})")
 
 
 
 def stream_drift(args: argparse.Namespace) -> None:
-    python = sys.executable
+    counts = [count for count in (int(text) for text in str(args.streams).split(",")) if enough_descriptors(count)]
     port = free_port()
-    mock = start([python, "-m", "workbench", "mock", "--port", str(port), "--ttft-ms", f"{args.ttft_ms:g}",
+    mock = start([*mock_command(args), "--port", str(port), "--ttft-ms", f"{args.ttft_ms:g}",
                   "--tokens-per-s", f"{args.tokens_per_s:g}"], port)
     try:
-        for label, words, ramp in (("all requests at once", SHORT_REPLY, 0.0),
-                                   ("requests spread over 1 s, all streams overlapping", LONG_REPLY, 1.0)):
-            report_streams(label, asyncio.run(streams(port, args.streams, words, ramp)), args, words)
+        for count in counts:
+            for label, words, ramp in (("all requests at once", SHORT_REPLY, 0.0),
+                                       ("requests spread over 1 s, all streams overlapping", LONG_REPLY, 1.0)):
+                report_streams(label, count, run(streams(port, count, words, ramp)), args, words)
     finally:
         stop(mock)
 
 
-def report_streams(label: str, results: list[tuple[float, float]], args: argparse.Namespace, words: str) -> None:
+def enough_descriptors(streams: int) -> bool:
+    """Raise this process's open-file limit for `streams` connections; False, with a sentence, if it cannot."""
+    needed = streams + 100  # the streams' sockets, plus this process's own files
+    limit = raise_descriptor_limit(max(needed, 4096))
+    if limit is not None and limit < needed:
+        print(f"{streams} streams skipped: they need about {needed} open files, and this process may open {limit} "
+              f"(its hard limit); raise it (`ulimit -Hn {needed}` as root, or limits.conf) and run again.")
+        return False
+    return True
+
+
+def loop_kind() -> str:
+    from workbench.mock.event_loop import loop_name
+
+    loop = loop_factory()()
+    try:
+        return loop_name(loop)
+    finally:
+        loop.close()
+
+
+def report_streams(label: str, count: int, results: list[tuple[float, float]], args: argparse.Namespace,
+                   words: str) -> None:
     firsts = [first for first, _ in results if first == first]
     tokens = len(words.split()) + 2  # the echo adds "You said: "
     expected_total = args.ttft_ms / 1000 + (tokens - 1) / args.tokens_per_s
     drift = [(first - args.ttft_ms / 1000) * 1000 for first in firsts]
     total_drift = [(total - expected_total) * 1000 for _, total in results]
-    print(f"{args.streams} concurrent streams, {label}: ttft {args.ttft_ms:g} ms, {args.tokens_per_s:g} tokens/s, "
+    print(f"{count} concurrent streams, {label}: ttft {args.ttft_ms:g} ms, {args.tokens_per_s:g} tokens/s, "
           f"{tokens} tokens each ({expected_total:.2f} s a stream)")
-    print(f"  streams with a first token  {len(firsts)}/{args.streams}")
+    print(f"  streams with a first token  {len(firsts)}/{count}")
     print(f"  first-token drift ms        p50 {percentile(drift, 50):6.1f}  p99 {percentile(drift, 99):6.1f}"
           f"  max {max(drift):6.1f}  (target p99 < 20)")
     print(f"  last-token drift ms         p50 {percentile(total_drift, 50):6.1f}  p99 {percentile(total_drift, 99):6.1f}")

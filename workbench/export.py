@@ -51,6 +51,11 @@ def build_sheet(
         sheet.checklist = tuple(spec.checklist)
     if sheet.checklist == tuple(spec.checklist):
         sheet.checklist_proof = spec.checklist_proof
+    tls = getattr(profile, "tls", None)
+    if tls is not None and not tls.verify and profile.base_url.lower().startswith("https://"):
+        sheet.notes.insert(0, f"TLS verification is off in this profile, so the workbench's calls did not check the "
+                              f"certificate; {spec.title} will. Run `{sheet.check_command}` to judge it as "
+                              f"{spec.title} does before you send this sheet.")
     return sheet
 
 

@@ -6,14 +6,17 @@ the rule for what a person may see of a credential is written once:
 - `mask(key)`: a key of 8 characters or fewer shows nothing of itself (`………`); a longer one
   keeps its prefix up to a dash within its first 4 characters (else its first 2 characters)
   and its last 4 (`sk-…9f3a`): enough to tell keys apart, never enough to use one.
-- Secret headers (`SECRET_HEADERS`) are masked whatever their value and its length; a value
+- Secret headers (`SECRET_HEADERS`, and any name `is_secret_name` calls secret: X-Custom-Auth,
+  X-Session-Token) are masked whatever their value and its length; a value
   `Scheme credential` keeps its all-letters scheme readable (`Bearer sk-…9f3a`).
 - Known keys are searched for in text by a `Redactor`. A key shorter than `SHORTEST` (4)
   characters is not searched for: it would mask letters all over a message. Header values,
   URLs, error messages and the keys the process remembers search keys of 4 or more; request
   bodies and replies (headers, body, stream events) only keys of `SHORTEST_IN_BODIES` (8) or
-  more, since a short key searched in JSON would turn up inside words and numbers. The one
-  exception is the mock's own key in its own request log, masked at any length.
+  more, since a short key searched in JSON would turn up inside words and numbers. So the
+  workbench never sends a key shorter than that (`secrets.key_problem`): every key it sends
+  is masked in every view. The one exception is the mock's own key in its own request log,
+  masked at any length.
 - A key is found as written and as text quotes it: stripped of surrounding whitespace, escaped
   by repr(), and escaped by JSON (with and without ensure_ascii). Each form is replaced by the
   mask written the same way, so a JSON body stays JSON. The longest form is matched first, so a
@@ -40,13 +43,19 @@ ELLIPSIS = "…"
 SHORTEST = 4  # a shorter "secret" would mask letters all over a message
 SHORTEST_IN_BODIES = 8  # in JSON bodies and replies a shorter key would turn up inside words
 
-# Headers whose values are credentials whatever they hold.
-SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "api-key", "cookie"})
+# The headers the auth methods send a key in (a profile sets `auth` instead of writing one).
+AUTH_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "api-key"})
+# Headers whose values are credentials whatever they hold; any name `is_secret_name` calls secret too.
+SECRET_HEADERS = AUTH_HEADERS | {"cookie"}
 
-# Words a query parameter that carries a credential ends with: ?key=, ?api_key=, ?access_token=,
-# ?sig= (Azure SAS), ?X-Amz-Signature=, ?X-Amz-Credential=, ?password=.
-_KEY_PARAM_ENDINGS = ("key", "keys", "token", "secret", "password", "passwd", "pwd", "sig", "signature",
-                      "credential", "auth", "authorization", "jwt", "session", "sessionid")
+# Words a name that carries a credential ends with: a header (X-Custom-Auth, X-Session-Token), a
+# request field (session_token), a query parameter (?key=, ?api_key=, ?access_token=, ?sig= of
+# Azure SAS, ?X-Amz-Signature=, ?X-Amz-Credential=, ?password=).
+_SECRET_WORD_ENDINGS = ("key", "keys", "token", "secret", "password", "passwd", "pwd", "sig", "signature",
+                        "credential", "credentials", "auth", "authorization", "jwt")
+# A session in a URL's query is a credential (?session=…); a session header is mostly an id a platform
+# sends about its own call (x-livekit-session-id), shown as it came.
+_SESSION_WORDS = ("session", "sessionid")
 
 
 def mask(secret: str | None) -> str:
@@ -59,9 +68,18 @@ def mask(secret: str | None) -> str:
     return f"{head}{ELLIPSIS}{secret[-4:]}"
 
 
+def is_secret_name(name: str) -> bool:
+    """True for a header, field or parameter name that says its value is a secret: a word of it ends with
+    key, token, secret, password, auth, signature, … (`X-Custom-Auth`, `session_token`,
+    `apiKey`; not `max_tokens`). The one rule for what looks secret (the Cookie header is in SECRET_HEADERS;
+    a word "cookie" alone is not, as in Set-Cookie-X)."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)  # apiKey -> api Key
+    return any(word.endswith(_SECRET_WORD_ENDINGS) for word in re.split(r"[^a-z0-9]+", spaced.lower()) if word)
+
+
 def is_secret_header(name: str) -> bool:
-    """True for a header whose value is a credential (`Authorization`, `x-api-key`, `x_api_key`, …)."""
-    return name.strip().lower().replace("_", "-") in SECRET_HEADERS
+    """True for a header whose value is a credential (`Authorization`, `x-api-key`, `X-Custom-Auth`, …)."""
+    return name.strip().lower().replace("_", "-") in SECRET_HEADERS or is_secret_name(name)
 
 
 def credential_scheme(value: str) -> str:
@@ -102,14 +120,15 @@ def _masked_params(query: str) -> str:
     items = query.split("&")
     for index, item in enumerate(items):
         name, equals, value = item.partition("=")
-        if equals and value and _is_key_param(name):
+        if equals and value and is_key_param(name):
             items[index] = f"{name}={mask(value)}"
     return "&".join(items)
 
 
-def _is_key_param(name: str) -> bool:
+def is_key_param(name: str) -> bool:
+    """True for a query parameter whose value is a credential (`key`, `api_key`, `access_token`, `sig`, `session`)."""
     words = re.split(r"[^a-z0-9]+", name.lower())
-    return any(word.endswith(_KEY_PARAM_ENDINGS) for word in words)
+    return is_secret_name(name) or any(word.endswith(_SESSION_WORDS) for word in words)
 
 
 # ---- keys remembered for the whole process -------------------------------------------------------
@@ -202,6 +221,11 @@ class Redactor:
         kept = {secret for secret in secrets if secret and len(secret) >= shortest}
         self.secrets = tuple(sorted(kept, key=lambda s: (-len(s), s)))
         self._table = _table(self.secrets, shortest)
+
+    @classmethod
+    def for_replies(cls, secrets: Iterable[str | None]) -> "Redactor":
+        """The redactor for request bodies and replies (headers, body, stream events, text as it streams)."""
+        return cls(secrets, shortest=SHORTEST_IN_BODIES)
 
     def __bool__(self) -> bool:
         return bool(self.secrets)
@@ -406,8 +430,10 @@ class StreamScrubber:
 
     def feed(self, text: str) -> str:
         """What of the text so far can be shown now, keys masked."""
-        held = self._held + text
         pattern = self._table.pattern
+        if pattern is None:  # no key to look for: a stream that never ends costs nothing here
+            return text
+        held = self._held + text
         out: list[str] = []
         done = 0
         while True:

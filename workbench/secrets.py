@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from workbench.errors import ProfileError, SecretStoreError
-from workbench.redact import mask, remember
+from workbench.redact import SHORTEST_IN_BODIES, mask, remember
 
 SERVICE = "byom-workbench"
 TIMEOUT_ENV = "WORKBENCH_KEYRING_TIMEOUT"
@@ -213,41 +213,91 @@ def _check_name(profile_name: str) -> None:
         raise ProfileError("A keyring entry needs a profile name; got an empty one.")
 
 
-def get_secret(profile_name: str) -> str | None:
-    """The key stored for this profile, or None when there is none."""
+def _user(profile_name: str, field: str) -> str:
+    """The keyring user: the profile's name for its key, "PROFILE/header/NAME" for a secret field
+    (a profile name never holds a "/", so the two never meet)."""
+    return f"{profile_name}/{field}" if field else profile_name
+
+
+def _what(profile_name: str, field: str) -> str:
+    if not field:
+        return f"the key of profile {profile_name!r}"
+    return f"the {field.replace('/', ' ', 1)} of profile {profile_name!r}"
+
+
+def get_secret(profile_name: str, *, field: str = "") -> str | None:
+    """The key stored for this profile (or its secret `field`, e.g. "header/X-Custom-Auth"), or None."""
     _check_name(profile_name)
     value: str | None = _with_deadline(
-        f"reading the key of profile {profile_name!r}",
-        lambda: _usable_backend().get_password(SERVICE, profile_name),
+        f"reading {_what(profile_name, field)}",
+        lambda: _usable_backend().get_password(SERVICE, _user(profile_name, field)),
     )
     remember(value)
     return value
 
 
-def set_secret(profile_name: str, value: str) -> None:
-    """Store (or replace) the key of this profile."""
-    _check_key(profile_name, value)
+# ---- what a key may be ------------------------------------------------------------------------
+
+# The shortest key the workbench sends: a shorter one turns up inside words, numbers and JSON field
+# names, so it could be neither found in a reply to be masked (redact searches bodies for keys of
+# this length or more) nor masked there without breaking what the checks judge.
+SHORTEST_KEY = SHORTEST_IN_BODIES
+
+
+def key_problem(value: str | None) -> tuple[str, str] | None:
+    """(what is wrong, the fix) when `value` cannot be a key the workbench sends, else None.
+
+    A key is printable ASCII (what an HTTP header carries), nothing around it, at least
+    SHORTEST_KEY characters. The words never quote the key, not even one character of it.
+    """
+    if not value or not value.strip():
+        return "is empty", "paste the key at the prompt, or pipe it in with --stdin"
+    if value != value.strip() or "\n" in value or "\r" in value:
+        return ("has spaces or line breaks around or in it (a copy-and-paste slip?)",
+                "enter the key alone, on one line")
+    for position, character in enumerate(value, 1):
+        if not " " <= character <= "~":
+            kind = "a non-ASCII character" if ord(character) > 127 else "a control character"
+            return (f"holds {kind} (character {position} of {len(value)}), which an HTTP header cannot carry",
+                    "check that the whole key was copied and nothing else: keys are printable ASCII")
+    if len(value) < SHORTEST_KEY:
+        what = (f"has {len(value)} characters; the workbench sends keys of {SHORTEST_KEY} or more, since a "
+                "shorter one turns up inside words and numbers and could not be kept masked in replies and logs")
+        fix = (f"use a key of {SHORTEST_KEY} characters or more (on a server you run, set a longer one), or auth "
+               "none for an endpoint that takes any key")
+        return what, fix
+    return None
+
+
+def require_sendable(value: str, whose: str) -> str:
+    """`value` when it can be sent as a key; else ProfileError: "{whose} {what is wrong}; nothing was sent."."""
+    problem = key_problem(value)
+    if problem is not None:
+        raise ProfileError(f"{whose} {problem[0]}; nothing was sent.", problem[1])
+    return value
+
+
+def set_secret(profile_name: str, value: str, *, field: str = "") -> None:
+    """Store (or replace) the key of this profile (or its secret `field`); ProfileError (nothing stored)
+    for a value it could not send."""
+    _check_key(profile_name, value, field)
     _with_deadline(
-        f"storing the key of profile {profile_name!r}",
-        lambda: _usable_backend().set_password(SERVICE, profile_name, value),
+        f"storing {_what(profile_name, field)}",
+        lambda: _usable_backend().set_password(SERVICE, _user(profile_name, field), value),
     )
 
 
-def _check_key(profile_name: str, value: str) -> None:
+def _check_key(profile_name: str, value: str, field: str = "") -> None:
+    """ProfileError (nothing stored) for a value the workbench could not send (`key_problem`)."""
     _check_name(profile_name)
-    if not value or not value.strip():
-        raise ProfileError(f"The key for profile {profile_name!r} is empty; nothing was stored.",
-                           "paste the key at the prompt, or pipe it in with --stdin")
-    if value != value.strip() or "\n" in value or "\r" in value:
-        raise ProfileError(
-            f"The key for profile {profile_name!r} has spaces or line breaks around or in it "
-            "(a copy-and-paste slip?); nothing was stored.",
-            "enter the key alone, on one line",
-        )
+    problem = key_problem(value)
+    if problem is not None:
+        whose = f"The key for profile {profile_name!r}" if not field else "T" + _what(profile_name, field)[1:]
+        raise ProfileError(f"{whose} {problem[0]}; nothing was stored.", problem[1])
 
 
-def delete_secret(profile_name: str) -> bool:
-    """Remove the key of this profile; False when there was none."""
+def delete_secret(profile_name: str, *, field: str = "") -> bool:
+    """Remove the key of this profile (or its secret `field`); False when there was none."""
     from keyring.errors import PasswordDeleteError
 
     _check_name(profile_name)
@@ -255,16 +305,16 @@ def delete_secret(profile_name: str) -> bool:
     def delete() -> bool:
         backend = _usable_backend()
         try:
-            backend.delete_password(SERVICE, profile_name)
+            backend.delete_password(SERVICE, _user(profile_name, field))
         except PasswordDeleteError:  # what every backend raises for "no such entry"
             return False
         return True
 
-    return _with_deadline(f"removing the key of profile {profile_name!r}", delete)
+    return _with_deadline(f"removing {_what(profile_name, field)}", delete)
 
 
 def move_secret(old_name: str, new_name: str, *, along: Callable[[], None] = lambda: None,
-                required: bool = True) -> bool | None:
+                required: bool = True, field: str = "") -> bool | None:
     """Move a profile's key to a new profile name, and do `along` with it (the profile store
     renames the profile's file there); False when the old name had no key.
 
@@ -276,23 +326,24 @@ def move_secret(old_name: str, new_name: str, *, along: Callable[[], None] = lam
     alone, and the answer is None.
     """
     try:
-        value = get_secret(old_name)
+        value = get_secret(old_name, field=field)
     except SecretStoreError:
         if required:
             raise
         along()
         return None
     if value is None:
-        delete_secret(new_name)
+        delete_secret(new_name, field=field)
         along()
         return False
-    set_secret(new_name, value)
+    _with_deadline(f"storing {_what(new_name, field)}",  # as it was: a key stored before the rule moves too
+                   lambda: _usable_backend().set_password(SERVICE, _user(new_name, field), value))
     try:
         along()
     except BaseException:
-        delete_secret(new_name)
+        delete_secret(new_name, field=field)
         raise
-    delete_secret(old_name)
+    delete_secret(old_name, field=field)
     return True
 
 

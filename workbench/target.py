@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from workbench import wire
+from workbench import redact, wire
 
 AUTH_METHODS = ("none", "x-api-key", "bearer")
 
@@ -36,6 +36,24 @@ class Target:
     verify: bool = True
     ca_bundle: str | None = None
     name: str = ""  # the profile name, when it came from one
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every credential this target sends, to be masked wherever it turns up: its key, and the values
+        of its headers and extra fields whose names look secret (X-Custom-Auth, session_token)."""
+        found = [self.api_key]
+        found += [value for name, value in self.headers.items() if redact.is_secret_header(name)]
+        found += [value for name, value in self.params.items()
+                  if isinstance(value, str) and redact.is_secret_name(name)]
+        return tuple(dict.fromkeys(secret for secret in found if secret))
+
+    @property
+    def verification_note(self) -> str:
+        """A sentence when TLS verification is off for an https:// target (chat, bench and export say it), else ""."""
+        if self.verify or not self.base_url.lower().startswith("https://"):
+            return ""
+        return ("TLS verification is off for this endpoint: its certificate was not checked, and the platforms "
+                "check it (`workbench check` judges it as they do).")
 
     @property
     def chat_url(self) -> str:

@@ -263,6 +263,37 @@ async def test_expect_100_continue_gets_a_continue_then_the_reply() -> None:
     assert reply.startswith(b"HTTP/1.1 200") and b"You said: continue" in reply
 
 
+@pytest.mark.parametrize("key_header", [b"", b"x-api-key: sk-wrong-key-000\r\n"], ids=["no-key", "wrong-key"])
+async def test_expect_100_continue_without_the_key_gets_a_401_and_no_invitation_to_upload(key_header: bytes) -> None:
+    # Issue 13 row 11: the key is checked before the client is told to send its body.
+    async with MockServer(MockConfig(api_key="sk-right-key-123")) as server:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n" + key_header
+                     + b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n")
+        await writer.drain()
+        reply = await asyncio.wait_for(reader.read(), 10)  # the body was never sent: the mock closes after its 401
+        writer.close()
+        logged = server.requests[-1]
+    assert reply.startswith(b"HTTP/1.1 401") and b"100 Continue" not in reply
+    assert logged.status == 401 and logged.body == ""
+
+
+async def test_expect_100_continue_with_the_key_gets_the_invitation_then_the_reply() -> None:
+    body = json.dumps({"model": "m", "messages": [{"role": "user", "content": "keyed"}]}).encode()
+    async with MockServer(MockConfig(api_key="sk-right-key-123")) as server:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nConnection: close\r\n"
+                     b"x-api-key: sk-right-key-123\r\nContent-Length: %d\r\n\r\n" % len(body))
+        await writer.drain()
+        interim = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        writer.write(body)
+        await writer.drain()
+        reply = await asyncio.wait_for(reader.read(), 10)
+        writer.close()
+    assert interim.startswith(b"HTTP/1.1 100")
+    assert reply.startswith(b"HTTP/1.1 200") and b"You said: keyed" in reply
+
+
 async def test_an_expectation_other_than_100_continue_is_a_417_in_the_envelope() -> None:
     async with MockServer(MockConfig()) as server:
         reader, writer = await asyncio.open_connection("127.0.0.1", server.port)

@@ -148,13 +148,14 @@ async def test_log_file_has_full_requests_masked_and_mode_0600(tmp_path: Path) -
         {k.lower(): v for k, v in second["headers"].items()}["authorization"] == "Bearer sk-…4321")
 
 
-def test_existing_log_file_is_made_private(tmp_path: Path) -> None:
+def test_an_existing_log_file_keeps_its_mode(tmp_path: Path) -> None:
+    # Issue 13 row 7: the workbench never changes the mode of a file it did not create.
     log = tmp_path / "old.jsonl"
     log.write_text("")
     log.chmod(0o644)
     with MockServer.start_in_thread(MockConfig(log_path=log)) as handle:
         httpx.get(handle.root_url + "/health")
-    assert stat.S_IMODE(os.stat(log).st_mode) == 0o600 and json.loads(log.read_text())["path"] == "/health"
+    assert stat.S_IMODE(os.stat(log).st_mode) == 0o644 and json.loads(log.read_text())["path"] == "/health"
 
 
 def test_console_line_has_the_facts_and_no_secret() -> None:

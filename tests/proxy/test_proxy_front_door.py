@@ -86,3 +86,29 @@ def test_the_start_up_words_say_what_is_exposed() -> None:
     assert door.startswith("key required") and "proxy's key is removed" in credential
     profile = Target(base_url=to, model="m", auth="bearer", api_key="sk-profile-key-77", name="prod")
     assert "profile prod" in exposure(ProxyServer(ProxyConfig(to=to, upstream=profile)))[1]
+
+
+async def _expecting(base_url: str, key: str | None) -> bytes:
+    """What a raw client that sends `Expect: 100-continue` and waits before its body hears first."""
+    import asyncio
+    from urllib.parse import urlsplit
+
+    where = urlsplit(base_url)
+    reader, writer = await asyncio.open_connection(where.hostname, where.port)
+    auth = f"Authorization: Bearer {key}\r\n" if key else ""
+    head = (f"POST {where.path}/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Content-Length: 2\r\nExpect: 100-continue\r\n{auth}\r\n")
+    writer.write(head.encode())
+    try:
+        return await asyncio.wait_for(reader.read(64), 5)
+    finally:
+        writer.close()
+
+
+async def test_expect_100_continue_is_answered_only_after_the_proxys_key_is_checked(mock_server, proxy_to) -> None:
+    """A client without the proxy's key is turned away before it is invited to upload its body."""
+    async with proxy_to(mock_server.base_url, front_key=KEY) as proxy:
+        stranger = await _expecting(proxy.base_url, None)
+        known = await _expecting(proxy.base_url, KEY)
+    assert stranger.startswith(b"HTTP/1.1 401") and b"100 Continue" not in stranger
+    assert known.startswith(b"HTTP/1.1 100 Continue")

@@ -103,7 +103,8 @@ async def test_simulate_is_keyboard_usable_and_lists_only_agents_by_name(tmp_pat
         assert screen.agent.name == "Play.ai smoke test" and screen.report.passed
 
         await press(pilot, "down", "ctrl+r")  # ctrl+r plays the highlighted one, even while it is read
-        await wait_for(pilot, lambda: screen.agent.name == "mine" and screen.report.agent.name == "mine"
+        await wait_for(pilot, lambda: screen.agent is not None and screen.agent.name == "mine"  # None while read
+                       and screen.report is not None and screen.report.agent.name == "mine"
                        and not screen.playing, "the second call")
         assert screen.report.passed
 

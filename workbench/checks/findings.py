@@ -13,7 +13,8 @@ from typing import Any
 
 from workbench.printable import printable
 
-CATEGORIES = ("reachability", "auth", "schema", "stream", "params", "conversation", "errors", "latency", "models")
+CATEGORIES = ("reachability", "tls", "auth", "schema", "stream", "params", "conversation", "errors", "latency",
+              "models")
 SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 

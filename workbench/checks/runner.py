@@ -21,7 +21,7 @@ from workbench.checks import probes as plan
 from workbench.checks.findings import Finding, ProbeResult, Report, finding, probe_status
 from workbench.checks.judging import Judging
 from workbench.checks.probes import Probe
-from workbench.checks.rules import auth, conversation, errors, latency, models, params, reachability
+from workbench.checks.rules import auth, conversation, errors, latency, models, params, reachability, tls
 from workbench.checks.single import judge_reply_body
 from workbench.exchange import Exchange
 from workbench.platforms import get_platform
@@ -209,8 +209,16 @@ async def iter_check(
                 yield state.finish(gate, None, auth.judge_open(_as(ctx, gate.id), by_id.get("auth.none"),
                                                                by_id.get("auth.wrong"), probe.auth))
 
+        # A handshake passed with the profile's trust: would it pass with the platform's?
+        if exchange.status is not None and tls.trust_differs(state.target):
+            trust = Probe("tls.platform", f"The certificate verifies as {platform.title} checks it", kind=plan.QUICK)
+            yield ProbeStarted(trust)
+            judged = await _with_platform_trust(state, limit)
+            yield state.finish(trust, judged, tls.judge_platform_trust(judged, _as(state.judging(probe), trust.id)))
+
         shapes = Probe("errors.shape", "Error replies use OpenAI's error envelope", kind=plan.QUICK)
-        refusals = [(pid, ex) for pid, ex in state.exchanges if ex.status is not None and ex.status >= 400]
+        refusals = [(pid, ex) for pid, ex in state.exchanges  # the TLS request asks only for a handshake
+                    if ex.status is not None and ex.status >= 400 and pid != "tls.platform"]
         if refusals:
             yield state.finish(shapes, None, errors.judge_error_bodies(refusals, _as(state.judging(probe), shapes.id)))
     yield CheckFinished(state.report(), tuple(ex for _, ex in state.exchanges))
@@ -235,6 +243,17 @@ async def run_check(
 
 
 # ---- judging ----------------------------------------------------------------------------
+
+
+async def _with_platform_trust(state: _Check, limit: float) -> Exchange:
+    """One request (GET models, no credential: any answer means the handshake passed) with a platform's trust."""
+    from workbench.client import Client
+
+    async with Client(state.target, body_cap=BODY_CAP, total_timeout=limit, public_trust=True) as client:
+        exchange = await client.request("GET", state.target.models_url, auth="none", label="check: tls.platform",
+                                        raise_on_failure=False).run()
+    state.exchanges.append(("tls.platform", exchange))
+    return exchange
 
 
 async def _sent(send: _Send, probe: Probe) -> tuple[Probe, Exchange]:

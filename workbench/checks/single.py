@@ -21,10 +21,14 @@ from workbench.errors import UsageError
 from workbench.exchange import Exchange, RecordedRequest
 from workbench.platforms import PLATFORMS, get_platform
 from workbench.redact import shown_url
+from workbench.safe_files import RefusedFile, read_regular_file
 from workbench.target import Target
 
 DEFAULT_PLATFORM = "openai"
 CHAT_LABEL = "chat as "  # the TUI's label for a chat sent shaped as a platform: "chat as vapi"
+# A saved exchange holds a reply of up to the client's 8 MiB body cap, in its body and its events; a
+# proxy's log (JSON lines) holds many.
+MAX_EXCHANGE_FILE_BYTES = 256 << 20
 PROXY_LABEL = "proxy as "  # workbench proxy's label for what a platform sent through it: "proxy as vapi"
 SAVE_HINT = "save one from Inspect (s), or with `workbench chat PROFILE MESSAGE --format json > FILE`"
 
@@ -178,7 +182,9 @@ def read_exchanges(path: str | Path) -> list[Exchange]:
 def _read_text(path: str | Path) -> str:
     shown = str(path)
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return read_regular_file(path, limit=MAX_EXCHANGE_FILE_BYTES).decode("utf-8")
+    except RefusedFile as error:
+        raise UsageError(f"Could not read the exchange file {shown}: {error.strerror}.", error.hint) from None
     except OSError as error:
         raise UsageError(f"Could not read the exchange file {shown}: {error.strerror or error}.", SAVE_HINT) from None
     except UnicodeDecodeError as error:

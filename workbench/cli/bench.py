@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from workbench.cli.options import CONTEXT, endpoint_options, platform_option, profiles_folder
+from workbench.cli.options import CONTEXT, endpoint_options, number_range, platform_option, profiles_folder
 
 
 def workers_value(ctx: click.Context, param: click.Parameter, value: str | None) -> int | str | None:
@@ -30,16 +30,16 @@ def workers_value(ctx: click.Context, param: click.Parameter, value: str | None)
               help="How many requests to send (default 50, or as many as fit in --duration).")
 @click.option("-c", "--concurrency", "concurrency", type=click.IntRange(min=1), metavar="C",
               help="Requests in flight at once (default 5); with --rate, the most in flight.")
-@click.option("--duration", "duration", type=click.FloatRange(min=0, min_open=True), metavar="S",
+@click.option("--duration", "duration", type=number_range(min=0, min_open=True), metavar="S",
               help="Send for S seconds (requests still in flight then finish and count).")
-@click.option("--rate", "rate", type=click.FloatRange(min=0, min_open=True), metavar="R",
+@click.option("--rate", "rate", type=number_range(min=0, min_open=True), metavar="R",
               help="Open loop: start R requests a second whatever the endpoint does, as callers arrive.")
-@click.option("--budget-ms", "budget_ms", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--budget-ms", "budget_ms", type=number_range(min=0, min_open=True), default=None,
               metavar="MS", help="The voice budget: the first token percentile must come under this "
                                  "(default: the platform's first-token budget, as check and simulate use).")
 @click.option("--budget-percentile", type=click.Choice(["50", "90", "99"]), default="90", show_default=True,
               help="Which first-token percentile the budget holds.")
-@click.option("--max-error-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True, metavar="SHARE",
+@click.option("--max-error-rate", type=number_range(0, 1), default=0.0, show_default=True, metavar="SHARE",
               help="The share of failed requests the verdict still accepts (0.05 = 5%).")
 @click.option("--workers", "workers", callback=workers_value, metavar="N|auto",
               help="Run the load from N processes on this machine (auto: one a core), each on its share; "
@@ -77,6 +77,8 @@ def bench_command(
                               profiles_dir=profiles_folder(ctx),
                               default_auth=(chosen or get_platform("openai")).default_auth)
     platform_id = chosen.id if chosen else get_platform(resolved.profile_platform or "openai").id
+    if resolved.target.verification_note:
+        click.echo(f"warning: {resolved.target.verification_note}", err=True)
     plan = BenchPlan(requests=requests, concurrency=concurrency, duration_s=duration, rate=rate)
     budget = VoiceBudget(first_token_ms=budget_ms, percentile=int(budget_percentile), max_error_rate=max_error_rate)
     result = run_bench_command(resolved.target, platform_id, plan, budget, progress_to=sys.stderr,

@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from workbench.cli.options import CONTEXT, endpoint_options, profiles_folder, send_as_option
+from workbench.cli.options import CONTEXT, endpoint_options, number_range, profiles_folder, send_as_option
 from workbench.errors import UsageError
 from workbench.printable import printable  # the standard library's re only: cheap at start-up
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from workbench.exchange import Exchange
 
 
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
               help="Print the exact request (secrets masked), then the status, headers and timed events.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: print the recorded exchange (secrets masked) instead of the reply.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="S",
+@click.option("--timeout", type=number_range(min=0, min_open=True), metavar="S",
               help="Seconds to wait for a reply, and for its first token (default: the profile's, else 30 s / 20 s).")
 @click.pass_context
 def chat_command(
@@ -52,7 +54,9 @@ def chat_command(
     target = resolve_target(profile, url=url, model=model, auth=auth, api_key_env=api_key_env,
                             timeout=timeout, profiles_dir=profiles_folder(ctx),
                             default_auth=shaper.default_auth).target
-    printer = _ReplyPrinter(text_out=fmt == "text", show_request=show_request)
+    if target.verification_note:
+        click.echo(click.style(f"warning: {target.verification_note}", fg="yellow"), err=True)
+    printer = _ReplyPrinter(text_out=fmt == "text", show_request=show_request, secrets=target.secrets)
     exchange = asyncio.run(chat_once(target, message, system=system, platform=shaper,
                                      stream=False if no_stream else target.stream,
                                      on_request=printer.on_request, on_text=printer.on_text))
@@ -83,12 +87,20 @@ def _profile_and_message(words: tuple[str, ...], url: str | None) -> tuple[str |
 
 
 class _ReplyPrinter:
-    """The text format: the request when asked, the reply as it streams, then status and warnings."""
+    """The text format: the request when asked, the reply as it streams, then status and warnings.
 
-    def __init__(self, *, text_out: bool, show_request: bool) -> None:
+    The reply is printed as it arrives, so keys in it are masked as it arrives too (an endpoint
+    that echoes the request headers would otherwise print the key): a StreamScrubber holds back
+    the end of a piece that could still grow into a key until the next piece says.
+    """
+
+    def __init__(self, *, text_out: bool, show_request: bool, secrets: Iterable[str] = ()) -> None:
+        from workbench.redact import Redactor, StreamScrubber
+
         self.text_out = text_out
         self.show_request = show_request
         self.wrote: list[str] = []
+        self.scrubber = StreamScrubber(Redactor.for_replies(secrets))
 
     def on_request(self, exchange: Exchange) -> None:
         if self.text_out and self.show_request:
@@ -99,6 +111,10 @@ class _ReplyPrinter:
 
     def on_text(self, text: str) -> None:
         if self.text_out:
+            self._write(self.scrubber.feed(text))
+
+    def _write(self, text: str) -> None:
+        if text:
             sys.stdout.write(printable(text))  # an endpoint must not drive the terminal
             sys.stdout.flush()  # show each piece as it arrives
             self.wrote.append(text)
@@ -106,6 +122,7 @@ class _ReplyPrinter:
     def finish(self, exchange: Exchange) -> None:
         from workbench.chat_output import render_response, reply_warnings, status_line
 
+        self._write(self.scrubber.flush())
         if self.wrote and not self.wrote[-1].endswith("\n"):
             sys.stdout.write("\n")
         if self.show_request:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from workbench.cli.options import CONTEXT, endpoint_options, platform_option, profiles_folder
+from workbench.cli.options import CONTEXT, endpoint_options, number_range, platform_option, profiles_folder
 from workbench.errors import UsageError
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 @platform_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "markdown"]), default="text",
               show_default=True)
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+@click.option("--timeout", type=number_range(min=0, min_open=True), metavar="SECONDS",
               help="Longest wait for any one request (connect, first token, between bytes); default 30. "
                    "A reply that never ends is cut after the three together.")
 @click.option("--exchange", "exchange_file", metavar="FILE",

@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from workbench.cli.options import CONTEXT
+from workbench.cli.options import CONTEXT, number_range
 from workbench.errors import UsageError
 
 
@@ -22,14 +22,14 @@ from workbench.errors import UsageError
 @click.option("--api-key-env", "api_key_env", metavar="VAR", help="Require the key held in this environment variable.")
 @click.option("--auth-header", type=click.Choice(["any", "x-api-key", "bearer"]), default="any", show_default=True,
               help="Where the key may come: x-api-key, Authorization: Bearer, or either.")
-@click.option("--ttft-ms", type=click.FloatRange(min=0), default=0, show_default=True,
+@click.option("--ttft-ms", type=number_range(min=0), default=0, show_default=True,
               help="Delay before the first content token (non-streamed replies wait the same total).")
-@click.option("--tokens-per-s", type=click.FloatRange(min=0), default=0, show_default=True,
+@click.option("--tokens-per-s", type=number_range(min=0), default=0, show_default=True,
               help="Stream pace after the first token; 0 is as fast as possible.")
 @click.option("--reply", "reply", default="echo", show_default=True, metavar="echo|FILE",
               help="Echo the last user message, or take scripted replies from a TOML file.")
 @click.option("--fault", metavar="NAME", help="Misbehave on purpose (see --list-faults).")
-@click.option("--fault-rate", type=click.FloatRange(0, 1), default=1.0, show_default=True,
+@click.option("--fault-rate", type=number_range(0, 1), default=1.0, show_default=True,
               help="Share of chat requests the fault applies to.")
 @click.option("--seed", type=int, help="Seed for --fault-rate, so the same requests are hit every run.")
 @click.option("--persona", type=click.Choice(["openai", "polyant"]), default="openai", show_default=True,
@@ -40,7 +40,7 @@ from workbench.errors import UsageError
               help="Write every request as JSON lines (secrets masked) to this file, where you name it (mode 0600).")
 @click.option("--max-body", type=click.IntRange(min=1), default=1 << 20, show_default=True,
               help="Largest request body in bytes; bigger ones get 413.")
-@click.option("--stall-s", type=click.FloatRange(min=0), default=30.0, show_default=True,
+@click.option("--stall-s", type=number_range(min=0), default=30.0, show_default=True,
               help="How long the stall fault stalls, in seconds.")
 @click.option("--list-faults", is_flag=True, help="Print the faults that --fault takes, and exit.")
 def mock_command(

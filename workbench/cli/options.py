@@ -5,6 +5,7 @@ Click and the standard library only: `workbench --help` imports this module.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -18,6 +19,23 @@ F = TypeVar("F", bound=Callable[..., Any])
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 AUTH_CHOICES = ["none", "x-api-key", "bearer"]
 PROFILES_KEY = "profiles_dir"
+
+
+class FiniteRange(click.FloatRange):
+    """click.FloatRange that refuses nan and inf: float() takes both, every range check passes nan,
+    and no option here means either ("under the nan ms budget", a timeout that never comes)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if isinstance(number, float) and not math.isfinite(number):
+            bounds = f" ({self._describe_range()})" if self.min is not None or self.max is not None else ""
+            self.fail(f"expected a finite number{bounds}, got {value!r}.", param, ctx)
+        return number
+
+
+def number_range(min: float | None = None, max: float | None = None, *, min_open: bool = False) -> FiniteRange:
+    """The type of every number option: a finite float in the range (the one place NaN and inf are refused)."""
+    return FiniteRange(min, max, min_open=min_open)
 
 
 def _apply(command: F, options: list[Callable[[F], F]]) -> F:

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
+from workbench.cli.options import number_range
 from workbench.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -31,16 +32,23 @@ def setting_options(command: F) -> F:
         click.option("--auth", metavar="METHOD", help="How the key is sent: none, x-api-key or bearer."),
         click.option("--api-key-env", metavar="VAR",
                      help="Take the key from this environment variable (it wins over the keyring)."),
-        click.option("--header", "headers", multiple=True, metavar="NAME=VALUE", help="Extra header (repeatable)."),
-        click.option("--temperature", type=float, help="0 to 2."),
-        click.option("--top-p", type=float, help="0 to 1."),
+        click.option("--header", "headers", multiple=True, metavar="NAME=VALUE",
+                     help="Extra header (repeatable); one whose name looks secret (X-Custom-Auth) goes to the "
+                          "OS keyring."),
+        click.option("--header-env", "header_envs", multiple=True, metavar="NAME=VAR",
+                     help="A header whose value is read from environment variable VAR (repeatable)."),
+        click.option("--temperature", type=number_range(), help="0 to 2."),
+        click.option("--top-p", type=number_range(), help="0 to 1."),
         click.option("--max-tokens", type=int, help="Above 0."),
         click.option("--stream/--no-stream", default=None, help="Ask for a streamed (SSE) reply."),
         click.option("--extra", multiple=True, metavar="FIELD=JSON",
-                     help="Extra JSON field in every request body (repeatable), e.g. --extra seed=7."),
-        click.option("--connect-timeout", type=float, metavar="S", help="Seconds to connect."),
-        click.option("--read-timeout", type=float, metavar="S", help="Seconds between bytes of the reply."),
-        click.option("--first-token-timeout", type=float, metavar="S", help="Seconds to the first token."),
+                     help="Extra JSON field in every request body (repeatable), e.g. --extra seed=7; one whose "
+                          "name looks secret (session_token) goes to the OS keyring."),
+        click.option("--extra-env", "extra_envs", multiple=True, metavar="FIELD=VAR",
+                     help="An extra field whose value is read from environment variable VAR (repeatable)."),
+        click.option("--connect-timeout", type=number_range(), metavar="S", help="Seconds to connect."),
+        click.option("--read-timeout", type=number_range(), metavar="S", help="Seconds between bytes of the reply."),
+        click.option("--first-token-timeout", type=number_range(), metavar="S", help="Seconds to the first token."),
         click.option("--verify/--no-verify", "verify", default=None, help="Verify TLS certificates (default on)."),
         click.option("--ca-bundle", metavar="PEM", help="CA bundle to verify TLS with."),
         click.option("--notes", help="Free text."),
@@ -54,6 +62,7 @@ def setting_options(command: F) -> F:
 
 def settings_from_flags(flags: dict[str, Any], name: str) -> list[tuple[str, object]]:
     """The (dotted key, typed value) changes the add/edit flags ask for, in flag order."""
+    from workbench.profiles.secret_fields import ENV_SOURCE, reference
     from workbench.profiles.settings import coerce_setting, parse_setting
     from workbench.redact import mask
 
@@ -70,6 +79,10 @@ def settings_from_flags(flags: dict[str, Any], name: str) -> list[tuple[str, obj
     for extra in flags.get("extra", ()):
         field, value = parse_setting(extra, "--extra")
         changes.append((f"params.extra.{field}", coerce_setting(f"params.extra.{field}", value, name)))
+    for option, table in (("header_envs", "headers"), ("extra_envs", "params.extra")):
+        for pair in flags.get(option, ()):
+            field, variable = parse_setting(pair, "--" + option.replace("_envs", "-env"))
+            changes.append((f"{table}.{field}", reference(f"{ENV_SOURCE}{variable.strip()}")))
     for setting in flags.get("settings", ()):
         key, value = parse_setting(setting)
         changes.append((key, coerce_setting(key, value, name)))

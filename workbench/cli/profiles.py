@@ -13,7 +13,7 @@ from workbench.cli.profile_flags import setting_options, settings_from_flags
 from workbench.errors import UsageError
 
 if TYPE_CHECKING:
-    from workbench.profiles import Profile
+    from workbench.profiles import Profile, ProfileStore
 
 
 @click.group("profiles", context_settings=CONTEXT)
@@ -92,6 +92,7 @@ def profiles_add(ctx: click.Context, /, name: str, from_file: str | None, force:
     from pathlib import Path
 
     from workbench import profiles
+    from workbench.profiles.secret_fields import move_plain_secrets
 
     profiles.validate_name(name)
     if not from_file and (flags["base_url"] is None or flags["model"] is None):
@@ -103,9 +104,13 @@ def profiles_add(ctx: click.Context, /, name: str, from_file: str | None, force:
     data.pop("name", None)  # the new file's name decides the name
     data = profiles.apply_settings(data, settings_from_flags(flags, name))
     store = profile_store(ctx)
+    if not force:
+        store.refuse_existing(name)  # before a secret header is written to the keyring under its name
+    data, moved = move_plain_secrets(data, name)
     profile = profiles.from_dict(data, name)
     saved = store.save(profile) if force else store.create(profile)
     click.echo(f"Saved profile {name} to {saved.path}.")
+    _say_moved(name, moved)
     if ask_key or key_from_stdin:
         _store_key(saved, key_from_stdin)
     elif saved.relies_on_keyring:
@@ -116,20 +121,38 @@ def profiles_add(ctx: click.Context, /, name: str, from_file: str | None, force:
 @click.argument("name")
 @setting_options
 @click.option("--unset", multiple=True, metavar="KEY", help="Remove a setting, back to its default (repeatable).")
+@click.option("--move-secrets", is_flag=True,
+              help="Move secret headers and extra fields written in the file into the OS keyring (every edit does).")
 @click.pass_context
-def profiles_edit(ctx: click.Context, /, name: str, unset: tuple[str, ...], **flags: object) -> None:
+def profiles_edit(ctx: click.Context, /, name: str, unset: tuple[str, ...], move_secrets: bool,
+                  **flags: object) -> None:
     """Change a profile's settings; the file is rewritten (its comments are not kept)."""
     from workbench import profiles
+    from workbench.profiles.secret_fields import move_plain_secrets
 
     store = profile_store(ctx)
     changes = settings_from_flags(flags, name)
-    if not changes and not unset:
+    if not changes and not unset and not move_secrets:
         raise UsageError("Nothing to change.",
                          "give settings as flags (--model M, --auth bearer, ...) or --set KEY=VALUE / --unset KEY")
+    moved: list[str] = []
+
+    def change(data: dict[str, object]) -> dict[str, object]:
+        changed, moved[:] = move_plain_secrets(profiles.apply_settings(data, changes, list(unset)), name)
+        return changed
+
     # Read, change and save under the folder's lock: another workbench's edit or rename in between is kept.
-    profile = store.edit(name, lambda data: profiles.apply_settings(data, changes, list(unset)))
-    changed = ", ".join(dict.fromkeys([key for key, _ in changes] + list(unset)))
-    click.echo(f"Updated profile {name} ({changed}) in {profile.path}.")
+    profile = store.edit(name, change)
+    changed = ", ".join(dict.fromkeys([key for key, _ in changes] + list(unset) + moved))
+    click.echo(f"Updated profile {name} ({changed or 'nothing changed'}) in {profile.path}.")
+    _say_moved(name, moved)
+
+
+def _say_moved(name: str, moved: list[str]) -> None:
+    from workbench.profiles.secret_fields import describe
+
+    for dotted in moved:
+        click.echo(f"Stored the {describe(dotted)} of {name} in the OS keyring; the file says only where it is.")
 
 
 @profiles_group.command("rename")
@@ -167,10 +190,32 @@ def profiles_remove(ctx: click.Context, name: str, yes: bool) -> None:
 @profiles_group.command("set-key")
 @click.argument("name")
 @click.option("--stdin", "from_stdin", is_flag=True, help="Read the key from one line of stdin, not a hidden prompt.")
+@click.option("--header", metavar="NAME", help="Store the value of this secret header instead of the key.")
+@click.option("--extra", metavar="FIELD", help="Store the value of this secret extra field instead of the key.")
 @click.pass_context
-def profiles_set_key(ctx: click.Context, name: str, from_stdin: bool) -> None:
-    """Store a profile's key in the OS keyring (hidden prompt, or --stdin; never an argument)."""
-    _store_key(profile_store(ctx).get(name), from_stdin)
+def profiles_set_key(ctx: click.Context, name: str, from_stdin: bool, header: str | None, extra: str | None) -> None:
+    """Store a profile's key in the OS keyring (hidden prompt, or --stdin; never an argument).
+
+    With --header NAME or --extra FIELD, store that secret's value instead; the profile then sends it.
+    """
+    store = profile_store(ctx)
+    if header or extra:
+        _store_field(store, name, f"headers.{header}" if header else f"params.extra.{extra}", from_stdin)
+        return
+    _store_key(store.get(name), from_stdin)
+
+
+def _store_field(store: ProfileStore, name: str, dotted: str, from_stdin: bool) -> None:
+    """A secret header's or extra field's value into the keyring, and the profile told where it is."""
+    from workbench import profiles, secrets
+    from workbench.profiles.secret_fields import KEYRING_SOURCE, describe, keyring_field, reference
+
+    store.get(name)  # a missing profile is said before the value is asked for
+    secrets.backend_description()
+    value = _read_key(name, from_stdin)
+    secrets.set_secret(name, value, field=keyring_field(dotted))
+    store.edit(name, lambda data: profiles.apply_settings(data, [(dotted, reference(KEYRING_SOURCE))]))
+    click.echo(f"Stored the {describe(dotted)} of {name} in the OS keyring.")
 
 
 @profiles_group.command("forget-key")

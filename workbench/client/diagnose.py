@@ -9,14 +9,14 @@ exceptions, tried in turn by `describe`.
 from __future__ import annotations
 
 import ssl
-import urllib.request
 from collections.abc import Callable
 
 import httpx
 
-from workbench import errors, wire
+from workbench import base_url, errors, wire
+from workbench.client import proxies
 from workbench.exchange import Exchange
-from workbench.redact import Redactor, shown_url
+from workbench.redact import Redactor
 from workbench.target import Timeouts
 
 _PREVIEW = 120  # bytes of a wrong reply shown in a message
@@ -38,7 +38,7 @@ class Diagnosis:
         url = self.url
         if url is None:
             return "the server"
-        port = url.port or (443 if url.scheme == "https" else 80)
+        port = url.port if url.port is not None else (443 if url.scheme == "https" else 80)
         return f"{url.host}:{port}"
 
     def progress(self) -> str:
@@ -66,8 +66,8 @@ class Diagnosis:
 
     def _proxy(self) -> str | None:
         """The proxy the environment routes this call through, as shown (no password)."""
-        proxy = proxy_for(self.url if self.url is not None else httpx.URL(""))
-        return shown_url(proxy) if proxy else None
+        proxy = proxies.proxy_for(self.url if self.url is not None else httpx.URL(""))
+        return proxies.shown(proxy) if proxy else None
 
     def _proxy_or_pool(self, error: BaseException, got_response: bool) -> errors.EndpointError | None:
         where = self.where()
@@ -129,12 +129,10 @@ class Diagnosis:
     def _tls(self, cause: BaseException) -> errors.EndpointError | None:
         where = self.where()
         if isinstance(cause, ssl.SSLCertVerificationError):
-            return errors.TLSFailure(
-                f"The TLS certificate of {where} could not be verified: "
-                f"{cause.verify_message or cause.reason or cause}.",
-                "If the server uses a private or self-signed certificate, set the profile's "
-                "ca_bundle to the CA's PEM file; turn verify off only for a local test server.",
-            )
+            said = str(cause.verify_message or cause.reason or cause).rstrip(".")
+            host = self.url.host if self.url is not None else "the host"
+            return errors.TLSFailure(f"The TLS certificate of {where} could not be verified: {said}.",
+                                     certificate_hint(cause.verify_code, host))
         if not isinstance(cause, ssl.SSLError):
             return None
         text = str(cause)
@@ -154,7 +152,16 @@ class Diagnosis:
         url = self.url if self.url is not None else httpx.URL("")
         where = self.where()
         if isinstance(cause, OSError) and cause.errno is not None and cause.errno < 0:
-            # socket.gaierror: negative errno values are getaddrinfo's.
+            # socket.gaierror: negative errno values are getaddrinfo's. Through a proxy, only the
+            # proxy's name is looked up here (the proxy looks up the endpoint's).
+            proxy = self._proxy()
+            if proxy:
+                return errors.DNSFailure(
+                    f"The host name of the proxy {proxy} (used for {where} because of the proxy environment "
+                    f"variables) could not be resolved ({cause.strerror}).",
+                    "Fix the proxy's host in HTTPS_PROXY / HTTP_PROXY, or list the endpoint's host in NO_PROXY "
+                    "to go direct.",
+                )
             return errors.DNSFailure(
                 f"The host name {url.host!r} could not be resolved ({cause.strerror}).",
                 "Check the spelling of the URL's host, and your DNS or VPN; names under .invalid "
@@ -299,6 +306,25 @@ class Diagnosis:
         )
 
 
+# OpenSSL's verify codes (X509_V_ERR_*) whose fix is not trusting another CA.
+_OUT_OF_DATE = {9, 10}  # not yet valid, expired
+_WRONG_NAME = {62, 64}  # hostname mismatch, IP address mismatch
+
+
+def certificate_hint(verify_code: int, host: str) -> str:
+    """The fix for a certificate that did not verify, by OpenSSL's verify code: a CA bundle helps only
+    when the issuer is unknown (self-signed, a private CA); never for dates or names."""
+    if verify_code in _OUT_OF_DATE:
+        return ("Renew the server's certificate (or, if it is not valid yet, fix the server's clock): no CA bundle "
+                "makes a certificate valid outside its dates, and platforms refuse it.")
+    if verify_code in _WRONG_NAME:
+        return (f"Serve a certificate whose names include {host}, or call the server by a name its certificate "
+                "holds: no CA bundle changes the names a certificate is for, and platforms refuse it.")
+    return ("Platforms accept only certificates from a public CA (Let's Encrypt, …): serve one where a platform "
+            "calls. To test a private or self-signed certificate here, trust its CA: the profile's ca_bundle "
+            "(a PEM file), or SSL_CERT_FILE=/path/ca.pem with --url; turn verify off only for a local test server.")
+
+
 def _not_sse_hint(exchange: Exchange, ctype: str | None, error_object: bool) -> str:
     if error_object:
         return (
@@ -328,17 +354,24 @@ def _not_sse_hint(exchange: Exchange, ctype: str | None, error_object: bool) -> 
 
 def bad_request(url: str, error: BaseException, secrets: list[str]) -> errors.EndpointError:
     """The request could not be built (a bad URL, a header value HTTP cannot carry)."""
-    shown = shown_url(url, secrets)
+    shown = base_url.shown(url, secrets)
     said = Redactor(secrets).scrub(first_line(error))
-    if isinstance(error, httpx.UnsupportedProtocol) or not shown.lower().startswith(("http://", "https://")):
+    if isinstance(error, httpx.UnsupportedProtocol) or not url.lower().startswith(("http://", "https://")):
         return errors.ProtocolFailure(
-            f"The URL {shown!r} is not an http:// or https:// URL.",
+            f"The URL {shown} is not an http:// or https:// URL.",
             "Give the base URL in full, e.g. http://127.0.0.1:8000/v1.",
         )
     if isinstance(error, httpx.InvalidURL):
         return errors.ProtocolFailure(
-            f"The URL {shown!r} is not valid: {said}.",
+            f"The URL {shown} is not valid: {said}.",
             "Give the base URL in full, e.g. http://127.0.0.1:8000/v1.",
+        )
+    if isinstance(error, UnicodeEncodeError):  # its text quotes the character: perhaps one of the key's
+        return errors.ProtocolFailure(
+            "The request could not be built: a header value (the key, or one of the profile's headers) holds a "
+            "non-ASCII character, which HTTP headers cannot carry.",
+            "Header values and keys must be printable ASCII: re-enter the key (`workbench profiles set-key`) or "
+            "fix the header.",
         )
     return errors.ProtocolFailure(
         f"The request could not be built: {said}.",
@@ -361,16 +394,3 @@ def root_causes(error: BaseException) -> list[BaseException]:
 def first_line(error: BaseException) -> str:
     text = str(error).strip() or type(error).__name__
     return text.splitlines()[0].rstrip(".")
-
-
-def proxy_for(url: httpx.URL) -> str | None:
-    """The proxy the environment names for this URL (only to word messages; httpx does the routing)."""
-    if not url.host:
-        return None
-    proxies = urllib.request.getproxies_environment()
-    proxy = proxies.get(url.scheme) or proxies.get("all")
-    if not proxy:
-        return None
-    if urllib.request.proxy_bypass_environment(url.host, proxies):  # type: ignore[attr-defined]  # not in typeshed
-        return None
-    return proxy

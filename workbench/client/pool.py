@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from workbench import errors
+from workbench.client import proxies
 from workbench.client.call import Call
 from workbench.client.diagnose import bad_request
 from workbench.exchange import RecordedRequest
 from workbench.redact import (
-    SHORTEST_IN_BODIES,
     Redactor,
     is_secret_header,
     mask_credential,
@@ -44,6 +44,12 @@ def _default_ssl_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSL
     return httpx.create_ssl_context(verify=True, trust_env=True)
 
 
+@functools.lru_cache(maxsize=1)
+def _public_ssl_context() -> ssl.SSLContext:
+    """Trust as a platform's servers have it: the public CAs (certifi), never SSL_CERT_FILE or a ca_bundle."""
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
 def tls_verify(target: Target) -> ssl.SSLContext | bool:
     """What httpx (or aiohttp: the proxy's upstream) verifies `target`'s certificate with: a context, or False."""
     if not target.verify:
@@ -76,17 +82,26 @@ class Client:
         secret_headers: Iterable[str] = (),
         max_connections: int | None = None,
         total_timeout: float | None = DEFAULT_TOTAL_TIMEOUT_S,
+        public_trust: bool = False,
     ) -> None:
         self.target = target
-        remember(target.api_key)  # so cli.main() masks it even in an unexpected error's message
+        # The credentials a call may carry: the target's, and a proxy's (a proxy's error page may echo
+        # its Proxy-Authorization). Remembered so cli.main() masks them even in an unexpected error.
+        self.secrets = [*target.secrets, *proxies.credentials()]
+        for secret in self.secrets:
+            remember(secret)
         self.body_cap = body_cap
         self.total_timeout = total_timeout  # seconds for a whole call; None: no limit
         # Headers masked in the recording besides redact's secret headers.
         self.secret_headers = frozenset(h.lower() for h in secret_headers)
         self.max_connections = max_connections
+        # Verify as a platform would (public CAs only), whatever the target's verify and ca_bundle say:
+        # the check judges the certificate with it.
+        self.public_trust = public_trust
         self._http: httpx.AsyncClient | None = None
 
     async def __aenter__(self) -> "Client":
+        proxies.check_environment()  # httpx would fail on a proxy it cannot use with a bare ValueError
         timeouts = self.target.timeouts
         limits = httpx.Limits()
         if self.max_connections:
@@ -114,6 +129,8 @@ class Client:
             self._http = None
 
     def _tls_verify(self) -> ssl.SSLContext | bool:
+        if self.public_trust:
+            return _public_ssl_context()
         return tls_verify(self.target)
 
     # ---- calls --------------------------------------------------------------------------
@@ -167,7 +184,7 @@ class Client:
         if stream is None:
             stream = isinstance(json, dict) and bool(json.get("stream"))
         key = target.api_key if api_key is None else api_key
-        secrets = [s for s in {target.api_key, api_key} if s]
+        secrets = list(dict.fromkeys(s for s in (*self.secrets, api_key) if s))
         merged = dict(target.headers)
         try:
             merged.update(target.auth_headers(auth, key) if auth != "none" else {})
@@ -176,6 +193,9 @@ class Client:
         merged.update(headers or {})
         try:
             request = self._http.build_request(method, url, json=json, content=content, headers=merged)
+            port = request.url.port
+            if port is not None and not 0 < port < 65536:  # httpx leaves it to connect(): an ExceptionGroup
+                raise httpx.InvalidURL(f"port {port} is not from 1 to 65535")
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, UnicodeEncodeError, ValueError, TypeError) as error:
             recorded = RecordedRequest(method=method, url=Redactor(secrets).scrub(url), headers=[])
             call = Call(self, None, recorded, stream=stream, label=label, raise_on_failure=raise_on_failure,
@@ -217,7 +237,7 @@ def record_request(method: str, url: str, headers: Iterable[tuple[str, str]], bo
         method=method,
         url=redactor.scrub(url),
         headers=shown,
-        body=Redactor(secrets, shortest=SHORTEST_IN_BODIES).scrub_bytes(body),
+        body=Redactor.for_replies(secrets).scrub_bytes(body),
         secret_headers=masked,
     )
 

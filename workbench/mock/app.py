@@ -2,9 +2,10 @@
 
 Order of checks on POST chat/completions (openai persona): route (404/405) -> API key (401)
 -> redirect fault (307) -> body size (413) -> JSON and fields (400) -> the remaining faults
--> the reply. Polyant checks its throttle first and the key after the body, as its engine
-does (the key belongs to the instance the model names). Every error, expected or not, leaves
-as a JSON envelope: never a traceback on the wire.
+-> the reply; `100 Continue` goes out just before the body is read, so only a request that
+passed the key check is invited to upload (expect.py). Polyant checks its throttle first and
+the key after the body, as its engine does (the key belongs to the instance the model names).
+Every error, expected or not, leaves as a JSON envelope: never a traceback on the wire.
 """
 
 from __future__ import annotations
@@ -23,13 +24,17 @@ from workbench.mock import persona_polyant as polyant
 from workbench.mock.answer import Answer, completion_bytes, make_answer
 from workbench.mock.auth import KeyCheck, bearer_token, headers_seen
 from workbench.mock.config import MockConfig
+from workbench.mock.connections import full_sentence, refusal_bytes
 from workbench.mock.error_replies import HTML_500, RATE_LIMITED, SERVER_ERROR, error_body
+from workbench.mock.expect import answer_expecting, expectation_supported, read_body
 from workbench.mock.faults import STREAM_ONLY, FaultPicker
+from workbench.mock.pacer import PacedWriter
 from workbench.mock.parse_errors import refusing_handler_class
 from workbench.mock.replies import ReplyScript
 from workbench.mock.request_log import RequestLog, RequestRecord
 from workbench.mock.streaming import Pacing, content_type, stream_steps, write_steps
 from workbench.mock.validation import BadRequest, ChatRequest, check_chat_request, shown
+from workbench.mock.written import json_reply
 
 logger = logging.getLogger("workbench.mock")
 
@@ -95,14 +100,21 @@ class MockApp:
         not_found = self.recorded(self.not_found)
         expectation_failed = self.recorded(self.expectation_failed)
 
-        async def dispatch(request: web.BaseRequest) -> web.StreamResponse:
+        def route_for(request: web.BaseRequest) -> Route | None:
             path = request.rel_url.path_safe  # as aiohttp's router matched it: %2F stays encoded
             route = routes.get(path)
             if route is None and path.startswith(model_prefixes) and not path.endswith("/"):
                 route = one_model
+            return route
+
+        async def dispatch(request: web.BaseRequest) -> web.StreamResponse:
+            # The usual request names a route exactly: looked up as it came, no URL object built.
+            route = routes.get(request.raw_path) or route_for(request)
             handler = route.handlers.get(request.method, route.wrong_method) if route is not None else not_found
-            if "Expect" in request.headers and not await continue_expected(request):
-                handler = expectation_failed
+            if "Expect" in request.headers:  # rare: curl, for bodies over 1 KiB
+                if not expectation_supported(request):
+                    return await expectation_failed(request)
+                return await answer_expecting(handler, request)
             return await handler(request)
 
         return dispatch
@@ -166,6 +178,10 @@ class MockApp:
                 error=pending.error,
             )
         )
+
+    def refusal_bytes(self, cap: int) -> bytes:
+        """The whole 503 a connection past the cap gets, in the persona's envelope (connections.py)."""
+        return refusal_bytes(error_body(503, full_sentence(cap), nest=self.polyant))
 
     def refused(self, status: int, message: str) -> web.Response:
         return self.json(error_body(status, message, nest=self.polyant), status)
@@ -260,7 +276,7 @@ class MockApp:
         size = request.content_length
         if size is not None and size > self.config.max_body:
             return self.too_large(pending, size)
-        raw = await request.read()
+        raw = await read_body(request, self.config.max_body)  # `100 Continue` first, if awaited: only now
         pending.body = raw
         try:
             chat = check_chat_request(raw)
@@ -351,7 +367,7 @@ class MockApp:
                 await asyncio.sleep(delay)
         body = completion_bytes(answer, fault)
         if fault != "drop-mid-stream":
-            return web.Response(body=body, headers=JSON_HEADERS)
+            return json_reply(request, body, time.time())
         # Promise the whole body, send half, hang up.
         response = web.StreamResponse(headers=JSON_HEADERS)
         response.content_length = len(body)
@@ -375,7 +391,11 @@ class MockApp:
             await response.prepare(request)
             pending.prepared = True
             try:
-                if not await write_steps(request, response, steps, pacing, pending.arrived):
+                if pacing.ttft_s > 0 or pacing.token_interval_s > 0:
+                    whole = await PacedWriter(request, steps, pacing, pending.arrived).run(response)
+                else:
+                    whole = await write_steps(request, response, steps, pacing.stall_s)
+                if not whole:
                     pending.error = "dropped mid-stream"
             except ConnectionError:
                 pending.error = "the client closed the stream"
@@ -418,17 +438,3 @@ class Route:
         allowed = ", ".join(handlers)
         self.handlers = {method: app.recorded(handler) for method, handler in handlers.items()}
         self.wrong_method = app.recorded(partial(app.wrong_method, allowed=allowed))
-
-
-async def continue_expected(request: web.BaseRequest) -> bool:
-    """`Expect: 100-continue` (curl sends it before a body over 1 KiB): say go on, as aiohttp's router does.
-
-    False for any other expectation over HTTP/1.1 (a 417 follows).
-    """
-    if request.version != (1, 1):
-        return True
-    if request.headers.get("Expect", "").lower() != "100-continue":
-        return False
-    await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-    request.writer.output_size = 0  # the reply proper has not started
-    return True

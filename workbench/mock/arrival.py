@@ -26,6 +26,13 @@ def stamping_handler_class(base: type[RequestHandler], arrivals: dict[Any, float
             arrivals[self] = clock()
             super().data_received(data)
 
+        def resume_reading(self, resume_parser: bool = True) -> None:
+            # aiohttp calls this after every body read, and it feeds the parser b"" (a second
+            # data_received a request, re-stamping the arrival with the time of the read) even
+            # when reading was never paused. Only a paused connection has anything to resume.
+            if self._reading_paused or self._buffer_paused:
+                super().resume_reading(resume_parser)
+
         def connection_lost(self, exc: BaseException | None) -> None:
             arrivals.pop(self, None)
             super().connection_lost(exc)

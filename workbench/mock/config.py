@@ -40,6 +40,10 @@ class MockConfig:
     slow_first_token_s: float = 3.0
     # The Polyant persona's throttle: requests a minute per client address on chat/completions.
     polyant_requests_per_minute: int = 20
+    # A connection with no whole request head this long after it opened or after its last reply is closed.
+    header_timeout_s: float = 30.0
+    # The most connections held at once (fewer if the open-file limit leaves fewer); past it, a 503 and a close.
+    max_connections: int = 10_000
 
     def __post_init__(self) -> None:
         if self.auth_header not in AUTH_HEADERS:
@@ -62,6 +66,12 @@ class MockConfig:
                 raise UsageError(f"{name} must be a number >= 0; got {value!r}.")
         if not isinstance(self.port, int) or not 0 <= self.port <= 65535:
             raise UsageError(f"port must be 0..65535; got {self.port!r}.", "use 0 to pick a free port.")
+        if isinstance(self.header_timeout_s, bool) or not isinstance(self.header_timeout_s, (int, float)) \
+                or not self.header_timeout_s > 0:
+            raise UsageError(f"header_timeout_s must be a number of seconds > 0; got {self.header_timeout_s!r}.")
+        if isinstance(self.max_connections, bool) or not isinstance(self.max_connections, int) \
+                or self.max_connections < 1:
+            raise UsageError(f"max_connections must be at least 1; got {self.max_connections!r}.")
         if self.max_body < 1:
             raise UsageError(f"max_body must be at least 1 byte; got {self.max_body!r}.")
         models = (self.models,) if isinstance(self.models, str) else tuple(self.models)

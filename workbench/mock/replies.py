@@ -23,7 +23,9 @@ from typing import Any
 
 from workbench import wire
 from workbench.errors import UsageError
+from workbench.safe_files import RefusedFile, read_regular_file
 
+MAX_REPLY_FILE_BYTES = 16 << 20  # scripted replies, long ones included; past this it is not a reply file
 # Play.ai's compatibility check sends this message and expects the sentence back.
 SMOKE_TEST_PROMPT = "repeat with me: the smoke test has passed."
 SMOKE_TEST_REPLY = "The smoke test has passed."
@@ -53,10 +55,12 @@ class ReplyScript:
         """Read and check a reply file; every mistake names the file and the line."""
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_regular_file(path, limit=MAX_REPLY_FILE_BYTES).decode("utf-8")
         except FileNotFoundError:
             raise UsageError(f"reply file {path} does not exist.",
                              "give the path of a TOML file of [[reply]] rules.") from None
+        except RefusedFile as error:
+            raise UsageError(f"cannot read reply file {path}: {error.strerror}.", error.hint) from None
         except (OSError, UnicodeDecodeError) as error:
             raise UsageError(f"cannot read reply file {path}: {error}.",
                              "it must be a readable UTF-8 TOML file.") from None

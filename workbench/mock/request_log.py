@@ -8,15 +8,14 @@ workbench.redact. The log file is created readable by its owner only (0o600).
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from workbench.errors import UsageError
 from workbench.redact import Redactor, mask_header
+from workbench.safe_files import open_for_append
 
 # The in-memory list keeps at least this many of the latest records (trimmed in halves, cheaply).
 KEEP_RECORDS = 1_000
@@ -144,15 +143,8 @@ class RequestLog:
     def open(self) -> None:
         if self.path is None or self._file is not None:
             return
-        try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            os.fchmod(fd, 0o600)  # an existing file keeps its old mode otherwise
-        except OSError as error:
-            raise UsageError(
-                f"cannot open the request log {self.path}: {error.strerror}.",
-                "give a path in a folder you can write to.",
-            ) from None
-        self._file = os.fdopen(fd, "a", encoding="utf-8")
+        # Never through a symlink, regular files only; 0o600 if created here, else its mode kept.
+        self._file = open_for_append(self.path, "the request log")
 
     def close(self) -> None:
         if self._file is not None:

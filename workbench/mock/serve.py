@@ -9,6 +9,8 @@ from collections.abc import Callable
 from typing import TextIO
 
 from workbench.mock.config import MockConfig
+from workbench.mock.connections import raise_descriptor_limit
+from workbench.mock.event_loop import loop_factory
 from workbench.mock.request_log import RequestRecord
 from workbench.mock.server import MockServer
 
@@ -64,7 +66,9 @@ def quieter_garbage_collection() -> None:
 
 def serve(config: MockConfig, on_ready: Callable[[MockServer], None], out: TextIO | None = None) -> None:
     """Serve until SIGINT/SIGTERM, a line per request on `out`; open streams close before it returns."""
-    asyncio.run(_serve(MockServer(config), on_ready, out))
+    raise_descriptor_limit()  # a thousand streams need more than the 1,024 many systems start with
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        runner.run(_serve(MockServer(config), on_ready, out))
 
 
 async def _serve(server: MockServer, on_ready: Callable[[MockServer], None], out: TextIO | None) -> None:
@@ -75,6 +79,8 @@ async def _serve(server: MockServer, on_ready: Callable[[MockServer], None], out
     console = ConsoleLines(out) if out is not None else None
     try:
         async with server:
+            assert server.connections is not None
+            loop.set_exception_handler(server.connections.exception_handler)  # out of descriptors: one line
             if console is not None:
                 server.subscribe(console)
             quieter_garbage_collection()

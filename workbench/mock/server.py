@@ -18,16 +18,21 @@ from concurrent.futures import Future
 from typing import Any
 
 from aiohttp import web
-from aiohttp.web_protocol import RequestHandler
 
 from workbench.errors import WorkbenchError
 from workbench.mock.app import MockApp
 from workbench.mock.arrival import stamping_handler_class
 from workbench.mock.config import MockConfig, check_fault_name, check_fault_rate
+from workbench.mock.connections import ConnectionGuard, counting_handler_class
+from workbench.mock.event_loop import loop_factory
 from workbench.mock.faults import FaultPicker
 from workbench.mock.replies import ReplyScript
 from workbench.mock.request_log import RequestLog, RequestRecord
 
+# Connections the kernel may hold before the mock accepts them. asyncio's default, 100, is far
+# below the 1,000 clients a load test opens at once: past it the kernel drops a handshake and
+# the client tries again a second later. The kernel caps it at net.core.somaxconn.
+LISTEN_BACKLOG = 4096
 # A safety net only: open streams are cancelled before the runner shuts down.
 SHUTDOWN_TIMEOUT_S = 1.0
 
@@ -45,6 +50,8 @@ class MockServer:
         self._runner: web.ServerRunner | None = None
         self._listener: asyncio.Server | None = None
         self.port: int | None = None
+        # Open connections and the cap on them, once started.
+        self.connections: ConnectionGuard | None = None
 
     # ---- addresses ------------------------------------------------------------------
 
@@ -121,22 +128,32 @@ class MockServer:
         def request(message: Any, payload: Any, protocol: Any, writer: Any, task: Any) -> web.BaseRequest:
             return web.BaseRequest(message, payload, protocol, writer, task, loop, client_max_size=max_body)
 
-        server = web.Server(self._app.build(), request_factory=request, access_log=None)
+        # aiohttp's keep-alive timer closes a connection still waiting for a request head when it
+        # fires: with it set to the header timeout, stalled clients are closed (connections.py).
+        server = web.Server(self._app.build(), request_factory=request, access_log=None,
+                            keepalive_timeout=self.config.header_timeout_s)
         runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
         await runner.setup()
         handlers = runner.server
         assert handlers is not None
-        # Our error replies (parse_errors.py) and arrival times (arrival.py), on aiohttp's handler.
-        handler_class = stamping_handler_class(self._app.handler_class, self._app.arrivals)
+        guard = self.connections = ConnectionGuard(self.config.max_connections, self._app.refusal_bytes)
+        # Our error replies (parse_errors.py), arrival times (arrival.py) and the connection
+        # count (connections.py), on aiohttp's handler.
+        handler_class = counting_handler_class(stamping_handler_class(self._app.handler_class, self._app.arrivals),
+                                               guard)
 
-        def connection() -> RequestHandler:
+        def connection() -> asyncio.Protocol:
+            if guard.full():
+                return guard.refuse()
+            guard.count += 1
             handler = handlers()
             handler.__class__ = handler_class  # the same layout: no new slots
             return handler
 
         try:
             # Our own listener instead of TCPSite, so each connection's handler is of our class.
-            self._listener = await loop.create_server(connection, self.config.host, self.config.port)
+            self._listener = await loop.create_server(connection, self.config.host, self.config.port,
+                                                      backlog=LISTEN_BACKLOG)
         except OSError as error:
             await runner.cleanup()
             self._log.close()
@@ -173,7 +190,7 @@ class MockThread:
 
     def __init__(self, server: MockServer) -> None:
         self.server = server
-        self._loop = asyncio.new_event_loop()
+        self._loop = loop_factory()()
         started: Future[None] = Future()
         self._thread = threading.Thread(target=self._run, args=(started,), name="workbench-mock", daemon=True)
         self._thread.start()
@@ -187,6 +204,8 @@ class MockThread:
             started.set_exception(error)
             self._loop.close()
             return
+        if self.server.connections is not None:  # the loop is the mock's own: out of descriptors is one line
+            self._loop.set_exception_handler(self.server.connections.exception_handler)
         started.set_result(None)
         self._loop.run_forever()
         self._loop.run_until_complete(self.server.stop())

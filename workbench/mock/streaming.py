@@ -1,15 +1,15 @@
 """Streamed replies: the events of an Answer, framed as SSE (or misframed by a fault), paced and written.
 
-`stream_steps` says what goes on the wire, in order; `write_steps` puts it there on time.
-Pacing follows one clock from the start of the reply (first content token at ttft, then one
-token every 1/tokens_per_s), so timing does not drift however long the stream runs.
-The role chunk goes out at once, so a client sees the server alive before the first token.
+`stream_steps` says what goes on the wire, in order; `write_steps` puts an unpaced stream
+there, `pacer.PacedWriter` a paced one on time. Pacing follows one clock from the request's
+arrival (first content token at ttft, then one token every 1/tokens_per_s), so timing does
+not drift however long the stream runs. The role chunk goes out at once, so a client sees
+the server alive before the first token.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -182,23 +182,20 @@ def _with_keep_alives(steps: Iterator[Step]) -> Iterator[Step]:
         yield step
 
 
-async def write_steps(request: web.BaseRequest, response: web.StreamResponse, steps: Iterator[Step], pacing: Pacing,
-                      start: float) -> bool:
-    """Write the steps on time, counted from `start` (time.monotonic() at arrival); False when
-    the stream was cut on purpose (drop-mid-stream).
+async def write_steps(request: web.BaseRequest, response: web.StreamResponse, steps: Iterator[Step],
+                      stall_s: float) -> bool:
+    """Write an unpaced stream's steps (paced ones: pacer.py); False when the stream was cut on purpose
+    (drop-mid-stream).
 
-    Steps due at the same moment go out in one write: unpaced replies cost one syscall.
+    Steps between stalls go out in one write: an unpaced reply costs one syscall.
     """
-    paced = pacing.ttft_s > 0 or pacing.token_interval_s > 0
-    token_index = 0
     pending: list[bytes] = []
     for step in steps:
         if step is STALL:
             if pending:
                 await response.write(b"".join(pending))
                 pending.clear()
-            await asyncio.sleep(pacing.stall_s)
-            start += pacing.stall_s
+            await asyncio.sleep(stall_s)
             continue
         if step is DROP:
             if pending:
@@ -206,14 +203,6 @@ async def write_steps(request: web.BaseRequest, response: web.StreamResponse, st
             if request.transport is not None:
                 request.transport.close()
             return False
-        if step.token and paced:
-            delay = start + pacing.ttft_s + token_index * pacing.token_interval_s - time.monotonic()
-            token_index += 1
-            if delay > 0:
-                if pending:
-                    await response.write(b"".join(pending))
-                    pending.clear()
-                await asyncio.sleep(delay)
         pending.append(step.data)
     if pending:
         await response.write(b"".join(pending))

@@ -8,6 +8,7 @@ and is handed to `Profile.to_target` by whoever resolved it (`workbench.profiles
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import tomli_w
 
 from workbench import platforms
+from workbench.profiles.secret_fields import secret_source
 from workbench.target import Target, Timeouts
 
 PLATFORMS = tuple(platforms.PLATFORMS)  # polyai, playai, polyant, vapi, elevenlabs, openai, pipecat, livekit
@@ -79,7 +81,7 @@ class Profile:
     platform: str = DEFAULT_PLATFORM
     auth: str = "none"
     api_key_env: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, Any] = field(default_factory=dict)  # text, or a secret reference (secret_source)
     params: Params = field(default_factory=Params)
     timeouts: Timeouts = field(default_factory=Timeouts)
     tls: TLS = field(default_factory=TLS)
@@ -95,16 +97,27 @@ class Profile:
         """Whether the keyring is this profile's only source of its key."""
         return self.needs_key and not self.api_key_env
 
-    def to_target(self, api_key: str | None) -> Target:
-        """The Target the client calls, with the credential resolved by the caller."""
+    def secret_references(self) -> dict[str, str]:
+        """Every header and extra field kept outside the file: dotted name ("headers.X-Custom-Auth",
+        "params.extra.session_token") -> where its value lives ("keyring", "env:VAR")."""
+        found = {f"headers.{name}": secret_source(value) for name, value in self.headers.items()}
+        found.update({f"params.extra.{name}": secret_source(value) for name, value in self.params.extra.items()})
+        return {dotted: source for dotted, source in found.items() if source is not None}
+
+    def to_target(self, api_key: str | None, secret_values: Mapping[str, str] | None = None) -> Target:
+        """The Target the client calls, with the credential and the secret fields' values resolved by the caller.
+
+        `secret_values` maps each of `secret_references()` to its value; one left out is not sent.
+        """
+        values = secret_values or {}
         params: dict[str, Any] = self.params.sampling()
-        params.update(self.params.extra)
+        params.update(_resolved(self.params.extra, "params.extra", values))
         return Target(
             base_url=self.base_url,
             model=self.model,
             auth=self.auth,
             api_key=api_key,
-            headers=dict(self.headers),
+            headers=_resolved(self.headers, "headers", values),
             params=params,
             stream=self.params.stream,
             timeouts=self.timeouts,
@@ -178,3 +191,14 @@ class Profile:
 
     def to_toml(self) -> str:
         return tomli_w.dumps(self.to_dict(), multiline_strings=True)
+
+
+def _resolved(table: dict[str, Any], prefix: str, values: Mapping[str, str]) -> dict[str, Any]:
+    """A table with each secret reference replaced by its value (or left out when it has none)."""
+    resolved: dict[str, Any] = {}
+    for name, value in table.items():
+        if secret_source(value) is None:
+            resolved[name] = value
+        elif f"{prefix}.{name}" in values:
+            resolved[name] = values[f"{prefix}.{name}"]
+    return resolved

@@ -3,7 +3,8 @@
 Every command that calls an endpoint (chat, check, bench, simulate) and every screen of the
 terminal UI resolves here, so a profile and its flags mean the same thing everywhere:
 `target_of` gives a profile's Target, its key from the given environment variable, the
-profile's own, or the OS keyring; `resolve_target` adds the command line (a PROFILE, or
+profile's own, or the OS keyring, and its secret headers and fields (profiles.secret_fields);
+`resolve_target` adds the command line (a PROFILE, or
 --url/--model/--auth/--api-key-env; flags next to a profile override its fields for this run
 only); `target_for` is `target_of` for the UI, with the keyring asked off the event loop. No
 click here: the shells pass plain values.
@@ -15,12 +16,15 @@ import asyncio
 import os
 from dataclasses import dataclass, replace
 
-from workbench import secrets
+from workbench import base_url, secrets
 from workbench.errors import SecretStoreError, UsageError
 from workbench.profiles.model import Profile
+from workbench.profiles.secret_fields import secret_values
 from workbench.profiles.store import load
 from workbench.redact import remember
 from workbench.target import AUTH_METHODS, Target, Timeouts
+
+EXAMPLE_URL = "http://127.0.0.1:8000/v1"
 
 
 # The terminal UI's way out where no keyring works (secrets.SESSION_KEYS), named in its fixes.
@@ -43,11 +47,16 @@ def target_of(profile: Profile, *, auth: str | None = None, api_key: str | None 
     SecretStoreError when the keyring cannot be used. No key is looked for with auth none.
     """
     chosen = replace(profile, auth=auth) if auth else profile
+    # The secret headers and extra fields, from the keyring or the environment (profiles.secret_fields).
+    values = secret_values(chosen.name, chosen.secret_references())
     if chosen.auth == "none":
-        return chosen.to_target(None)
+        return chosen.to_target(None, values)
     if api_key is not None:
-        return chosen.to_target(api_key)
-    return chosen.to_target(secrets.require_credential(chosen).value)
+        return chosen.to_target(api_key, values)
+    credential = secrets.require_credential(chosen)
+    assert credential.value is not None  # require_credential says so
+    whose = f"The key of profile {chosen.name!r} (from {credential.describe()})"
+    return chosen.to_target(secrets.require_sendable(credential.value, whose), values)
 
 
 async def target_for(profile: Profile, *, api_key: str | None = None) -> Target:
@@ -82,6 +91,8 @@ def resolve_target(
     """
     if auth is not None and auth not in AUTH_METHODS:
         raise UsageError(f"unknown auth method {auth!r}.", f"use one of: {', '.join(AUTH_METHODS)}.")
+    if url is not None:
+        check_url_flag(url)
     key_from_env = _key_from_env(api_key_env) if api_key_env else None
     if profile:
         loaded = load(profile, profiles_dir)
@@ -108,11 +119,9 @@ def _from_flags(url: str | None, model: str | None, auth: str, api_key: str | No
             "for example `--url http://127.0.0.1:8000/v1 --model mock-model` "
             "(start a local one with `workbench mock`), or `workbench profiles list` to see your profiles.",
         )
-    if not url.startswith(("http://", "https://")):
-        raise UsageError(f"--url must start with http:// or https://; got {url!r}.", "e.g. --url http://127.0.0.1:8000/v1")
     if not model:
         raise UsageError(
-            f"--url {url} needs --model: the endpoint is asked for a model by name.",
+            f"--url {base_url.shown(url)} needs --model: the endpoint is asked for a model by name.",
             "pass the model id your endpoint serves, e.g. --model mock-model for `workbench mock`.",
         )
     if auth != "none" and api_key is None:
@@ -124,6 +133,23 @@ def _from_flags(url: str | None, model: str | None, auth: str, api_key: str | No
     return Target(base_url=url, model=model, auth=auth, api_key=api_key)
 
 
+def check_url_flag(url: str) -> None:
+    """--url obeys the rule of a profile's base_url (workbench.base_url): UsageError naming the safe way when not.
+
+    A credential in it (user:password@, ?api_key=…) is refused, never sent: the key goes in an
+    environment variable named by --api-key-env.
+    """
+    found = base_url.problem(url)
+    if found is None:
+        return
+    if found.credential:
+        raise UsageError(f"--url: {found.message} Nothing was sent.",
+                         "give the URL without it, and the key in an environment variable: "
+                         "export MY_KEY=… and pass --api-key-env MY_KEY (--auth bearer or x-api-key says how it is "
+                         "sent), or save a profile and store its key with `workbench profiles set-key NAME`.")
+    raise UsageError(f"--url: {found.message}", f"give the base URL the endpoint serves, e.g. --url {EXAMPLE_URL}")
+
+
 def _key_from_env(variable: str) -> str:
     value = os.environ.get(variable)
     if not value:
@@ -132,4 +158,4 @@ def _key_from_env(variable: str) -> str:
             f"export {variable}=YOUR_KEY first (keys are read from the environment so they stay out of `ps`).",
         )
     remember(value)  # masked in any error line main() prints, even an unexpected one
-    return value
+    return secrets.require_sendable(value, f"The key in environment variable {variable}")

@@ -15,9 +15,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from workbench import redact
+from workbench import base_url, redact
 from workbench.errors import ProfileError
 from workbench.profiles.model import (
     DEFAULT_PLATFORM,
@@ -34,15 +33,18 @@ from workbench.profiles.model import (
     Profile,
     key_path,
 )
+from workbench.profiles.secret_fields import ENV_SOURCE, KEYRING_SOURCE, is_plain_secret, secret_source
 from workbench.target import AUTH_METHODS, Timeouts
 from workbench.toml_lines import KeyPositions, Position
 
 ENV_VAR_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 HEADER_NAME_PATTERN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
-# Headers that carry a credential: their value would be a secret written into the file.
-CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "api-key"})
-# Keys that look like a secret was pasted into the profile.
-SECRET_KEYS = frozenset({"api_key", "apikey", "api-key", "key", "secret", "token", "password"})
+# The headers the auth methods send the key in: a profile sets `auth` instead (redact owns the list).
+CREDENTIAL_HEADERS = redact.AUTH_HEADERS
+# Names that are the credential itself pasted into the profile: set-key is the way to store it.
+CREDENTIAL_NAMES = frozenset({"api_key", "apikey", "api-key", "key", "secret", "token", "password"})
+MOVE_HINT = ("keep it out of the file: `workbench profiles edit {name} --move-secrets` stores it in the OS keyring "
+             "(or read it from the environment: --header-env NAME=VAR / --extra-env FIELD=VAR)")
 # Request fields the profile sets elsewhere (or the workbench sets); `extra` must not fight them.
 RESERVED_EXTRA = {
     "model": "model",
@@ -108,7 +110,7 @@ def check_profile(data: dict[str, Any], name: str) -> list[Problem]:
         *_check_name(data, name),
         *_check_endpoint(data, key_hint),
         *_check_tables(data, key_hint),
-        *_check_headers(data.get("headers"), key_hint),
+        *_check_headers(data.get("headers"), name),
         *check_params(_table(data, "params"), name),
         *_check_timeouts(_table(data, "timeouts")),
         *_check_tls(_table(data, "tls")),
@@ -116,8 +118,9 @@ def check_profile(data: dict[str, Any], name: str) -> list[Problem]:
 
 
 def is_secret_key(key: str) -> bool:
-    """Whether a key's name says a secret was pasted under it (api_key, token, password, ...)."""
-    return key.lower().replace("-", "_") in SECRET_KEYS
+    """Whether a key's name says a secret was pasted under it (api_key, token, session_token, ...):
+    redact's one rule for names that look secret."""
+    return redact.is_secret_name(key)
 
 
 def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
@@ -130,10 +133,12 @@ def _check_keys(data: dict[str, Any], key_hint: str) -> list[Problem]:
     """Top-level keys: a pasted secret, or a key the schema does not know."""
     problems = []
     for key in data:
+        if key in TOP_KEYS:
+            continue
         if is_secret_key(key):
             problems.append(Problem(key, f"{key}: a profile never holds a secret, and this file has a {key!r} key.",
                                     key_hint))
-        elif key not in TOP_KEYS:
+        else:
             problems.append(Problem(key, f"unknown key {key!r}; {suggest_or_list(key, TOP_KEYS)}"))
     return problems
 
@@ -184,9 +189,11 @@ def _check_tables(data: dict[str, Any], key_hint: str) -> list[Problem]:
             problems.append(Problem(table, f"{table}: expected a table ([{table}]), got {shown(value)}."))
             continue
         for key in value:
+            if key in keys:
+                continue
             if is_secret_key(key):
                 problems.append(Problem(f"{table}.{key}", f"{table}.{key}: a profile never holds a secret.", key_hint))
-            elif key not in keys:
+            else:
                 problems.append(Problem(f"{table}.{key}",
                                         f"{table}: unknown key {key!r}; {suggest_or_list(key, keys)}"))
     return problems
@@ -220,28 +227,21 @@ def check_params(params: dict[str, Any], name: str) -> list[Problem]:
                                     f"params.max_tokens: expected a whole number above 0, got {shown(value)}."))
     _check_bool(problems, params, "params.stream")
     if "extra" in params:
-        problems.extend(_check_extra(params["extra"], SET_KEY_HINT.format(name=name)))
+        problems.extend(_check_extra(params["extra"], name))
     return problems
 
 
 def _check_url(url: Any, key_hint: str) -> list[Problem]:
-    expected = "an http:// or https:// URL with a host, like https://llm.example.com/v1"
+    """The base URL rule (workbench.base_url), said of base_url."""
     if not isinstance(url, str):
-        return [Problem("base_url", f"base_url: expected {expected}, got {shown(url)}.")]
-    try:
-        parts = urlsplit(url.strip())
-        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
-    except ValueError as error:
-        return [Problem("base_url", f"base_url: expected {expected}, got {shown(url)} ({error}).")]
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url.strip()):
-        return [Problem("base_url", f"base_url: expected {expected}, got {shown(url)}.")]
-    if parts.username or parts.password:
-        return [Problem("base_url", "base_url: a user or password in the URL would put a secret in the file.",
-                        key_hint)]
-    if parts.query or parts.fragment:
-        return [Problem("base_url", f"base_url: expected a base URL without ?query or #fragment "
-                        f"(the workbench appends /chat/completions), got {shown(url)}.")]
-    return []
+        return [Problem("base_url", f"base_url: expected an http:// or https:// URL with a host, like "
+                        f"{base_url.EXAMPLE}, got {shown(url)}.")]
+    found = base_url.problem(url.strip())
+    if found is None:
+        return []
+    if found.credential:
+        return [Problem("base_url", f"base_url: {found.message} A profile never holds a secret.", key_hint)]
+    return [Problem("base_url", f"base_url: {found.message}")]
 
 
 def _check_choice(problems: list[Problem], data: dict[str, Any], key: str, choices: tuple[str, ...]) -> None:
@@ -267,7 +267,8 @@ def _check_bool(problems: list[Problem], table: dict[str, Any], dotted: str) -> 
         problems.append(Problem(dotted, f"{dotted}: expected true or false, got {shown(table[key])}."))
 
 
-def _check_headers(headers: Any, key_hint: str) -> list[Problem]:
+def _check_headers(headers: Any, name: str) -> list[Problem]:
+    key_hint = SET_KEY_HINT.format(name=name)
     if headers is None:
         return []
     if not isinstance(headers, dict):
@@ -282,26 +283,47 @@ def _check_headers(headers: Any, key_hint: str) -> list[Problem]:
         elif not HEADER_NAME_PATTERN.match(header):
             problems.append(Problem(dotted,
                                     f"headers: expected a header name (letters, digits and -), got {shown(header)}."))
+        elif isinstance(value, dict):
+            problems.extend(_check_reference(dotted, value))
+        elif is_plain_secret("headers", header, value):
+            problems.append(Problem(dotted, f"{dotted}: the header's name says it carries a secret, which a profile "
+                                    "never holds in its file.", MOVE_HINT.format(name=name)))
         elif not isinstance(value, str) or "\n" in value or "\r" in value:
             problems.append(Problem(dotted,
                                     f"{dotted}: expected the header's value as one line of text, got {shown(value)}."))
     return problems
 
 
-def _check_extra(extra: Any, key_hint: str) -> list[Problem]:
+def _check_extra(extra: Any, name: str) -> list[Problem]:
+    key_hint = SET_KEY_HINT.format(name=name)
     if not isinstance(extra, dict):
         return [Problem("params.extra", f"params.extra: expected a table of extra JSON fields, got {shown(extra)}.")]
     problems = []
-    for key in extra:
-        if is_secret_key(key):
-            problems.append(Problem(f"params.extra.{key}", f"params.extra.{key}: a profile never holds a secret.",
-                                    key_hint))
+    for key, value in extra.items():
+        dotted = f"params.extra.{key}"
+        if secret_source(value) is not None:
+            problems.extend(_check_reference(dotted, value))
+        elif key.lower().replace("-", "_") in CREDENTIAL_NAMES:
+            problems.append(Problem(dotted, f"{dotted}: a profile never holds a secret.", key_hint))
+        elif is_plain_secret("params.extra", key, value):
+            problems.append(Problem(dotted, f"{dotted}: a profile never holds a secret.",
+                                    MOVE_HINT.format(name=name)))
         elif key in RESERVED_EXTRA:
             instead = RESERVED_EXTRA[key]
             where = f"set {instead} instead" if instead else "the workbench sends it itself"
             problems.append(Problem(f"params.extra.{key}",
                                     f"params.extra.{key}: {key!r} is not an extra field; {where}."))
     return problems
+
+
+def _check_reference(dotted: str, value: Any) -> list[Problem]:
+    """A secret kept outside the file: `{ secret = "keyring" }` or `{ secret = "env:VAR" }`."""
+    source = secret_source(value)
+    variable = source[len(ENV_SOURCE):] if source and source.startswith(ENV_SOURCE) else None
+    if source == KEYRING_SOURCE or (variable is not None and ENV_VAR_PATTERN.match(variable)):
+        return []
+    return [Problem(dotted, f'{dotted}: expected text, or where a secret lives ({{ secret = "keyring" }} or '
+                    f'{{ secret = "env:VAR" }}), got {shown(value) if source is None else shown(source)}.')]
 
 
 # ---- building a Profile from a file's content --------------------------------------------------

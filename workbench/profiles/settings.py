@@ -41,12 +41,14 @@ def parse_setting(setting: str, option: str = "--set") -> tuple[str, str]:
 
 def coerce_setting(dotted: str, raw: str, name: str = "NAME") -> Any:
     """The typed value for a dotted key from its command-line text, by the schema's type."""
-    if is_secret_key(dotted.split(".")[-1]):
-        raise ProfileError(f"{dotted}: a profile never holds a secret.", SET_KEY_HINT.format(name=name))
     kind = FIELD_TYPES.get(dotted)
     for table, table_kind in OPEN_TABLES.items():
         if kind is None and dotted.startswith(table + ".") and len(dotted) > len(table) + 1:
             kind = table_kind
+    # A secret-looking header or extra field is taken here and moved to the keyring when the profile is
+    # saved (profiles.secret_fields); any other key whose name looks secret is a pasted credential.
+    if kind is None and is_secret_key(dotted.split(".")[-1]):
+        raise ProfileError(f"{dotted}: a profile never holds a secret.", SET_KEY_HINT.format(name=name))
     if kind is None:
         known = list(FIELD_TYPES) + [f"{t}.NAME" for t in OPEN_TABLES]
         guess = suggest(dotted, list(FIELD_TYPES)).strip()

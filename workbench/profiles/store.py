@@ -24,17 +24,30 @@ from workbench.errors import ProfileError, SecretStoreError
 from workbench.folder_lock import folder_lock
 from workbench.locations import ensure_dir, profiles_dir
 from workbench.profiles.model import SUFFIX, Profile
+from workbench.safe_files import RefusedFile, read_regular_file
+from workbench.profiles.secret_fields import keyring_fields
 from workbench.profiles.schema import check_profile, from_dict, problems_error, validate_name
 
+# A profile is a few hundred bytes; a megabyte is thousands of lines, and every command that lists
+# profiles reads every file.
+MAX_PROFILE_BYTES = 1 << 20
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 
 
 def read_toml(path: Path) -> tuple[dict[str, Any], str]:
-    """A TOML file's content and source text; ProfileError with path, line and column if broken."""
+    """A TOML file's content and source text; ProfileError with path, line and column if broken.
+
+    Only a regular file of at most MAX_PROFILE_BYTES is read (workbench.safe_files): a FIFO would
+    block, /dev/zero never ends, and a 200 MB file took 28 s and 636 MB to parse.
+    """
     try:
-        raw = path.read_bytes()
+        raw = read_regular_file(path, limit=MAX_PROFILE_BYTES)
     except FileNotFoundError:
         raise ProfileError(f"{path}: no such file.", "check the path, or `workbench profiles list`",
+                           path=str(path)) from None
+    except RefusedFile as error:
+        raise ProfileError(f"{path}: cannot be read as a profile: {error.strerror}.",
+                           "give the path of a profile's .toml file (profiles are a few hundred bytes)",
                            path=str(path)) from None
     except OSError as error:
         raise ProfileError(f"{path}: cannot be read ({error.strerror or error}).",
@@ -187,15 +200,21 @@ class ProfileStore:
             with self.locked():
                 write_atomic(path, data, replace=overwrite)
         except FileExistsError:
-            raise ProfileError(
-                f"A profile named {profile.name!r} exists already ({path}).",
-                f"change it with `workbench profiles edit {profile.name}`, or pick another name",
-            ) from None
+            raise self._exists(profile.name) from None
         except OSError as error:
             raise ProfileError(f"Could not save profile {profile.name!r} to {path}: {error.strerror or error}.",
                                "check that the folder is writable and the disk is not full; "
                                "the previous version of the file, if any, is unchanged", path=str(path)) from None
         return replace(profile, path=path)
+
+    def _exists(self, name: str) -> ProfileError:
+        return ProfileError(f"A profile named {name!r} exists already ({self.path_for(name)}).",
+                            f"change it with `workbench profiles edit {name}`, or pick another name")
+
+    def refuse_existing(self, name: str) -> None:
+        """ProfileError when a profile of this name exists (what `create` would say, asked before it)."""
+        if self.path_for(name).exists():
+            raise self._exists(name)
 
     def create(self, profile: Profile) -> Profile:
         """Save a new profile; ProfileError if one of that name exists (never overwrites)."""
@@ -221,8 +240,11 @@ class ProfileStore:
         if new_path.exists() and not _same_file(old_path, new_path):
             raise ProfileError(f"A profile named {new!r} exists already ({new_path}).",
                                f"remove it first (`workbench profiles remove {new}`) or pick another name")
-        return secrets.move_secret(old, new, along=lambda: self._move_file(old_path, new_path),
-                                   required=profile.relies_on_keyring)
+        moved = secrets.move_secret(old, new, along=lambda: self._move_file(old_path, new_path),
+                                    required=profile.relies_on_keyring)
+        for field in keyring_fields(profile.secret_references()):  # its secret headers and fields go along
+            secrets.move_secret(old, new, field=field)
+        return moved
 
     def _move_file(self, old_path: Path, new_path: Path) -> None:
         try:
@@ -261,9 +283,10 @@ class ProfileStore:
         if not path.is_file():
             raise self._not_found(name)
         try:
-            relies = self.get(name).relies_on_keyring
+            profile = self.get(name)
+            relies, fields = profile.relies_on_keyring, keyring_fields(profile.secret_references())
         except ProfileError:
-            relies = False  # a broken file can still be removed; its secret too if reachable
+            relies, fields = False, []  # a broken file can still be removed; its secret too if reachable
         try:
             had_secret = secrets.get_secret(name) is not None
         except SecretStoreError:
@@ -278,6 +301,8 @@ class ProfileStore:
                                "check that the folder is writable") from None
         if had_secret:
             secrets.delete_secret(name)
+        for field in fields:
+            secrets.delete_secret(name, field=field)
         return had_secret
 
 

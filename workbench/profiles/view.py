@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench import redact, secrets
-from workbench.errors import SecretStoreError
+from workbench.errors import SecretStoreError, WorkbenchError
 from workbench.profiles.model import Profile
+from workbench.profiles.secret_fields import ENV_SOURCE, keyring_field, secret_source, secret_values
 
 
 @dataclass(frozen=True)
@@ -34,13 +35,19 @@ class KeyStatus:
     def masked(self) -> str:
         return redact.mask(self.value)
 
+    @property
+    def unsendable(self) -> str:
+        """Why the key found cannot be sent (secrets.key_problem), or ""."""
+        problem = secrets.key_problem(self.value) if self.value is not None else None
+        return f"; it will not be sent: it {problem[0]}" if problem else ""
+
     def describe(self, profile_name: str, reveal: bool = False) -> str:
         shown = self.value if reveal else self.masked
         if self.source == "keyring":
-            return f"{shown}  (from the OS keyring: service {secrets.SERVICE}, user {profile_name})"
+            return f"{shown}  (from the OS keyring: service {secrets.SERVICE}, user {profile_name}{self.unsendable})"
         if self.source.startswith("env:"):
             also = "; the keyring holds another, not used" if self.shadowed else ""
-            return f"{shown}  (from environment variable {self.source[4:]}{also})"
+            return f"{shown}  (from environment variable {self.source[4:]}{also}{self.unsendable})"
         if self.source == "session":
             return f"{shown}  ({secrets.SESSION_NOTE})"
         if self.source == "none":
@@ -129,7 +136,7 @@ def show_text(profile: Profile, status: KeyStatus, *, reveal: bool = False) -> s
         lines.append(("api_key_env", p.api_key_env))
     lines.append(("key", status.describe(p.name, reveal)))
     for header, value in p.headers.items():
-        lines.append(("header", f"{header}: {value}"))
+        lines.append(("header", f"{header}: {_shown_header(p, header, value, reveal)}"))
     lines.append(("params", " ".join(params)))
     if p.params.extra:
         lines.append(("extra", json.dumps(p.params.extra, ensure_ascii=False)))
@@ -145,11 +152,28 @@ def show_text(profile: Profile, status: KeyStatus, *, reveal: bool = False) -> s
     return "\n".join(f"{label.ljust(width)}  {value}".rstrip() for label, value in lines)
 
 
+def _shown_header(profile: Profile, header: str, value: Any, reveal: bool) -> str:
+    """A header's value in `profiles show`: as written, or where a secret one lives (its value only if revealed)."""
+    source = secret_source(value)
+    if source is None:
+        return redact.mask_header(header, value) if not reveal else value
+    where = (f"environment variable {source[len(ENV_SOURCE):]}" if source.startswith(ENV_SOURCE)
+             else f"the OS keyring, user {profile.name}/{keyring_field('headers.' + header)}")
+    if reveal:
+        try:
+            return f"{secret_values(profile.name, {'headers.' + header: source})['headers.' + header]}  (from {where})"
+        except WorkbenchError as error:
+            return f"(secret, in {where}: {error.message})"
+    return f"(secret, in {where})"
+
+
 def show_json(profile: Profile, status: KeyStatus, *, reveal: bool = False) -> dict[str, Any]:
     data = profile.to_json()
     key: dict[str, Any] = {"source": status.source, "masked": status.masked}
     if status.note:
         key["note"] = status.note
+    if status.unsendable:
+        key["unsendable"] = status.unsendable.removeprefix("; ")
     if status.shadowed:
         key["shadowed_keyring_entry"] = True
     if status.error is not None:

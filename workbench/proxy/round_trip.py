@@ -26,7 +26,7 @@ from yarl import URL
 from workbench import errors, wire
 from workbench.client.pool import record_request
 from workbench.exchange import Exchange
-from workbench.mock.app import continue_expected
+from workbench.mock.expect import expectation_supported, go_ahead
 from workbench.proxy.calls import CallTracker
 from workbench.proxy.config import ProxyConfig
 from workbench.proxy.front_door import REFUSAL_HINT, FrontDoor
@@ -111,7 +111,7 @@ class RoundTrip:
         if admission is None:
             return self._refuse(401, f"this proxy needs its own key, and none came that matches; {REFUSAL_HINT}.",
                                 "invalid_api_key")
-        if "Expect" in request.headers and not await continue_expected(request):
+        if "Expect" in request.headers and not expectation_supported(request):
             return self._refuse(417, "the only expectation this proxy takes is Expect: 100-continue.",
                                 "expectation_failed")
         body = await self._read()
@@ -132,6 +132,7 @@ class RoundTrip:
         request = self.request
         if request.content_length is not None and request.content_length > cap:
             return None
+        await go_ahead(request)  # only now, after the front door's key check
         body = bytearray()
         async for piece in request.content.iter_any():
             body += piece

@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import UsageError
+from workbench.safe_files import RefusedFile, read_regular_file
 from workbench.toml_lines import PathItem, line_of
 
+MAX_AGENT_FILE_BYTES = 4 << 20  # long system prompts and many turns; past this it is not an agent file
 TOP_KEYS = ("name", "platform", "description", "system_prompt", "rules", "parameters", "turns")
 PARAMETER_KEYS = ("temperature", "top_p", "max_tokens", "stream", "extra")
 TURN_KEYS = ("user", "contains", "matches", "first_token_ms")
@@ -118,7 +120,9 @@ def load_agent(path: str | Path) -> AgentConfig:
             path=shown,
         )
     try:
-        text = file.read_bytes().decode("utf-8")
+        text = read_regular_file(file, limit=MAX_AGENT_FILE_BYTES).decode("utf-8")
+    except RefusedFile as error:
+        raise AgentFileError(f"cannot read {shown}: {error.strerror}", error.hint, path=shown) from None
     except UnicodeDecodeError as error:
         raise AgentFileError(
             f"{shown}: not UTF-8 text (bad byte at offset {error.start})",

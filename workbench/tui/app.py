@@ -90,6 +90,7 @@ class WorkbenchApp(App[None]):
           for entry in SCREENS),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
+    crash_message = ""  # the sentence an unexpected error ended the app with (see _fatal_error)
 
     # Blank run-to-run figures (times, rates): set by the snapshot tests' entry app only.
     steady_numbers = False
@@ -454,12 +455,38 @@ class WorkbenchApp(App[None]):
         if isinstance(error, WorkbenchError):
             text = error.message + (f"\nFix: {error.hint}" if error.hint else "")
         else:
+            from workbench.redact import scrub
+
             text = (
-                f"Unexpected {type(error).__name__}: {error}\n"
+                f"Unexpected {type(error).__name__}: {scrub(str(error))}\n"
                 "Fix: this is a bug in the workbench; run it with WORKBENCH_DEBUG=1 and report what you did."
             )
         self.notify(text, title=title or "Error", severity="error", timeout=ERROR_TIMEOUT_S, markup=False,
                     app_wide=app_wide)
+
+    def _fatal_error(self) -> None:
+        """An error nobody handled ends the app: with one sentence (keys masked) and exit status 1.
+
+        Textual would print a traceback with the locals of every frame, where a key can be one;
+        WORKBENCH_DEBUG=1 keeps Textual's traceback for a bug report.
+        """
+        import os
+
+        if os.environ.get("WORKBENCH_DEBUG"):
+            super()._fatal_error()
+            return
+        from rich.text import Text
+
+        from workbench.redact import scrub
+
+        error = self._exception
+        said = f"{type(error).__name__}: {error}" if error is not None else "an unknown error"
+        self.crash_message = scrub(
+            f"error: the terminal UI stopped on an unexpected error: {said}\n"
+            "  hint: this is a bug in the workbench; run again with WORKBENCH_DEBUG=1 for the traceback and report it.")
+        self.bell()
+        self._exit_renderables.append(Text(self.crash_message))
+        self._close_messages_no_wait()
 
     def on_work_failed(self, message: WorkFailed) -> None:
         self.report(message.error, title=f"Error while {message.doing}")
@@ -483,4 +510,7 @@ class WorkbenchApp(App[None]):
 def run_app(profiles_dir: str | Path | None = None, agents_dir: str | Path | None = None) -> None:
     """Open the TUI on the profiles folder (`--profiles`, $WORKBENCH_PROFILES, or the default);
     `agents_dir` (`--agents`) adds a folder of agent configs to Simulate's list."""
-    WorkbenchApp(profiles_dir, agents_dir=agents_dir).run()
+    app = WorkbenchApp(profiles_dir, agents_dir=agents_dir)
+    app.run()
+    if app.return_code:  # an unexpected error ended it: its sentence was printed; never status 0
+        raise SystemExit(app.return_code)

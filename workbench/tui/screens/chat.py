@@ -396,6 +396,7 @@ class ChatScreen(WorkbenchScreen):
                        messages: list[dict[str, Any]], on_text: Callable[[str], None]) -> "Exchange":
         """On the client loop: send the turn and hand each piece of text to `on_text` as it arrives."""
         from workbench.profiles.resolve import target_for
+        from workbench.redact import Redactor, StreamScrubber
 
         self._receiving, self._reply_task = number, asyncio.current_task()
         try:
@@ -405,11 +406,15 @@ class ChatScreen(WorkbenchScreen):
             client = await self._client_for(target)
             call = start_call(client, target, settings, messages)
             self._call = call
+            shown = StreamScrubber(Redactor.for_replies(target.secrets))  # an echoed key is masked as it streams
             try:
                 with FirstTokenWait() as waiting:
                     async for text in call:
                         waiting.done()
-                        on_text(text)
+                        if text := shown.feed(text):  # what can be shown yet (the end of a key may follow)
+                            on_text(text)
+                if rest := shown.flush():
+                    on_text(rest)
             finally:
                 self._call = None
             return call.exchange
@@ -441,6 +446,9 @@ class ChatScreen(WorkbenchScreen):
 
         exchange = message.exchange
         self.workbench.record_exchange(exchange, profile=message.profile)
+        if not message.reply_bubble.is_attached:  # its bubble was removed meanwhile: Inspect has the exchange
+            self.streaming = False
+            return
         text = exchange.reply_text
         shown, cut = shown_reply(text)
         lines = [steady(metrics_line(exchange), self.workbench.steady_numbers)]

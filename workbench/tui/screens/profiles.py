@@ -21,6 +21,7 @@ from textual.widgets import Button, Static
 
 from workbench import secrets
 from workbench.errors import SecretStoreError, WorkbenchError
+from workbench.profiles.secret_fields import store_values
 from workbench.tui.messages import WorkFailed
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.dialogs import ConfirmDialog
@@ -249,11 +250,12 @@ class ProfilesScreen(WorkbenchScreen):
                                                  "pick another name, or select that profile to edit it"),
                                   title="Profile")
             return
-        self._save(reading.profile, reading.key, self.editing, self.copy_key_from)
+        self._save(reading.profile, reading.key, self.editing, self.copy_key_from, reading.secret_values)
 
     @work(exclusive=True, group="profile-write", thread=True, exit_on_error=False)
-    def _save(self, profile: "Profile", key: str, old_name: str | None, copy_key_from: str | None) -> None:
-        """Write the file (renaming moves the key too), then the typed key to the keyring."""
+    def _save(self, profile: "Profile", key: str, old_name: str | None, copy_key_from: str | None,
+              secret_values: dict[str, str] | None = None) -> None:
+        """Write the file (renaming moves the key too), then the typed key and secret headers to the keyring."""
         store = self.workbench.store
         try:
             if old_name and old_name != profile.name:
@@ -266,6 +268,7 @@ class ProfilesScreen(WorkbenchScreen):
         key_error: WorkbenchError | None = None
         stored = False
         try:
+            store_values(saved.name, secret_values or {})
             if key:
                 secrets.set_secret(saved.name, key)
                 stored = True

@@ -22,9 +22,21 @@ from workbench.tui.markdown_blocks import MarkdownBlocks
 from workbench.tui.widgets.markdown_view import MarkdownView
 
 ROLE_TITLES = {"user": "You", "assistant": "Reply", "system": "System"}
+# The most of one user message a bubble shows: Static wraps and lays out all of its text on every
+# refresh, and a 1 MB message pasted in froze the UI for 15-20 s (issue 13). The whole text is
+# sent, kept in `text` (ctrl+t edits it) and in Inspect.
+MESSAGE_SHOWN_CHARS = 8_000
 # Text reaches the reply at most this often: each append lays out and paints the screen again,
 # and at 2000 tokens/s a frame per token would starve key presses. 40 ms is 25 frames a second.
 FLUSH_INTERVAL_S = 0.04
+
+
+def shown_message(text: str) -> str:
+    """A user message as its bubble shows it: whole, or its first MESSAGE_SHOWN_CHARS and a note."""
+    if len(text) <= MESSAGE_SHOWN_CHARS:
+        return text
+    return (f"{text[:MESSAGE_SHOWN_CHARS]}\n… the bubble shows {MESSAGE_SHOWN_CHARS:,} of {len(text):,} "
+            "characters; all were sent")
 
 
 class ThrottledStream:
@@ -107,7 +119,7 @@ class ChatMessage(Vertical, can_focus=True):
         if self.role == "assistant":
             yield MarkdownView(self.text, classes="text")
         else:
-            yield Static(self.text, classes="text", markup=False)
+            yield Static(shown_message(self.text), classes="text", markup=False)
         yield Static(self._status, classes="status", markup=False)
 
     @property
@@ -132,6 +144,9 @@ class ChatMessage(Vertical, can_focus=True):
             self._stream = None
         self.text = text
         self.streaming = False
+        self._status = status
+        if not self.is_attached:
+            return  # removed (ctrl+r, ctrl+t, ctrl+l) before its reply was finished: nothing to show
         self.set_class(failed, "-failed")
         self.set_class(stopped, "-stopped")
         self.query_one(".role", Static).update(ROLE_TITLES.get(self.role, self.role))
@@ -147,7 +162,8 @@ class ChatMessage(Vertical, can_focus=True):
 
     def set_status(self, status: str) -> None:
         self._status = status
-        self.query_one(".status", Static).update(status)
+        if self.is_attached:
+            self.query_one(".status", Static).update(status)
 
     # ---- copy ---------------------------------------------------------------------------
 

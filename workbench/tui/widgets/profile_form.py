@@ -8,7 +8,7 @@ problems, each a sentence from `workbench.profiles`.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from textual.app import ComposeResult
@@ -25,6 +25,7 @@ from workbench.profiles import (
     from_dict,
     validate_name,
 )
+from workbench.profiles.secret_fields import take_plain_secrets
 from workbench.profiles.fields import NUMBER_FIELDS, json_object, number_text, read_params, with_hint
 from workbench.target import AUTH_METHODS
 from workbench.tui.widgets.live_form import LiveForm
@@ -49,6 +50,9 @@ class FormReading:
     profile: Profile | None
     problems: dict[str, str]  # field id -> sentence
     key: str  # what was typed in the password field ("" for none)
+    # Secret headers and extra fields typed as plain values (dotted name -> value): the profile holds
+    # keyring references to them, and the screen stores the values on save, as it does the key.
+    secret_values: dict[str, str] = field(default_factory=dict)
 
 
 def _field_for(dotted: str) -> str:
@@ -172,7 +176,7 @@ class ProfileForm(LiveForm):
             validate_name(name)
         except ProfileError as error:
             problems["name"] = with_hint(error.message, error.hint)
-        data = self._typed_data(name, problems)
+        data, secret_values = take_plain_secrets(self._typed_data(name, problems))
         for problem in check_profile(data, name or "profile"):
             problems.setdefault(_field_for(problem.field), with_hint(problem.message, problem.hint))
         key = self.query_one("#api_key", Input).value
@@ -185,7 +189,7 @@ class ProfileForm(LiveForm):
                 profile = from_dict(data, name)
             except ProfileError as error:
                 problems["name"] = error.message
-        return FormReading(profile, problems, key)
+        return FormReading(profile, problems, key, secret_values)
 
     def _typed_data(self, name: str, problems: dict[str, str]) -> dict[str, Any]:
         """The profile's content as the fields give it; a field that cannot be read adds its problem."""

@@ -1,0 +1,149 @@
+"""A paced stream written from timer callbacks: no task wakes up for a token.
+
+With 1,000 paced streams at 20 tokens a second the mock writes 20,000 chunks a second.
+Waking each stream's handler task for each token (a future, a timer, then the resume of the
+half-dozen coroutines between the event loop and the handler, and aiohttp's write path) was
+most of that work. Here the handler writes what is due at once through aiohttp (so the
+headers leave with it), then waits on one future for the whole stream, while each later
+token is one timer callback that frames its bytes as an HTTP chunk and gives them to the
+transport. The timing rule is `streaming.write_steps`': every token counted from the
+request's arrival, never sent early. Unpaced streams (and every other reply) are written
+by `streaming.write_steps`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from typing import cast
+
+from aiohttp import web
+from aiohttp.http_writer import StreamWriter
+
+from workbench.mock.streaming import DROP, STALL, Pacing, Step
+
+# What `_collect` found after the steps due now.
+WAIT, STALLED, DROPPED, ENDED = range(4)
+# uvloop's timers count whole milliseconds from the loop's cached clock, so one may fire a
+# little before its time: a token found early by more than this waits again.
+EARLY_S = 0.0002
+
+
+class PacedWriter:
+    """Writes `steps` on time, counted from `start` (time.monotonic() at arrival)."""
+
+    __slots__ = (
+        "chunked",
+        "done",
+        "due",
+        "headers_sent",
+        "held",
+        "loop",
+        "pacing",
+        "request",
+        "start",
+        "steps",
+        "timer",
+        "tokens",
+        "transport",
+    )
+
+    def __init__(self, request: web.BaseRequest, steps: Iterator[Step], pacing: Pacing, start: float) -> None:
+        self.request = request
+        self.transport = request.transport
+        self.chunked = cast(StreamWriter, request.writer).chunked  # HTTP/1.1: chunks; 1.0: plain bytes
+        self.steps = steps
+        self.pacing = pacing
+        self.start = start
+        self.tokens = 0  # content tokens timed so far
+        self.held: bytes | None = None  # a token waiting for its time
+        self.due = 0.0
+        self.timer: asyncio.TimerHandle | None = None
+        self.loop = asyncio.get_running_loop()
+        self.done: asyncio.Future[bool] = self.loop.create_future()
+        self.headers_sent = False
+
+    async def run(self, response: web.StreamResponse) -> bool:
+        """The whole stream; False when it was cut on purpose (drop-mid-stream)."""
+        try:
+            data, action = self._collect()
+            if data:
+                await response.write(data)  # through aiohttp: the headers leave with it
+                self.headers_sent = True
+            self._act(action)
+            if not await self.done:
+                return False
+            await response.write_eof()
+            return True
+        finally:
+            if self.timer is not None:
+                self.timer.cancel()
+
+    def _collect(self) -> tuple[bytes, int]:
+        """The bytes of every step due now, and what comes after them."""
+        pending: list[bytes] = []
+        if self.held is not None:
+            pending.append(self.held)
+            self.held = None
+        now = time.monotonic()
+        pacing = self.pacing
+        for step in self.steps:
+            if step is STALL:
+                return b"".join(pending), STALLED
+            if step is DROP:
+                return b"".join(pending), DROPPED
+            if step.token:
+                due = self.start + pacing.ttft_s + self.tokens * pacing.token_interval_s
+                self.tokens += 1
+                if due > now:
+                    self.held, self.due = step.data, due
+                    return b"".join(pending), WAIT
+            pending.append(step.data)
+        return b"".join(pending), ENDED
+
+    def _act(self, action: int) -> None:
+        if action == WAIT:
+            self.timer = self.loop.call_later(self.due - time.monotonic(), self._fire)
+        elif action == STALLED:
+            self.start += self.pacing.stall_s  # every later token moves by the stall
+            self.due = time.monotonic() + self.pacing.stall_s
+            self.timer = self.loop.call_later(self.pacing.stall_s, self._fire)
+        elif action == DROPPED:
+            if self.transport is not None:
+                self.transport.close()
+            self._finish(False)
+        else:
+            self._finish(True)
+
+    def _fire(self) -> None:
+        self.timer = None
+        if self.done.done():
+            return
+        early = self.due - time.monotonic()
+        if early > EARLY_S:
+            self.timer = self.loop.call_later(early, self._fire)
+            return
+        try:
+            data, action = self._collect()
+            self._write(data)
+            self._act(action)
+        except Exception as error:  # the client went away (or a bug): the handler gets it
+            if not self.done.done():
+                self.done.set_exception(error)
+
+    def _write(self, data: bytes) -> None:
+        if not data:
+            return
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            raise ConnectionResetError("the client closed the stream")
+        if not self.headers_sent:  # nothing was due at the start (no-role fault with a ttft)
+            self.request.writer.send_headers()
+            self.headers_sent = True
+        # The same framing as aiohttp's writer: the size in hex, the bytes, CRLF.
+        transport.write(b"%x\r\n%b\r\n" % (len(data), data) if self.chunked else data)
+
+    def _finish(self, whole: bool) -> None:
+        if not self.done.done():
+            self.done.set_result(whole)
