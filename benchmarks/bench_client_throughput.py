@@ -27,7 +27,8 @@ TARGET_RPS = 300.0
 def one_pool_row(base_url: str, requests: int, concurrency: int) -> dict:
     """The same benchmark in-process, every request through a single connection pool."""
     from workbench.bench import runner
-    from workbench.bench.runner import BenchPlan, run_bench
+    from workbench.bench.plan import BenchPlan
+    from workbench.bench.runner import run_bench
     from workbench.target import Target
 
     saved = runner.CONNECTIONS_PER_SHARD

@@ -103,3 +103,40 @@ def test_importing_every_core_module_loads_no_shell() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+# ---- Ray: an optional extra, loaded only by `workbench bench --ray` ------------------------------
+
+RAY_OWNER = "workbench.bench.ray_backend"
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=module_name)
+def test_only_the_ray_backend_imports_ray(path: Path) -> None:
+    if module_name(path) == RAY_OWNER:
+        return
+    bad = reaches(imported_names(path), ("ray",))
+    assert not bad, f"{module_name(path)} imports {bad}: Ray is imported by {RAY_OWNER} alone"
+
+
+def test_the_ray_backend_imports_ray_only_when_asked() -> None:
+    """Its module-level imports leave Ray out: it is loaded inside `import_ray()`, by `--ray` alone."""
+    path = PACKAGE / "bench" / "ray_backend.py"
+    top_level = ast.parse(path.read_text(encoding="utf-8")).body
+    names = {alias.name for node in top_level if isinstance(node, (ast.Import, ast.ImportFrom))
+             for alias in node.names} | {node.module or "" for node in top_level if isinstance(node, ast.ImportFrom)}
+    assert not reaches(names, ("ray",))
+
+
+def test_bench_help_and_every_core_module_load_no_ray() -> None:
+    code = (
+        "import importlib, sys\n"
+        "from workbench.cli import main\n"
+        "sys.argv = ['workbench', 'bench', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        f"for name in {[module_name(p) for p in core_files()]!r}:\n    importlib.import_module(name)\n"
+        "print('RAY', sorted(m for m in sys.modules if m == 'ray' or m.startswith('ray.')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "--ray ADDRESS" in done.stdout  # the help was printed
+    assert done.stdout.strip().endswith("RAY []")

@@ -6,8 +6,9 @@
     result.verdict.passed, result.ttft.p90, result.to_json()
 """
 
+from workbench.bench.plan import BenchPlan
 from workbench.bench.result import BenchResult, RunInfo, Verdict, VoiceBudget
-from workbench.bench.runner import Bench, BenchPlan, Progress, run_bench
+from workbench.bench.runner import Bench, Progress, run_bench
 from workbench.bench.sample import RequestSample
 from workbench.bench.stats import Summary, percentile, summarize
 

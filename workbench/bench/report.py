@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workbench.bench.result import BenchResult
+from workbench.bench.result import SATURATED_SHARE, BenchResult
 from workbench.bench.runner import Progress
 from workbench.bench.stats import Summary
 
@@ -27,6 +27,9 @@ def render_text(result: BenchResult) -> str:
         if run.mode == "open"
         else f"concurrency {run.concurrency} (closed loop)"
     )
+    if result.workers:
+        where = "processes on this machine" if run.backend == "processes" else f"{run.backend} workers"
+        load += f" · {len(result.workers)} {where}"
     lines.append(f"bench {run.target} · model {run.model} · as {run.platform} · {load}")
     elapsed = f"{run.elapsed_s:.2f} s" if run.elapsed_s < 1 else f"{run.elapsed_s:.1f} s"
     finished = f"{result.requests} requests in {elapsed} ({result.requests_per_s:.1f}/s)"
@@ -58,18 +61,50 @@ def render_text(result: BenchResult) -> str:
         lines.append(
             f"over {run.platform}'s first-token budget of {run.platform_budget_ms:g} ms: {over} of {ok} ({share})"
         )
-    cpu = result.client_cpu_ms_per_request
-    if cpu is not None and run.elapsed_s > 0:
-        busy = run.client_cpu_s / run.elapsed_s
-        note = f"client overhead: {cpu:.2f} ms CPU a request ({busy:.0%} of one core)"
-        if busy > 0.8:
-            note += ": the workbench itself was busy, so latencies include its own queueing; lower -c or --rate"
-        lines.append(note)
+    lines.extend(_worker_lines(result) if result.workers else _overhead_lines(result))
     if run.mode == "open" and run.max_launch_lag_ms > 50:
         lines.append(f"requests left up to {run.max_launch_lag_ms:.0f} ms behind schedule (the rate was not held)")
     verdict = result.verdict
     lines.append(f"verdict: {'PASS' if verdict.passed else 'FAIL'}: {verdict.reason}")
     return "\n".join(lines)
+
+
+def _overhead_lines(result: BenchResult) -> list[str]:
+    """The one process's CPU a request, and a warning when it kept a core busy."""
+    run = result.run
+    cpu = result.client_cpu_ms_per_request
+    if cpu is None or run.elapsed_s <= 0:
+        return []
+    share = run.client_cpu_s / run.elapsed_s
+    note = f"client overhead: {cpu:.2f} ms CPU a request ({share:.0%} of one core)"
+    if share > SATURATED_SHARE:
+        note += ": the workbench itself was busy, so latencies include its own queueing; lower -c or --rate"
+    return [note]
+
+
+def _worker_lines(result: BenchResult) -> list[str]:
+    """Each worker's requests and CPU (saturation is per worker: each is its own process), and each node's."""
+    run = result.run
+    lines = ["client overhead, by worker (each its own process):"]
+    for worker in result.workers:
+        cpu = worker.cpu_ms_per_request
+        share = worker.run.cpu_share
+        cost = "—" if cpu is None or share is None else f"{cpu:.2f} ms CPU a request ({share:.0%} of one core)"
+        lines.append(f"  worker {worker.index} on {worker.host} (pid {worker.pid}): {worker.requests} requests, "
+                     f"{worker.errors} errors, {cost}")
+    busy = [w for w in result.workers if w.saturated]
+    if busy:
+        names = ", ".join(f"{w.index} ({w.run.cpu_share:.0%})" for w in busy)
+        lines.append(f"workers busy past {SATURATED_SHARE:.0%} of a core: {names}: their latencies include their "
+                     "own queueing; add workers (--workers, or machines with --ray) or lower -c or --rate")
+    hosts: dict[str, int] = {}
+    for worker in result.workers:
+        hosts[worker.host] = hosts.get(worker.host, 0) + worker.requests
+    if run.backend != "processes":
+        lines.append("requests by node: " + ", ".join(f"{host} {count}" for host, count in hosts.items()))
+    if run.workers_note:
+        lines.append(f"workers: {run.workers_note}")
+    return lines
 
 
 def progress_line(progress: Progress, width: int = 30) -> str:

@@ -3,7 +3,8 @@
 The JSON keeps DESIGN.md's contract (`requests`, `errors`, `ttft_ms`, `itl_ms`, `e2e_ms`,
 `tokens_per_s`, each figure with p50/p90/p99) and extends it with min/max/mean,
 `first_sentence_ms` (the first speakable sentence), `tpot_ms`, errors by kind, the share over
-the platform's first-token budget and the verdict.
+the platform's first-token budget and the verdict; a scaled run (`--workers`, `--ray`) adds
+`workers`, one entry per worker (where it ran, its requests, its CPU).
 A figure nobody measured (every request failed) is `null`, never 0.
 """
 
@@ -17,6 +18,9 @@ from typing import Any
 
 from workbench.bench.sample import RequestSample
 from workbench.bench.stats import Summary, summarize
+
+# Past this share of one core the client process is the bottleneck: its own queueing shows in the latencies.
+SATURATED_SHARE = 0.8
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,57 @@ class RunInfo:
     interrupted: bool = False
     cancelled: int = 0  # requests in flight when the run was stopped, left out of every figure
     max_launch_lag_ms: float = 0.0  # open loop: how late the latest request left its schedule
+    backend: str = ""  # a scaled run: "processes" or "ray" (bench/fleet.py); "" for one process
+    workers_note: str = ""  # a scaled run that used fewer workers than asked says why
+
+    @property
+    def cpu_share(self) -> float | None:
+        """The client's CPU time over the run's time: 1.0 is one core kept busy."""
+        return self.client_cpu_s / self.elapsed_s if self.elapsed_s > 0 else None
+
+
+@dataclass
+class WorkerInfo:
+    """One worker of a scaled run: where it ran, its own RunInfo (its share), and how much it did."""
+
+    index: int
+    host: str
+    pid: int
+    run: RunInfo
+    requests: int
+    errors: int
+
+    @property
+    def cpu_ms_per_request(self) -> float | None:
+        return self.run.client_cpu_s * 1000.0 / self.requests if self.requests else None
+
+    @property
+    def saturated(self) -> bool:
+        share = self.run.cpu_share
+        return share is not None and share > SATURATED_SHARE
+
+    def to_dict(self) -> dict[str, Any]:
+        run = self.run
+        return {
+            "worker": self.index,
+            "host": self.host,
+            "pid": self.pid,
+            "requests": self.requests,
+            "errors": self.errors,
+            "cancelled": run.cancelled,
+            "concurrency": run.concurrency,
+            "rate": run.rate,
+            "planned_requests": run.planned_requests,
+            "elapsed_s": round(run.elapsed_s, 3),
+            "interrupted": run.interrupted,
+            "max_launch_lag_ms": round(run.max_launch_lag_ms, 3),
+            "client": {
+                "cpu_s": round(run.client_cpu_s, 4),
+                "cpu_ms_per_request": _round(self.cpu_ms_per_request),
+                "cpu_share": _round(run.cpu_share, 4),
+                "saturated": self.saturated,
+            },
+        }
 
 
 @dataclass
@@ -87,6 +142,7 @@ class BenchResult:
     run: RunInfo
     budget: VoiceBudget
     samples: list[RequestSample] = field(default_factory=list)
+    workers: list[WorkerInfo] = field(default_factory=list)  # a scaled run's workers; empty for one process
 
     # ---- the figures -----------------------------------------------------------------
 
@@ -245,6 +301,11 @@ class BenchResult:
                 "cpu_share": round(run.client_cpu_s / run.elapsed_s, 4) if run.elapsed_s > 0 else None,
             },
         }
+        if self.workers:
+            data["run"]["workers"] = len(self.workers)
+            data["run"]["backend"] = run.backend
+            data["run"]["workers_note"] = run.workers_note or None
+            data["workers"] = [worker.to_dict() for worker in self.workers]
         if include_samples:
             data["samples"] = [s.to_dict() for s in self.samples]
         return data

@@ -15,18 +15,17 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from workbench.bench.plan import DEFAULT_CONCURRENCY, BenchPlan
 from workbench.bench.result import BenchResult, RunInfo, VoiceBudget
 from workbench.bench.sample import RequestSample, sample_from_exchange
-from workbench.errors import UsageError
+from workbench.bench.split import PlanShare
 from workbench.redact import shown_url
 from workbench.target import Target
 
-DEFAULT_REQUESTS = 50
-DEFAULT_CONCURRENCY = 5
 # Closed-loop workers start this far apart (the whole ramp at most RAMP_MAX_S): no thundering herd of
 # C simultaneous connections at the start, and no lockstep where every stream's chunks arrive at once.
 STAGGER_S = 0.005
@@ -35,43 +34,6 @@ RAMP_MAX_S = 1.0
 CONNECTIONS_PER_SHARD = 4
 # An open loop with no cap starts with this many pools and adds more as requests pile up.
 OPEN_LOOP_SHARDS = 8
-
-
-@dataclass(frozen=True)
-class BenchPlan:
-    """How much load, and how: a count of requests and/or a duration, at a concurrency or a rate."""
-
-    requests: int | None = None  # None with no duration: DEFAULT_REQUESTS
-    concurrency: int | None = None  # closed loop: None means DEFAULT_CONCURRENCY; open loop: a cap
-    duration_s: float | None = None
-    rate: float | None = None  # requests a second; set means open loop
-
-    def __post_init__(self) -> None:
-        if self.requests is not None and self.requests < 1:
-            raise UsageError(f"the number of requests must be at least 1; got {self.requests}.", "for example -n 100.")
-        if self.concurrency is not None and self.concurrency < 1:
-            raise UsageError(f"the concurrency must be at least 1; got {self.concurrency}.", "for example -c 10.")
-        if self.duration_s is not None and self.duration_s <= 0:
-            raise UsageError(f"the duration must be above 0 seconds; got {self.duration_s:g}.",
-                             "for example --duration 30.")
-        if self.rate is not None and self.rate <= 0:
-            raise UsageError(f"the rate must be above 0 requests a second; got {self.rate:g}.", "for example --rate 5.")
-
-    @property
-    def mode(self) -> str:
-        return "open" if self.rate is not None else "closed"
-
-    @property
-    def planned_requests(self) -> int | None:
-        if self.requests is None and self.duration_s is None:
-            return DEFAULT_REQUESTS
-        return self.requests
-
-    @property
-    def in_flight_limit(self) -> int | None:
-        if self.mode == "closed":
-            return self.concurrency or DEFAULT_CONCURRENCY
-        return self.concurrency
 
 
 @dataclass(frozen=True)
@@ -105,7 +67,9 @@ class Bench:
     """One benchmark run. `await bench.run()` returns a BenchResult; `bench.stop()` ends it early.
 
     `on_progress` is called (in the event loop) after each finished request; `snapshot()`
-    gives the same figures to a UI that redraws on its own timer.
+    gives the same figures to a UI that redraws on its own timer. A worker of a scaled run
+    (bench/fleet.py) passes its `share` of the plan and a `start_gate` that returns at the
+    run's common start; one process runs the whole plan and starts at once.
     """
 
     def __init__(
@@ -117,12 +81,17 @@ class Bench:
         budget: VoiceBudget | None = None,
         messages: list[dict[str, Any]] | None = None,
         on_progress: ProgressCallback | None = None,
+        share: PlanShare | None = None,
+        start_gate: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         from workbench.platforms import get_platform
 
         self.target = target
         self.platform = get_platform(platform)
-        self.plan = plan or BenchPlan()
+        self.share = share or PlanShare.whole(plan or BenchPlan())
+        self.plan = self.share.local_plan()
+        self.start_gate = start_gate
+        self._units = self.share.units()
         self.budget = budget or VoiceBudget()
         self.messages = messages if messages is not None else self.platform.smoke_messages()
         self.on_progress = on_progress
@@ -187,6 +156,8 @@ class Bench:
                 self._stop_event.set()
         cancelled = 0
         async with ClientShards(self.target, self.plan) as shards:
+            if self.start_gate is not None:
+                await self.start_gate()  # every worker of a scaled run starts its clock at the same moment
             # The clock starts once the clients are ready: setting them up is not the endpoint's time.
             cpu0 = time.process_time()
             self._t0 = time.perf_counter()
@@ -233,25 +204,24 @@ class Bench:
             await self._closed_loop(shards, request)
 
     async def _closed_loop(self, shards: "ClientShards", request: Any) -> None:
-        limit = self.plan.in_flight_limit or DEFAULT_CONCURRENCY
-        step = stagger_step_s(limit)
+        # A worker's slots are numbered across the whole run, so the staggered starts interleave.
+        step = stagger_step_s(self.share.plan.in_flight_limit or DEFAULT_CONCURRENCY)
+        slots = self.share.slots
 
-        async def worker(number: int) -> None:
-            if number:
-                await asyncio.sleep(number * step)
+        async def worker(slot: int) -> None:
+            if slot:
+                await asyncio.sleep(slot * step)
             while (index := self._claim()) is not None:
                 await self._launch(shards, request, index)
 
-        await asyncio.gather(*(worker(number) for number in range(limit)))
+        await asyncio.gather(*(worker(slot) for slot in slots))
 
     async def _open_loop(self, shards: "ClientShards", request: Any) -> None:
-        rate = self.plan.rate
-        assert rate is not None
         limit = self.plan.in_flight_limit
         slots = asyncio.Semaphore(limit) if limit else None
         launched: set[asyncio.Task[None]] = set()
         while True:
-            due = self._t0 + self._launched / rate
+            due = self._t0 + self.share.arrival_s(self._launched)
             delay = due - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
@@ -279,7 +249,9 @@ class Bench:
             return None
         if self._deadline is not None and time.perf_counter() >= self._deadline:
             return None
-        index = self._launched
+        index = next(self._units, None)  # this worker's share of the run's units, numbered across all
+        if index is None:
+            return None
         self._launched += 1
         return index
 

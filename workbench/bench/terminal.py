@@ -2,7 +2,9 @@
 
 On a TTY the progress bar redraws in place (at most 10 times a second); otherwise a plain line
 is written every few seconds, so logs and CI output stay readable. The first Ctrl-C stops the
-run and keeps what finished; a second one (if cancelling hangs) interrupts at once.
+run and keeps what finished; a second one (if cancelling hangs) interrupts at once. With
+`workers` or `ray` the run is a Fleet (bench/fleet.py): the same bar covers every worker, and
+Ctrl-C stops them all.
 """
 
 from __future__ import annotations
@@ -12,12 +14,18 @@ import os
 import shutil
 import signal
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO, Union
 
 from workbench.bench.report import progress_line
+from workbench.bench.plan import BenchPlan
 from workbench.bench.result import BenchResult, VoiceBudget
-from workbench.bench.runner import Bench, BenchPlan, Progress
+from workbench.bench.runner import Bench, Progress
 from workbench.target import Target
+
+if TYPE_CHECKING:
+    from workbench.bench.fleet import Fleet
+
+Runner = Union[Bench, "Fleet"]
 
 TTY_REDRAW_S = 0.1
 PLAIN_EVERY_S = 5.0
@@ -73,10 +81,26 @@ def run_bench_command(
     budget: VoiceBudget,
     *,
     progress_to: TextIO | None = None,
+    workers: int | str | None = None,
+    ray: str | None = None,
 ) -> BenchResult:
-    """Run the benchmark to its end or to Ctrl-C, drawing progress; return what finished."""
+    """Run the benchmark to its end or to Ctrl-C, drawing progress; return what finished.
+
+    `workers` (a count, or "auto" for every core or the Ray cluster's CPUs) and `ray` (an address,
+    "auto" or "local") spread it over processes or a Ray cluster; neither: this one process.
+    """
     printer = ProgressPrinter(progress_to)
-    bench = Bench(target, platform=platform, plan=plan, budget=budget, on_progress=printer.update)
+    bench: Runner
+    if workers is None and ray is None:
+        bench = Bench(target, platform=platform, plan=plan, budget=budget, on_progress=printer.update)
+    else:
+        from workbench.bench.fleet import Fleet, backend_for
+        from workbench.bench.split import PlanShare
+        from workbench.bench.worker import WorkerJob
+
+        job = WorkerJob(PlanShare.whole(plan), target, platform, budget)
+        count = None if workers == "auto" else workers
+        bench = Fleet(job, backend_for(ray), workers=count, on_progress=printer.update)  # type: ignore[arg-type]
 
     async def main() -> BenchResult:
         loop = asyncio.get_running_loop()
@@ -106,7 +130,7 @@ def run_bench_command(
         printer.clear()
 
 
-async def _tick(bench: Bench, printer: ProgressPrinter) -> None:
+async def _tick(bench: Runner, printer: ProgressPrinter) -> None:
     """Redraw while requests are slow to finish, so the elapsed time keeps moving."""
     while True:
         await asyncio.sleep(0.25)

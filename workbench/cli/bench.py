@@ -9,6 +9,19 @@ import click
 from workbench.cli.options import CONTEXT, endpoint_options, number_range, platform_option, profiles_folder
 
 
+def workers_value(ctx: click.Context, param: click.Parameter, value: str | None) -> int | str | None:
+    """--workers: a whole number from 1, or auto."""
+    if value is None or value == "auto":
+        return value
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise click.BadParameter(f"expected a whole number from 1, or auto; got {value!r} (for example --workers 2).")
+    return number
+
+
 @click.command("bench", context_settings=CONTEXT)
 @click.argument("profile", required=False, metavar="[PROFILE]")
 @endpoint_options
@@ -28,6 +41,12 @@ from workbench.cli.options import CONTEXT, endpoint_options, number_range, platf
               help="Which first-token percentile the budget holds.")
 @click.option("--max-error-rate", type=number_range(0, 1), default=0.0, show_default=True, metavar="SHARE",
               help="The share of failed requests the verdict still accepts (0.05 = 5%).")
+@click.option("--workers", "workers", callback=workers_value, metavar="N|auto",
+              help="Run the load from N processes on this machine (auto: one a core), each on its share; "
+                   "with --ray, N workers on the cluster (auto: one a CPU).")
+@click.option("--ray", "ray", metavar="ADDRESS",
+              help="Run the workers on a Ray cluster: its address, auto (RAY_ADDRESS or the one running "
+                   "here), or local (start one here). Needs byom-workbench[scale].")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--samples", "with_samples", is_flag=True, help="With --format json: add every request's own figures.")
 @click.pass_context
@@ -35,7 +54,7 @@ def bench_command(
     ctx: click.Context, profile: str | None, url: str | None, model: str | None, auth: str | None,
     api_key_env: str | None, platform: str | None, requests: int | None, concurrency: int | None,
     duration: float | None, rate: float | None, budget_ms: float | None, budget_percentile: str,
-    max_error_rate: float, fmt: str, with_samples: bool,
+    max_error_rate: float, workers: int | str | None, ray: str | None, fmt: str, with_samples: bool,
 ) -> None:
     """Time to first token and its spread under load, judged against a voice budget.
 
@@ -44,9 +63,11 @@ def bench_command(
     min, max and mean; errors by kind; the share over the platform's first-token budget; and
     a verdict. Exit status 0 when the verdict passes, 1 when it fails, 130 when Ctrl-C
     stopped the run (the report then covers what finished). README: "How bench measures".
+    With --workers or --ray, the requests are shared among workers and their raw samples
+    merged into one report (docs/bench.md, "Every core, then many machines").
     """
     from workbench.bench.result import VoiceBudget
-    from workbench.bench.runner import BenchPlan
+    from workbench.bench.plan import BenchPlan
     from workbench.bench.terminal import run_bench_command
     from workbench.platforms import get_platform
     from workbench.profiles.resolve import resolve_target
@@ -60,7 +81,8 @@ def bench_command(
         click.echo(f"warning: {resolved.target.verification_note}", err=True)
     plan = BenchPlan(requests=requests, concurrency=concurrency, duration_s=duration, rate=rate)
     budget = VoiceBudget(first_token_ms=budget_ms, percentile=int(budget_percentile), max_error_rate=max_error_rate)
-    result = run_bench_command(resolved.target, platform_id, plan, budget, progress_to=sys.stderr)
+    result = run_bench_command(resolved.target, platform_id, plan, budget, progress_to=sys.stderr,
+                               workers=workers, ray=ray)
     if fmt == "json":
         click.echo(result.to_json(include_samples=with_samples))
     else:

@@ -3,8 +3,10 @@
 The core's Bench sends the platform-shaped (streaming) requests from the app's ClientLoop, not
 the UI's loop (the first-token times are the endpoint's); its progress after each request comes
 back through a Relay, and the screen redraws the progress bar and a sparkline of first-token
-times once for whatever came meanwhile. When it ends: the percentile table, errors by kind, and the verdict
-against the voice budget. `ctrl+s` saves the result as JSON (0600, in the data folder).
+times once for whatever came meanwhile. With more than one worker process (the Workers box: N or
+auto) a Fleet runs instead (bench/fleet.py): the processes stream their samples back, so the bar
+and the sparkline cover every worker, and Stop stops them all. When it ends: the percentile table,
+errors by kind, and the verdict against the voice budget. `ctrl+s` saves the result as JSON (0600, in the data folder).
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ from workbench.tui.volatile import steady
 
 if TYPE_CHECKING:
     from workbench.bench.result import BenchResult, VoiceBudget
-    from workbench.bench.runner import Bench, BenchPlan, Progress
+    from workbench.bench.fleet import Fleet
+    from workbench.bench.plan import BenchPlan
+    from workbench.bench.runner import Bench, Progress
     from workbench.profiles import Profile
 
 SPARK_POINTS = 120  # the latest first-token times the sparkline shows
@@ -60,7 +64,7 @@ class BenchScreen(WorkbenchScreen):
     def __init__(self) -> None:
         super().__init__()
         self.result: BenchResult | None = None
-        self._bench: Bench | None = None
+        self._bench: Bench | Fleet | None = None
         self._worker: Worker[None] | None = None
         self._ttfts: list[float] = []
 
@@ -74,6 +78,7 @@ class BenchScreen(WorkbenchScreen):
                 yield Select([(p.title, p.id) for p in PLATFORMS.values()], value="openai", allow_blank=False,
                              id="platform")
                 for field_id, label, value in (("requests", "Requests", "50"), ("concurrency", "Concurrency", "5"),
+                                               ("workers", "Worker processes (1, N or auto)", "1"),
                                                ("budget", "Budget: first token p90 under (ms)", "")):
                     yield Label(label)
                     yield Input(value, id=field_id, compact=True)
@@ -121,9 +126,24 @@ class BenchScreen(WorkbenchScreen):
 
     # ---- running ------------------------------------------------------------------------------
 
+    def _workers(self) -> int | str | None:
+        """The Workers box: 1 runs in this process; N or auto spread the load over processes (bench/fleet.py)."""
+        raw = self.query_one("#workers", Input).value.strip().lower() or "1"
+        if raw == "auto":
+            return raw
+        try:
+            number = int(raw)
+        except ValueError:
+            number = 0
+        if number < 1:
+            self.workbench.report(UsageError(f"workers: expected a whole number from 1, or auto; got {raw!r}.",
+                                             "for example 2, or auto for one a core"), title="Bench")
+            return None
+        return number
+
     def _plan(self) -> "tuple[BenchPlan, VoiceBudget] | None":
         from workbench.bench.result import VoiceBudget
-        from workbench.bench.runner import BenchPlan
+        from workbench.bench.plan import BenchPlan
 
         values: dict[str, float | None] = {"budget": None}
         for field_id, kind in (("requests", int), ("concurrency", int), ("budget", float)):
@@ -160,7 +180,8 @@ class BenchScreen(WorkbenchScreen):
                                                  "add one on the Profiles screen (F2)"), title="Bench")
             return
         planned = self._plan()
-        if planned is None:
+        workers = self._workers()
+        if planned is None or workers is None:
             return
         plan, budget = planned
         self.result = None
@@ -170,11 +191,15 @@ class BenchScreen(WorkbenchScreen):
         self.query_one("#verdict", Static).update("")
         self.query_one("#progress", ProgressBar).update(total=plan.planned_requests, progress=0)
         self.running = True
-        self._worker = self._run(profile, str(self.query_one("#platform", Select).value), plan, budget)
+        self._worker = self._run(profile, str(self.query_one("#platform", Select).value), plan, budget, workers)
 
     @work(exclusive=True, group="bench", exit_on_error=False)
-    async def _run(self, profile: "Profile", platform: str, plan: "BenchPlan", budget: "VoiceBudget") -> None:
+    async def _run(self, profile: "Profile", platform: str, plan: "BenchPlan", budget: "VoiceBudget",
+                   workers: int | str = 1) -> None:
+        from workbench.bench.fleet import Fleet, backend_for
         from workbench.bench.runner import Bench
+        from workbench.bench.split import PlanShare
+        from workbench.bench.worker import WorkerJob
         from workbench.profiles.resolve import target_for
 
         try:
@@ -183,11 +208,20 @@ class BenchScreen(WorkbenchScreen):
             self.post_message(WorkFailed(f"benchmarking {profile.name!r}", error))
             return
         relay: Relay[Progress] = Relay(self._progressed)
-        bench = Bench(target, platform=platform, plan=plan, budget=budget, on_progress=relay.feed)
-        self._bench = bench  # Bench.stop() is thread-safe
+        bench: Bench | Fleet
+        if workers == 1:
+            bench = Bench(target, platform=platform, plan=plan, budget=budget, on_progress=relay.feed)
+        else:  # worker processes stream their progress back; the bar and the sparkline cover them all
+            job = WorkerJob(PlanShare.whole(plan), target, platform, budget)
+            bench = Fleet(job, backend_for(None), workers=None if workers == "auto" else int(workers),
+                          on_progress=relay.feed)
+        self._bench = bench  # Bench.stop() and Fleet.stop() are thread-safe
         try:
             with FirstTokenWait():  # every request of the run waits for one (switching.py)
                 result = await self.workbench.client_loop.run(bench.run())
+        except WorkbenchError as error:
+            self.post_message(WorkFailed(f"benchmarking {profile.name!r}", error))
+            return
         finally:
             self._bench = None
         relay.flush()
