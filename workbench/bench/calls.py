@@ -13,6 +13,7 @@ would. When a duration ends, the calls in flight play to their end; a stop cuts 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -89,6 +90,8 @@ class CallBench(Bench):
             exchange = turn.exchange
             if exchange is None or exchange.cancelled:
                 return
+            if turn.number == self.calls.turns or turn.failure is not None:
+                self._in_flight.discard(asyncio.current_task())  # the call's last turn: it is no longer in flight
             self._record(self._sample(turn, call))
 
     def _sample(self, turn: "TurnResult", call: int) -> RequestSample:
