@@ -132,10 +132,17 @@ class BenchScreen(WorkbenchScreen):
     def on_mount(self) -> None:
         from workbench.bench.report import COLUMNS
 
-        self.query_one("#figures", DataTable).add_columns("figure", *COLUMNS)
-        # Narrow headers (p90 and p99 follow their figure's p50), so the table fits beside the side panel.
-        self.query_one("#turns", DataTable).add_columns("turn", "requests", "ttft p50", "p90", "p99",
-                                                        "sentence p50", "p99", "errors")
+        # Fixed widths: a table sized by its cells can draw its header before the rows' widths are
+        # measured and keep that header (seen in a snapshot now and then). Narrow headers (p90 and
+        # p99 follow their figure's p50), so the turns fit beside the side panel.
+        figures = self.query_one("#figures", DataTable)
+        figures.add_column("figure", width=19)
+        for column in COLUMNS:
+            figures.add_column(column, width=7)
+        turns = self.query_one("#turns", DataTable)
+        for label, width in (("turn", 4), ("requests", 8), ("ttft p50", 8), ("p90", 7), ("p99", 7),
+                             ("sentence p50", 12), ("p99", 7), ("errors", 6)):
+            turns.add_column(label, width=width)
         self._show_calls(False)
         self._show_turns(False)
         self.watch(self.app, "profile_name", self._profile_changed)
