@@ -34,7 +34,6 @@ from workbench.mock.pacer import PacedWriter
 from workbench.mock.parse_errors import refusing_handler_class
 from workbench.mock.replies import ReplyScript
 from workbench.mock.request_log import RequestLog, RequestRecord
-from workbench.mock.ticker import Ticker
 from workbench.mock.streaming import KEEP_GENERATING_TOKEN_S, Pacing, content_type, stream_steps, write_steps
 from workbench.mock.validation import BadRequest, ChatRequest, check_chat_request, shown
 from workbench.mock.written import json_reply
@@ -75,7 +74,6 @@ class MockApp:
         self.key_check = KeyCheck(config.api_key, config.auth_header) if config.api_key else None
         self.throttle = polyant.Throttle(config.polyant_requests_per_minute) if self.polyant else None
         interval = 1.0 / config.tokens_per_s if config.tokens_per_s > 0 else 0.0
-        self.ticker = Ticker()  # the one timer every paced stream waits on
         self.pacing = Pacing(config.ttft_ms / 1000.0, interval, config.stall_s, config.first_word_stall_s)
         # keep-generating: one generation at a time, as a server with a single worker.
         self.worker = asyncio.Lock()
@@ -411,7 +409,7 @@ class MockApp:
                     if pacing.ttft_s > 0 or pacing.token_interval_s > 0:
                         # A reply that waited for the worker starts generating when it gets it.
                         start = time.monotonic() if fault == "keep-generating" else pending.arrived
-                        whole = await PacedWriter(self.ticker, request, steps, pacing, start).run(response)
+                        whole = await PacedWriter(request, steps, pacing, start).run(response)
                     else:
                         whole = await write_steps(request, response, steps, pacing)
                     if not whole:

@@ -1,15 +1,14 @@
-"""A paced stream written from the mock's ticker: no task wakes up for a token.
+"""A paced stream written from timer callbacks: no task wakes up for a token.
 
 With 1,000 paced streams at 20 tokens a second the mock writes 20,000 chunks a second.
 Waking each stream's handler task for each token (a future, a timer, then the resume of the
 half-dozen coroutines between the event loop and the handler, and aiohttp's write path) was
 most of that work. Here the handler writes what is due at once through aiohttp (so the
 headers leave with it), then waits on one future for the whole stream, while each later
-token is written when the ticker (ticker.py: one timer for every stream) finds it due, its
-bytes framed as an HTTP chunk and given to the transport. Every token is counted from the
-request's arrival and never sent early; a pause (a stall, the first-word stall, a reasoning
-word) moves every later token by as much. Unpaced streams (and every other reply) are
-written by `streaming.write_steps`.
+token is one timer callback that frames its bytes as an HTTP chunk and gives them to the
+transport. Every token is counted from the request's arrival and never sent early; a pause
+(a stall, the first-word stall, a reasoning word) moves every later token by as much.
+Unpaced streams (and every other reply) are written by `streaming.write_steps`.
 
 Under keep-generating (`Pacing.finish_after_hangup`) a client that hangs up is only noted:
 the reply goes on to its end unseen, as a server that never notices does.
@@ -28,10 +27,12 @@ from aiohttp import web
 from aiohttp.http_writer import StreamWriter
 
 from workbench.mock.streaming import DROP, Pacing, Step, pause_of
-from workbench.mock.ticker import Ticker
 
 # What `_collect` found after the steps due now.
 WAIT, DROPPED, ENDED = range(3)
+# uvloop's timers count whole milliseconds from the loop's cached clock, so one may fire a
+# little before its time: a token found early by more than this waits again.
+EARLY_S = 0.0002
 
 
 class PacedWriter:
@@ -44,20 +45,18 @@ class PacedWriter:
         "gone",
         "headers_sent",
         "held",
+        "loop",
         "pacing",
         "paused",
         "request",
         "start",
         "steps",
-        "ticker",
+        "timer",
         "tokens",
         "transport",
-        "waiting",
     )
 
-    def __init__(self, ticker: Ticker, request: web.BaseRequest, steps: Iterator[Step], pacing: Pacing,
-                 start: float) -> None:
-        self.ticker = ticker
+    def __init__(self, request: web.BaseRequest, steps: Iterator[Step], pacing: Pacing, start: float) -> None:
         self.request = request
         self.transport = request.transport
         self.chunked = cast(StreamWriter, request.writer).chunked  # HTTP/1.1: chunks; 1.0: plain bytes
@@ -69,14 +68,15 @@ class PacedWriter:
         self.paused: Step | None = None  # a step whose pause is being waited, its bytes still to come
         self.gone = False  # the client hung up and the reply goes on unseen (keep-generating)
         self.due = 0.0
-        self.waiting = False  # in the ticker's heap
-        self.done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self.timer: asyncio.TimerHandle | None = None
+        self.loop = asyncio.get_running_loop()
+        self.done: asyncio.Future[bool] = self.loop.create_future()
         self.headers_sent = False
 
     async def run(self, response: web.StreamResponse) -> bool:
         """The whole stream; False when it was cut on purpose (drop-mid-stream)."""
         try:
-            data, action = self._collect(time.monotonic())
+            data, action = self._collect()
             if data:
                 await response.write(data)  # through aiohttp: the headers leave with it
                 self.headers_sent = True
@@ -87,15 +87,16 @@ class PacedWriter:
                 await response.write_eof()
             return True
         finally:
-            if self.waiting:  # cancelled (shutdown) while waiting for its next token
-                self.ticker.remove(self)
+            if self.timer is not None:
+                self.timer.cancel()
 
-    def _collect(self, now: float) -> tuple[bytes, int]:
-        """The bytes of every step due at `now`, and what comes after them."""
+    def _collect(self) -> tuple[bytes, int]:
+        """The bytes of every step due now, and what comes after them."""
         pending: list[bytes] = []
         if self.held is not None:
             pending.append(self.held)
             self.held = None
+        now = time.monotonic()
         pacing = self.pacing
         steps = self.steps if self.paused is None else itertools.chain((self.paused,), self.steps)
         self.paused = None
@@ -120,8 +121,7 @@ class PacedWriter:
 
     def _act(self, action: int) -> None:
         if action == WAIT:
-            self.waiting = True
-            self.ticker.add(self.due, self)
+            self.timer = self.loop.call_later(self.due - time.monotonic(), self._fire)
         elif action == DROPPED:
             if self.transport is not None:
                 self.transport.close()
@@ -129,13 +129,16 @@ class PacedWriter:
         else:
             self._finish(True)
 
-    def fire(self, now: float) -> None:
-        """The ticker found this stream due at `now`: write what is due, wait again for the rest."""
-        self.waiting = False
+    def _fire(self) -> None:
+        self.timer = None
         if self.done.done():
             return
+        early = self.due - time.monotonic()
+        if early > EARLY_S:
+            self.timer = self.loop.call_later(early, self._fire)
+            return
         try:
-            data, action = self._collect(now)
+            data, action = self._collect()
             self._write(data)
             self._act(action)
         except Exception as error:  # the client went away (or a bug): the handler gets it
