@@ -74,16 +74,13 @@ class AgentRun:
             pass
         return self.report
 
-    def _client(self) -> contextlib.AbstractAsyncContextManager[Any]:
-        """The Client the call is played on: one of its own, or the one it was given (not closed here)."""
-        if self.client is not None:
-            return contextlib.nullcontext(self.client)
+    async def _play(self) -> AsyncIterator[TurnResult]:
         from workbench.client import Client
 
-        return Client(self.target)
-
-    async def _play(self) -> AsyncIterator[TurnResult]:
-        async with self._client() as client:
+        # A client of its own, or the one it was given (a bench's, shared with other calls: not closed here).
+        own: contextlib.AbstractAsyncContextManager[Any] = (
+            Client(self.target) if self.client is None else contextlib.nullcontext(self.client))
+        async with own as client:
             for index, turn in enumerate(self.agent.turns):
                 if index and self.think_s > 0:
                     await asyncio.sleep(self.think_s)  # the caller hears the reply, then answers
