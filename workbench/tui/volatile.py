@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-_TIMING = re.compile(r"\d+(?:\.\d+)?(?= ?(?:ms|s|tokens/s|tok/s|req/s)\b)")
+# A sign goes with its figure: a difference (+12 ms, -3 ms) may come out either way.
+_TIMING = re.compile(r"[+-]?\d+(?:\.\d+)?(?= ?(?:ms|s|tokens/s|tok/s|req/s)\b)")
 
 
 def steady(text: str, enabled: bool) -> str:
