@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -10,7 +11,7 @@ from workbench import wire
 from workbench.checks.findings import Report, finding
 from workbench.checks.judging import Judging
 from workbench.checks.rules import errors, latency, schema, stream
-from workbench.exchange import Exchange, RecordedRequest, Timings
+from workbench.exchange import Exchange, RecordedRequest, TimedEvent, Timings
 from workbench.platforms import get_platform
 from workbench.target import Target
 
@@ -188,3 +189,35 @@ def test_report_is_compatible_exactly_when_no_error() -> None:
     assert Report.from_dict(json.loads(report.to_json())).to_dict() == report.to_dict()
     with pytest.raises(ValueError):
         finding("nonsense.id", "error", "x")
+
+
+def recorded(body: str) -> Exchange:
+    """The exchange as the client records a stream: the body and its events, comments included."""
+    found = exchange(body)
+    decoder = wire.SSEDecoder()
+    found.events = [TimedEvent(float(n), e.raw, e.data, comment_only=e.data is None)
+                    for n, e in enumerate([*decoder.feed(body), *decoder.close()])]
+    return found
+
+
+def test_recorded_events_after_a_keep_alive_comment_are_all_judged() -> None:
+    body = ": keep-alive\n\n" + sse(good_chunks())
+    assert stream.judge_stream(recorded(body), ctx()) == []
+    cut = ": keep-alive\n\n" + sse(good_chunks()[:-1], done=False)  # no finish_reason, no [DONE], after a comment
+    found = {f.id for f in stream.judge_stream(recorded(cut), ctx())}
+    assert {"stream.done-missing", "stream.finish-reason-missing"} <= found
+
+
+def test_ndjson_is_named_by_its_lines_whatever_the_content_type_says() -> None:
+    ndjson = "".join(wire.dumps(c) + "\n" for c in good_chunks())
+    assert ids(stream.judge_stream(exchange(ndjson, "text/plain"), ctx())) == {("stream.ndjson", "error")}
+
+
+def test_every_finding_names_the_probe_that_found_it() -> None:
+    judged = ctx(probe="multi-turn")
+    ndjson = "".join(wire.dumps(c) + "\n" for c in good_chunks())
+    broken_stream = [*stream.judge_stream(exchange(sse(good_chunks()[:-1], done=False)), judged),
+                     *stream.judge_stream(exchange(ndjson, "text/plain"), judged)]
+    broken_completion = schema.judge_completion(exchange("{}", wire.JSON_CONTENT_TYPE), replace(judged, stream=False))
+    assert broken_stream and broken_completion
+    assert {f.probe for f in broken_stream + broken_completion} == {"multi-turn"}
