@@ -141,7 +141,8 @@ async def test_a_failing_expectation_names_the_turn_what_was_expected_and_what_c
     ]
     data = report.to_dict()
     assert data["passed"] is False
-    assert data["expectations"] == {"total": 7, "failed": 2}
+    # turn 1: reply, contains, first token, first sentence; turn 2: reply, contains, matches, both timings
+    assert data["expectations"] == {"total": 9, "failed": 2}
 
 
 @pytest.mark.parametrize("platform", ["polyai", "vapi"])  # one whole reply, one stream
