@@ -315,13 +315,19 @@ def severity(defect: ToolCallDefect, reply: ToolCallReply, platform: Platform) -
     if defect.code != "finish-reason-wrong":
         return "error", ""
     fires_on = platform.tool_call_fires_on
+    if not platform_runs(reply, platform):
+        return "error", f" {platform.title} never runs it."
     if fires_on is None:
         return "warning", (f" {platform.title} runs the call anyway (it never reads finish_reason); platforms that "
                            "wait for \"tool_calls\" never run it.")
-    if reply.finish_reason in fires_on:
-        return "warning", (f" {platform.title} runs the call on {reply.finish_reason!r} too; platforms that wait "
-                           "for \"tool_calls\" never run it.")
-    return "error", f" {platform.title} never runs it."
+    return "warning", (f" {platform.title} runs the call on {reply.finish_reason!r} too; platforms that wait "
+                       "for \"tool_calls\" never run it.")
+
+
+def platform_runs(reply: ToolCallReply, platform: Platform) -> bool:
+    """Whether `platform` runs the reply's tool calls at all, given how the reply ended (see `severity`)."""
+    fires_on = platform.tool_call_fires_on
+    return fires_on is None or reply.finish_reason in fires_on
 
 
 def _json_kind(value: Any) -> str:

@@ -34,7 +34,9 @@ def url_args(handle: MockThread) -> list[str]:
 
 
 @pytest.mark.parametrize("name",
-                         ["polyai-booking.toml", "playai-smoke.toml", "polyant-support.toml", "vapi-short.toml"])
+                         ["polyai-booking.toml", "playai-smoke.toml", "polyant-support.toml", "vapi-short.toml",
+                          "vapi-transfer.toml", "elevenlabs-end-call.toml", "pipecat-barge-in.toml",
+                          "polyai-long-call.toml"])
 def test_shipped_agents_pass_and_exit_0(name: str, mock: MockThread, run_workbench: Callable) -> None:
     result = run_workbench("simulate", str(AGENTS / name), *url_args(mock))
     assert result.exit_code == 0, result.stdout + result.stderr

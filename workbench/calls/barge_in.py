@@ -72,11 +72,14 @@ _WORD = re.compile(r"\S+")
 
 
 def first_words(text: str, count: int) -> str:
-    """The beginning of `text` up to the end of its `count`-th word (whitespace-separated)."""
+    """The first `count` words of `text` (whitespace-separated) as they were written, from the first word
+    to the end of the last (the blank lines after a reasoning block are not heard)."""
+    start = None
     for number, match in enumerate(_WORD.finditer(text), start=1):
+        start = match.start() if start is None else start
         if number == count:
-            return text[: match.end()]
-    return text
+            return text[start: match.end()]
+    return text.strip()
 
 
 async def listen(call: Call, *, after_pieces: int | None = None, after_words: int | None = None,

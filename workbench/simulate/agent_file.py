@@ -252,8 +252,8 @@ class _AgentReader:
             hint = f"did you mean `{close[0]}`?" if close else f"the keys allowed here: {', '.join(known)}"
             if where == ("parameters",) and not close:
                 hint = "put other request fields under [parameters.extra], e.g. frequency_penalty = 0.0"
-            if len(where) == 2 and where[0] == "turns":
-                label = f"`{key}` in turn {int(where[1]) + 1}"
+            if len(where) == 2 and where[0] in ("turns", "tools"):
+                label = f"`{key}` in {str(where[0])[:-1]} {int(where[1]) + 1}"
             else:
                 label = "`" + ".".join(str(p) for p in where + (key,)) + "`"
             raise self.fail(where + (key,), f"unknown key {label}", hint)

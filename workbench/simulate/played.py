@@ -155,6 +155,12 @@ class TurnPlayer:
                 "again each time",
                 "Answer in words once a tool's result has come back; a caller hears nothing while tools run.")
             return []
+        if not tool_calls.platform_runs(reply, self.platform):
+            # The platform never runs the calls (the reply ended with the wrong finish_reason): no result goes
+            # back, the caller hears nothing, the call goes on with the next turn.
+            played.tool_calls += [ToolCallResult(c.name, c.arguments, c.id, None, c.name in turn.tool_results)
+                                  for c in reply.calls]
+            return []
         return self._tool_results(played, reply, turn)
 
     def _tool_results(self, played: PlayedTurn, reply: tool_calls.ToolCallReply, turn: Turn) -> list[dict[str, Any]]:
