@@ -91,14 +91,16 @@ def turn_lines(result: TurnResult, total: int) -> list[str]:
     lines = [f"Turn {result.number} of {total}{repeat}  {verdict}" + (f"  ({', '.join(timing)})" if timing else "")]
     lines.append(f"  caller: {result.user}")
     lines += [f"  tool:   {tool_call_line(call)}" for call in result.tool_calls]
-    if result.interrupted:
-        lines.append(f"  sent:   {result.reply or '(nothing)'}")
-    elif result.failure is None or result.reply:
+    # An interrupted turn shows what the caller heard; all that arrived before the hang-up is in `reply`
+    # (the JSON report, Inspect), its length left to chance: how much the network had carried by then.
+    if not result.interrupted and (result.failure is None or result.reply):
         lines.append(f"  agent:  {result.reply or '(nothing)'}")
     if result.interrupted:
         heard = result.heard or ""
         count = len(heard.split())
-        lines.append(f"  heard:  {heard or '(nothing)'}  (the caller barged in after {count} word{'s' * (count != 1)})")
+        before = ", before a first sentence" if result.first_sentence_ms is None else ""
+        lines.append(f"  heard:  {heard or '(nothing)'}  (the caller barged in after {count} word{'s' * (count != 1)}"
+                     f"{before})")
     if result.failure is not None:
         lines.append(f"  {FAIL_MARK} turn {result.number}: {result.failure.message}")
         if result.failure.hint:
