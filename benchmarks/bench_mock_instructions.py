@@ -2,7 +2,7 @@
 
     python benchmarks/bench_mock_instructions.py [--requests 1600] [--connections 8]
                                                  [--servers mock,mock-asyncio,flask]
-                                                 [--stream [--tokens-per-s 100]]
+                                                 [--stream [--tokens-per-s 100] [--at-once 20] [--per-token]]
 
 Requests a second and CPU time on a shared 2-core machine swing with what the other jobs do;
 the number of instructions the server executes does not. Each server runs under
@@ -15,7 +15,11 @@ bench_mock.py sends.
 
 With `--stream` the requests ask for a stream (17 tokens); `--tokens-per-s` paces it, so
 each token costs its timer and its own write, as paced streams do (100/s leaves each token's
-work, ~50x slower under callgrind, well inside its 10 ms).
+work, ~50x slower under callgrind, well inside its 10 ms). `--at-once N` sends the streams N at
+a time, each on its own connection (the mock's 1,000 held streams share its ticks: what one
+chunk costs depends on how many go out together). `--per-token` counts each server twice more,
+with 62-token replies (bench_mock.py's held streams), and prints what one more token costs:
+(long - short) / 45, the stream's setup subtracted.
 
 Servers: `mock` is `workbench mock` as a user runs it (uvloop where it is installed),
 `mock-asyncio` the same with uvloop made unimportable (the fallback), `flask` the PolyAI docs'
@@ -41,10 +45,14 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BODY = json.dumps({"model": "mock-model", "messages": [{"role": "user", "content": "Hello, how are you today?"}]}).encode()
-# A 17-token reply, as bench_mock.py's streams.
-STREAM_BODY = json.dumps({"model": "mock-model", "stream": True, "messages": [{"role": "user", "content":
-                          "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen"}]}
-                         ).encode()
+# A 17-token reply (the echo adds "You said: "), as bench_mock.py's streams, and a 62-token one, as its held streams.
+SHORT_WORDS = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen"
+LONG_WORDS = " ".join([SHORT_WORDS] * 4)
+EXTRA_TOKENS = len(LONG_WORDS.split()) - len(SHORT_WORDS.split())
+
+
+def stream_body(words: str) -> bytes:
+    return json.dumps({"model": "mock-model", "stream": True, "messages": [{"role": "user", "content": words}]}).encode()
 # `workbench mock` with uvloop unimportable: what a machine without it runs.
 NO_UVLOOP = "import sys; sys.modules['uvloop'] = None; sys.argv[0] = 'workbench'; from workbench.cli import main; main()"
 
@@ -98,6 +106,19 @@ def recv(sock: socket.socket) -> bytes:
     return data
 
 
+def drive_at_once(port: int, payload: bytes, requests: int, at_once: int) -> None:
+    """`requests` streams, `at_once` at a time: each batch on its own connections, written together, then read."""
+    left = requests
+    while left > 0:
+        batch = [socket.create_connection(("127.0.0.1", port), timeout=600) for _ in range(min(at_once, left))]
+        for sock in batch:
+            sock.sendall(payload)
+        for sock in batch:
+            read_reply(sock, b"")
+            sock.close()
+        left -= len(batch)
+
+
 def drive(port: int, payload: bytes, requests: int, connections: int) -> None:
     """`requests` requests over `connections` connections in turn; a new connection where the server closes one
     (Flask's server speaks HTTP/1.0)."""
@@ -132,11 +153,11 @@ def wait_listening(port: int, process: subprocess.Popen[bytes], seconds: float) 
     raise SystemExit("the server did not listen within the time allowed")
 
 
-def counted(name: str, requests: int, args: argparse.Namespace) -> int:
+def counted(name: str, requests: int, args: argparse.Namespace, words: str = SHORT_WORDS) -> int:
     """Instructions callgrind counted in the server process (all threads) answering `requests`."""
     port = free_port()
     argv, path = server_argv(name, port, ["--tokens-per-s", f"{args.tokens_per_s:g}"] if args.tokens_per_s else [])
-    payload = request_bytes(port, path, STREAM_BODY if args.stream else BODY)
+    payload = request_bytes(port, path, stream_body(words) if args.stream else BODY)
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "callgrind.out"
         process = subprocess.Popen(
@@ -146,7 +167,10 @@ def counted(name: str, requests: int, args: argparse.Namespace) -> int:
         )
         try:
             wait_listening(port, process, 600)
-            drive(port, payload, requests, args.connections)
+            if args.at_once > 1:
+                drive_at_once(port, payload, requests, args.at_once)
+            else:
+                drive(port, payload, requests, args.connections)
         finally:
             process.send_signal(signal.SIGINT)
             try:
@@ -172,13 +196,18 @@ def main() -> None:
     parser.add_argument("--servers", default="mock,mock-asyncio,flask")
     parser.add_argument("--stream", action="store_true", help="streamed requests (the mock only: Flask's sample has none)")
     parser.add_argument("--tokens-per-s", type=float, default=0.0, help="pace the mock's streams (0: unpaced)")
+    parser.add_argument("--at-once", type=int, default=1, help="streams sent together, each on its own connection")
+    parser.add_argument("--per-token", action="store_true", help="also count 62-token streams: what one more token costs")
     args = parser.parse_args()
+    if (args.at_once > 1 or args.per_token) and not args.stream:
+        raise SystemExit("--at-once and --per-token count streams: add --stream")
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed: apt-get install valgrind")
     pace = f" at {args.tokens_per_s:g} tokens/s" if args.tokens_per_s else ""
+    sent = (f"{args.at_once} at a time, each on its own connection" if args.at_once > 1
+            else f"{args.connections} keep-alive connections one after another")
     print(f"machine: {platform.machine()}, Python {platform.python_version()}; "
-          f"{args.requests} {'streamed ' if args.stream else ''}requests{pace} after {args.warm_up} warm-up, "
-          f"{args.connections} keep-alive connections one after another")
+          f"{args.requests} {'streamed ' if args.stream else ''}requests{pace} after {args.warm_up} warm-up, {sent}")
     figures: dict[str, float] = {}
     for name in args.servers.split(","):
         base = counted(name, args.warm_up, args)
@@ -186,6 +215,13 @@ def main() -> None:
         figures[name] = (whole - base) / args.requests
         print(f"  {name:13s} {figures[name] / 1000:8.1f}k instructions a request  "
               f"(runs: {base / 1e6:.0f}M and {whole / 1e6:.0f}M)", flush=True)
+        if args.per_token:
+            long_base = counted(name, args.warm_up, args, LONG_WORDS)
+            long_whole = counted(name, args.warm_up + args.requests, args, LONG_WORDS)
+            long_figure = (long_whole - long_base) / args.requests
+            print(f"  {name:13s} {long_figure / 1000:8.1f}k instructions a 62-token stream; "
+                  f"{(long_figure - figures[name]) / EXTRA_TOKENS / 1000:.2f}k a token "
+                  f"(runs: {long_base / 1e6:.0f}M and {long_whole / 1e6:.0f}M)", flush=True)
     if "flask" in figures:
         for name in figures:
             if name != "flask":

@@ -124,12 +124,12 @@ def mock_process(limit: int, loop: str = "uvloop", exhaust: bool = False, header
         yield process, port
     finally:
         process.terminate()
-        process.wait(10)
+        process.wait(30)  # a safety net: a loaded machine (CI, other suites) can take seconds to end it
 
 
 def stderr_of(process: subprocess.Popen[str]) -> str:
     process.terminate()
-    _, err = process.communicate(timeout=10)
+    _, err = process.communicate(timeout=30)  # a safety net, as above
     return err
 
 

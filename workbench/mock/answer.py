@@ -17,7 +17,7 @@ from functools import cached_property
 from typing import Any
 
 from workbench import wire
-from workbench.mock.faults import TOOL_CALL_FAULTS, prompt_tokens
+from workbench.mock.faults import OFFERED_TOOL_FAULTS, TOOL_CALL_FAULTS, prompt_tokens
 from workbench.mock.validation import ChatRequest
 
 # Reasoning a "thinking" model emits before its answer (the reasoning faults).
@@ -79,8 +79,11 @@ def called_tool(request: ChatRequest, fault: str | None) -> tuple[str, dict[str,
     asked = asked_tool(request.tools, wire.last_user_text(request.messages))
     if asked is not None:
         return asked["function"]["name"], tool_arguments_for(asked, wire.last_user_text(request.messages))
+    offered = first_tool_name(request.tools)
+    if fault in OFFERED_TOOL_FAULTS:
+        return (offered, {}) if offered else None
     if fault in TOOL_CALL_FAULTS:
-        return first_tool_name(request.tools) or "echo", {}
+        return offered or "echo", {}
     return None
 
 

@@ -94,6 +94,9 @@ STREAM_ONLY: frozenset[str] = frozenset(
 TOOL_CALL_FAULTS: frozenset[str] = frozenset(
     {"tool-call-no-index", "arguments-object", "tool-call-stop", "tool-arguments-not-json", "tool-call-no-id"}
 )
+# Of those, the ones a call's tool probe is about: they call a tool only when tools are offered, so a
+# platform that offers none (PolyAI, Play.ai) hears text, and its check names no tool finding.
+OFFERED_TOOL_FAULTS: frozenset[str] = frozenset({"tool-call-stop", "tool-arguments-not-json", "tool-call-no-id"})
 
 
 # Faults that refuse only some requests: those whose body holds what the fault names.
@@ -128,7 +131,9 @@ def refusal(fault: str, messages: list[dict[str, Any]], context_tokens: int) -> 
 
 
 def applies_to(fault: str) -> str:
-    """'streams' or 'all requests': the README table's column."""
+    """'streams', 'requests that offer tools' or 'all requests': the README table's column."""
+    if fault in OFFERED_TOOL_FAULTS:
+        return "requests that offer tools"
     return "streams" if fault in STREAM_ONLY else "all requests"
 
 
