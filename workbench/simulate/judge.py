@@ -216,8 +216,8 @@ def turn_failure(exchange: Exchange) -> Failure | None:
     """Why a turn got no usable reply, as the Exchange judges it, or None.
 
     A refusal reads as every turn sentence does, expected first: "expected HTTP 200, but the
-    endpoint answered 401 Unauthorized: …". A 4xx also names the request's size (a long call is
-    refused for its length: context_length_exceeded).
+    endpoint answered 401 Unauthorized: …". A refusal for the request's length (413, or a message
+    about the context or its tokens: context_length_exceeded) also names the request's size.
     """
     problem = exchange.problem()
     if problem is None or exchange.failure is not None or exchange.status is None or 200 <= exchange.status < 300:
@@ -226,9 +226,17 @@ def turn_failure(exchange: Exchange) -> Failure | None:
     message = f"expected HTTP 200, but {said[:1].lower()}{said[1:]}"
     body = exchange.request.json
     messages = body.get("messages") if isinstance(body, dict) else None
-    if 400 <= exchange.status < 500 and isinstance(messages, list):
+    if _refused_for_length(exchange) and isinstance(messages, list):
         message += f" (the request held {size_of([m for m in messages if isinstance(m, dict)]).describe()})"
     return replace(problem, message=message)
+
+
+_ABOUT_LENGTH = re.compile(r"context|too long|too large|maximum|tokens", re.IGNORECASE)
+
+
+def _refused_for_length(exchange: Exchange) -> bool:
+    said = exchange.server_message() or ""
+    return exchange.status == 413 or (exchange.status == 400 and bool(_ABOUT_LENGTH.search(said)))
 
 
 def turn_result(number: int, turn: Turn, played: PlayedTurn, platform: Platform) -> TurnResult:

@@ -71,6 +71,11 @@ class PlayedTurn:
     def interrupted(self) -> bool:
         return self.heard is not None and self.heard.cut
 
+    @classmethod
+    def single(cls, exchange: Exchange, *, elapsed_ms: float | None = None) -> PlayedTurn:
+        """A turn of one request and no tools (a recorded exchange judged as a turn)."""
+        return cls(stream=exchange.stream_requested, exchanges=[exchange], offsets_ms=[0.0], elapsed_ms=elapsed_ms)
+
 
 @dataclass
 class TurnPlayer:
