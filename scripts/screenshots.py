@@ -132,8 +132,14 @@ async def scene_bench(pilot: Pilot) -> None:
     await press(pilot, "f7")
     await pilot.pause(0.3)
     screen = app.screen
-    screen.query_one("#requests").value = "120"
+    # Whole calls of an example agent file: the per-turn table shows beside the percentiles.
+    agent = str(ROOT / "profiles" / "agents" / "vapi-short.toml")
+    await wait_for(pilot, lambda: any(value == agent for _, value in screen.query_one("#agent")._options))
+    screen.query_one("#agent").value = agent
+    await wait_for(pilot, lambda: screen.agent is not None)
+    screen.query_one("#requests").value = "40"
     screen.query_one("#concurrency").value = "8"
+    screen.query_one("#think").value = "300"
     await press(pilot, "ctrl+r")
     await wait_for(pilot, lambda: screen.result is not None and not screen.running)
 

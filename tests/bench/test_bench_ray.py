@@ -75,3 +75,19 @@ def test_ctrl_c_stops_the_ray_workers_and_reports_what_finished(ray_address: str
     assert data["run"]["interrupted"] is True and data["errors"] == 0
     assert 0 < data["requests"] == data["ttft_ms"]["count"] == sum(w["requests"] for w in data["workers"])
     assert len(data["workers"]) == 2
+
+
+def test_ray_workers_play_whole_calls_each_turn_once(ray_address: str, run_workbench: Callable,
+                                                    paced_mock: MockThread) -> None:
+    from pathlib import Path
+
+    agent = Path(__file__).resolve().parents[2] / "profiles" / "agents" / "vapi-short.toml"
+    run = run_workbench("bench", "--url", paced_mock.base_url, "--model", "mock-model", "--agent", str(agent),
+                        "-n", "6", "-c", "4", "--think-ms", "0", "--ray", "local", "--format", "json", "--samples")
+    assert run.exit_code == 0, run.stderr
+    data = json.loads(run.stdout)
+    assert sorted((s["call"], s["turn"]) for s in data["samples"]) == [(c, t) for c in range(6) for t in (1, 2)]
+    assert data["run"]["backend"] == "ray" and data["calls"]["complete"] == 6
+    assert all(w["requests"] and w["requests"] % 2 == 0 for w in data["workers"])  # whole calls on each worker
+    assert [entry["requests"] for entry in data["turns"]] == [6, 6]
+    assert_merged_exactly(data)

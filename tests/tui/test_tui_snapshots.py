@@ -145,3 +145,30 @@ def test_simulate_a_call_with_a_barge_in_and_a_tool(snap_compare, memory_keyring
         await wait_for(pilot, lambda: screen.report is not None and not screen.playing, "the call")
 
     assert snap_compare(app, run_before=scene, terminal_size=SIZE)
+
+
+def test_bench_calls_by_turn(snap_compare, memory_keyring):
+    from pathlib import Path
+
+    from textual.widgets import Select
+
+    agent = Path(__file__).resolve().parents[2] / "profiles" / "agents" / "vapi-short.toml"
+    app = make_snapshot_app("bench")
+    app.agents_dir = str(agent.parent)
+    app.mock_config = MockConfig(tokens_per_s=400)
+
+    async def scene(pilot):
+        app = await started(pilot)
+        await wait_for(pilot, lambda: app.active_profile is not None, "a profile")
+        screen = app.screen
+        picker = screen.query_one("#agent", Select)
+        await wait_for(pilot, lambda: len(picker._options) > 1, "the agent files")
+        picker.value = str(agent)
+        await wait_for(pilot, lambda: screen.agent is not None, "the agent file")
+        for field, value in (("#requests", "4"), ("#concurrency", "2"), ("#think", "0")):
+            screen.query_one(field).value = value
+        await press(pilot, "ctrl+r")
+        await wait_for(pilot, lambda: screen.result is not None and not screen.running, "the calls")
+        await pilot.pause(0.3)  # the tables' column widths settle
+
+    assert snap_compare(app, run_before=scene, terminal_size=SIZE)

@@ -115,7 +115,7 @@ class Fleet:
             ok=self._ok,
             errors=len(self.samples) - self._ok,
             in_flight=sum(self._in_flight.values()),
-            planned_requests=self.plan.planned_requests,
+            planned_requests=self.job.planned_requests,
             planned_duration_s=self.plan.duration_s,
             elapsed_s=0.0 if self._t0 is None else max(0.0, time.perf_counter() - self._t0),
             last=last,
@@ -129,7 +129,7 @@ class Fleet:
             self._changed = asyncio.Event()
         try:
             count = await self.backend.prepare(self.asked)
-            _, note = usable_workers(self.plan, count)
+            _, note = usable_workers(self.plan, count, self.job.unit)
             self._jobs = [replace(self.job, share=share) for share in split_plan(self.plan, count)]
             if not self._stopping:
                 await self.backend.launch(self._jobs, self._deliver)

@@ -8,6 +8,8 @@ CPU time adds up over the workers and is also kept per worker, where saturation 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from workbench.bench.plan import BenchPlan
 from workbench.bench.result import BenchResult, RunInfo, VoiceBudget, WorkerInfo
 from workbench.bench.sample import RequestSample
@@ -28,6 +30,8 @@ def merge_runs(
         raise ValueError("no worker reported: nothing to merge")
     runs = [worker.run for worker in workers]
     first = runs[0]
+    # Whole calls: the plan counts calls, and each worker's RunInfo its own share of them.
+    calls = None if first.calls is None else replace(first.calls, planned=plan.planned_requests)
     run = RunInfo(
         target=first.target,
         model=first.model,
@@ -35,7 +39,7 @@ def merge_runs(
         mode=plan.mode,
         concurrency=plan.in_flight_limit,
         rate=plan.rate,
-        planned_requests=plan.planned_requests,
+        planned_requests=plan.planned_requests if calls is None else calls.requests(plan.planned_requests),
         planned_duration_s=plan.duration_s,
         platform_budget_ms=first.platform_budget_ms,
         elapsed_s=max(r.elapsed_s for r in runs),
@@ -45,6 +49,7 @@ def merge_runs(
         max_launch_lag_ms=max(r.max_launch_lag_ms for r in runs),
         backend=backend,
         workers_note=note,
+        calls=calls,
     )
     # Samples stay in the order they reached the coordinator (about the order they finished).
     return BenchResult(run=run, budget=budget, samples=list(samples), workers=sorted(workers, key=lambda w: w.index))

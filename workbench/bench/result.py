@@ -4,7 +4,8 @@ The JSON keeps DESIGN.md's contract (`requests`, `errors`, `ttft_ms`, `itl_ms`, 
 `tokens_per_s`, each figure with p50/p90/p99) and extends it with min/max/mean,
 `first_sentence_ms` (the first speakable sentence), `tpot_ms`, errors by kind, the share over
 the platform's first-token budget and the verdict; a scaled run (`--workers`, `--ray`) adds
-`workers`, one entry per worker (where it ran, its requests, its CPU).
+`workers`, one entry per worker (where it ran, its requests, its CPU); whole calls (`--agent`)
+add `calls` (how the calls went) and `turns`, the same figures for each turn number.
 A figure nobody measured (every request failed) is `null`, never 0.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 
 from workbench.bench.sample import RequestSample
 from workbench.bench.stats import Summary, summarize
+from workbench.bench.turns import CallsInfo, call_outcomes, turn_numbers
 
 # Past this share of one core the client process is the bottleneck: its own queueing shows in the latencies.
 SATURATED_SHARE = 0.8
@@ -86,6 +88,7 @@ class RunInfo:
     max_launch_lag_ms: float = 0.0  # open loop: how late the latest request left its schedule
     backend: str = ""  # a scaled run: "processes" or "ray" (bench/fleet.py); "" for one process
     workers_note: str = ""  # a scaled run that used fewer workers than asked says why
+    calls: CallsInfo | None = None  # whole calls (`--agent`): a unit is a call; `cancelled` counts calls
 
     @property
     def cpu_share(self) -> float | None:
@@ -145,6 +148,12 @@ class BenchResult:
     workers: list[WorkerInfo] = field(default_factory=list)  # a scaled run's workers; empty for one process
 
     # ---- the figures -----------------------------------------------------------------
+
+    def by_turn(self) -> list[tuple[int, "BenchResult"]]:
+        """Whole calls: each turn number with a result over that turn's requests alone (none for single requests)."""
+        return [(turn, BenchResult(run=self.run, budget=self.budget,
+                                   samples=[s for s in self.samples if s.turn == turn]))
+                for turn in turn_numbers(self.samples)]
 
     @property
     def ok_samples(self) -> list[RequestSample]:
@@ -260,25 +269,8 @@ class BenchResult:
 
     def to_dict(self, include_samples: bool = False) -> dict[str, Any]:
         run = self.run
-        ok = len(self.ok_samples)
-        over = self.over_platform_budget
         data: dict[str, Any] = {
-            "requests": self.requests,
-            "ok": ok,
-            "errors": self.errors,
-            "errors_by_kind": self.errors_by_kind,
-            "ttft_ms": _summary(self.ttft),
-            "first_sentence_ms": _summary(self.first_sentence),
-            "itl_ms": _summary(self.itl),
-            "tpot_ms": _summary(self.tpot),
-            "e2e_ms": _summary(self.e2e),
-            "tokens_per_s": _summary(self.tokens_per_s),
-            "platform_budget": {
-                "platform": run.platform,
-                "first_token_ms": run.platform_budget_ms,
-                "over": over,
-                "share": None if over is None or not ok else round(over / ok, 6),
-            },
+            **self._figures(),
             "verdict": self.verdict.to_dict(),
             "run": {
                 "target": run.target,
@@ -306,9 +298,46 @@ class BenchResult:
             data["run"]["backend"] = run.backend
             data["run"]["workers_note"] = run.workers_note or None
             data["workers"] = [worker.to_dict() for worker in self.workers]
+        if run.calls is not None:
+            data["calls"] = self._calls_dict(run.calls)
+            data["turns"] = [{"turn": turn, **result._figures()} for turn, result in self.by_turn()]
         if include_samples:
             data["samples"] = [s.to_dict() for s in self.samples]
         return data
+
+    def _figures(self) -> dict[str, Any]:
+        """The counts, every figure and the share over the platform's budget: the whole run's, or a turn's."""
+        run = self.run
+        ok = len(self.ok_samples)
+        over = self.over_platform_budget
+        return {
+            "requests": self.requests,
+            "ok": ok,
+            "errors": self.errors,
+            "errors_by_kind": self.errors_by_kind,
+            "ttft_ms": _summary(self.ttft),
+            "first_sentence_ms": _summary(self.first_sentence),
+            "itl_ms": _summary(self.itl),
+            "tpot_ms": _summary(self.tpot),
+            "e2e_ms": _summary(self.e2e),
+            "tokens_per_s": _summary(self.tokens_per_s),
+            "platform_budget": {
+                "platform": run.platform,
+                "first_token_ms": run.platform_budget_ms,
+                "over": over,
+                "share": None if over is None or not ok else round(over / ok, 6),
+            },
+        }
+
+    def _calls_dict(self, calls: CallsInfo) -> dict[str, Any]:
+        return {
+            "agent": calls.agent,
+            "turns_per_call": calls.turns,
+            "think_ms": calls.think_ms,
+            "planned": calls.planned,
+            **call_outcomes(self.samples, calls.turns).to_dict(),
+            "cut_short": self.run.cancelled,
+        }
 
     def to_json(self, indent: int | None = 2, include_samples: bool = False) -> str:
         return json.dumps(self.to_dict(include_samples=include_samples), indent=indent)

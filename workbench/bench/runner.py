@@ -146,9 +146,7 @@ class Bench:
         if self._started:
             raise RuntimeError("a Bench runs once; make a new one for another run")
         self._started = True
-        from workbench.chat import shape_turn
-
-        request = shape_turn(self.target, self.messages, platform=self.platform, stream=True)
+        request = self._request()
         with self._lock:
             self._loop = asyncio.get_running_loop()
             self._stop_event = asyncio.Event()
@@ -196,6 +194,12 @@ class Bench:
             max_launch_lag_ms=self._max_lag_s * 1000.0,
         )
         return BenchResult(run=run, budget=self.budget, samples=list(self.samples))
+
+    def _request(self) -> Any:
+        """The one request every unit sends (a bench of whole calls shapes each turn's itself)."""
+        from workbench.chat import shape_turn
+
+        return shape_turn(self.target, self.messages, platform=self.platform, stream=True)
 
     async def _drive(self, shards: "ClientShards", request: Any) -> None:
         if self.plan.mode == "open":
@@ -278,11 +282,14 @@ class Bench:
         exchange = await call.run()
         if exchange.cancelled:
             return
-        sample = sample_from_exchange(exchange, index, started_s)
+        self._in_flight.discard(asyncio.current_task())  # this request is no longer in flight
+        self._record(sample_from_exchange(exchange, index, started_s))
+
+    def _record(self, sample: RequestSample) -> None:
+        """One finished request: counted, and told to whoever watches the progress."""
         self.samples.append(sample)
         if sample.ok:
             self._ok += 1
-        self._in_flight.discard(asyncio.current_task())
         if self.on_progress is not None:
             self.on_progress(self.snapshot(last=sample))
 

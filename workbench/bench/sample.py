@@ -38,6 +38,10 @@ class RequestSample:
     chunk_gaps_ms: list[float] = field(default_factory=list)
     output_tokens: int = 0
     tokens_from_usage: bool = False
+    # Whole calls (`bench --agent`): the call this request belongs to (the run's unit index, from 0)
+    # and its turn (from 1, as simulate numbers them). None for a bench of single requests.
+    call: int | None = None
+    turn: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -57,8 +61,10 @@ class RequestSample:
         return self.output_tokens / (self.e2e_ms / 1000.0)
 
     def to_dict(self) -> dict[str, Any]:
+        placed = {} if self.turn is None else {"call": self.call, "turn": self.turn}
         return {
             "index": self.index,
+            **placed,
             "started_s": round(self.started_s, 6),
             "ok": self.ok,
             "error_kind": self.error_kind,

@@ -114,16 +114,16 @@ class PlanShare:
                          duration_s=self.plan.duration_s, rate=self.rate)
 
 
-def usable_workers(plan: BenchPlan, asked: int) -> tuple[int, str]:
-    """How many of `asked` workers get any work, and why fewer (every worker needs a slot and a unit)."""
+def usable_workers(plan: BenchPlan, asked: int, unit: str = "requests") -> tuple[int, str]:
+    """How many of `asked` workers get any work, and why fewer (every worker needs a slot and a unit: `unit`)."""
     if asked < 1:
         raise UsageError(f"the number of workers must be at least 1; got {asked}.", "for example --workers 2.")
     limits = []
     if plan.in_flight_limit:
         what = "in flight (-c)" if plan.mode == "closed" else "in flight (the -c cap)"
-        limits.append((plan.in_flight_limit, f"only {plan.in_flight_limit} requests are {what}"))
+        limits.append((plan.in_flight_limit, f"only {plan.in_flight_limit} {unit} are {what}"))
     if plan.planned_requests is not None:
-        limits.append((plan.planned_requests, f"only {plan.planned_requests} requests are planned (-n)"))
+        limits.append((plan.planned_requests, f"only {plan.planned_requests} {unit} are planned (-n)"))
     fewer = [(limit, why) for limit, why in limits if limit < asked]
     if not fewer:
         return asked, ""

@@ -24,6 +24,7 @@ from workbench.target import Target
 
 if TYPE_CHECKING:
     from workbench.bench.fleet import Fleet
+    from workbench.simulate import AgentConfig
 
 Runner = Union[Bench, "Fleet"]
 
@@ -83,22 +84,26 @@ def run_bench_command(
     progress_to: TextIO | None = None,
     workers: int | str | None = None,
     ray: str | None = None,
+    agent: "AgentConfig | None" = None,
+    think_s: float = 0.0,
 ) -> BenchResult:
     """Run the benchmark to its end or to Ctrl-C, drawing progress; return what finished.
 
     `workers` (a count, or "auto" for every core or the Ray cluster's CPUs) and `ray` (an address,
     "auto" or "local") spread it over processes or a Ray cluster; neither: this one process.
+    With an `agent`, each unit of the plan is a whole call of its file, `think_s` between turns.
     """
+    from workbench.bench.split import PlanShare
+    from workbench.bench.worker import WorkerJob
+
     printer = ProgressPrinter(progress_to)
+    job = WorkerJob(PlanShare.whole(plan), target, platform, budget, agent=agent, think_s=think_s)
     bench: Runner
     if workers is None and ray is None:
-        bench = Bench(target, platform=platform, plan=plan, budget=budget, on_progress=printer.update)
+        bench = job.build(on_progress=printer.update, start_gate=None)
     else:
         from workbench.bench.fleet import Fleet, backend_for
-        from workbench.bench.split import PlanShare
-        from workbench.bench.worker import WorkerJob
 
-        job = WorkerJob(PlanShare.whole(plan), target, platform, budget)
         count = None if workers == "auto" else workers
         bench = Fleet(job, backend_for(ray), workers=count, on_progress=printer.update)  # type: ignore[arg-type]
 

@@ -1,7 +1,7 @@
 """One worker of a scaled benchmark: runs the workbench's own Bench on its share, streams raw samples back.
 
 What a worker runs is a WorkerJob: its PlanShare and what `build()` needs to make the runner
-(today a Bench of requests; a job that plays whole calls builds its own runner the same way).
+(a Bench of requests, or with an agent file a CallBench that plays its share of whole calls).
 The worker knows nothing of processes or Ray: it talks to its coordinator through a Link, which
 delivers the start signal and a stop, and carries messages back:
 
@@ -21,14 +21,19 @@ import os
 import socket
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from collections.abc import Awaitable, Callable
 
+from workbench.bench.calls import CallBench
 from workbench.bench.result import BenchResult, RunInfo, VoiceBudget
 from workbench.bench.runner import Bench, Progress
 from workbench.bench.sample import RequestSample
 from workbench.bench.split import PlanShare
+from workbench.bench.turns import CallsInfo
 from workbench.target import Target
+
+if TYPE_CHECKING:
+    from workbench.simulate import AgentConfig
 
 # How often a worker sends what finished: often enough for a live bar, rarely enough to cost nothing.
 TICK_S = 0.1
@@ -36,15 +41,37 @@ TICK_S = 0.1
 
 @dataclass(frozen=True)
 class WorkerJob:
-    """What one worker runs: its share of the plan, and the endpoint, platform and messages to send."""
+    """What one worker runs: its share of the plan, the endpoint and platform, and the messages to
+    send, or the agent whose call each unit plays (`think_s` apart)."""
 
     share: PlanShare
     target: Target
     platform: str
     budget: VoiceBudget
     messages: list[dict[str, Any]] | None = None
+    agent: "AgentConfig | None" = None
+    think_s: float = 0.0
 
-    def build(self, on_progress: Callable[[Progress], None], start_gate: Callable[[], Awaitable[None]]) -> Bench:
+    @property
+    def unit(self) -> str:
+        return "calls" if self.agent is not None else "requests"
+
+    @property
+    def planned_requests(self) -> int | None:
+        """The requests the whole plan sends (every turn of every call, with an agent)."""
+        planned = self.share.plan.planned_requests
+        return self._calls().requests(planned) if self.agent is not None else planned
+
+    def _calls(self) -> CallsInfo:
+        assert self.agent is not None
+        return CallsInfo.of(self.agent, self.think_s, self.share.plan.planned_requests)
+
+    def build(self, on_progress: Callable[[Progress], None] | None = None,
+              start_gate: Callable[[], Awaitable[None]] | None = None) -> Bench:
+        """The runner of this share: one process passes no start gate (it starts at once)."""
+        if self.agent is not None:
+            return CallBench(self.target, self.agent, think_s=self.think_s, plan=self.share.plan, budget=self.budget,
+                             on_progress=on_progress, share=self.share, start_gate=start_gate)
         return Bench(self.target, platform=self.platform, plan=self.share.plan, budget=self.budget,
                      messages=self.messages, on_progress=on_progress, share=self.share, start_gate=start_gate)
 
@@ -58,6 +85,9 @@ class WorkerJob:
                       platform=platform.id, mode=plan.mode, concurrency=plan.in_flight_limit, rate=plan.rate,
                       planned_requests=plan.planned_requests, planned_duration_s=plan.duration_s,
                       platform_budget_ms=platform.first_token_budget_ms, interrupted=True, backend=backend)
+        if self.agent is not None:
+            run.calls = self._calls()
+            run.planned_requests = self.planned_requests
         return BenchResult(run=run, budget=self.budget)
 
 

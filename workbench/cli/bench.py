@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from workbench.cli.options import CONTEXT, endpoint_options, number_range, platform_option, profiles_folder
+
+if TYPE_CHECKING:
+    from workbench.simulate import AgentConfig
 
 
 def workers_value(ctx: click.Context, param: click.Parameter, value: str | None) -> int | str | None:
@@ -27,13 +31,22 @@ def workers_value(ctx: click.Context, param: click.Parameter, value: str | None)
 @endpoint_options
 @platform_option
 @click.option("-n", "--requests", "requests", type=click.IntRange(min=1), metavar="N",
-              help="How many requests to send (default 50, or as many as fit in --duration).")
+              help="How many requests to send (default 50, or as many as fit in --duration); with --agent, "
+                   "how many calls (default: one for each of the -c callers).")
 @click.option("-c", "--concurrency", "concurrency", type=click.IntRange(min=1), metavar="C",
-              help="Requests in flight at once (default 5); with --rate, the most in flight.")
+              help="Requests in flight at once (default 5); with --agent, calls in flight; with --rate, the most "
+                   "in flight.")
 @click.option("--duration", "duration", type=number_range(min=0, min_open=True), metavar="S",
               help="Send for S seconds (requests still in flight then finish and count).")
 @click.option("--rate", "rate", type=number_range(min=0, min_open=True), metavar="R",
-              help="Open loop: start R requests a second whatever the endpoint does, as callers arrive.")
+              help="Open loop: start R requests (with --agent: calls) a second whatever the endpoint does, "
+                   "as callers arrive.")
+@click.option("--agent", "agent_file", metavar="AGENT_FILE",
+              help="Play whole calls: each caller plays this agent file's call turn by turn, as its platform "
+                   "does (its request shape, the history growing); figures for each turn and overall.")
+@click.option("--think-ms", "think_ms", type=number_range(min=0), metavar="MS",
+              help="With --agent: the pause between a reply's end and the caller's next turn "
+                   "(default 2000: the reply spoken and the caller answering; 0 answers at once).")
 @click.option("--budget-ms", "budget_ms", type=number_range(min=0, min_open=True), default=None,
               metavar="MS", help="The voice budget: the first token percentile must come under this "
                                  "(default: the platform's first-token budget, as check and simulate use).")
@@ -53,8 +66,9 @@ def workers_value(ctx: click.Context, param: click.Parameter, value: str | None)
 def bench_command(
     ctx: click.Context, profile: str | None, url: str | None, model: str | None, auth: str | None,
     api_key_env: str | None, platform: str | None, requests: int | None, concurrency: int | None,
-    duration: float | None, rate: float | None, budget_ms: float | None, budget_percentile: str,
-    max_error_rate: float, workers: int | str | None, ray: str | None, fmt: str, with_samples: bool,
+    duration: float | None, rate: float | None, agent_file: str | None, think_ms: float | None,
+    budget_ms: float | None, budget_percentile: str, max_error_rate: float, workers: int | str | None,
+    ray: str | None, fmt: str, with_samples: bool,
 ) -> None:
     """Time to first token and its spread under load, judged against a voice budget.
 
@@ -65,6 +79,8 @@ def bench_command(
     stopped the run (the report then covers what finished). README: "How bench measures".
     With --workers or --ray, the requests are shared among workers and their raw samples
     merged into one report (docs/bench.md, "Every core, then many machines").
+    With --agent FILE, C callers each play the agent file's call turn by turn (--think-ms
+    apart), as its platform would; the report adds each turn's figures (docs/bench.md).
     """
     from workbench.bench.result import VoiceBudget
     from workbench.bench.plan import BenchPlan
@@ -72,6 +88,9 @@ def bench_command(
     from workbench.platforms import get_platform
     from workbench.profiles.resolve import resolve_target
 
+    agent = _agent(agent_file, think_ms, platform)
+    if agent is not None:
+        platform = agent.platform
     chosen = get_platform(platform) if platform else None
     resolved = resolve_target(profile, url=url, model=model, auth=auth, api_key_env=api_key_env,
                               profiles_dir=profiles_folder(ctx),
@@ -79,10 +98,17 @@ def bench_command(
     platform_id = chosen.id if chosen else get_platform(resolved.profile_platform or "openai").id
     if resolved.target.verification_note:
         click.echo(f"warning: {resolved.target.verification_note}", err=True)
-    plan = BenchPlan(requests=requests, concurrency=concurrency, duration_s=duration, rate=rate)
+    if agent is not None:
+        from workbench.bench.calls import DEFAULT_THINK_MS, calls_plan
+
+        plan = calls_plan(requests, concurrency, duration, rate)
+        think_s = (DEFAULT_THINK_MS if think_ms is None else think_ms) / 1000.0
+    else:
+        plan = BenchPlan(requests=requests, concurrency=concurrency, duration_s=duration, rate=rate)
+        think_s = 0.0
     budget = VoiceBudget(first_token_ms=budget_ms, percentile=int(budget_percentile), max_error_rate=max_error_rate)
     result = run_bench_command(resolved.target, platform_id, plan, budget, progress_to=sys.stderr,
-                               workers=workers, ray=ray)
+                               workers=workers, ray=ray, agent=agent, think_s=think_s)
     if fmt == "json":
         click.echo(result.to_json(include_samples=with_samples))
     else:
@@ -92,3 +118,22 @@ def bench_command(
     if result.run.interrupted:
         ctx.exit(130)
     ctx.exit(0 if result.verdict.passed else 1)
+
+
+def _agent(agent_file: str | None, think_ms: float | None, platform: str | None) -> "AgentConfig | None":
+    """The agent file of --agent, read and checked (its errors name the file, the line and the fix)."""
+    from workbench.errors import UsageError
+
+    if agent_file is None:
+        if think_ms is not None:
+            raise UsageError("--think-ms is the pause between the turns of a call, and there is no call without "
+                             "--agent.", "add --agent AGENT_FILE, or drop --think-ms")
+        return None
+    from workbench.platforms import get_platform
+    from workbench.simulate import load_agent
+
+    agent = load_agent(agent_file)
+    if platform is not None and get_platform(platform).id != agent.platform:
+        raise UsageError(f"--as {platform} asks for one platform, but the agent file {agent_file} is called by "
+                         f"{agent.platform}.", "drop --as: with --agent, the agent file says which platform calls")
+    return agent

@@ -8,6 +8,8 @@ each turn ends so a UI can show the call live.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -27,6 +29,9 @@ class AgentRun:
     was an error or empty: nothing to carry into the history); expectations that fail do not
     stop it. `cancel()` stops it mid-turn (from
     the loop's thread), keeping what arrived. `report` holds everything so far.
+
+    A benchmark playing many calls at once (bench/calls.py) passes its own `client` (shared with
+    other calls; left open) and `think_s`, the pause between a reply and the caller's next turn.
     """
 
     def __init__(
@@ -35,6 +40,8 @@ class AgentRun:
         target: Target,
         *,
         on_text: Callable[[int, str], None] | None = None,
+        client: Any = None,
+        think_s: float = 0.0,
     ) -> None:
         from workbench.platforms import get_platform
 
@@ -42,6 +49,8 @@ class AgentRun:
         self.target = target
         self.platform = get_platform(agent.platform)
         self.on_text = on_text
+        self.client = client
+        self.think_s = think_s
         self.messages: list[dict[str, Any]] = []
         if agent.system_message:
             self.messages.append({"role": "system", "content": agent.system_message})
@@ -70,8 +79,13 @@ class AgentRun:
     async def _play(self) -> AsyncIterator[TurnResult]:
         from workbench.client import Client
 
-        async with Client(self.target) as client:
+        # A client of its own, or the one it was given (a bench's, shared with other calls: not closed here).
+        own: contextlib.AbstractAsyncContextManager[Any] = (
+            Client(self.target) if self.client is None else contextlib.nullcontext(self.client))
+        async with own as client:
             for index, turn in enumerate(self.agent.turns):
+                if index and self.think_s > 0:
+                    await asyncio.sleep(self.think_s)  # the caller hears the reply, then answers
                 if self._cancelled:
                     self.report.stopped = f"the call was cancelled before turn {index + 1}"
                     return
