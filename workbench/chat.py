@@ -37,10 +37,12 @@ def shape_turn(
     platform: Platform = PLAIN,
     stream: bool | None = None,
     turn: int = 0,
+    tools: bool = False,
 ) -> PlatformRequest:
     """The request `platform` sends for turn `turn` (from 0) of a call; `stream` is the user's
-    choice (None: none made), honoured where the platform lets its users choose."""
-    return platform.build_request(target, messages, stream=platform.streams(target, stream), turn=turn)
+    choice (None: none made), honoured where the platform lets its users choose; `tools`: the
+    request of an agent with tools (the platform's offered where it puts them)."""
+    return platform.build_request(target, messages, stream=platform.streams(target, stream), turn=turn, tools=tools)
 
 
 def start_turn(client: Client, request: PlatformRequest, platform: Platform = PLAIN) -> Call:

@@ -24,6 +24,7 @@ lines, in docs/check.md ("First sentence").
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
@@ -146,6 +147,12 @@ class SpeechTracker:
     @property
     def spoken(self) -> str:
         return "".join(self._pieces)
+
+    @property
+    def spoken_pieces(self) -> Sequence[str]:
+        """The spoken text so far as it was added, piece by piece (read it, do not change it): a reader
+        that follows a long reply takes only the pieces past the ones it has seen."""
+        return self._pieces
 
     @property
     def reasoned(self) -> bool:

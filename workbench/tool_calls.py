@@ -24,9 +24,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench import speech, wire
+
+if TYPE_CHECKING:
+    from workbench.platforms.base import Platform
 
 FINISH_TOOL_CALLS = "tool_calls"
 
@@ -295,6 +298,36 @@ def _lint_end(reply: ToolCallReply) -> list[ToolCallDefect]:
             "Send content null (or nothing) with a tool call; say the words in the reply that follows the tool's "
             "result. Platforms differ on what they do with both (Pipecat drops the text, LiveKit keeps it)."))
     return out
+
+
+def severity(defect: ToolCallDefect, reply: ToolCallReply, platform: Platform) -> tuple[str, str]:
+    """How bad `defect` is on `platform`: "error" (the platform cannot run the call, or pair its
+    result) or "warning" (it runs it anyway), and a sentence saying why when platforms differ.
+
+    The check's findings and simulate's turns both ask this. Where platforms differ, from their own
+    code (research/platform-facts.md): with finish_reason "stop" LiveKit fires the call on
+    "tool_calls" or "stop", Pipecat never reads finish_reason and runs the call when the stream
+    ends; Vapi's custom-LLM guide and the OpenAI SDK's tool loop key on "tool_calls" (ElevenLabs:
+    unconfirmed, treated the same). Text beside a call is a warning everywhere.
+    """
+    if defect.code == "content-beside":
+        return "warning", ""
+    if defect.code != "finish-reason-wrong":
+        return "error", ""
+    fires_on = platform.tool_call_fires_on
+    if not platform_runs(reply, platform):
+        return "error", f" {platform.title} never runs it."
+    if fires_on is None:
+        return "warning", (f" {platform.title} runs the call anyway (it never reads finish_reason); platforms that "
+                           "wait for \"tool_calls\" never run it.")
+    return "warning", (f" {platform.title} runs the call on {reply.finish_reason!r} too; platforms that wait "
+                       "for \"tool_calls\" never run it.")
+
+
+def platform_runs(reply: ToolCallReply, platform: Platform) -> bool:
+    """Whether `platform` runs the reply's tool calls at all, given how the reply ended (see `severity`)."""
+    fires_on = platform.tool_call_fires_on
+    return fires_on is None or reply.finish_reason in fires_on
 
 
 def _json_kind(value: Any) -> str:

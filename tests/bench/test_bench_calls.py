@@ -98,6 +98,17 @@ def test_concurrent_calls_report_every_turn_of_every_call_once(run_workbench: Ca
     assert data["turns"][0]["ttft_ms"]["p50"] == data["turns"][0]["e2e_ms"]["p50"]
 
 
+@pytest.mark.parametrize(("name", "turns"), [("pipecat-barge-in.toml", 2), ("elevenlabs-end-call.toml", 2)])
+def test_calls_with_a_barge_in_or_a_tool_play_every_turn(run_workbench: Callable, mock: MockThread, name: str,
+                                                          turns: int) -> None:
+    """A scripted barge-in is a turn, not an error that ends the call; a tool's turn is one sample."""
+    data = _bench(run_workbench, mock, "--agent", str(AGENTS / name), "-c", "2", "-n", "3", "--think-ms", "0")
+    assert_every_turn_once(data, calls=3, turns=turns)
+    assert data["errors"] == 0 and data["calls"]["complete"] == 3
+    assert all(s["ttft_ms"] is not None for s in data["samples"])
+    assert_turns_exact(data)
+
+
 def test_each_turn_carries_the_history_as_the_platform_does(run_workbench: Callable, mock: MockThread) -> None:
     served = len(mock.server.requests)
     data = _bench(run_workbench, mock, "--agent", str(VAPI), "-c", "3", "-n", "3", "--think-ms", "0")

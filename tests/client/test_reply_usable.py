@@ -20,7 +20,8 @@ from workbench.bench.sample import sample_from_exchange
 from workbench.checks.rules.conversation import judge_turns
 from workbench.checks.single import judge_exchange, judging_for
 from workbench.exchange import Exchange, Failure, RecordedRequest
-from workbench.simulate import Turn, turn_result
+from workbench.platforms.plain import PLAIN
+from workbench.simulate import PlayedTurn, Turn, turn_result
 
 URL = "http://127.0.0.1:8000/v1/chat/completions"
 CREATED = 1700000000
@@ -99,7 +100,7 @@ def chat_usable(exchange: Exchange) -> bool:
 
 
 def simulate_usable(exchange: Exchange) -> bool:
-    result = turn_result(1, Turn("hi"), exchange, 1000.0, streamed=exchange.stream_requested)
+    result = turn_result(1, Turn("hi"), PlayedTurn.single(exchange), PLAIN)  # PLAIN: the 1000 ms budget
     return result.failure is None
 
 
@@ -152,7 +153,7 @@ def test_a_refusal_reads_the_same_in_chat_and_simulate() -> None:
     exchange = whole(401, "Unauthorized", _json(wire.error_envelope("Bad key.")))
     said = exchange.problem()
     assert said is not None and said.message == "The endpoint answered 401 Unauthorized: Bad key."
-    turn = turn_result(1, Turn("hi"), exchange, 1000.0, streamed=False)
+    turn = turn_result(1, Turn("hi"), PlayedTurn.single(exchange), PLAIN)
     assert turn.failure is not None and turn.failure.kind == "http-401"
     assert turn.failure.message == "expected HTTP 200, but the endpoint answered 401 Unauthorized: Bad key."
     assert turn.failure.hint == said.hint

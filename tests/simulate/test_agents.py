@@ -48,10 +48,12 @@ first_token_ms = 800
 def test_every_shipped_agent_file_loads() -> None:
     names = {p.name for p in SHIPPED}
     assert {"polyai-booking.toml", "playai-smoke.toml", "polyant-support.toml", "vapi-short.toml"} <= names
+    # whole calls (issue 15): a transfer, an end_call, a barge-in, a long call
+    assert {"vapi-transfer.toml", "elevenlabs-end-call.toml", "pipecat-barge-in.toml", "polyai-long-call.toml"} <= names
     for path in SHIPPED:
         agent = load_agent(path)
         assert agent.turns, path
-        assert agent.platform in {"polyai", "playai", "polyant", "vapi", "elevenlabs", "openai"}
+        assert agent.platform in {"polyai", "playai", "polyant", "vapi", "elevenlabs", "openai", "pipecat"}
 
 
 def test_booking_example_is_a_polyai_call_of_three_or_four_turns() -> None:
@@ -207,3 +209,126 @@ def test_an_empty_reply_or_no_token_fails() -> None:
     failed = {r.kind: r.message for r in results if not r.passed}
     assert "a voice agent would say nothing" in failed["reply"]
     assert failed["first_token_ms"] == "turn 2: expected the first token within 1000 ms, but no token came"
+
+
+# ---- whole calls: tools, barge-in, long calls (issue 15) ---------------------------------------
+
+CALL = """\
+platform = "elevenlabs"
+system_prompt_file = "prompts/agent.txt"
+
+[[tools]]
+name = "book_table"
+description = "Book a table."
+[tools.parameters]
+properties = { day = { type = "string" } }
+
+[[turns]]
+user = "Book Friday, then hang up."
+expect_tool = "end_call"
+expect_arguments = { reason = "done" }
+first_sentence_ms = 900
+interrupt_after_words = 3
+repeat = 3
+[turns.tool_results]
+end_call = "ok"
+book_table = { booked = true }
+"""
+
+
+def test_a_whole_call_file_is_read_whole(tmp_path: Path) -> None:
+    (tmp_path / "prompts").mkdir()
+    (tmp_path / "prompts" / "agent.txt").write_text("You are Ava.\nBe brief.\n", encoding="utf-8")
+    agent = parse_agent(CALL, str(tmp_path / "call.toml"))
+    assert agent.system_prompt == "You are Ava.\nBe brief.\n" and agent.system_prompt_file == "prompts/agent.txt"
+    assert agent.system_message == "You are Ava.\nBe brief."
+    assert len(agent.turns) == 3 and [t.repeat for t in agent.turns] == [1, 2, 3]
+    turn = agent.turns[0]
+    assert (turn.repeats, turn.interrupt_after_words) == (3, 3)
+    assert turn.expect.tool == "end_call" and turn.expect.arguments == {"reason": "done"}
+    assert turn.expect.first_sentence_ms == 900.0
+    assert turn.tool_results == {"end_call": "ok", "book_table": '{"booked":true}'}
+    (tool,) = agent.tools
+    assert tool == {"type": "function", "function": {
+        "name": "book_table", "description": "Book a table.",
+        "parameters": {"type": "object", "properties": {"day": {"type": "string"}}}}}
+
+
+def _call_error(text: str, tmp_path: Path) -> AgentFileError:
+    with pytest.raises(AgentFileError) as caught:
+        parse_agent(text, str(tmp_path / "bad.toml"))
+    return caught.value
+
+
+EL = 'platform = "elevenlabs"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "said", "hint"),
+    [
+        # a tool the requests do not offer, with a suggestion
+        (EL + '[[turns]]\nuser = "a"\nexpect_tool = "end_cal"\n', 4,
+         "turn 1: `expect_tool` names 'end_cal', which ElevenLabs requests do not offer", 'did you mean "end_call"'),
+        # no tools at all on PolyAI: say how to offer one
+        ('platform = "polyai"\n[[turns]]\nuser = "a"\nexpect_tool = "end_call"\n', 4,
+         "which PolyAI requests do not offer", "the tools offered: none; add a [[tools]] table"),
+        (EL + '[[turns]]\nuser = "a"\nexpect_arguments = { reason = "x" }\n', 4,
+         "`expect_arguments` says what a tool call must carry, but no `expect_tool`", 'expect_tool = "'),
+        (EL + '[[turns]]\nuser = "a"\nexpect_tool = "end_call"\nexpect_arguments = "x"\n', 5,
+         "`expect_arguments` must be a table", "expect_arguments = {"),
+        (EL + '[[turns]]\nuser = "a"\n[turns.tool_results]\nhang_up = "ok"\n', 5,
+         "`tool_results` names 'hang_up'", "the tools offered: end_call"),
+        (EL + '[[turns]]\nuser = "a"\ntool_results = "ok"\n', 4,
+         "`tool_results` must be a table of tool name = result", "[turns.tool_results]"),
+        # barging in needs a stream
+        ('platform = "polyai"\n[[turns]]\nuser = "a"\ninterrupt_after_words = 3\n', 4,
+         "a caller can only barge in on a streamed reply, and PolyAI is not streaming here",
+         "add stream = true under [parameters]"),
+        ('platform = "openai"\n[parameters]\nstream = false\n[[turns]]\nuser = "a"\ninterrupt_after_words = 3\n', 6,
+         "can only barge in on a streamed reply", "remove `stream = false`"),
+        (EL + '[[turns]]\nuser = "a"\ninterrupt_after_words = 0\n', 4,
+         "`interrupt_after_words` must be a whole number from 1", "interrupt_after_words = 3"),
+        (EL + '[[turns]]\nuser = "a"\nrepeat = 2.5\n', 4, "`repeat` must be a whole number from 1", "repeat = 20"),
+        (EL + '[[turns]]\nuser = "a"\nrepeat = 1500\n[[turns]]\nuser = "b"\nrepeat = 1500\n', 7,
+         "the call would play more than 2000 turns", "lower the `repeat` counts"),
+        (EL + '[[turns]]\nuser = "a"\nfirst_sentence_ms = -1\n', 4,
+         "`first_sentence_ms` must be a number of milliseconds above 0", "first_sentence_ms = 800"),
+        # [[tools]]
+        (EL + '[[tools]]\nname = "book table"\n[[turns]]\nuser = "a"\n', 3,
+         "tool 1 needs a `name` of 1 to 64 letters, digits, _ or -", "[[tools]]"),
+        (EL + '[[tools]]\nname = "t"\nparameters = { type = "string" }\n[[turns]]\nuser = "a"\n', 4,
+         "tool 't': `parameters` must be a JSON schema of type object", 'type = "object"'),
+        (EL + '[[tools]]\nname = "t"\n[[tools]]\nname = "t"\n[[turns]]\nuser = "a"\n', 5,
+         "tool 't' is defined twice", "one [[tools]] table per name"),
+        (EL + '[[tools]]\nname = "t"\nparams = {}\n[[turns]]\nuser = "a"\n', 4,
+         "unknown key `params` in tool 1", "did you mean `parameters`"),
+        (EL + 'tools = "end_call"\n[[turns]]\nuser = "a"\n', 2, "`tools` must be a list of [[tools]] tables",
+         "[[tools]]"),
+        # system_prompt_file
+        (EL + 'system_prompt_file = "prompts/none.txt"\n[[turns]]\nuser = "a"\n', 2,
+         "`system_prompt_file` names", "relative to the agent file's folder"),
+        (EL + 'system_prompt = "x"\nsystem_prompt_file = "p.txt"\n[[turns]]\nuser = "a"\n', 3,
+         "both `system_prompt` and `system_prompt_file` are set", "keep one of them"),
+        (EL + 'system_prompt_file = "empty.txt"\n[[turns]]\nuser = "a"\n', 2, "which is empty",
+         "write the agent's instructions"),
+        (EL + 'system_prompt_file = "prompts"\n[[turns]]\nuser = "a"\n', 2, "which cannot be read",
+         "regular file"),
+        (EL + 'system_prompt_file = ""\n[[turns]]\nuser = "a"\n', 2, "`system_prompt_file` is empty",
+         "relative to this agent file"),
+    ],
+)
+def test_bad_call_keys_name_path_line_and_fix(text: str, line: int, said: str, hint: str, tmp_path: Path) -> None:
+    (tmp_path / "prompts").mkdir()
+    (tmp_path / "empty.txt").write_text("  \n", encoding="utf-8")
+    error = _call_error(text, tmp_path)
+    shown = str(tmp_path / "bad.toml")
+    assert error.line == line, error.message
+    assert error.message.startswith(f"{shown}:{line}: "), error.message
+    assert said in error.message, error.message
+    assert hint in error.hint, error.hint
+
+
+def test_a_prompt_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "p.txt").write_bytes(b"You are \xff.")
+    error = _call_error(EL + 'system_prompt_file = "p.txt"\n[[turns]]\nuser = "a"\n', tmp_path)
+    assert "not UTF-8 text" in error.message and "save the prompt file as UTF-8" in error.hint

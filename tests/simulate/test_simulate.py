@@ -41,7 +41,9 @@ async def test_every_shipped_agent_passes_against_the_echo_mock(name: str, mock:
     assert report.problems == []
     assert report.passed
     assert len(report.turns) == len(agent.turns)
-    assert len(bodies(mock)) == len(agent.turns)
+    # one request a turn, and one more for each tool result the platform sent back
+    results = sum(call.result is not None for turn in report.turns for call in turn.tool_calls)
+    assert len(bodies(mock)) == len(agent.turns) + results
 
 
 async def test_the_booking_call_passes_with_its_scripted_replies() -> None:
@@ -141,7 +143,8 @@ async def test_a_failing_expectation_names_the_turn_what_was_expected_and_what_c
     ]
     data = report.to_dict()
     assert data["passed"] is False
-    assert data["expectations"] == {"total": 7, "failed": 2}
+    # turn 1: reply, contains, first token, first sentence; turn 2: reply, contains, matches, both timings
+    assert data["expectations"] == {"total": 9, "failed": 2}
 
 
 @pytest.mark.parametrize("platform", ["polyai", "vapi"])  # one whole reply, one stream

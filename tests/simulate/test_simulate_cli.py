@@ -34,7 +34,9 @@ def url_args(handle: MockThread) -> list[str]:
 
 
 @pytest.mark.parametrize("name",
-                         ["polyai-booking.toml", "playai-smoke.toml", "polyant-support.toml", "vapi-short.toml"])
+                         ["polyai-booking.toml", "playai-smoke.toml", "polyant-support.toml", "vapi-short.toml",
+                          "vapi-transfer.toml", "elevenlabs-end-call.toml", "pipecat-barge-in.toml",
+                          "polyai-long-call.toml"])
 def test_shipped_agents_pass_and_exit_0(name: str, mock: MockThread, run_workbench: Callable) -> None:
     result = run_workbench("simulate", str(AGENTS / name), *url_args(mock))
     assert result.exit_code == 0, result.stdout + result.stderr
@@ -64,6 +66,28 @@ def test_json_output_is_the_report(mock: MockThread, run_workbench: Callable) ->
     assert data["turns_played"] == data["turns_planned"] == 4
     assert data["turns"][1]["reply"] == "You said: Around half past seven, please."
     assert all(isinstance(t["total_ms"], float) for t in data["turns"])
+
+
+def test_json_output_carries_tool_calls_and_what_the_caller_heard(mock: MockThread, run_workbench: Callable) -> None:
+    result = run_workbench("simulate", str(AGENTS / "elevenlabs-end-call.toml"), *url_args(mock), "--format", "json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    turn = json.loads(result.stdout)["turns"][1]
+    (call,) = turn["tool_calls"]
+    assert call["name"] == "end_call" and call["result"] == "The call ends after your goodbye."
+    assert call["scripted"] is True and json.loads(call["arguments"])["reason"]
+    assert turn["requests"] == 2 and turn["reply"].startswith("Done. The tool answered:")
+    result = run_workbench("simulate", str(AGENTS / "pipecat-barge-in.toml"), *url_args(mock), "--format", "json")
+    turn = json.loads(result.stdout)["turns"][0]
+    assert turn["interrupted"] is True and turn["heard"] == "You said: I am"
+
+
+def test_the_text_report_shows_the_tool_call_and_the_barge_in(mock: MockThread, run_workbench: Callable) -> None:
+    result = run_workbench("simulate", str(AGENTS / "vapi-transfer.toml"), *url_args(mock))
+    assert "  tool:   transferCall({" in result.stdout and "→ Transferring the caller to +15555550123." in result.stdout
+    assert "  tools:  transferCall, endCall" in result.stdout
+    result = run_workbench("simulate", str(AGENTS / "polyai-long-call.toml"), *url_args(mock))
+    assert "  prompt: prompts/trattoria-nonna.txt (" in result.stdout
+    assert "Turn 40 of 40  PASS" in result.stdout and "Turn 3 of 40 (repeat 2 of 13)  PASS" in result.stdout
 
 
 def test_json_output_of_a_failed_call_exits_1(tmp_path: Path, mock: MockThread, run_workbench: Callable) -> None:

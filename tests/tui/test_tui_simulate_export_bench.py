@@ -66,6 +66,31 @@ async def test_simulate_shows_failed_expectations_and_a_broken_endpoint(tmp_path
         assert "FAIL: 0 of 1 turn passed" in str(screen.query_one(".summary").render())
 
 
+async def test_simulate_shows_tool_calls_a_barge_in_and_the_first_sentence(tmp_path, memory_keyring):
+    app = make_app(tmp_path, first_screen="simulate")
+    async with app.run_test(size=(130, 45)) as pilot:
+        screen = await ready(pilot)
+        for name in ("elevenlabs-end-call.toml", "pipecat-barge-in.toml"):
+            screen.load_agent(str(AGENTS / name))
+            await wait_for(pilot, lambda: screen.agent is not None, "the agent")
+            info = str(screen.query_one("#agent-info").render())
+            assert "first-sentence budget: the same" in info and "tools: end_call" in info
+            await press(pilot, "ctrl+r")
+            await wait_for(pilot, lambda: screen.report is not None and not screen.playing, "the call")
+            assert screen.report.passed, screen.report.problems
+            views = [str(v.render()) for v in screen.query(TurnView)]
+            if name.startswith("elevenlabs"):
+                assert "  tool:   end_call({" in views[1] and "→ The call ends after your goodbye." in views[1]
+                assert "✓ calls end_call" in views[1] and "first sentence within 1000 ms" in views[1]
+                assert "first sentence" in views[1].splitlines()[0]  # beside first token on the turn's line
+                assert len(app.exchanges) == 3  # the request carrying the tool's result is recorded too
+            else:
+                assert "the caller barges in on 1 turn" in info
+                assert ("  heard:  You said: I am  (the caller barged in after 4 words, before a first sentence)"
+                        in views[0])
+            screen.report = None
+
+
 def agent_prompts(screen: SimulateScreen) -> list[str]:
     options = screen.query_one("#agents", OptionList)
     return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]

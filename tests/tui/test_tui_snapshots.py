@@ -114,6 +114,39 @@ def test_traffic_calls(snap_compare, memory_keyring):
     assert snap_compare(make_snapshot_app(), run_before=scene, terminal_size=SIZE)
 
 
+SIMULATED_CALL = """\
+name = "Hours, a barge-in, then goodbye"
+platform = "elevenlabs"
+
+[[turns]]
+user = "Tell me about the menu, the opening hours, the parking and the terrace, please."
+interrupt_after_words = 3
+
+[[turns]]
+user = "That's all, thank you. Please end the call now."
+expect_tool = "end_call"
+[turns.tool_results]
+end_call = "The call ends after your goodbye."
+"""
+
+
+def test_simulate_a_call_with_a_barge_in_and_a_tool(snap_compare, memory_keyring):
+    app = make_snapshot_app("simulate")
+
+    async def scene(pilot):
+        await started(pilot)
+        await wait_for(pilot, lambda: app.active_profile is not None, "a profile")
+        agent = app.folder / "call.toml"
+        agent.write_text(SIMULATED_CALL, encoding="utf-8")
+        screen = app.screen
+        screen.load_agent(str(agent))
+        await wait_for(pilot, lambda: screen.agent is not None, "the agent")
+        await press(pilot, "ctrl+r")
+        await wait_for(pilot, lambda: screen.report is not None and not screen.playing, "the call")
+
+    assert snap_compare(app, run_before=scene, terminal_size=SIZE)
+
+
 def test_bench_calls_by_turn(snap_compare, memory_keyring):
     from pathlib import Path
 

@@ -88,7 +88,7 @@ class CallBench(Bench):
 
         async for turn in AgentRun(self.agent, self.target, client=client, think_s=self.think_s):
             exchange = turn.exchange
-            if exchange is None or exchange.cancelled:
+            if exchange is None or (exchange.cancelled and not turn.interrupted):  # (a barge-in is the script's)
                 return
             if turn.number == self.calls.turns or turn.failure is not None:
                 self._in_flight.discard(asyncio.current_task())  # the call's last turn: it is no longer in flight
@@ -96,14 +96,21 @@ class CallBench(Bench):
 
     def _sample(self, turn: "TurnResult", call: int) -> RequestSample:
         assert turn.exchange is not None
+        first = turn.exchanges[0] if turn.exchanges else turn.exchange  # a tool call's turn is several requests
         # The Exchange says when it was sent on the wall clock; the run's clock started at _t0.
-        started_s = turn.exchange.started_at - (time.time() - (time.perf_counter() - self._t0))
+        started_s = first.started_at - (time.time() - (time.perf_counter() - self._t0))
         sample = sample_from_exchange(turn.exchange, call * self.calls.turns + turn.number - 1, max(0.0, started_s))
         sample.call, sample.turn = call, turn.number
+        if turn.interrupted and turn.failure is None:
+            sample.error_kind, sample.error_message = None, ""  # the caller barged in, as scripted: not an error
         if sample.ok:
-            # A reply that is not streamed (an agent file's `stream = false`) arrives whole: its first
-            # token is the whole reply, as simulate holds it against the budget.
+            # The turn's figures, as simulate holds them against the budgets: from its first request (a
+            # tool call and the request carrying its result are one wait), and a reply that is not
+            # streamed (an agent file's `stream = false`) arrives whole: its first token is the whole reply.
             sample.ttft_ms = turn.first_token_ms
+            sample.first_sentence_ms = turn.first_sentence_ms
+            if len(turn.exchanges) > 1:
+                sample.e2e_ms = turn.total_ms
         return sample
 
 

@@ -107,8 +107,10 @@ def _styled(line: str) -> str:
     stripped = line.lstrip()
     if stripped.startswith("✓"):
         return click.style(line, fg="green")
-    if stripped.startswith(("✗", "FAIL")) or " FAIL" in line[:20]:
+    if stripped.startswith(("✗", "FAIL")) or " FAIL" in line[:40]:
         return click.style(line, fg="red", bold=stripped.startswith(("Turn", "FAIL")))
-    if stripped.startswith("PASS") or (line.startswith("Turn") and " PASS" in line[:20]):
+    if stripped.startswith("! "):
+        return click.style(line, fg="yellow")
+    if stripped.startswith("PASS") or (line.startswith("Turn") and " PASS" in line[:40]):
         return click.style(line, fg="green", bold=True)
     return line

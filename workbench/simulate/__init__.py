@@ -17,10 +17,12 @@ from workbench.simulate.agent_file import (
     parse_agent,
 )
 from workbench.simulate.judge import ExpectationResult, TurnResult, judge_turn, turn_result
+from workbench.simulate.played import DEFAULT_TOOL_RESULT, PlayedTurn, ToolCallResult, TurnPlayer
 from workbench.simulate.report import FAIL_MARK, PASS_MARK, SimulationReport, header_lines, summary_lines, turn_lines
 from workbench.simulate.run import AgentRun
 
 __all__ = [
+    "DEFAULT_TOOL_RESULT",
     "FAIL_MARK",
     "PASS_MARK",
     "AgentConfig",
@@ -29,8 +31,11 @@ __all__ = [
     "AgentRun",
     "ExpectationResult",
     "Expectations",
+    "PlayedTurn",
     "SimulationReport",
+    "ToolCallResult",
     "Turn",
+    "TurnPlayer",
     "TurnResult",
     "compose_system_prompt",
     "header_lines",

@@ -1,20 +1,21 @@
 """Playing an agent's scripted call against an endpoint, turn by turn, as its platform would.
 
-`AgentRun` sends each caller turn through the platform's own request shaping, carries each
-assistant reply into the history the way the platform does, and yields a `TurnResult` as each
-turn ends so a UI can show the call live.
+`AgentRun` sends each caller turn through the platform's own request shaping (with the agent's
+tools, the tool results it scripts and the caller's barge-ins: workbench/simulate/played.py),
+carries each reply into the history the way the platform does, and yields a `TurnResult` as
+each turn ends so a UI can show the call live.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from workbench.simulate.agent_file import AgentConfig, Turn
 from workbench.simulate.judge import TurnResult, turn_result
+from workbench.simulate.played import TurnPlayer
 from workbench.simulate.report import SimulationReport
 from workbench.target import Target
 
@@ -58,6 +59,7 @@ class AgentRun:
         self.request_target = target.with_(params={**target.params, **agent.parameters.body_fields()})
         self._call: Any = None
         self._cancelled = False
+        self._player: TurnPlayer | None = None
 
     def __aiter__(self) -> AsyncIterator[TurnResult]:
         return self._play()
@@ -105,23 +107,25 @@ class AgentRun:
     async def _play_turn(self, client: Any, index: int, turn: Turn) -> TurnResult:
         number = index + 1
         self.messages.append({"role": "user", "content": turn.user})
-        from workbench.chat import shape_turn
+        on_text = self.on_text
+        played = await self._turn_player().play(
+            client, list(self.messages), index, turn,
+            on_text=(lambda text: on_text(number, text)) if on_text is not None else None, on_call=self._in_flight)
+        # The platform carries what the agent said into the next turn's history: its reply, or its tool
+        # calls with their results and the reply after them, or what the caller heard before barging in.
+        self.messages += played.added
+        return turn_result(number, turn, played, self.platform)
 
-        request = shape_turn(self.request_target, list(self.messages), platform=self.platform,
-                             stream=self.agent.parameters.stream, turn=index)
-        started = time.perf_counter()
-        call = client.send(request, label=f"simulate: {self.agent.name}: turn {number}")
+    def _turn_player(self) -> TurnPlayer:
+        """How this agent's turns are sent: its platform, its parameters, the tools it offers."""
+        if self._player is None:
+            tools = self.agent.offered_tools(self.platform.offered_tools(self.request_target))
+            self._player = TurnPlayer(self.platform, self.request_target, tools, self.agent.parameters.stream,
+                                      f"simulate: {self.agent.name}")
+        return self._player
+
+    def _in_flight(self, call: Any) -> None:
+        """A request of the turn was sent (or ended: None); one sent after cancel() stops at once."""
         self._call = call
-        try:
-            async for text in call:
-                if self.on_text is not None and text:
-                    self.on_text(number, text)
-            exchange = await call.run()
-        finally:
-            self._call = None
-        budget = turn.expect.first_token_ms or float(self.platform.first_token_budget_ms)
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        result = turn_result(number, turn, exchange, budget, streamed=request.stream, elapsed_ms=elapsed_ms)
-        # The platform carries what the agent said into the next turn's history.
-        self.messages.append({"role": "assistant", "content": result.reply})
-        return result
+        if call is not None and self._cancelled:
+            call.cancel()

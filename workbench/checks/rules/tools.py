@@ -5,12 +5,10 @@ findings with the severity each platform gives them. Two defects keep the ids th
 the `tools` category existed (`stream.tool-call-index-missing`, `schema|stream.tool-arguments-
 not-string`); every other one is `tools.<defect>`.
 
-Where platforms differ, from their own code (research/platform-facts.md):
-- finish_reason "stop" with a tool call: LiveKit fires the call on "tool_calls" or "stop"
-  (livekit-agents inference/llm.py `_parse_choice`), Pipecat never reads finish_reason and runs
-  the call when the stream ends (pipecat services/openai/base_llm.py); Vapi's custom-LLM guide
-  and the OpenAI SDK's tool loop key on "tool_calls" (ElevenLabs: unconfirmed, treated the same).
-  So it is an error where the platform keys on "tool_calls", a warning where it still works.
+How bad each defect is on each platform is tool_calls.severity's to say (simulate asks it too):
+finish_reason "stop" with a tool call is an error where the platform keys on "tool_calls"
+(livekit-agents inference/llm.py `_parse_choice`, pipecat services/openai/base_llm.py, Vapi's
+custom-LLM guide), a warning where it still runs the call.
 """
 
 from __future__ import annotations
@@ -19,7 +17,8 @@ from workbench.checks.evidence import describe_reply, excerpt
 from workbench.checks.findings import Finding, finding
 from workbench.checks.judging import Judging
 from workbench.exchange import Exchange
-from workbench.tool_calls import AssembledToolCall, ToolCallDefect, ToolCallReply, lint
+from workbench.tool_calls import AssembledToolCall, ToolCallReply, lint
+from workbench.tool_calls import severity as platform_severity
 
 # Defects whose finding ids predate the `tools` category (kept: ids are stable).
 LEGACY_IDS = {
@@ -43,26 +42,9 @@ def judge_tool_calls(reply: ToolCallReply, ctx: Judging, kind: str, offered: lis
         if not complete and defect.code in NEEDS_THE_END:
             continue
         id = LEGACY_IDS.get(defect.code, "tools.{code}").format(kind=kind, code=defect.code)
-        severity, note = _severity(defect, reply, ctx)
+        severity, note = platform_severity(defect, reply, ctx.platform)
         out.append(finding(id, ctx.severity(severity), defect.message + note, defect.hint, probe=ctx.probe))
     return out
-
-
-def _severity(defect: ToolCallDefect, reply: ToolCallReply, ctx: Judging) -> tuple[str, str]:
-    """The defect's severity on this platform, and a sentence saying why when platforms differ."""
-    if defect.code == "content-beside":
-        return "warning", ""
-    if defect.code != "finish-reason-wrong":
-        return "error", ""
-    platform = ctx.platform
-    fires_on = platform.tool_call_fires_on
-    if fires_on is None:
-        return "warning", (f" {platform.title} runs the call anyway (it never reads finish_reason); platforms that "
-                           "wait for \"tool_calls\" never run it.")
-    if reply.finish_reason in fires_on:
-        return "warning", (f" {platform.title} runs the call on {reply.finish_reason!r} too; platforms that wait "
-                           "for \"tool_calls\" never run it.")
-    return "error", f" {platform.title} never runs it."
 
 
 def judge_refused(exchange: Exchange, ctx: Judging, offered: list[str]) -> list[Finding]:

@@ -5,9 +5,11 @@ The list shows the agent files (not the mock reply files kept beside them) of `-
 pick, Enter (or ctrl+r) plays the call.
 
 The core's AgentRun plays the call turn by turn (each reply carried into the history, as the
-platform does); each turn shows the caller's line, the reply as it streams, its first-token
-time against the budget, and every expectation. The call is played on the app's ClientLoop,
-not the UI's loop, so the first-token times judged against the budgets are the endpoint's.
+platform does); each turn shows the caller's line, the reply as it streams, the tool calls it
+made (name, arguments, the result the platform sent back), what the caller heard when they
+barged in, its first-token and first-sentence times against the budgets, and every
+expectation. The call is played on the app's ClientLoop, not the UI's loop, so the times judged
+against the budgets are the endpoint's.
 """
 
 from __future__ import annotations
@@ -38,12 +40,14 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from workbench.simulate.listing import AgentListing
-    from workbench.simulate import AgentConfig, AgentRun, SimulationReport, TurnResult
+    from workbench.simulate import AgentConfig, AgentRun, SimulationReport, Turn, TurnResult
+    from workbench.platforms import Platform
     from workbench.profiles import Profile
 
 
 class TurnView(Static):
-    """One turn: the caller's line, the reply (growing while it streams), the verdict."""
+    """One turn: the caller's line, the reply (growing while it streams), then the verdict: tool calls,
+    what the caller heard before barging in, timings and expectations (the report's lines, marked)."""
 
     DEFAULT_CSS = """
     TurnView { height: auto; margin-bottom: 1; padding: 0 1; border-left: wide $primary 30%; }
@@ -51,17 +55,22 @@ class TurnView(Static):
     TurnView.-failed { border-left: wide $error; }
     """
 
-    def __init__(self, number: int, total: int, user: str) -> None:
+    def __init__(self, number: int, total: int, user: str, plan: str = "") -> None:
         super().__init__("", markup=False)
         self.number = number
         self.total = total
         self.user = user
+        self.plan = plan  # what the turn will do beyond a reply (" · barge in after 3 words"), shown until it ends
         self.reply = ""
         self._draw()
 
     def _draw(self, lines: list[str] | None = None) -> None:
-        head = [f"Turn {self.number} of {self.total}", f"  caller: {self.user}", f"  agent:  {self.reply or '…'}"]
-        self.update(verbatim("\n".join(lines if lines is not None else head)))  # the reply as it came
+        if lines is not None:
+            self.update(_marked(lines))
+            return
+        head = [f"Turn {self.number} of {self.total}{self.plan}", f"  caller: {self.user}",
+                f"  agent:  {self.reply or '…'}"]
+        self.update(verbatim("\n".join(head)))  # the reply as it came
 
     def add_text(self, text: str) -> None:
         self.reply += text
@@ -74,6 +83,60 @@ class TurnView(Static):
         self.set_class(result.passed, "-passed")
         self.set_class(not result.passed, "-failed")
         self._draw([steady(line, steady_numbers) for line in turn_lines(result, self.total)])
+
+
+# The report's lines, each a kind a reader scans for: the figures on the first, a tool call, what the
+# caller heard, a held / failed expectation, a note.
+_LINE_STYLES = (("  tool:", "cyan"), ("  heard:", "bold yellow"), ("  ✓", "green"), ("  ✗", "bold red"),
+                ("    hint:", "dim"), ("  !", "yellow"))
+
+
+def _marked(lines: list[str]) -> Text:
+    """A finished turn's lines as text: verbatim (the endpoint's words are never markup), styled by kind."""
+    text = Text()
+    for number, line in enumerate(lines):
+        style = "bold" if number == 0 else next((s for prefix, s in _LINE_STYLES if line.startswith(prefix)), "")
+        text.append_text(verbatim(line, style))
+        if number < len(lines) - 1:
+            text.append("\n")
+    return text
+
+
+def turn_plan(turn: "Turn") -> str:
+    """What a turn scripts beyond a reply, in a few words for its heading before it is played."""
+    parts = []
+    if turn.repeats > 1:
+        parts.append(f"repeat {turn.repeat} of {turn.repeats}")
+    if turn.expect.tool:
+        parts.append(f"expects {turn.expect.tool}")
+    if turn.interrupt_after_words:
+        parts.append(f"barge in after {turn.interrupt_after_words} words")
+    return "".join(f" · {part}" for part in parts)
+
+
+def agent_info(agent: "AgentConfig", platform: "Platform") -> str:
+    """The picked agent in a few lines: platform, turns, budgets (first token and first sentence), tools."""
+    from workbench.simulate.agent_file import FILE_TARGET, tool_name
+
+    default = f"{platform.first_token_budget_ms:g} ms ({platform.title}'s)"
+
+    def budget(values: set[float | None]) -> str:
+        given = sorted(v for v in values if v)
+        return f"{', '.join(f'{b:g}' for b in given)} ms (set per turn)" if given else default
+
+    first_token = budget({t.expect.first_token_ms for t in agent.turns})
+    first_sentence = budget({t.expect.first_sentence_ms for t in agent.turns})
+    tools = [tool_name(t) for t in agent.offered_tools(platform.offered_tools(FILE_TARGET))]
+    barge = sum(t.interrupt_after_words is not None for t in agent.turns)
+    lines = [agent.name, f"as {platform.title} · {len(agent.turns)} turns", f"first-token budget: {first_token}",
+             "first-sentence budget: " + ("the same" if first_sentence == first_token else first_sentence)]
+    if agent.system_prompt_file:
+        lines.append(f"prompt: {agent.system_prompt_file} ({len(agent.system_prompt.split()):,} words)")
+    if tools:
+        lines.append(f"tools: {', '.join(tools)}")
+    if barge:
+        lines.append(f"the caller barges in on {barge} turn{'s' * (barge != 1)}")
+    return "\n".join(lines) + "\n" + (agent.description or "")
 
 
 class SimulateScreen(WorkbenchScreen):
@@ -160,7 +223,7 @@ class SimulateScreen(WorkbenchScreen):
             with options.prevent(OptionList.OptionHighlighted):
                 options.highlighted = 0
             self.load_agent(str(message.agents[0].path))  # ctrl+r or Enter plays it at once
-        else:
+        elif not message.agents and self._loading_path is None:  # (a picked agent's own lines stay)
             self.query_one("#agent-info", Static).update(
                 f"No agent configs found in {' or '.join(message.searched)}. Type the path of one above, or "
                 "start the workbench with --agents DIR.")
@@ -237,12 +300,7 @@ class SimulateScreen(WorkbenchScreen):
             self._play_when_loaded = False
             self.call_later(self.action_play)
         platform = get_platform(agent.platform)
-        budgets = {t.expect.first_token_ms for t in agent.turns if t.expect.first_token_ms}
-        budget = f"{', '.join(f'{b:g}' for b in sorted(budgets))} ms (set per turn)" if budgets else \
-            f"{platform.first_token_budget_ms:g} ms ({platform.title}'s)"
-        self.query_one("#agent-info", Static).update(
-            f"{agent.name}\nas {platform.title} · {len(agent.turns)} turns\nfirst-token budget: {budget}\n"
-            + (agent.description or ""))
+        self.query_one("#agent-info", Static).update(agent_info(agent, platform))
 
     # ---- playing --------------------------------------------------------------------------------
 
@@ -265,7 +323,7 @@ class SimulateScreen(WorkbenchScreen):
         turns.remove_children()
         self._turns = {}
         for index, turn in enumerate(self.agent.turns, start=1):
-            view = TurnView(index, len(self.agent.turns), turn.user)
+            view = TurnView(index, len(self.agent.turns), turn.user, turn_plan(turn))
             self._turns[index] = view
             turns.mount(view)
         self.playing = True
@@ -322,8 +380,8 @@ class SimulateScreen(WorkbenchScreen):
         if self._relay is not None:
             self._relay.flush()  # the turn's last text first, so none lands after its verdict
         result = message.result
-        if result.exchange is not None:
-            self.workbench.record_exchange(result.exchange, profile=message.profile)
+        for exchange in result.exchanges or ([result.exchange] if result.exchange is not None else []):
+            self.workbench.record_exchange(exchange, profile=message.profile)  # a tool result's request too
         view = self._turns.get(result.number)
         if view is not None:
             view.finish(result, self.workbench.steady_numbers)
