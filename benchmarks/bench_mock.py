@@ -44,7 +44,7 @@ from pathlib import Path
 
 from workbench.bench.stats import percentile
 from workbench.mock.connections import raise_descriptor_limit
-from workbench.event_loop import loop_factory
+from workbench.mock.event_loop import loop_factory
 
 
 def run(coroutine):  # type: ignore[no-untyped-def]
@@ -355,7 +355,7 @@ def enough_descriptors(streams: int) -> bool:
 
 
 def loop_kind() -> str:
-    from workbench.event_loop import loop_name
+    from workbench.mock.event_loop import loop_name
 
     loop = loop_factory()()
     try:

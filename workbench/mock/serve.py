@@ -10,7 +10,7 @@ from typing import TextIO
 
 from workbench.mock.config import MockConfig
 from workbench.mock.connections import raise_descriptor_limit
-from workbench.event_loop import loop_factory
+from workbench.mock.event_loop import loop_factory
 from workbench.mock.request_log import RequestRecord
 from workbench.mock.server import MockServer
 

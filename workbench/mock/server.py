@@ -24,7 +24,7 @@ from workbench.mock.app import MockApp
 from workbench.mock.arrival import stamping_handler_class
 from workbench.mock.config import MockConfig, check_fault_name, check_fault_rate
 from workbench.mock.connections import ConnectionGuard, counting_handler_class
-from workbench.event_loop import loop_factory
+from workbench.mock.event_loop import loop_factory
 from workbench.mock.faults import FaultPicker
 from workbench.mock.replies import ReplyScript
 from workbench.mock.request_log import RequestLog, RequestRecord

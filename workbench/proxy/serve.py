@@ -7,7 +7,6 @@ import signal
 from collections.abc import Callable
 from typing import NamedTuple, TextIO
 
-from workbench.event_loop import loop_factory
 from workbench.mock.serve import ConsoleLines, quieter_garbage_collection
 from workbench.proxy.config import ProxyConfig
 from workbench.proxy.console import console_line
@@ -25,8 +24,7 @@ class _Line(NamedTuple):
 
 def serve(config: ProxyConfig, on_ready: Callable[[ProxyServer], None], out: TextIO | None = None) -> None:
     """Serve until SIGINT/SIGTERM; open streams are closed (and recorded) before it returns."""
-    with asyncio.Runner(loop_factory=loop_factory()) as runner:  # uvloop: fewer instructions a chunk relayed
-        runner.run(_serve(ProxyServer(config), on_ready, out))
+    asyncio.run(_serve(ProxyServer(config), on_ready, out))
 
 
 async def _serve(server: ProxyServer, on_ready: Callable[[ProxyServer], None], out: TextIO | None) -> None:

@@ -1,9 +1,9 @@
-"""The event loop the mock and the proxy run on: uvloop where it can be imported, else asyncio's own.
+"""The event loop the mock runs on: uvloop where it can be imported, else asyncio's own.
 
 uvloop (libuv, in Cython) does the same work as asyncio's pure-Python selector loop in fewer
 instructions: each read, write and timer of a request costs less (measured in
 benchmarks/bench_mock_instructions.py). Windows has no uvloop, and a machine may lack it; the
-mock and the proxy then run on asyncio's loop, the same in every behaviour but speed.
+mock then runs on asyncio's loop, the same in every behaviour but speed.
 """
 
 from __future__ import annotations

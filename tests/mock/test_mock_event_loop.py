@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from workbench.mock import MockConfig, MockServer
-from workbench.event_loop import loop_factory, loop_name
+from workbench.mock.event_loop import loop_factory, loop_name
 
 pytestmark = pytest.mark.usefixtures("no_proxy")
 
