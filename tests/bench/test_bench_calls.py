@@ -106,6 +106,10 @@ def test_calls_with_a_barge_in_or_a_tool_play_every_turn(run_workbench: Callable
     assert_every_turn_once(data, calls=3, turns=turns)
     assert data["errors"] == 0 and data["calls"]["complete"] == 3
     assert all(s["ttft_ms"] is not None for s in data["samples"])
+    # A turn of several requests is timed on one clock: its end comes after its first token, and the
+    # time per token of its spoken reply is never negative (the reply is paced at 400 tokens a second).
+    assert all(s["e2e_ms"] >= s["ttft_ms"] for s in data["samples"])
+    assert all(s["tpot_ms"] is None or s["tpot_ms"] > 0 for s in data["samples"])
     assert_turns_exact(data)
 
 

@@ -111,6 +111,11 @@ class CallBench(Bench):
             sample.first_sentence_ms = turn.first_sentence_ms
             if len(turn.exchanges) > 1:
                 sample.e2e_ms = turn.total_ms
+                last_total = turn.exchange.timings.total_ms
+                if sample.last_token_ms is not None and turn.total_ms is not None and last_total is not None:
+                    # On the turn's clock too (the last request began this long after the first), so the
+                    # time per token is measured between two figures of one clock.
+                    sample.last_token_ms += turn.total_ms - last_total
         return sample
 
 
