@@ -113,9 +113,12 @@ async def scene_simulate(pilot: Pilot) -> None:
     await press(pilot, "f5")
     await pilot.pause(0.3)
     screen = app.screen
-    await wait_for(pilot, lambda: screen.agent is not None)  # the first in the list (playai-smoke)
-    await press(pilot, "down")  # polyai-booking, by the keyboard as a user picks it
-    await wait_for(pilot, lambda: screen.agent is not None and screen.agent.platform == "polyai")
+    await wait_for(pilot, lambda: screen.agent is not None)  # the first in the list
+    for _ in range(20):  # down the list by the keyboard, as a user picks it, to the Vapi call that transfers
+        if screen.agent is not None and screen.agent.name.startswith("Vapi: transfer"):
+            break
+        await press(pilot, "down")
+        await wait_for(pilot, lambda: screen.agent is not None)
     await press(pilot, "ctrl+r")
     await wait_for(pilot, lambda: screen.report is not None and not screen.playing)
 
@@ -213,10 +216,10 @@ def make_app(folder: Path, name: str) -> WorkbenchApp:
     store.save(Profile(name="polyai-staging", base_url="https://byom-staging.example.com/v1", model="my-llm",
                        platform="polyai", auth="x-api-key", api_key_env=DEMO_KEY_ENV,
                        params=Params(temperature=0.7, top_p=1.0, stream=False)))
-    if name == "simulate":
-        replies = ROOT / "profiles" / "agents" / "booking-replies.toml"
     latency = MockConfig(ttft_ms=120, tokens_per_s=60) if name == "bench" else MockConfig(ttft_ms=40, tokens_per_s=150)
-    config = MockConfig(reply_file=str(replies), ttft_ms=latency.ttft_ms, tokens_per_s=latency.tokens_per_s)
+    # Simulate plays an example agent, written for the mock's echo: no scripted replies there.
+    config = MockConfig(reply_file=None if name == "simulate" else str(replies), ttft_ms=latency.ttft_ms,
+                        tokens_per_s=latency.tokens_per_s)
     return WorkbenchApp(folder / "profiles", data_dir=folder / "data", mock_config=config,
                         agents_dir=ROOT / "profiles" / "agents")
 
