@@ -74,3 +74,12 @@ def describe_reply(exchange: Exchange) -> str:
     """`HTTP 500 with application/json `{…}``: status, content type and a quote of the body."""
     kind = exchange.content_type or "no content type"
     return f"{status_line(exchange)} ({kind}) with {quote_body(exchange)}"
+
+
+def unusable_reply(exchange: Exchange) -> str | None:
+    """Why the exchange gave no usable reply, as evidence (its status, type and body, or the failure when no
+    status came); None when the reply is usable."""
+    problem = exchange.problem()
+    if problem is None:
+        return None
+    return describe_reply(exchange) if exchange.status is not None else problem.message

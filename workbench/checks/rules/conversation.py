@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from workbench.calls.long_call import CallSize
-from workbench.checks.evidence import describe_reply
+from workbench.checks.evidence import describe_reply, unusable_reply
 from workbench.checks.findings import Finding, finding
 from workbench.checks.judging import Judging
 from workbench.exchange import Exchange
@@ -68,10 +68,9 @@ def judge_smoke_reply(exchange: Exchange, ctx: Judging, phrase: str) -> list[Fin
 
 def judge_long_call(exchange: Exchange, ctx: Judging, size: CallSize) -> list[Finding]:
     """A long call (a long system prompt, a long history) must still get a usable reply."""
-    problem = exchange.problem()
-    if problem is None:
+    what = unusable_reply(exchange)
+    if what is None:
         return []
-    what = describe_reply(exchange) if exchange.status is not None else problem.message
     said = exchange.server_message() or ""
     tokens = sorted({int(n.replace(",", "")) for n in _TOKENS.findall(said)})
     counted = f" The server speaks of {' and '.join(f'{n:,}' for n in tokens)} tokens." if tokens else ""
@@ -85,10 +84,9 @@ def judge_long_call(exchange: Exchange, ctx: Judging, size: CallSize) -> list[Fi
 
 def judge_barge_in(exchange: Exchange, ctx: Judging, spoken: str) -> list[Finding]:
     """The turn after a caller barged in (the stream closed mid-reply) must get a usable reply."""
-    problem = exchange.problem()
-    if problem is None:
+    what = unusable_reply(exchange)
+    if what is None:
         return []
-    what = describe_reply(exchange) if exchange.status is not None else problem.message
     heard = f"the {len(spoken.split())} words the caller heard" if spoken.strip() else "no assistant turn"
     return [finding(
         "conversation.barge-in-failed", ctx.severity("error"),

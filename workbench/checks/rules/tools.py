@@ -13,7 +13,7 @@ custom-LLM guide), a warning where it still runs the call.
 
 from __future__ import annotations
 
-from workbench.checks.evidence import describe_reply, excerpt
+from workbench.checks.evidence import excerpt, unusable_reply
 from workbench.checks.findings import Finding, finding
 from workbench.checks.judging import Judging
 from workbench.exchange import Exchange
@@ -49,10 +49,9 @@ def judge_tool_calls(reply: ToolCallReply, ctx: Judging, kind: str, offered: lis
 
 def judge_refused(exchange: Exchange, ctx: Judging, offered: list[str]) -> list[Finding]:
     """The request offering the platform's tools got no usable reply at all."""
-    problem = exchange.problem()
-    if problem is None:
+    what = unusable_reply(exchange)
+    if what is None:
         return []
-    what = describe_reply(exchange) if exchange.status is not None else problem.message
     return [finding(
         "tools.request-failed", ctx.severity("error"),
         f"A turn offering {ctx.platform.title}'s tools ({', '.join(offered)}) got no usable reply: {what}.",
@@ -74,10 +73,9 @@ def judge_not_called(exchange: Exchange, ctx: Judging, offered: list[str], asked
 
 def judge_result_turn(exchange: Exchange, ctx: Judging, call: AssembledToolCall) -> list[Finding]:
     """The next request, carrying the tool's result: it must get a usable reply (text or another call)."""
-    problem = exchange.problem()
-    if problem is None:
+    what = unusable_reply(exchange)
+    if what is None:
         return []
-    what = describe_reply(exchange) if exchange.status is not None else problem.message
     return [finding(
         "tools.result-refused", ctx.severity("error"),
         f"The request carrying the result of {call.name or 'the tool call'} (an assistant message with tool_calls, "
