@@ -128,7 +128,8 @@ def agent_info(agent: "AgentConfig", platform: "Platform") -> str:
     first_sentence = budget({t.expect.first_sentence_ms for t in agent.turns})
     tools = [tool_name(t) for t in agent.offered_tools(platform.offered_tools(FILE_TARGET))]
     barge = sum(t.interrupt_after_words is not None for t in agent.turns)
-    lines = [agent.name, f"as {platform.title} · {len(agent.turns)} turns", f"first-token budget: {first_token}",
+    turns = f"{len(agent.turns)} turn{'' if len(agent.turns) == 1 else 's'}"
+    lines = [agent.name, f"as {platform.title} · {turns}", f"first-token budget: {first_token}",
              "first-sentence budget: " + ("the same" if first_sentence == first_token else first_sentence)]
     if agent.system_prompt_file:
         lines.append(f"prompt: {agent.system_prompt_file} ({len(agent.system_prompt.split()):,} words)")
