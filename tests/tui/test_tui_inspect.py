@@ -120,8 +120,9 @@ async def test_curl_is_masked_unless_the_key_is_asked_for_and_json_is_saved_priv
 
         await press(pilot, "s")
         folder = tmp_path / "data" / "exchanges"
-        await wait_for(pilot, lambda: folder.is_dir() and any(folder.iterdir()), "the saved file")
-        saved = next(folder.iterdir())
+        # the save writes a hidden temporary file, then renames it: wait for the .json itself
+        await wait_for(pilot, lambda: folder.is_dir() and any(folder.glob("*.json")), "the saved file")
+        saved = next(folder.glob("*.json"))
         assert stat.S_IMODE(saved.stat().st_mode) == 0o600
         text = saved.read_text()
         assert SECRET not in text

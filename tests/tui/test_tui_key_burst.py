@@ -8,7 +8,6 @@ are still being finished. The app must stay up and answer a key afterwards.
 from __future__ import annotations
 
 import itertools
-import time
 
 import pytest
 from _tui_pilot import make_app, press, save_profile, started, wait_for
@@ -51,11 +50,9 @@ async def test_a_burst_of_keys_after_a_big_message_that_fails_fast_neither_crash
         assert isinstance(chat, ChatScreen)
         for round_, burst in zip(range(8), itertools.cycle(BURSTS)):
             chat.query_one("#prompt", MessageBox).value = BIG if round_ == 0 else f"again {round_}"
-            started_at = time.monotonic()
             await press(pilot, *burst)
             await pilot.pause(0.05)
-            await wait_for(pilot, lambda: not chat.streaming, "the replies to end")
-            assert time.monotonic() - started_at < 10, f"round {round_} froze the UI"
+            await wait_for(pilot, lambda: not chat.streaming, f"the replies to end: round {round_} froze the UI")
             for bubble in chat._bubbles:  # a bubble lays out a bounded text, however long the message
                 if bubble.role == "user":
                     assert len(str(bubble.query_one(".text", Static).content)) <= MESSAGE_SHOWN_CHARS + 100

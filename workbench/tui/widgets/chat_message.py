@@ -145,10 +145,12 @@ class ChatMessage(Vertical, can_focus=True):
         self.text = text
         self.streaming = False
         self._status = status
-        if not self.is_attached:
-            return  # removed (ctrl+r, ctrl+t, ctrl+l) before its reply was finished: nothing to show
         self.set_class(failed, "-failed")
         self.set_class(stopped, "-stopped")
+        if not self.is_attached or not self.children:
+            # removed (ctrl+r, ctrl+t, ctrl+l) before its reply was finished, or not yet composed
+            # (compose reads the fields set above): nothing to update
+            return
         self.query_one(".role", Static).update(ROLE_TITLES.get(self.role, self.role))
         self.set_status(status)
         if self.role == "assistant":
@@ -157,12 +159,13 @@ class ChatMessage(Vertical, can_focus=True):
     async def _settle(self) -> None:
         text = self.text
         whole = await asyncio.to_thread(MarkdownBlocks, text)  # a long reply parses in ~10 ms: not on the UI
-        if self.is_attached and self.text == text:
-            self.markdown.set_blocks(whole)
+        views = self.query(MarkdownView)  # none while the message is being removed (a key burst can do that)
+        if self.is_attached and self.text == text and views:
+            views.first().set_blocks(whole)
 
     def set_status(self, status: str) -> None:
         self._status = status
-        if self.is_attached:
+        if self.is_attached and self.children:
             self.query_one(".status", Static).update(status)
 
     # ---- copy ---------------------------------------------------------------------------
