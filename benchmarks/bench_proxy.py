@@ -3,18 +3,21 @@
     python benchmarks/bench_proxy.py [--requests 200] [--chunks 40] [--streams 200,1000]
                                      [--only latency|streams]
 
-Three processes: an upstream that streams SSE chunks each stamped with the moment it was
+Five processes: an upstream that streams SSE chunks each stamped with the moment it was
 written (`time.perf_counter_ns()`, CLOCK_MONOTONIC: the same clock in every process on the
 machine), the proxy exactly as a user runs it (`workbench proxy --to UPSTREAM --port 0 --log
-FILE`: every round trip recorded, judged, printed to a pipe this script drains and logged), and this script as the platform: bare asyncio
-Protocols on one keep-alive connection per path, stamping every chunk as its bytes arrive.
+FILE`: every round trip recorded, judged, printed to a pipe this script drains and logged),
+the two comparison hops, and this script as the platform: bare asyncio Protocols on one
+keep-alive connection per path, stamping every chunk as its bytes arrive.
 
-Latency: requests rotate between the upstream directly, through the proxy, and through the
+Latency: requests rotate between the upstream directly, through the proxy, through the
 barest aiohttp relay (server, client, `iter_any`, write: no recording, no judging; the floor
-any Python proxy on this machine pays), so a busy spell on a shared machine hits all three.
-First token = request written -> the first stamped chunk's bytes here; per chunk = bytes here
-- the stamp the upstream wrote. The proxy's overhead is the proxied figure less the direct
-one, at p50 and at p99. Targets (issue 16): under 1 ms at p50, under 5 ms at p99.
+of an aiohttp proxy) and through a byte pipe (no HTTP parsed: the floor of any Python hop),
+so a busy spell on a shared machine hits all four. First token = request written -> the
+first stamped chunk's bytes here; request reaches the endpoint = request written -> the
+upstream's handler starts (stamped into its chunks); per chunk = bytes here - the stamp the
+upstream wrote. The proxy's overhead is the proxied figure less the direct one, at p50 and
+at p99. Targets (issue 16): under 1 ms at p50, under 5 ms at p99.
 
 Streams: N streams opened at once through the proxy, each held by the upstream for
 `--hold-s` with a chunk every 250 ms; every stream must complete, and the per-chunk latency
@@ -39,6 +42,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 STAMP = re.compile(rb'"t":(\d+)\}')
+HANDLED = re.compile(rb'"h":(\d+),')
 BODY = json.dumps({"model": "m", "stream": True, "messages": [{"role": "user", "content": "Hello there"}]}).encode()
 
 
@@ -50,13 +54,15 @@ def serve_upstream(port_file: str) -> None:
     from aiohttp import web
 
     async def handler(request: web.BaseRequest) -> web.StreamResponse:
+        handled = time.perf_counter_ns()  # the request has reached the endpoint's handler
         body = json.loads(await request.read())
         chunks, gap, ttft = body.get("chunks", 40), body.get("gap_ms", 5) / 1000, body.get("ttft_ms", 10) / 1000
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
         await asyncio.sleep(ttft)
         for index in range(chunks):
-            data = '{"choices":[{"index":0,"delta":{"content":"tok%d "}}],"t":%d}' % (index, time.perf_counter_ns())
+            data = (f'{{"choices":[{{"index":0,"delta":{{"content":"tok{index} "}}}}],'
+                    f'"h":{handled},"t":{time.perf_counter_ns()}}}')
             await response.write(b"data: " + data.encode() + b"\n\n")
             await asyncio.sleep(gap)
         await response.write(b"data: [DONE]\n\n")
@@ -103,11 +109,61 @@ def serve_relay(port_file: str, upstream_port: int) -> None:
     asyncio.run(main())
 
 
+def serve_pipe(port_file: str, upstream_port: int) -> None:
+    """Run as its own process: a byte pipe (no HTTP at all), each connection joined to one upstream connection.
+
+    The floor of any Python hop on this machine: two wake-ups and two writes a direction, nothing parsed.
+    """
+
+    class Half(asyncio.Protocol):
+        def __init__(self) -> None:
+            self.transport: asyncio.Transport | None = None
+            self.peer: Half | None = None
+            self.waiting = bytearray()
+
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            self.transport = transport  # type: ignore[assignment]
+
+        def data_received(self, data: bytes) -> None:
+            if self.peer is not None and self.peer.transport is not None:
+                self.peer.transport.write(data)
+            else:
+                self.waiting += data  # the upstream connection is still opening
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self.peer is not None and self.peer.transport is not None:
+                self.peer.transport.close()
+
+    joining: set[asyncio.Task[None]] = set()  # held until done: the loop keeps only weak references
+
+    class Front(Half):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            super().connection_made(transport)
+            task = asyncio.ensure_future(self.join())
+            joining.add(task)
+            task.add_done_callback(joining.discard)
+
+        async def join(self) -> None:
+            loop = asyncio.get_running_loop()
+            _, back = await loop.create_connection(Half, "127.0.0.1", upstream_port)
+            back.peer, self.peer = self, back
+            if self.waiting and back.transport is not None:
+                back.transport.write(bytes(self.waiting))
+
+    async def main() -> None:
+        server = await asyncio.get_running_loop().create_server(Front, "127.0.0.1", 0, backlog=4096)
+        Path(port_file).write_text(str(server.sockets[0].getsockname()[1]))
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
 # ---- the platform: a stamping HTTP/1.1 client ------------------------------------------------------
 
 
 class Stream(asyncio.Protocol):
-    """One keep-alive connection; `request()` sends a POST and resolves with (first token ns, per-chunk ns list)."""
+    """One keep-alive connection; `request()` sends a POST and resolves with (first token ns, request reached
+    the endpoint's handler ns, per-chunk ns list)."""
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
@@ -115,13 +171,14 @@ class Stream(asyncio.Protocol):
         self.scanned = 0
         self.sent = 0
         self.first: int | None = None
+        self.reached = 0
         self.delays: list[int] = []
-        self.done: asyncio.Future[tuple[int, list[int]]] | None = None
+        self.done: asyncio.Future[tuple[int, int, list[int]]] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
-    def request(self, port: int, body: bytes) -> asyncio.Future[tuple[int, list[int]]]:
+    def request(self, port: int, body: bytes) -> asyncio.Future[tuple[int, int, list[int]]]:
         self.buffer.clear()
         self.scanned, self.first, self.delays = 0, None, []
         self.done = asyncio.get_running_loop().create_future()
@@ -138,11 +195,13 @@ class Stream(asyncio.Protocol):
         for match in STAMP.finditer(self.buffer, self.scanned):
             if self.first is None:
                 self.first = now - self.sent
+                handled = HANDLED.search(self.buffer, self.scanned)
+                self.reached = int(handled.group(1)) - self.sent if handled else 0
             self.delays.append(now - int(match.group(1)))
             self.scanned = match.end()
         if self.buffer.endswith(b"0\r\n\r\n") and b"[DONE]" in self.buffer[self.scanned:]:
             if self.done is not None and not self.done.done():
-                self.done.set_result((self.first or 0, self.delays))
+                self.done.set_result((self.first or 0, self.reached, self.delays))
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.done is not None and not self.done.done():
@@ -157,10 +216,10 @@ async def connect(port: int) -> Stream:
 # ---- the processes --------------------------------------------------------------------------------
 
 
-def start_upstream(tmp: Path, *relay_of: str) -> tuple[subprocess.Popen[bytes], int]:
-    port_file = tmp / ("relay.port" if relay_of else "upstream.port")
-    flag = ["--serve-relay", str(port_file), "--upstream-port", relay_of[0]] if relay_of else \
-        ["--serve-upstream", str(port_file)]
+def start_upstream(tmp: Path, kind: str = "upstream", upstream_port: int = 0) -> tuple[subprocess.Popen[bytes], int]:
+    """`kind`: upstream, relay or pipe (the last two in front of `upstream_port`)."""
+    port_file = tmp / f"{kind}.port"
+    flag = [f"--serve-{kind}", str(port_file)] + (["--upstream-port", str(upstream_port)] if upstream_port else [])
     process = subprocess.Popen([sys.executable, __file__, *flag])
     for _ in range(400):
         if port_file.exists() and port_file.read_text():
@@ -202,20 +261,21 @@ def pct(values: list[float], p: float) -> float:
 # ---- the runs -------------------------------------------------------------------------------------
 
 
-async def latency(up: int, proxy: int, relay: int, requests: int, chunks: int) -> dict[str, dict[str, list[float]]]:
+async def latency(ports: dict[str, int], requests: int, chunks: int) -> dict[str, dict[str, list[float]]]:
     body = json.dumps({**json.loads(BODY), "chunks": chunks, "gap_ms": 5, "ttft_ms": 10}).encode()
-    arms = {"direct": (up, await connect(up)), "proxy": (proxy, await connect(proxy)),
-            "bare": (relay, await connect(relay))}
-    found: dict[str, dict[str, list[float]]] = {name: {"first": [], "chunk": []} for name in arms}
+    arms = {name: (port, await connect(port)) for name, port in ports.items()}
+    found: dict[str, dict[str, list[float]]] = {name: {"first": [], "reached": [], "chunk": []} for name in arms}
     for _ in range(5):  # warm both paths (connections, the proxy's pool, imports)
         for port, stream in arms.values():
             await stream.request(port, body)
+    names = list(arms)
     for index in range(requests):
-        order = [("direct", "proxy", "bare"), ("proxy", "bare", "direct"), ("bare", "direct", "proxy")][index % 3]
-        for name in order:
+        shift = index % len(names)  # each path goes first, second, ... in turn
+        for name in names[shift:] + names[:shift]:
             port, stream = arms[name]
-            first, delays = await asyncio.wait_for(stream.request(port, body), 30)
+            first, reached, delays = await asyncio.wait_for(stream.request(port, body), 30)
             found[name]["first"].append(first / 1e6)
+            found[name]["reached"].append(reached / 1e6)
             found[name]["chunk"] += [d / 1e6 for d in delays]
     return found
 
@@ -226,30 +286,32 @@ async def held(port: int, streams: int, hold_s: float) -> tuple[int, list[float]
     opened = await asyncio.gather(*(connect(port) for _ in range(streams)))
     results = await asyncio.gather(*(asyncio.wait_for(s.request(port, body), hold_s + 60) for s in opened),
                                    return_exceptions=True)
-    complete = [r for r in results if isinstance(r, tuple) and len(r[1]) == chunks]
+    complete = [r for r in results if isinstance(r, tuple) and len(r[2]) == chunks]
     for stream in opened:
         if stream.transport is not None:
             stream.transport.close()
-    return len(complete), [d / 1e6 for _, delays in complete for d in delays]
+    return len(complete), [d / 1e6 for _, _, delays in complete for d in delays]
 
 
 def report_latency(found: dict[str, dict[str, list[float]]]) -> None:
     print("\n| figure | path | p50 | added p50 | p99 | added p99 |")
     print("| --- | --- | ---: | ---: | ---: | ---: |")
-    for what, key in (("first token", "first"), ("per chunk", "chunk")):
+    for what, key in (("first token", "first"), ("request reaches the endpoint", "reached"), ("per chunk", "chunk")):
         d = found["direct"][key]
-        for name, label in (("direct", "direct"), ("bare", "bare aiohttp relay"), ("proxy", "workbench proxy")):
+        for name, label in (("direct", "direct"), ("pipe", "byte pipe (no HTTP)"), ("bare", "bare aiohttp relay"),
+                            ("proxy", "workbench proxy")):
             p = found[name][key]
             added = (f"{pct(p, 50) - pct(d, 50):+.3f} | {pct(p, 99):.3f} | {pct(p, 99) - pct(d, 99):+.3f}"
                      if name != "direct" else f" | {pct(p, 99):.3f} | ")
             print(f"| {what} ({len(p)}) | {label} | {pct(p, 50):.3f} | {added} |")
 
 
-async def run(args: argparse.Namespace, up: int, proxy: int, proxy_pid: int, relay: int) -> None:
+async def run(args: argparse.Namespace, ports: dict[str, int], proxy_pid: int) -> None:
+    up, proxy = ports["direct"], ports["proxy"]
     if args.only in (None, "latency"):
         print(f"latency: {args.requests} requests a path, alternated, {args.chunks} chunks each, 5 ms apart (ms)")
         cpu0 = cpu_seconds(proxy_pid)
-        report_latency(await latency(up, proxy, relay, args.requests, args.chunks))
+        report_latency(await latency(ports, args.requests, args.chunks))
         used = cpu_seconds(proxy_pid) - cpu0
         print(f"\nproxy CPU: {used / (args.requests + 5) * 1000:.2f} ms a request ({args.chunks} chunks recorded, "
               "judged, printed and logged)")
@@ -270,6 +332,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--serve-upstream", metavar="PORT_FILE")
     parser.add_argument("--serve-relay", metavar="PORT_FILE")
+    parser.add_argument("--serve-pipe", metavar="PORT_FILE")
     parser.add_argument("--upstream-port", type=int)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--chunks", type=int, default=40)
@@ -283,19 +346,24 @@ def main() -> None:
     if args.serve_relay:
         serve_relay(args.serve_relay, args.upstream_port)
         return
+    if args.serve_pipe:
+        serve_pipe(args.serve_pipe, args.upstream_port)
+        return
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         upstream, up = start_upstream(Path(tmp))
         proxy_process, proxy = start_proxy(up, Path(tmp) / "proxy.jsonl")
-        relay_process, relay = start_upstream(Path(tmp), str(up))
+        relay_process, relay = start_upstream(Path(tmp), "relay", up)
+        pipe_process, pipe = start_upstream(Path(tmp), "pipe", up)
+        ports = {"direct": up, "proxy": proxy, "bare": relay, "pipe": pipe}
         try:
             load = os.getloadavg()[0]
             print(f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, load average {load:.1f}, "
                   f"Python {platform.python_version()}; proxy idle RSS {proc_status(proxy_process.pid)['VmRSS'].strip()}")
-            asyncio.run(run(args, up, proxy, proxy_process.pid, relay))
+            asyncio.run(run(args, ports, proxy_process.pid))
         finally:
-            for process in (proxy_process, relay_process, upstream):
+            for process in (proxy_process, relay_process, pipe_process, upstream):
                 process.terminate()
                 process.wait(10)
 
