@@ -79,3 +79,77 @@ def test_replay_resends_a_recorded_request_and_compares_its_shape(proxy_thread_t
         broken = run_workbench("replay", str(log), "--api-key-env", "WB_REPLAY_KEY", env={"WB_REPLAY_KEY": KEY})
         assert broken.exit_code == 1
         assert "≠ status         200" in broken.stdout and "errors.server-error" in broken.stdout
+
+
+BOOK_TABLE = {"type": "function", "function": {
+    "name": "book_table", "description": "Book a table.",
+    "parameters": {"type": "object", "properties": {"day": {"type": "string"}}, "required": ["day"]}}}
+
+
+def _record_a_vapi_call_with_a_tool(proxy, result: str) -> None:
+    """The caller asks for a booking: the endpoint calls book_table, the platform sends its result, the
+    caller says thanks. Three requests, each history the last one's grown."""
+    from workbench.platforms.vapi import DEFAULT_TOOLS
+
+    history: list[dict] = [SYSTEM, {"role": "user", "content": "Please book table for Friday."}]
+    with httpx.Client(timeout=10) as http:
+        for step in range(3):
+            body = {"model": "m", "stream": False, "messages": history, "tools": [*DEFAULT_TOOLS, BOOK_TABLE],
+                    "call": {"id": "call-88"}}
+            reply = http.post(proxy.base_url + "/chat/completions", json=body).json()["choices"][0]["message"]
+            if step == 0:
+                call = reply["tool_calls"][0]
+                assert call["function"]["name"] == "book_table"
+                history = [*history, {"role": "assistant", "content": None, "tool_calls": [call]},
+                           {"role": "tool", "tool_call_id": call["id"], "content": result}]
+            elif step == 1:
+                history = [*history, {"role": "assistant", "content": reply["content"]},
+                           {"role": "user", "content": "Thanks, that's all."}]
+
+
+def test_simulate_from_a_log_keeps_the_tools_offered_and_the_results_sent_back(proxy_thread_to, tmp_path,
+                                                                               run_workbench, no_proxy) -> None:
+    """A call with a tool round becomes a file that offers the same tool and answers it with the same
+    result, so replaying it against the endpoint plays the same round."""
+    log = tmp_path / "calls.jsonl"
+    with MockServer.start_in_thread(MockConfig()) as mock, proxy_thread_to(mock.base_url, log_path=str(log)) as proxy:
+        _record_a_vapi_call_with_a_tool(proxy, "Booked: table 4 at 8 pm")
+        proxy.wait_for(3)
+        written = run_workbench("simulate", "--from", str(log))
+        assert written.exit_code == 0, written.stderr
+        agent = parse_agent(written.stdout, "written")
+        assert [turn.user for turn in agent.turns] == ["Please book table for Friday.", "Thanks, that's all."]
+        assert agent.turns[0].tool_results == {"book_table": "Booked: table 4 at 8 pm"}
+        assert agent.turns[1].tool_results == {}
+        assert [tool["function"]["name"] for tool in agent.tools] == ["book_table"]  # Vapi's own are its own
+        assert agent.tools[0]["function"]["parameters"]["required"] == ["day"]
+        assert "tools" not in agent.parameters.extra
+        assert "# the endpoint called then: book_table(" in written.stdout
+
+        played = run_workbench("simulate", "--from", str(log), "--url", mock.base_url, "--model", "mock-model",
+                               "--format", "json")
+        assert played.exit_code == 0, played.stdout + played.stderr
+        first = json.loads(played.stdout)["turns"][0]
+        assert [(call["name"], call["result"], call["scripted"]) for call in first["tool_calls"]] == \
+            [("book_table", "Booked: table 4 at 8 pm", True)]
+        assert "Booked: table 4 at 8 pm" in first["reply"]  # the mock read the recorded result back
+
+
+def test_a_tool_result_the_file_cannot_offer_is_left_as_a_comment() -> None:
+    """A tool called but never offered (and one whose schema TOML cannot hold) loses nothing silently."""
+    from workbench.simulate.from_call import agent_from_call
+
+    odd = {"type": "function", "function": {"name": "lookup", "parameters": {
+        "type": "object", "properties": {"id": {"type": "string", "default": None}}}}}
+    body = {"tools": [odd], "messages": [
+        {"role": "user", "content": "Find order 12."},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "lookup", "arguments": '{"id": "12"}'}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "order 12: shipped"},
+        {"role": "assistant", "content": "It has shipped."}]}
+    written = agent_from_call(body, "openai", name="call-1", description="recorded")
+    agent = parse_agent(written, "written")
+    assert agent.tools == () and agent.turns[0].tool_results == {}
+    assert "# the call also offered the tool 'lookup', which an agent file cannot hold as it came" in written
+    assert "(its result is not kept: 'lookup' is not among the tools this file offers)" in written
+    assert "# the endpoint answered then: 'It has shipped.'" in written

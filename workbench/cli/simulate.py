@@ -29,8 +29,8 @@ def simulate_command(
     and the history so far, with the agent's earlier replies), and the reply is held to the
     turn's expectations. Exit status 0 when every expectation holds, 1 otherwise.
     Examples are in profiles/agents/. With --from LOG, the agent file is made from a recorded
-    call (the caller's turns, the platform's parameters): printed to keep, or played at once
-    against --profile / --url.
+    call (the caller's turns, the platform's parameters, the tools it offered and the results
+    it sent back): printed to keep, or played at once against --profile / --url.
     """
     import asyncio
     import json

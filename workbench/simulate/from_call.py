@@ -5,9 +5,12 @@ A call that broke in production (recorded by `workbench proxy --log`) becomes a 
 fixed` plays the same caller against the fixed endpoint. From the call's longest request (its
 whole history): the system prompt, every user message as a turn, temperature, top_p and
 max_tokens, and the other body fields the platform sent (as [parameters.extra]) except those
-the platform's own shaping adds again in a simulation (Vapi's `call`, say). Each turn carries,
-as a comment, what the endpoint answered then as the platform kept it. No expectations are
-written: add them where the call went wrong.
+the platform's own shaping adds again in a simulation (Vapi's `call`, say). The tools the
+request offered beyond the platform's own become [[tools]] tables, and what the platform
+answered each tool call (its `tool` messages, matched by `tool_call_id`) becomes the turn's
+[turns.tool_results], so the replayed call gets the same results back. Each turn carries, as
+comments, what the endpoint answered then as the platform kept it: its words and the tools it
+called. No expectations are written: add them where the call went wrong.
 """
 
 from __future__ import annotations
@@ -19,10 +22,10 @@ import tomli_w
 from workbench import wire
 from workbench.errors import UsageError
 from workbench.platforms import get_platform
-from workbench.simulate.agent_file import parse_agent
+from workbench.simulate.agent_file import parse_agent, tool_name
 from workbench.target import Target
 
-SET_BY_THE_SIMULATION = frozenset({"model", "messages", "stream", "temperature", "top_p", "max_tokens"})
+SET_BY_THE_SIMULATION = frozenset({"model", "messages", "stream", "temperature", "top_p", "max_tokens", "tools"})
 COMMENT_CHARS = 200  # of a recorded reply, shown beside its turn
 
 
@@ -30,7 +33,7 @@ def agent_from_call(body: dict[str, Any], platform_id: str, *, name: str, descri
     """The agent file (TOML text) for a call whose latest request had `body`; UsageError if it has no caller turn."""
     platform = get_platform(platform_id)
     messages = [m for m in body.get("messages", []) if isinstance(m, dict)]
-    turns = [(text, _reply_after(messages, index)) for index, m in enumerate(messages)
+    turns = [(index, text) for index, m in enumerate(messages)
              if m.get("role") == "user" and (text := wire.content_text(m.get("content")).strip())]
     if not turns:
         raise UsageError("the recorded call has no caller turn (no user message with text) to play again.",
@@ -44,22 +47,80 @@ def agent_from_call(body: dict[str, Any], platform_id: str, *, name: str, descri
         head["parameters"] = parameters
     parts = [(f"# Made by `workbench simulate --from` from a call recorded by `workbench proxy`.\n"
               f"# Play it: workbench simulate THIS_FILE --profile YOUR_PROFILE\n\n{tomli_w.dumps(head)}")]
-    for text, reply in turns:
-        said = f"# the endpoint answered then: {reply[:COMMENT_CHARS]!r}\n" if reply else ""
-        parts.append(f"\n{said}[[turns]]\n{tomli_w.dumps({'user': text})}")
+    tools, offered = _recorded_tools(body, platform_id)
+    parts += [f"\n{text}" for text in tools]
+    for index, text in turns:
+        parts.append("\n" + _turn(text, _after(messages, index), offered))
     written = "".join(parts)
     parse_agent(written, f"the agent made from call {name}")  # what it writes must load
     return written
 
 
-def _reply_after(messages: list[dict[str, Any]], index: int) -> str:
-    """The assistant's words that follow message `index` in the history (what the platform kept of the reply)."""
+def _after(messages: list[dict[str, Any]], index: int) -> list[dict[str, Any]]:
+    """The messages between the user message at `index` and the next one: the reply, tool rounds included."""
+    following: list[dict[str, Any]] = []
     for message in messages[index + 1 :]:
-        if message.get("role") == "assistant":
-            return wire.content_text(message.get("content")).strip()
         if message.get("role") == "user":
-            return ""
-    return ""
+            break
+        following.append(message)
+    return following
+
+
+def _turn(text: str, reply: list[dict[str, Any]], offered: set[str]) -> str:
+    """One [[turns]] entry: the caller's words, the recorded tool results, and what the endpoint did then."""
+    comments: list[str] = []
+    results: dict[str, str] = {}
+    answered = {m.get("tool_call_id"): m.get("content") for m in reply if m.get("role") == "tool"}
+    for call in (c for m in reply if m.get("role") == "assistant" for c in m.get("tool_calls") or []):
+        function = call.get("function") if isinstance(call, dict) else None
+        name = function.get("name") if isinstance(function, dict) else None
+        if not isinstance(name, str):
+            continue
+        arguments = function.get("arguments") if isinstance(function, dict) else None
+        comments.append(f"# the endpoint called then: {name}({str(arguments or '')[:COMMENT_CHARS]})")
+        result = answered.get(call.get("id"))
+        if result is None:
+            continue
+        result = result if isinstance(result, str) else wire.dumps(result)
+        if name not in offered:
+            comments.append(f"#   (its result is not kept: {name!r} is not among the tools this file offers)")
+        elif name in results and results[name] != result:
+            comments.append(f"#   (a second result for {name} is not kept, one a turn: {result[:COMMENT_CHARS]!r})")
+        else:
+            results.setdefault(name, result)
+    words = " ".join(wire.content_text(m.get("content")).strip() for m in reply if m.get("role") == "assistant")
+    if words.strip():
+        comments.insert(0, f"# the endpoint answered then: {words.strip()[:COMMENT_CHARS]!r}")
+    entry: dict[str, Any] = {"user": text}
+    if results:
+        entry["tool_results"] = results
+    return "".join(line + "\n" for line in comments) + _array_entry("turns", entry)
+
+
+def _recorded_tools(body: dict[str, Any], platform_id: str) -> tuple[list[str], set[str]]:
+    """The [[tools]] tables for the tools the request offered beyond the platform's own, and the names of
+    every tool the file offers (the platform's own and those tables); a tool the file format cannot hold
+    becomes a comment saying so."""
+    platform = get_platform(platform_id)
+    own = {tool_name(tool) for tool in platform.offered_tools(Target(base_url="http://x/v1", model="m"))}
+    offered, written = set(own), []
+    recorded = body.get("tools")
+    for tool in recorded if isinstance(recorded, list) else []:
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if not isinstance(function, dict) or not (name := tool_name(tool)) or name in own:
+            continue
+        table = {"name": name, "parameters": function.get("parameters", {"type": "object", "properties": {}})}
+        if function.get("description"):
+            table["description"] = function["description"]
+        try:
+            text = _array_entry("tools", table)
+            parse_agent(f'name = "t"\nplatform = "{platform.id}"\n{text}[[turns]]\nuser = "x"\n', "a recorded tool")
+        except (TypeError, ValueError, UsageError):  # a null in its schema, or a schema the file refuses
+            written.append(f"# the call also offered the tool {name!r}, which an agent file cannot hold as it came\n")
+            continue
+        offered.add(name)
+        written.append(text)
+    return written, offered
 
 
 def _parameters(body: dict[str, Any], platform_id: str) -> dict[str, Any]:
@@ -81,3 +142,9 @@ def _parameters(body: dict[str, Any], platform_id: str) -> dict[str, Any]:
         parameters["extra"] = extra
     return parameters
 
+
+def _array_entry(name: str, table: dict[str, Any]) -> str:
+    """`table` as one [[name]] entry, its sub-tables as [name.sub] headers (tomli_w would write a
+    short array of tables inline, which a later [[name]] could not extend)."""
+    text = tomli_w.dumps({name: table})
+    return f"[[{name}]]" + text.removeprefix(f"[{name}]")
