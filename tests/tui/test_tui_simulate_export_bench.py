@@ -134,6 +134,25 @@ async def test_simulate_is_keyboard_usable_and_lists_only_agents_by_name(tmp_pat
         assert screen.report.passed
 
 
+async def test_on_an_80_by_24_terminal_the_agent_list_stays_in_view(tmp_path, memory_keyring, monkeypatch):
+    """A long agent description scrolls in its own box; it never squeezes the list to nothing."""
+    here = tmp_path / "checkout"
+    (here / "profiles" / "agents").mkdir(parents=True)
+    for path in AGENTS.glob("*.toml"):
+        (here / "profiles" / "agents" / path.name).write_text(path.read_text())
+    monkeypatch.chdir(here)
+    app = make_app(tmp_path, first_screen="simulate")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await ready(pilot)
+        await wait_for(pilot, lambda: agent_prompts(screen) and screen.agent is not None, "the first agent read")
+        await pilot.pause()
+        agents = screen.query_one("#agents", OptionList)
+        assert agents.content_region.height >= 4  # two agents (two lines each) at least
+        assert screen.query_one("#play").region.bottom <= 24 - 1  # the button above the footer
+        info = screen.query_one("#agent-info-scroll")
+        assert info.region.height >= 2 and info.virtual_size.height > info.region.height  # it scrolls
+
+
 async def test_a_bad_agent_file_is_explained(tmp_path, memory_keyring):
     bad = tmp_path / "bad.toml"
     bad.write_text('name = "x"\nplatform = "nope"\n[[turns]]\nuser = "hi"\n')

@@ -198,7 +198,8 @@ class SimulateScreen(WorkbenchScreen):
                 yield OptionList(id="agents")
                 yield Label("Or the path of one")
                 yield Input(id="agent-path", placeholder="profiles/agents/polyai-booking.toml", compact=True)
-                yield Static("", id="agent-info", markup=False)
+                with VerticalScroll(id="agent-info-scroll"):
+                    yield Static("", id="agent-info", markup=False)
                 yield Button("Play the call (ctrl+r)", id="play", variant="primary")
             with VerticalScroll(id="turns"):
                 yield Static("Pick an agent config on the left, then play its call against the active profile.",
