@@ -279,3 +279,33 @@ async def test_fast_typing_in_a_new_profile_lands_in_each_field_and_a_blank_form
         assert "base_url" not in problems(screen)  # untouched fields stay quiet until a save
         await press(pilot, "ctrl+s")
         await wait_for(pilot, lambda: "base_url" in problems(screen) and "model" in problems(screen), "every problem")
+
+
+async def test_a_refresh_never_swaps_the_form_for_another_profile(tmp_path, memory_keyring):
+    """A refresh of the list (a profile made active, the folder changing on disk, key statuses
+    arriving) moves its highlight itself; that move is not the user's, so it never shows another
+    profile's form. It did: the highlight a refresh queued was handled after the screen had shown
+    the form it wanted, and swapped it back, typing and all (a flaky failure in CI)."""
+    save_profile(tmp_path, "alpha", "http://127.0.0.1:9/v1")
+    save_profile(tmp_path, "beta", "http://127.0.0.1:9/v1")
+    app = make_app(tmp_path, first_screen="profiles", start_mock=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.startup_ms is not None, "the first paint")
+        screen = app.screen
+        assert isinstance(screen, ProfilesScreen) and screen.editing == "alpha"
+        screen.query_one("#profile-list").focus()
+        await pilot.pause()
+        app.reload_profiles(select="beta")  # the list follows at once, its highlight still on alpha's form
+        screen._show("beta")  # as the screen does after a save or a rename
+        fill(screen, model="typed-but-not-saved")
+        await pilot.pause(0.2)
+        assert screen.editing == "beta"
+        assert screen.query_one("#model", Input).value == "typed-but-not-saved"
+        for round_ in range(2):  # and the folder changing on disk meanwhile changes nothing either
+            added = f"added-{round_}"
+            save_profile(tmp_path, added, "http://127.0.0.1:9/v1")
+            app.reload_profiles()
+            await wait_for(pilot, lambda name=added: name in app.profiles, "the reload")
+            await pilot.pause(0.1)
+            assert screen.editing == "beta"
+            assert screen.query_one("#model", Input).value == "typed-but-not-saved"

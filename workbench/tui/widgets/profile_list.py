@@ -85,15 +85,18 @@ class ProfileList(OptionList):
             prompt = Text.assemble(("⚠ ", "bold red"), (where.rsplit("/", 1)[-1], "red"), "\n",
                                    ("  broken: see Profiles (F2)", "dim"))
             options.append(Option(prompt, id=f"{BROKEN_PREFIX}{where}", disabled=True))
-        self.set_options(options)
-        for wanted in (self.follow, keep, app.profile_name):
-            if wanted is None:
-                continue
-            try:
-                self.highlighted = self.get_option_index(wanted)
-                break
-            except OptionDoesNotExist:
-                continue
+        # A refresh (a reload, a key status, the folder changing on disk) moves the highlight, the
+        # user does not: no OptionHighlighted, or a screen would show another profile's form.
+        with self.prevent(OptionList.OptionHighlighted):
+            self.set_options(options)
+            for wanted in (self.follow, keep, app.profile_name):
+                if wanted is None:
+                    continue
+                try:
+                    self.highlighted = self.get_option_index(wanted)
+                    break
+                except OptionDoesNotExist:
+                    continue
 
     @property
     def highlighted_name(self) -> str | None:
