@@ -108,7 +108,12 @@ def from_completion(body: Any) -> ToolCallReply:
     if choice is None:
         return reply
     reply.finish_reason = choice.get("finish_reason")
-    message = choice.get("message")
+    return from_message(choice.get("message"), reply)
+
+
+def from_message(message: Any, reply: ToolCallReply | None = None) -> ToolCallReply:
+    """The tool calls of one assistant message: a whole reply's, or one a call's history holds."""
+    reply = reply if reply is not None else ToolCallReply(streamed=False)
     if not isinstance(message, dict):
         return reply
     reply.content = wire.content_text(message.get("content"))

@@ -19,11 +19,11 @@ from typing import Any
 
 import tomli_w
 
-from workbench import wire
+from workbench import tool_calls, wire
 from workbench.errors import UsageError
 from workbench.platforms import get_platform
-from workbench.simulate.agent_file import parse_agent, tool_name
-from workbench.target import Target
+from workbench.platforms.base import Platform
+from workbench.simulate.agent_file import FILE_TARGET, parse_agent, tool_name
 
 SET_BY_THE_SIMULATION = frozenset({"model", "messages", "stream", "temperature", "top_p", "max_tokens", "tools"})
 COMMENT_CHARS = 200  # of a recorded reply, shown beside its turn
@@ -42,12 +42,12 @@ def agent_from_call(body: dict[str, Any], platform_id: str, *, name: str, descri
     system = "\n\n".join(wire.content_text(m.get("content")).strip() for m in messages if m.get("role") == "system")
     if system:
         head["system_prompt"] = system
-    parameters = _parameters(body, platform_id)
+    parameters = _parameters(body, platform)
     if parameters:
         head["parameters"] = parameters
     parts = [(f"# Made by `workbench simulate --from` from a call recorded by `workbench proxy`.\n"
               f"# Play it: workbench simulate THIS_FILE --profile YOUR_PROFILE\n\n{tomli_w.dumps(head)}")]
-    tools, offered = _recorded_tools(body, platform_id)
+    tools, offered = _recorded_tools(body, platform)
     parts += [f"\n{text}" for text in tools]
     for index, text in turns:
         parts.append("\n" + _turn(text, _after(messages, index), offered))
@@ -71,14 +71,11 @@ def _turn(text: str, reply: list[dict[str, Any]], offered: set[str]) -> str:
     comments: list[str] = []
     results: dict[str, str] = {}
     answered = {m.get("tool_call_id"): m.get("content") for m in reply if m.get("role") == "tool"}
-    for call in (c for m in reply if m.get("role") == "assistant" for c in m.get("tool_calls") or []):
-        function = call.get("function") if isinstance(call, dict) else None
-        name = function.get("name") if isinstance(function, dict) else None
-        if not isinstance(name, str):
-            continue
-        arguments = function.get("arguments") if isinstance(function, dict) else None
-        comments.append(f"# the endpoint called then: {name}({str(arguments or '')[:COMMENT_CHARS]})")
-        result = answered.get(call.get("id"))
+    assistant = [m for m in reply if m.get("role") == "assistant"]
+    for call in (c for m in assistant for c in tool_calls.from_message(m).calls if c.name):
+        name = call.name
+        comments.append(f"# the endpoint called then: {name}({call.arguments[:COMMENT_CHARS]})")
+        result = answered.get(call.id)
         if result is None:
             continue
         result = result if isinstance(result, str) else wire.dumps(result)
@@ -88,21 +85,20 @@ def _turn(text: str, reply: list[dict[str, Any]], offered: set[str]) -> str:
             comments.append(f"#   (a second result for {name} is not kept, one a turn: {result[:COMMENT_CHARS]!r})")
         else:
             results.setdefault(name, result)
-    words = " ".join(wire.content_text(m.get("content")).strip() for m in reply if m.get("role") == "assistant")
-    if words.strip():
-        comments.insert(0, f"# the endpoint answered then: {words.strip()[:COMMENT_CHARS]!r}")
+    words = " ".join(wire.content_text(m.get("content")).strip() for m in assistant).strip()
+    if words:
+        comments.insert(0, f"# the endpoint answered then: {words[:COMMENT_CHARS]!r}")
     entry: dict[str, Any] = {"user": text}
     if results:
         entry["tool_results"] = results
     return "".join(line + "\n" for line in comments) + _array_entry("turns", entry)
 
 
-def _recorded_tools(body: dict[str, Any], platform_id: str) -> tuple[list[str], set[str]]:
+def _recorded_tools(body: dict[str, Any], platform: Platform) -> tuple[list[str], set[str]]:
     """The [[tools]] tables for the tools the request offered beyond the platform's own, and the names of
     every tool the file offers (the platform's own and those tables); a tool the file format cannot hold
     becomes a comment saying so."""
-    platform = get_platform(platform_id)
-    own = {tool_name(tool) for tool in platform.offered_tools(Target(base_url="http://x/v1", model="m"))}
+    own = {tool_name(tool) for tool in platform.offered_tools(FILE_TARGET)}
     offered, written = set(own), []
     recorded = body.get("tools")
     for tool in recorded if isinstance(recorded, list) else []:
@@ -123,8 +119,7 @@ def _recorded_tools(body: dict[str, Any], platform_id: str) -> tuple[list[str], 
     return written, offered
 
 
-def _parameters(body: dict[str, Any], platform_id: str) -> dict[str, Any]:
-    platform = get_platform(platform_id)
+def _parameters(body: dict[str, Any], platform: Platform) -> dict[str, Any]:
     parameters: dict[str, Any] = {}
     for key, low, high in (("temperature", 0.0, 2.0), ("top_p", 0.0, 1.0)):
         value = body.get(key)
@@ -135,7 +130,7 @@ def _parameters(body: dict[str, Any], platform_id: str) -> dict[str, Any]:
         parameters["max_tokens"] = tokens
     if body.get("stream") is False and not platform.stream_required:
         parameters["stream"] = False
-    added = set(platform.extra_body(Target(base_url="http://x/v1", model="m"), stream=True, turn=0))
+    added = set(platform.extra_body(FILE_TARGET, stream=True, turn=0))
     extra = {k: v for k, v in body.items()
              if k not in SET_BY_THE_SIMULATION and k not in added and v is not None}
     if extra:
