@@ -11,6 +11,7 @@ from workbench.secrets import SERVICE
 from workbench.tui.screens.profiles import ProfilesScreen
 from workbench.tui.widgets.dialogs import ConfirmDialog
 from workbench.tui.widgets.profile_form import ProfileForm
+from workbench.tui.widgets.profile_list import ProfileList
 
 CANARY = "sk-canary-0123456789abcdef"
 
@@ -218,7 +219,6 @@ async def test_profiles_changed_by_another_process_appear_without_a_restart(tmp_
     import sys
 
     from workbench.tui import app as app_module
-    from workbench.tui.widgets.profile_list import ProfileList
 
     monkeypatch.setattr(app_module, "PROFILES_POLL_S", 0.1)
     save_profile(tmp_path, "staging", "http://127.0.0.1:9/v1")
@@ -293,13 +293,14 @@ async def test_a_refresh_never_swaps_the_form_for_another_profile(tmp_path, memo
         await wait_for(pilot, lambda: app.startup_ms is not None, "the first paint")
         screen = app.screen
         assert isinstance(screen, ProfilesScreen) and screen.editing == "alpha"
-        screen.query_one("#profile-list").focus()
+        sidebar = screen.query_one(ProfileList)
+        sidebar.focus()
         await pilot.pause()
         app.reload_profiles(select="beta")  # the list follows at once, its highlight still on alpha's form
         screen._show("beta")  # as the screen does after a save or a rename
         fill(screen, model="typed-but-not-saved")
         await pilot.pause(0.2)
-        assert screen.editing == "beta"
+        assert screen.editing == "beta" and sidebar.highlighted_name == "beta"  # the list shows whose form it is
         assert screen.query_one("#model", Input).value == "typed-but-not-saved"
         for round_ in range(2):  # and the folder changing on disk meanwhile changes nothing either
             added = f"added-{round_}"
@@ -307,5 +308,21 @@ async def test_a_refresh_never_swaps_the_form_for_another_profile(tmp_path, memo
             app.reload_profiles()
             await wait_for(pilot, lambda name=added: name in app.profiles, "the reload")
             await pilot.pause(0.1)
-            assert screen.editing == "beta"
+            assert screen.editing == "beta" and sidebar.highlighted_name == "beta"
             assert screen.query_one("#model", Input).value == "typed-but-not-saved"
+
+
+async def test_the_list_highlights_the_profile_whose_form_is_shown(tmp_path, memory_keyring):
+    """The form and the list agree on which profile is being edited, with no refresh in between."""
+    save_profile(tmp_path, "alpha", "http://127.0.0.1:9/v1")
+    save_profile(tmp_path, "beta", "http://127.0.0.1:9/v1")
+    app = make_app(tmp_path, first_screen="profiles", start_mock=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.startup_ms is not None, "the first paint")
+        screen = app.screen
+        assert isinstance(screen, ProfilesScreen)
+        sidebar = screen.query_one(ProfileList)
+        assert sidebar.highlighted_name == screen.editing == "alpha"
+        screen._show("beta")  # as after a save, a rename, or a screen asked for a profile
+        await pilot.pause()
+        assert sidebar.highlighted_name == screen.editing == "beta"

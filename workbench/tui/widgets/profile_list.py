@@ -52,7 +52,7 @@ class ProfileList(OptionList):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.border_title = "Profiles"
-        self.follow: str | None = None  # keep this one highlighted across refreshes (the form's)
+        self._follow: str | None = None
 
     @property
     def workbench(self) -> "WorkbenchApp":
@@ -85,18 +85,33 @@ class ProfileList(OptionList):
             prompt = Text.assemble(("⚠ ", "bold red"), (where.rsplit("/", 1)[-1], "red"), "\n",
                                    ("  broken: see Profiles (F2)", "dim"))
             options.append(Option(prompt, id=f"{BROKEN_PREFIX}{where}", disabled=True))
-        # A refresh (a reload, a key status, the folder changing on disk) moves the highlight, the
-        # user does not: no OptionHighlighted, or a screen would show another profile's form.
         with self.prevent(OptionList.OptionHighlighted):
             self.set_options(options)
-            for wanted in (self.follow, keep, app.profile_name):
-                if wanted is None:
-                    continue
-                try:
-                    self.highlighted = self.get_option_index(wanted)
-                    break
-                except OptionDoesNotExist:
-                    continue
+        any(self._highlight(wanted) for wanted in (self._follow, keep, app.profile_name))
+
+    @property
+    def follow(self) -> str | None:
+        """The profile kept highlighted, now and across refreshes: the one in the form (None: a new one)."""
+        return self._follow
+
+    @follow.setter
+    def follow(self, name: str | None) -> None:
+        self._follow = name
+        self._highlight(name)
+
+    def _highlight(self, name: str | None) -> bool:
+        """Move the highlight to `name`, if listed. The move is the program's, not the user's: no
+        OptionHighlighted, or a screen would show another profile's form (a refresh's queued one
+        was handled after the screen had shown the form it wanted)."""
+        if name is None:
+            return False
+        try:
+            index = self.get_option_index(name)
+        except OptionDoesNotExist:
+            return False
+        with self.prevent(OptionList.OptionHighlighted):
+            self.highlighted = index
+        return True
 
     @property
     def highlighted_name(self) -> str | None:
