@@ -7,7 +7,8 @@ most of that work. Here the handler writes what is due at once through aiohttp (
 headers leave with it), then waits on one future for the whole stream, while each later
 token is one timer callback that frames its bytes as an HTTP chunk and gives them to the
 transport. Every token is counted from the request's arrival and never sent early; a pause
-(a stall, the first-word stall, a reasoning word) moves every later token by as much.
+(a stall, the first-word stall, a reasoning word) moves every later token by as much, and is
+counted from when the step before it was planned, so late timers do not add up.
 Unpaced streams (and every other reply) are written by `streaming.write_steps`.
 
 Under keep-generating (`Pacing.finish_after_hangup`) a client that hangs up is only noted:
@@ -67,7 +68,7 @@ class PacedWriter:
         self.held: bytes | None = None  # a token waiting for its time
         self.paused: Step | None = None  # a step whose pause is being waited, its bytes still to come
         self.gone = False  # the client hung up and the reply goes on unseen (keep-generating)
-        self.due = 0.0
+        self.due = start  # when the step being written was planned to go out
         self.timer: asyncio.TimerHandle | None = None
         self.loop = asyncio.get_running_loop()
         self.done: asyncio.Future[bool] = self.loop.create_future()
@@ -106,15 +107,18 @@ class PacedWriter:
             pause = pause_of(step, pacing)
             if pause:
                 self.start += pause  # every later token moves by the pause
-                self.due = now + pause
+                # From when the step before it was planned, not from now: a timer that fires late
+                # must not make every later pause (a reasoning word each) later still.
+                self.due += pause
                 if step.data:
                     self.paused = replace(step, pause_s=0.0)
                 return b"".join(pending), WAIT
             if step.token:
                 due = self.start + pacing.ttft_s + self.tokens * pacing.token_interval_s
                 self.tokens += 1
+                self.due = due
                 if due > now:
-                    self.held, self.due = step.data, due
+                    self.held = step.data
                     return b"".join(pending), WAIT
             pending.append(step.data)
         return b"".join(pending), ENDED

@@ -226,8 +226,12 @@ async def write_steps(request: web.BaseRequest, response: web.StreamResponse, st
     """Write an unpaced stream's steps (paced ones: pacer.py); False when the stream was cut on purpose
     (drop-mid-stream).
 
-    Steps between pauses go out in one write: an unpaced reply costs one syscall.
+    Steps between pauses go out in one write: an unpaced reply costs one syscall. Each pause ends
+    at a planned time (the previous one's plus the pause), so a loop that wakes late now and then
+    does not stretch thirty reasoning words by thirty late wake-ups.
     """
+    loop = asyncio.get_running_loop()
+    planned = loop.time()
     pending: list[bytes] = []
     for step in steps:
         if step is DROP:
@@ -241,7 +245,8 @@ async def write_steps(request: web.BaseRequest, response: web.StreamResponse, st
             if pending:
                 await response.write(b"".join(pending))
                 pending.clear()
-            await asyncio.sleep(pause)
+            planned += pause
+            await asyncio.sleep(max(0.0, planned - loop.time()))
         if step.data:
             pending.append(step.data)
     if pending:
