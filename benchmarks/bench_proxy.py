@@ -158,6 +158,111 @@ def serve_pipe(port_file: str, upstream_port: int) -> None:
     asyncio.run(main())
 
 
+def serve_raw(port_file: str, upstream_port: int) -> None:
+    """Run as its own process: an HTTP/1.1 hop written by hand on httptools' parser (both sides), no recording."""
+    import httptools
+
+    HOP = {b"connection", b"keep-alive", b"transfer-encoding", b"host", b"content-length", b"te", b"upgrade"}
+    idle: list[Back] = []
+    loop_holder: list[asyncio.AbstractEventLoop] = []
+
+    class Back(asyncio.Protocol):
+        def __init__(self) -> None:
+            self.transport = None
+            self.parser = httptools.HttpResponseParser(self)
+            self.front = None
+            self.headers = []
+            self.length = False
+
+        def connection_made(self, transport):
+            self.transport = transport
+
+        def on_header(self, name, value):
+            self.headers.append((name, value))
+
+        def on_headers_complete(self):
+            status = self.parser.get_status_code()
+            head = [b"HTTP/1.1 %d OK\r\n" % status]
+            self.length = False
+            for name, value in self.headers:
+                low = name.lower()
+                if low == b"content-length":
+                    self.length = True
+                    head.append(name + b": " + value + b"\r\n")
+                elif low not in HOP:
+                    head.append(name + b": " + value + b"\r\n")
+            if not self.length:
+                head.append(b"Transfer-Encoding: chunked\r\n")
+            head.append(b"\r\n")
+            self.front.transport.write(b"".join(head))
+
+        def on_body(self, body):
+            if self.length:
+                self.front.transport.write(body)
+            else:
+                self.front.transport.write(b"%x\r\n%b\r\n" % (len(body), body))
+
+        def on_message_complete(self):
+            if not self.length:
+                self.front.transport.write(b"0\r\n\r\n")
+            self.front = None
+            self.headers = []
+            idle.append(self)
+
+        def data_received(self, data):
+            self.parser.feed_data(data)
+
+    class Front(asyncio.Protocol):
+        def __init__(self) -> None:
+            self.parser = httptools.HttpRequestParser(self)
+            self.url = b""
+            self.headers = []
+            self.body = bytearray()
+
+        def connection_made(self, transport):
+            self.transport = transport
+
+        def on_url(self, url):
+            self.url += url
+
+        def on_header(self, name, value):
+            self.headers.append((name, value))
+
+        def on_body(self, body):
+            self.body += body
+
+        def on_message_complete(self):
+            method = self.parser.get_method()
+            head = [method + b" " + self.url + b" HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" % upstream_port]
+            for name, value in self.headers:
+                if name.lower() not in HOP:
+                    head.append(name + b": " + value + b"\r\n")
+            head.append(b"Content-Length: %d\r\n\r\n" % len(self.body))
+            data = b"".join(head) + bytes(self.body)
+            self.url, self.headers, self.body = b"", [], bytearray()
+            if idle:
+                back = idle.pop()
+                back.front = self
+                back.transport.write(data)
+            else:
+                asyncio.ensure_future(self.connect(data))
+
+        async def connect(self, data):
+            _, back = await asyncio.get_running_loop().create_connection(Back, "127.0.0.1", upstream_port)
+            back.front = self
+            back.transport.write(data)
+
+        def data_received(self, data):
+            self.parser.feed_data(data)
+
+    async def main() -> None:
+        server = await asyncio.get_running_loop().create_server(Front, "127.0.0.1", 0, backlog=4096)
+        Path(port_file).write_text(str(server.sockets[0].getsockname()[1]))
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
 # ---- the platform: a stamping HTTP/1.1 client ------------------------------------------------------
 
 
@@ -299,6 +404,7 @@ def report_latency(found: dict[str, dict[str, list[float]]]) -> None:
     for what, key in (("first token", "first"), ("request reaches the endpoint", "reached"), ("per chunk", "chunk")):
         d = found["direct"][key]
         for name, label in (("direct", "direct"), ("pipe", "byte pipe (no HTTP)"), ("bare", "bare aiohttp relay"),
+                            ("raw", "hand-written HTTP/1.1 hop"),
                             ("proxy", "workbench proxy")):
             p = found[name][key]
             added = (f"{pct(p, 50) - pct(d, 50):+.3f} | {pct(p, 99):.3f} | {pct(p, 99) - pct(d, 99):+.3f}"
@@ -333,6 +439,7 @@ def main() -> None:
     parser.add_argument("--serve-upstream", metavar="PORT_FILE")
     parser.add_argument("--serve-relay", metavar="PORT_FILE")
     parser.add_argument("--serve-pipe", metavar="PORT_FILE")
+    parser.add_argument("--serve-raw", metavar="PORT_FILE")
     parser.add_argument("--upstream-port", type=int)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--chunks", type=int, default=40)
@@ -349,6 +456,9 @@ def main() -> None:
     if args.serve_pipe:
         serve_pipe(args.serve_pipe, args.upstream_port)
         return
+    if args.serve_raw:
+        serve_raw(args.serve_raw, args.upstream_port)
+        return
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -356,14 +466,15 @@ def main() -> None:
         proxy_process, proxy = start_proxy(up, Path(tmp) / "proxy.jsonl")
         relay_process, relay = start_upstream(Path(tmp), "relay", up)
         pipe_process, pipe = start_upstream(Path(tmp), "pipe", up)
-        ports = {"direct": up, "proxy": proxy, "bare": relay, "pipe": pipe}
+        raw_process, raw = start_upstream(Path(tmp), "raw", up)
+        ports = {"direct": up, "proxy": proxy, "bare": relay, "pipe": pipe, "raw": raw}
         try:
             load = os.getloadavg()[0]
             print(f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, load average {load:.1f}, "
                   f"Python {platform.python_version()}; proxy idle RSS {proc_status(proxy_process.pid)['VmRSS'].strip()}")
             asyncio.run(run(args, ports, proxy_process.pid))
         finally:
-            for process in (proxy_process, relay_process, pipe_process, upstream):
+            for process in (proxy_process, relay_process, pipe_process, raw_process, upstream):
                 process.terminate()
                 process.wait(10)
 

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import aiohttp
+import httpx
 from aiohttp import web
 from yarl import URL
 
@@ -38,7 +39,7 @@ from workbench.proxy.headers import (
 )
 from workbench.proxy.recognise import recognise
 from workbench.proxy.recorder import Recorder
-from workbench.proxy.upstream import Upstream, describe, diagnosis
+from workbench.proxy.upstream import Reply, Upstream, describe, diagnosis
 from workbench.proxy.verdict import (
     PLATFORM_HUNG_UP,
     PROXY_STOPPED,
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
     from workbench.client.diagnose import Diagnosis
 
 # What the endpoint's side can raise while connecting, sending or reading.
-UPSTREAM_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError)
+UPSTREAM_ERRORS = (httpx.HTTPError, aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError)
 JSON = {"Content-Type": "application/json"}
 
 
@@ -167,7 +168,8 @@ class RoundTrip:
         try:
             # The head deadline bounds a head that trickles in, which the read timeout alone never ends.
             async with asyncio.timeout(self.config.head_deadline_s):
-                upstream = await self.forwarder.upstream.request(self.request.method, url, headers, body)
+                upstream = await self.forwarder.upstream.send(self.request.method, url, self.request.raw_path,
+                                                              headers, body)
         except asyncio.CancelledError:
             recorder.hung_up(self._who())
             raise
@@ -186,12 +188,11 @@ class RoundTrip:
         message = self.recorder.exchange.failure.message if self.recorder and self.recorder.exchange.failure else ""
         return envelope(status, f"no usable reply from the endpoint: {message}", failure.kind)
 
-    async def _relay(self, upstream: aiohttp.ClientResponse, url: str) -> tuple[web.StreamResponse, bool]:
+    async def _relay(self, upstream: Reply, url: str) -> tuple[web.StreamResponse, bool]:
         recorder = self.recorder
         assert recorder is not None
         raw = decoded(upstream.raw_headers)
-        version = f"HTTP/{upstream.version.major}.{upstream.version.minor}" if upstream.version else ""
-        recorder.head(upstream.status, upstream.reason or "", version, raw)
+        recorder.head(upstream.status, upstream.reason, upstream.version, raw)
         response = ExactResponse(status=upstream.status, reason=upstream.reason)
         for name, value in response_headers(raw):
             response.headers.add(name, value)
@@ -205,16 +206,15 @@ class RoundTrip:
             recorder.hung_up(PLATFORM_HUNG_UP.capitalize())
             return response, False
 
-    async def _relay_body(self, upstream: aiohttp.ClientResponse, response: web.StreamResponse, url: str) -> bool:
+    async def _relay_body(self, upstream: Reply, response: web.StreamResponse, url: str) -> bool:
         """Each piece written to the platform as it arrives (and only stamped); True at a clean end."""
         recorder = self.recorder
         assert recorder is not None
-        pieces = upstream.content.iter_any()
         while True:
             try:
-                piece = await pieces.__anext__()
-            except StopAsyncIteration:
-                break
+                piece = await upstream.piece()
+                if not piece:
+                    break
             except UPSTREAM_ERRORS as error:  # the endpoint broke off, stalled, or sent bad framing
                 self._cut()
                 words = self._words(url, recorder.secrets)

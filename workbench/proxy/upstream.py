@@ -1,6 +1,8 @@
-"""The proxy's side toward the endpoint: one aiohttp session, and its failures in the client's own words.
+"""The proxy's side toward the endpoint, and its failures in the client's own words.
 
-The session adds nothing to a request (no User-Agent, Accept, Accept-Encoding or Content-Type
+Straight to the endpoint, requests go through `http1.Pool` (HTTP/1.1 framed by hand: the
+fastest way there, see its docstring). Through an environment proxy they go through one aiohttp
+session, which adds nothing to a request (no User-Agent, Accept, Accept-Encoding or Content-Type
 of its own: `skip_auto_headers`), keeps no cookies, follows no redirect (the platform gets the
 redirect, as it would have), and never decompresses (the platform gets the bytes the endpoint
 sent; the recording inflates its own copy). It honours HTTPS_PROXY, HTTP_PROXY and NO_PROXY, as
@@ -17,7 +19,6 @@ short reads (and is judged) exactly as `workbench check` reports it.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import aiohttp
 import httpx
@@ -28,6 +29,7 @@ from workbench import errors
 from workbench.client.diagnose import Diagnosis
 from workbench.client.pool import tls_verify
 from workbench.exchange import Exchange
+from workbench.proxy import http1
 from workbench.proxy.config import ProxyConfig
 from workbench.target import Target, Timeouts
 
@@ -38,25 +40,54 @@ READ_BUFFER = 64 << 10
 
 
 class Upstream:
-    """The session every forwarded request goes through, and the proxy the environment names for it."""
+    """Where every forwarded request goes: the hand-written HTTP/1.1 pool straight to the endpoint,
+    or aiohttp's session when the environment names a proxy for it."""
 
     def __init__(self, config: ProxyConfig) -> None:
         target = config.upstream or Target(base_url=config.to, model="")
-        connector = aiohttp.TCPConnector(limit=config.max_connections, limit_per_host=0, ssl=tls_verify(target))
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=config.connect_s, sock_read=config.timeout_s)
-        self.session = aiohttp.ClientSession(
-            connector=connector, timeout=timeout, auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar(),
-            trust_env=False, skip_auto_headers=SKIP_AUTO_HEADERS, read_bufsize=READ_BUFFER,
-        )
+        tls = tls_verify(target)
         self.via, self.via_auth = environment_proxy(config.origin)
+        self.pool = http1.Pool(config.origin, tls=tls, limit=config.max_connections, connect_s=config.connect_s,
+                               read_s=config.timeout_s)
+        self.session: aiohttp.ClientSession | None = None
+        if self.via is not None:
+            connector = aiohttp.TCPConnector(limit=config.max_connections, limit_per_host=0, ssl=tls)
+            timeout = aiohttp.ClientTimeout(total=None, sock_connect=config.connect_s, sock_read=config.timeout_s)
+            self.session = aiohttp.ClientSession(
+                connector=connector, timeout=timeout, auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar(),
+                trust_env=False, skip_auto_headers=SKIP_AUTO_HEADERS, read_bufsize=READ_BUFFER,
+            )
 
-    def request(self, method: str, url: str, headers: list[tuple[str, str]], body: bytes) -> Any:
-        """Send one request (the path as it came: `encoded`); await it for the response head."""
-        return self.session.request(method, URL(url, encoded=True), headers=headers, data=body or None,
-                                    allow_redirects=False, proxy=self.via, proxy_auth=self.via_auth)
+    async def send(self, method: str, url: str, path: str, headers: list[tuple[str, str]],
+                   body: bytes) -> http1.Reply | SessionReply:
+        """Send one request (the path as it came) and return the reply once its head is in."""
+        if self.session is None:
+            return await self.pool.send(method, path, headers, body)
+        response = await self.session.request(method, URL(url, encoded=True), headers=headers, data=body or None,
+                                              allow_redirects=False, proxy=self.via, proxy_auth=self.via_auth)
+        return SessionReply(response)
 
     async def close(self) -> None:
-        await self.session.close()
+        self.pool.close()
+        if self.session is not None:
+            await self.session.close()
+
+
+class SessionReply:
+    """aiohttp's response in the shape of `http1.Reply`: the head, then `piece()` until b""."""
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self.response = response
+        self.status = response.status
+        self.reason = response.reason or ""
+        self.version = f"HTTP/{response.version.major}.{response.version.minor}" if response.version else ""
+        self.raw_headers = list(response.raw_headers)
+
+    async def piece(self) -> bytes:
+        return await self.response.content.readany()
+
+    def close(self) -> None:
+        self.response.close()  # a no-op once the body was read; mid-body, it tells the endpoint we are gone
 
 
 def environment_proxy(origin: str) -> tuple[URL | None, aiohttp.BasicAuth | None]:
@@ -117,3 +148,7 @@ def as_httpx(error: BaseException) -> BaseException:
 def _caused(error: httpx.HTTPError, cause: BaseException) -> httpx.HTTPError:
     error.__cause__ = cause
     return error
+
+
+# What the round trip relays: the head, then `piece()` until b"", then `close()`.
+Reply = http1.Reply | SessionReply

@@ -1,0 +1,377 @@
+"""The proxy's way to the endpoint, written by hand: HTTP/1.1 on keep-alive connections, parsed by httptools.
+
+Why by hand: on the way there, an aiohttp client cost the first token about 0.3 ms more than a
+hop that frames HTTP/1.1 itself (benchmarks/README.md, `bench_proxy.py`), and issue 16 gives the
+whole proxy 1 ms. The parsing is llhttp's (Node's parser, through httptools: the one uvicorn
+uses), so only the framing is written here: a request head and its body out, a response head
+and its body in, one request at a time on a connection, connections kept for the next one.
+
+Used for every request that goes straight to the endpoint, http or https; a request that must go
+through an environment proxy (HTTPS_PROXY, HTTP_PROXY) goes through aiohttp's session instead,
+which knows CONNECT tunnels and proxy credentials (`upstream.py`).
+
+Failures are raised as the httpx exceptions that mean the same (httpx.ConnectError with the OS or
+TLS error as its cause, httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.ReadError), so the
+client's Diagnosis words them exactly as `workbench check` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import ssl
+from urllib.parse import urlsplit
+
+import httptools
+import httpx
+from yarl import URL
+
+Header = tuple[str, str]
+# Read buffer per connection: past this much unread body, the endpoint's socket is not read
+# until the platform has taken some (a slow platform then slows the endpoint, as TCP would).
+READ_BUFFER = 64 << 10
+# The longest response head read: past it the endpoint is refused as the client refuses it (h11's
+# "Receive buffer too long", which Diagnosis words). llhttp itself has no limit.
+MAX_HEAD = 100 << 10
+# Methods a body-less request is sent without a Content-Length for (what aiohttp's client did too).
+NO_LENGTH_WHEN_EMPTY = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+
+
+class Reply:
+    """One response from the endpoint: its head, then its body piece by piece (`piece()`, b"" at the end)."""
+
+    __slots__ = (
+        "_connection",
+        "_ended",
+        "_error",
+        "_head",
+        "_pieces",
+        "_waiter",
+        "buffered",
+        "got_bytes",
+        "raw_headers",
+        "read_s",
+        "reason",
+        "status",
+        "until_close",
+        "version",
+    )
+
+    def __init__(self, connection: Connection, read_s: float) -> None:
+        self._connection = connection
+        self.read_s = read_s
+        self.status = 0
+        self.reason = ""
+        self.version = ""
+        self.raw_headers: list[tuple[bytes, bytes]] = []
+        self.until_close = False  # the body ends when the endpoint closes the connection
+        self.got_bytes = False
+        self.buffered = 0
+        self._head: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pieces: collections.deque[bytes] = collections.deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self._ended = False
+        self._error: BaseException | None = None
+
+    # ---- read by the round trip ---------------------------------------------------------------
+
+    async def head(self) -> None:
+        """Wait for the response head; a stall of the read timeout raises httpx.ReadTimeout."""
+        try:
+            async with asyncio.timeout(self.read_s):
+                await self._head
+        except TimeoutError:
+            self.close()
+            raise httpx.ReadTimeout(f"no response head within {self.read_s:g} s") from None
+
+    async def piece(self) -> bytes:
+        """The body that came since the last call (all of it, joined), b"" at its end."""
+        while not self._pieces:
+            if self._error is not None:
+                raise self._error
+            if self._ended:
+                return b""
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                async with asyncio.timeout(self.read_s):
+                    await self._waiter
+            except TimeoutError:
+                self.close()
+                raise httpx.ReadTimeout(f"no data for {self.read_s:g} s") from None
+            finally:
+                self._waiter = None
+        pieces = self._pieces
+        data = pieces.popleft() if len(pieces) == 1 else b"".join(pieces)
+        pieces.clear()
+        self.buffered = 0
+        if self._connection.reply is self:
+            self._connection.drained()
+        return data
+
+    def close(self) -> None:
+        """Done with this reply: mid-body, the endpoint's connection is closed (it sees the cancel)."""
+        if self._connection.reply is self:  # not once the connection has gone back to the pool
+            self._connection.abort()
+
+    # ---- fed by the connection ------------------------------------------------------------------
+
+    def opened(self) -> None:
+        if not self._head.done():
+            self._head.set_result(None)
+
+    def take(self, data: bytes) -> None:
+        self._pieces.append(data)
+        self.buffered += len(data)
+        self._wake()
+
+    def end(self) -> None:
+        self._ended = True
+        self._wake()
+
+    def fail(self, error: BaseException) -> None:
+        if self._ended and self._error is None:
+            return
+        self._error = error
+        if not self._head.done():
+            self._head.set_exception(error)
+            self._head.exception()  # retrieved: a head nobody awaits any more must not be logged
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+
+class Connection(asyncio.Protocol):
+    """One keep-alive connection to the endpoint; the httptools parser calls its `on_*` methods."""
+
+    def __init__(self, pool: Pool) -> None:
+        self.pool = pool
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpResponseParser(self)
+        self.reply: Reply | None = None
+        self.head_only = False  # the request was HEAD: the response has no body whatever its head says
+        self.interim = False  # a 1xx head is being read: the final one comes after it
+        self.paused = False
+        self.lost = False
+        self.head_bytes = 0  # of the response being read, until its head is complete
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def send(self, data: bytes, reply: Reply, head_only: bool) -> None:
+        self.reply, self.head_only, self.head_bytes = reply, head_only, 0
+        assert self.transport is not None
+        self.transport.write(data)
+
+    def abort(self) -> None:
+        self.reply = None
+        if self.transport is not None:
+            self.transport.close()
+
+    def drained(self) -> None:
+        if self.paused and self.transport is not None and not self.lost:
+            self.paused = False
+            self.transport.resume_reading()
+
+    # ---- bytes in ---------------------------------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        reply = self.reply
+        if reply is None:  # bytes nobody asked for: the connection cannot be trusted for another request
+            self.abort()
+            return
+        reply.got_bytes = True
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            reply.fail(httpx.RemoteProtocolError("the endpoint switched protocols, which this proxy does not relay"))
+            self.abort()
+            return
+        except httptools.HttpParserError as error:
+            reply.fail(httpx.RemoteProtocolError(f"the endpoint's response could not be read as HTTP/1.1: {error}"))
+            self.abort()
+            return
+        if reply.status:
+            # Only now: a head whose body's first bytes were bad (in the same read) is refused whole,
+            # as a 502, rather than relayed and then cut.
+            reply.opened()
+        else:
+            self.head_bytes += len(data)
+            if self.head_bytes > MAX_HEAD:
+                reply.fail(httpx.RemoteProtocolError("Receive buffer too long"))
+                self.abort()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        self.pool.forget(self)
+        reply, self.reply = self.reply, None
+        if reply is None:
+            return
+        if reply.status and reply.until_close and not self.interim:
+            reply.end()  # a body delimited by the close: this is its end
+        elif not reply.status:
+            reply.fail(httpx.RemoteProtocolError("Server disconnected without sending a response."))
+        else:
+            why = f": {exc}" if exc else ""
+            reply.fail(httpx.ReadError(f"peer closed connection without sending complete message body{why}"))
+
+    # ---- httptools' callbacks -------------------------------------------------------------------
+
+    def on_status(self, reason: bytes) -> None:
+        if self.reply is not None:
+            self.reply.reason += reason.decode("latin-1")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self.reply is not None:
+            self.reply.raw_headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        reply = self.reply
+        if reply is None:
+            return
+        status = self.parser.get_status_code()
+        if 100 <= status < 200 and status != 101:  # 100 Continue, 103 Early Hints: the final head follows
+            self.interim = True
+            reply.reason, reply.raw_headers = "", []
+            return
+        reply.status, reply.version = status, f"HTTP/{self.parser.get_http_version()}"
+        reply.until_close = not self.head_only and status not in (204, 304) and not any(
+            name.lower() in (b"content-length", b"transfer-encoding") for name, _ in reply.raw_headers)
+        if self.head_only:  # llhttp would wait for the body a HEAD's Content-Length announces
+            reply.end()
+            self.abort()
+
+    def on_body(self, body: bytes) -> None:
+        reply = self.reply
+        if reply is None:
+            return
+        reply.take(body)
+        if reply.buffered > READ_BUFFER and not self.paused and self.transport is not None:
+            self.paused = True
+            self.transport.pause_reading()
+
+    def on_message_complete(self) -> None:
+        if self.interim:
+            self.interim = False
+            return
+        reply = self.reply
+        if reply is None:
+            return
+        keep = self.parser.should_keep_alive() and not reply.until_close
+        self.reply = None
+        reply.end()
+        if keep and not self.lost:
+            self.drained()  # what the reply holds is its own now; the next request's bytes must be read
+            self.pool.release(self)
+        else:
+            self.abort()
+
+
+class Pool:
+    """Keep-alive connections to one origin, at most `limit` requests at once."""
+
+    def __init__(self, origin: str, *, tls: ssl.SSLContext | bool, limit: int, connect_s: float,
+                 read_s: float) -> None:
+        parts = urlsplit(origin)
+        self.https = parts.scheme == "https"
+        self.host = parts.hostname or ""
+        self.port = parts.port or (443 if self.https else 80)
+        self.authority = URL(origin).raw_authority.encode()  # the Host the recording says was sent
+        self.ssl = _ssl_context(tls) if self.https else None
+        self.connect_s, self.read_s = connect_s, read_s
+        self.idle: list[Connection] = []
+        self.busy: set[Connection] = set()
+        self.slots = asyncio.Semaphore(limit)
+
+    async def send(self, method: str, path: str, headers: list[Header], body: bytes) -> Reply:
+        """Send one request (the path as it came) and return its reply once the head is in.
+
+        A connection holds one of the `limit` slots from the moment it is taken until it is back in
+        the pool or closed, so the endpoint never has more than `limit` requests from the proxy.
+        """
+        data = self._request_bytes(method, path, headers, body)
+        for attempt in range(2):  # a kept connection the endpoint closed meanwhile: once more on a new one
+            await self.slots.acquire()
+            try:
+                connection, reused = await self._connection()
+            except BaseException:
+                self.slots.release()
+                raise
+            self.busy.add(connection)
+            reply = Reply(connection, self.read_s)
+            connection.send(data, reply, method == "HEAD")
+            try:
+                await reply.head()
+            except httpx.RemoteProtocolError:
+                reply.close()
+                if reused and not reply.got_bytes and attempt == 0:
+                    continue
+                raise
+            except BaseException:  # a timeout, or the platform hung up: the endpoint sees the cancel
+                reply.close()
+                raise
+            return reply
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _request_bytes(self, method: str, path: str, headers: list[Header], body: bytes) -> bytes:
+        lines = [f"{method} {path} HTTP/1.1".encode(), b"Host: " + self.authority]
+        lines += [f"{name}: {value}".encode() for name, value in headers]
+        if body or method not in NO_LENGTH_WHEN_EMPTY:
+            lines.append(b"Content-Length: %d" % len(body))
+        return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+    async def _connection(self) -> tuple[Connection, bool]:
+        while self.idle:
+            connection = self.idle.pop()
+            if not connection.lost and connection.transport is not None and not connection.transport.is_closing():
+                return connection, True
+        return await self._connect(), False
+
+    async def _connect(self) -> Connection:
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(self.connect_s):
+                _, connection = await loop.create_connection(
+                    lambda: Connection(self), self.host, self.port, ssl=self.ssl,
+                    server_hostname=self.host if self.https else None)
+        except TimeoutError:
+            raise httpx.ConnectTimeout(f"no connection to {self.host}:{self.port} within {self.connect_s:g} s") \
+                from None
+        except OSError as error:  # refused, unreachable, a name that does not resolve, a TLS failure
+            raised = httpx.ConnectError(str(error) or type(error).__name__)
+            raised.__cause__ = error
+            raise raised from error
+        return connection
+
+    def release(self, connection: Connection) -> None:
+        self._free(connection)
+        self.idle.append(connection)
+
+    def forget(self, connection: Connection) -> None:
+        self._free(connection)
+        if connection in self.idle:
+            self.idle.remove(connection)
+
+    def _free(self, connection: Connection) -> None:
+        if connection in self.busy:
+            self.busy.remove(connection)
+            self.slots.release()
+
+    def close(self) -> None:
+        for connection in [*self.idle, *self.busy]:
+            connection.abort()
+        self.idle.clear()
+
+
+def _ssl_context(tls: ssl.SSLContext | bool) -> ssl.SSLContext:
+    """The context the client's settings give (`tls_verify`): theirs, or one that verifies nothing."""
+    if isinstance(tls, ssl.SSLContext):
+        return tls
+    if tls:
+        return ssl.create_default_context()
+    unverified = ssl.create_default_context()
+    unverified.check_hostname = False
+    unverified.verify_mode = ssl.CERT_NONE
+    return unverified
