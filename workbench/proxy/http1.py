@@ -52,6 +52,7 @@ class Reply:
         "raw_headers",
         "read_s",
         "reason",
+        "reused",
         "status",
         "until_close",
         "version",
@@ -66,6 +67,7 @@ class Reply:
         self.raw_headers: list[tuple[bytes, bytes]] = []
         self.until_close = False  # the body ends when the endpoint closes the connection
         self.got_bytes = False
+        self.reused = False  # sent on a kept connection (which the endpoint may have closed meanwhile)
         self.buffered = 0
         self._head: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pieces: collections.deque[bytes] = collections.deque()
@@ -141,6 +143,35 @@ class Reply:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+
+class Sending:
+    """A request on its way to the endpoint; `head()` waits for the reply's head (sending first if it
+    could not go at once), and sends once more on a new connection when a kept one turns out closed."""
+
+    __slots__ = ("data", "head_only", "pool", "reply")
+
+    def __init__(self, pool: Pool, data: bytes, head_only: bool) -> None:
+        self.pool, self.data, self.head_only = pool, data, head_only
+        self.reply: Reply | None = None
+
+    async def head(self) -> Reply:
+        for attempt in range(2):
+            reply, self.reply = self.reply, None
+            if reply is None:
+                reply = await self.pool._send_later(self)
+            try:
+                await reply.head()
+            except httpx.RemoteProtocolError:
+                reply.close()
+                if reply.reused and not reply.got_bytes and attempt == 0:
+                    continue  # the endpoint had closed the kept connection before reading this
+                raise
+            except BaseException:  # a timeout, or the platform hung up: the endpoint sees the cancel
+                reply.close()
+                raise
+            return reply
+        raise AssertionError("unreachable")  # pragma: no cover
 
 
 class Connection(asyncio.Protocol):
@@ -282,38 +313,60 @@ class Pool:
         self.ssl = _ssl_context(tls) if self.https else None
         self.connect_s, self.read_s = connect_s, read_s
         self.idle: list[Connection] = []
-        self.busy: set[Connection] = set()
-        self.slots = asyncio.Semaphore(limit)
+        self.busy: set[Connection] = set()  # each holds one of the `limit` slots until released or lost
+        self.free = limit
+        self.waiting: collections.deque[asyncio.Future[None]] = collections.deque()
 
-    async def send(self, method: str, path: str, headers: list[Header], body: bytes) -> Reply:
-        """Send one request (the path as it came) and return its reply once the head is in.
+    def start(self, method: str, path: str, headers: list[Header], body: bytes) -> Sending:
+        """Send one request (the path as it came): at once on a kept connection when a slot is free
+        (no await between the platform's request and this write), else from `Sending.head()`."""
+        sending = Sending(self, self._request_bytes(method, path, headers, body), method == "HEAD")
+        if self.free > 0 and not self.waiting:
+            connection = self._kept()
+            if connection is not None:
+                self.free -= 1
+                sending.reply = self._send_on(connection, sending, reused=True)
+        return sending
 
-        A connection holds one of the `limit` slots from the moment it is taken until it is back in
-        the pool or closed, so the endpoint never has more than `limit` requests from the proxy.
-        """
-        data = self._request_bytes(method, path, headers, body)
-        for attempt in range(2):  # a kept connection the endpoint closed meanwhile: once more on a new one
-            await self.slots.acquire()
-            try:
-                connection, reused = await self._connection()
-            except BaseException:
-                self.slots.release()
-                raise
-            self.busy.add(connection)
-            reply = Reply(connection, self.read_s)
-            connection.send(data, reply, method == "HEAD")
-            try:
-                await reply.head()
-            except httpx.RemoteProtocolError:
-                reply.close()
-                if reused and not reply.got_bytes and attempt == 0:
-                    continue
-                raise
-            except BaseException:  # a timeout, or the platform hung up: the endpoint sees the cancel
-                reply.close()
-                raise
-            return reply
-        raise AssertionError("unreachable")  # pragma: no cover
+    async def _send_later(self, sending: Sending) -> Reply:
+        """Wait for a slot, take a kept connection or open one, and send."""
+        await self._slot()
+        try:
+            connection, reused = self._kept(), True
+            if connection is None:
+                connection, reused = await self._connect(), False
+        except BaseException:
+            self._give_slot()
+            raise
+        return self._send_on(connection, sending, reused)
+
+    def _send_on(self, connection: Connection, sending: Sending, reused: bool) -> Reply:
+        self.busy.add(connection)
+        reply = Reply(connection, self.read_s)
+        reply.reused = reused
+        connection.send(sending.data, reply, sending.head_only)
+        return reply
+
+    async def _slot(self) -> None:
+        if self.free > 0 and not self.waiting:
+            self.free -= 1
+            return
+        turn = asyncio.get_running_loop().create_future()
+        self.waiting.append(turn)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():  # given a slot just as it was cancelled: pass it on
+                self._give_slot()
+            raise
+
+    def _give_slot(self) -> None:
+        while self.waiting:
+            turn = self.waiting.popleft()
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self.free += 1
 
     def _request_bytes(self, method: str, path: str, headers: list[Header], body: bytes) -> bytes:
         lines = [f"{method} {path} HTTP/1.1".encode(), b"Host: " + self.authority]
@@ -322,12 +375,12 @@ class Pool:
             lines.append(b"Content-Length: %d" % len(body))
         return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
-    async def _connection(self) -> tuple[Connection, bool]:
+    def _kept(self) -> Connection | None:
         while self.idle:
             connection = self.idle.pop()
             if not connection.lost and connection.transport is not None and not connection.transport.is_closing():
-                return connection, True
-        return await self._connect(), False
+                return connection
+        return None
 
     async def _connect(self) -> Connection:
         loop = asyncio.get_running_loop()
@@ -357,7 +410,7 @@ class Pool:
     def _free(self, connection: Connection) -> None:
         if connection in self.busy:
             self.busy.remove(connection)
-            self.slots.release()
+            self._give_slot()
 
     def close(self) -> None:
         for connection in [*self.idle, *self.busy]:

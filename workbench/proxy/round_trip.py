@@ -9,7 +9,7 @@ nothing it waits for.
 
 How it can end besides a clean end of body: the endpoint breaks off mid-body (the platform's
 connection is closed the same way, with no clean end, so it sees what the endpoint did); the
-platform hangs up (aiohttp cancels this task: the endpoint's connection is closed at once, so
+platform hangs up (`front.FrontConnection` cancels this task: the endpoint's connection is closed at once, so
 the endpoint sees the cancel); the proxy stops (the same, recorded as the proxy's doing).
 """
 
@@ -21,15 +21,14 @@ from typing import TYPE_CHECKING
 
 import aiohttp
 import httpx
-from aiohttp import web
 from yarl import URL
 
 from workbench import errors, wire
 from workbench.client.pool import record_request
 from workbench.exchange import Exchange
-from workbench.mock.expect import expectation_supported, go_ahead
 from workbench.proxy.calls import CallTracker
 from workbench.proxy.config import ProxyConfig
+from workbench.proxy.front import Answer, Incoming
 from workbench.proxy.front_door import REFUSAL_HINT, FrontDoor
 from workbench.proxy.headers import (
     decoded,
@@ -39,7 +38,7 @@ from workbench.proxy.headers import (
 )
 from workbench.proxy.recognise import recognise
 from workbench.proxy.recorder import Recorder
-from workbench.proxy.upstream import Reply, Upstream, describe, diagnosis
+from workbench.proxy.upstream import Reply, Sending, Upstream, describe, diagnosis
 from workbench.proxy.verdict import (
     PLATFORM_HUNG_UP,
     PROXY_STOPPED,
@@ -54,26 +53,15 @@ if TYPE_CHECKING:
 
 # What the endpoint's side can raise while connecting, sending or reading.
 UPSTREAM_ERRORS = (httpx.HTTPError, aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError)
-JSON = {"Content-Type": "application/json"}
+JSON = [("Content-Type", "application/json")]
+REASONS = {400: "Bad Request", 401: "Unauthorized", 413: "Payload Too Large", 417: "Expectation Failed",
+           502: "Bad Gateway", 504: "Gateway Timeout"}
 
 
-class ExactResponse(web.StreamResponse):
-    """A response that carries only the endpoint's headers: aiohttp adds no Server or Content-Type of its own.
-
-    (A Date is still added when the endpoint sent none, as RFC 9110 §6.6.1 asks of a proxy.)
-    """
-
-    async def _prepare_headers(self) -> None:
-        absent = [name for name in ("Server", "Content-Type") if name not in self.headers]
-        await super()._prepare_headers()
-        for name in absent:
-            self.headers.popall(name, None)
-
-
-def envelope(status: int, message: str, code: str, headers: dict[str, str] | None = None) -> web.Response:
+def envelope(answer: Answer, status: int, message: str, code: str) -> None:
     """The proxy's own answer, in the OpenAI error envelope (the platforms all read it)."""
-    body = wire.error_envelope(f"workbench proxy: {message}", "proxy_error", code=code)
-    return web.Response(status=status, body=wire.dumps(body).encode(), headers={**JSON, **(headers or {})})
+    body = wire.dumps(wire.error_envelope(f"workbench proxy: {message}", "proxy_error", code=code)).encode()
+    answer.whole(status, REASONS[status], body, JSON)
 
 
 class Forwarder:
@@ -89,68 +77,76 @@ class Forwarder:
         self.refused = refused
         self.stopping = False
 
-    async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
-        return await RoundTrip(self, request).run()
+    async def __call__(self, request: Incoming, answer: Answer) -> None:
+        await RoundTrip(self, request, answer).run()
 
 
 class RoundTrip:
     """One request through the proxy."""
 
-    def __init__(self, forwarder: Forwarder, request: web.BaseRequest) -> None:
+    def __init__(self, forwarder: Forwarder, request: Incoming, answer: Answer) -> None:
         self.forwarder = forwarder
         self.config = forwarder.config
         self.request = request
+        self.answer = answer
         self.recorder: Recorder | None = None
         self.words: Diagnosis | None = None
 
-    async def run(self) -> web.StreamResponse:
-        request = self.request
-        if not request.raw_path.startswith("/"):  # absolute-form: someone using it as a forward proxy
-            return self._refuse(400, "this proxy takes requests for its own paths only, not a full URL to "
-                                "forward to.", "bad_request")
-        admission = self.forwarder.front_door.admit(decoded(request.raw_headers))
+    async def run(self) -> None:
+        refusal = self._refusal()
+        if refusal is not None:
+            return self._refuse(*refusal)
+        admission = self.forwarder.front_door.admit(decoded(self.request.raw_headers))
         if admission is None:
             return self._refuse(401, f"this proxy needs its own key, and none came that matches; {REFUSAL_HINT}.",
                                 "invalid_api_key")
-        if "Expect" in request.headers and not expectation_supported(request):
-            return self._refuse(417, "the only expectation this proxy takes is Expect: 100-continue.",
-                                "expectation_failed")
         body = await self._read()
         if body is None:
             cap = self.config.body_cap
             return self._refuse(413, f"the request body is over this proxy's {cap} byte cap.", "request_too_large")
-        return await self._forward(same_case_repeats(request_headers(admission.headers)), body, list(admission.secrets))
+        return await self._forward(same_case_repeats(request_headers(admission.headers)), body,
+                                   list(admission.secrets))
 
-    def _refuse(self, status: int, message: str, code: str) -> web.Response:
+    def _refusal(self) -> tuple[int, str, str] | None:
+        """Why no request like this one is forwarded: a full URL, or an expectation other than 100-continue."""
+        request = self.request
+        if not request.raw_path.startswith("/"):  # absolute-form: someone using it as a forward proxy
+            return 400, "this proxy takes requests for its own paths only, not a full URL to forward to.", "bad_request"
+        expect = request.header("expect")
+        if expect is not None and request.version == (1, 1) and expect.lower() != "100-continue":
+            return 417, "the only expectation this proxy takes is Expect: 100-continue.", "expectation_failed"
+        return None
+
+    def _refuse(self, status: int, message: str, code: str) -> None:
         request = self.request
         self.forwarder.refused(f"{request.method} {shown_url(request.raw_path[:200])} -> {status} (not forwarded): "
                                f"{message}")
-        return envelope(status, message, code)
+        envelope(self.answer, status, message, code)
 
     async def _read(self) -> bytes | None:
-        """The request body, or None when it passes the cap."""
-        cap = self.config.body_cap
-        request = self.request
-        if request.content_length is not None and request.content_length > cap:
+        """The request body (`100 Continue` first when the platform waits for it), or None past the cap."""
+        length = self.request.content_length
+        if length is not None and length > self.config.body_cap:
             return None
-        await go_ahead(request)  # only now, after the front door's key check
-        body = bytearray()
-        async for piece in request.content.iter_any():
-            body += piece
-            if len(body) > cap:
-                return None
-        return bytes(body)
+        return await self.request.body()
 
     # ---- forwarding ---------------------------------------------------------------------
 
-    async def _forward(self, headers: list[tuple[str, str]], body: bytes, secrets: list[str]) -> web.StreamResponse:
-        """Send the request on its way at once; the rest is worked out once the platform has its reply."""
-        url = self.config.origin + self.request.raw_path
-        self.recorder = Recorder(self.request.method, url, body, body_cap=self.config.body_cap, secrets=secrets)
+    async def _forward(self, headers: list[tuple[str, str]], body: bytes, secrets: list[str]) -> None:
+        """Send the request on its way at once; the rest is worked out once the platform has its reply.
+
+        Nothing but the forwarded headers is made before the request is written: the recording
+        starts from the clock read just before it, and is set up while the endpoint works.
+        """
+        request = self.request
+        url = self.config.origin + request.raw_path
+        clock = Recorder.clock()
+        sending = self.forwarder.upstream.start(request.method, url, request.raw_path, headers, body)
+        self.recorder = Recorder(request.method, url, body, body_cap=self.config.body_cap, secrets=secrets,
+                                 clock=clock)
         ended = False
         try:
-            response, ended = await self._send(url, headers, body)
-            return response
+            ended = await self._send(sending, url)
         finally:
             self._finish(url, headers, body, secrets, ended)
 
@@ -161,77 +157,69 @@ class RoundTrip:
             self.words = self.recorder.words = diagnosis(url, self.recorder.exchange, self.config, secrets)
         return self.words
 
-    async def _send(self, url: str, headers: list[tuple[str, str]], body: bytes) -> tuple[web.StreamResponse, bool]:
+    async def _send(self, sending: Sending, url: str) -> bool:
         """The endpoint's reply relayed (or the proxy's 502/504); True when its body came to its end."""
         recorder = self.recorder
         assert recorder is not None
         try:
             # The head deadline bounds a head that trickles in, which the read timeout alone never ends.
             async with asyncio.timeout(self.config.head_deadline_s):
-                upstream = await self.forwarder.upstream.send(self.request.method, url, self.request.raw_path,
-                                                              headers, body)
+                upstream = await sending.head()
         except asyncio.CancelledError:
             recorder.hung_up(self._who())
             raise
         except UPSTREAM_ERRORS as error:
             failure = describe(error, self._words(url, recorder.secrets), False)
             recorder.fail(failure)
-            return self._gateway_error(failure), False
+            self._gateway_error(failure)
+            return False
         try:
             return await self._relay(upstream, url)
         finally:
             upstream.close()  # a no-op once the body was read; mid-body, it tells the endpoint we are gone
 
-    def _gateway_error(self, failure: errors.EndpointError) -> web.Response:
+    def _gateway_error(self, failure: errors.EndpointError) -> None:
         timed_out = isinstance(failure, (errors.ReadTimeout, errors.ConnectTimeout))
         status = 504 if timed_out else 502
         message = self.recorder.exchange.failure.message if self.recorder and self.recorder.exchange.failure else ""
-        return envelope(status, f"no usable reply from the endpoint: {message}", failure.kind)
+        envelope(self.answer, status, f"no usable reply from the endpoint: {message}", failure.kind)
 
-    async def _relay(self, upstream: Reply, url: str) -> tuple[web.StreamResponse, bool]:
+    async def _relay(self, upstream: Reply, url: str) -> bool:
         recorder = self.recorder
         assert recorder is not None
         raw = decoded(upstream.raw_headers)
         recorder.head(upstream.status, upstream.reason, upstream.version, raw)
-        response = ExactResponse(status=upstream.status, reason=upstream.reason)
-        for name, value in response_headers(raw):
-            response.headers.add(name, value)
+        self.answer.start(upstream.status, upstream.reason, response_headers(raw))
         try:
-            await response.prepare(self.request)
-            return response, await self._relay_body(upstream, response, url)
+            return await self._relay_body(upstream, url)
         except asyncio.CancelledError:
             recorder.hung_up(self._who())
             raise
         except ConnectionError:  # the platform's side closed while we wrote to it
             recorder.hung_up(PLATFORM_HUNG_UP.capitalize())
-            return response, False
+            return False
 
-    async def _relay_body(self, upstream: Reply, response: web.StreamResponse, url: str) -> bool:
+    async def _relay_body(self, upstream: Reply, url: str) -> bool:
         """Each piece written to the platform as it arrives (and only stamped); True at a clean end."""
         recorder = self.recorder
         assert recorder is not None
+        answer = self.answer
         while True:
             try:
                 piece = await upstream.piece()
                 if not piece:
                     break
             except UPSTREAM_ERRORS as error:  # the endpoint broke off, stalled, or sent bad framing
-                self._cut()
+                answer.cut()  # what came is delivered, with no clean end: as the endpoint ended its own
                 words = self._words(url, recorder.secrets)
                 recorder.catch_up()  # so the failure says how far the reply got
                 recorder.fail(describe(error, words, True))
                 return False
             arrived = recorder.ms()
-            await response.write(piece)
+            await answer.write(piece)
             recorder.take(piece, arrived)
-        await response.write_eof()
+        answer.end()
         return True
-
-    def _cut(self) -> None:
-        """End the platform's connection as the endpoint ended its own: what came is delivered, no clean end."""
-        transport = self.request.transport
-        if transport is not None:
-            transport.close()
 
     def _who(self) -> str:
         return (PROXY_STOPPED if self.forwarder.stopping else PLATFORM_HUNG_UP).capitalize()

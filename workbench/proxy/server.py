@@ -20,10 +20,9 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 
-from aiohttp import web
-
 from workbench.mock.server import _listen_error
 from workbench.proxy.config import ProxyConfig
+from workbench.proxy.front import FrontConnection
 from workbench.proxy.front_door import FrontDoor
 from workbench.proxy.log import ProxyLog
 from workbench.proxy.round_trip import Forwarder
@@ -47,8 +46,8 @@ class ProxyServer:
         self._log = ProxyLog(config.log_path) if config.log_path else None
         self._subscribers: list[Callable[[Proxied], None]] = []
         self._refusal_subscribers: list[Callable[[str], None]] = []
-        self._runner: web.ServerRunner | None = None
         self._listener: asyncio.Server | None = None
+        self._connections: set[FrontConnection] = set()
         self._upstream: Upstream | None = None
         self._forwarder: Forwarder | None = None
         self.port: int | None = None
@@ -73,7 +72,7 @@ class ProxyServer:
 
     @property
     def running(self) -> bool:
-        return self._runner is not None
+        return self._listener is not None
 
     # ---- who hears about round trips --------------------------------------------------------
 
@@ -99,43 +98,50 @@ class ProxyServer:
     # ---- start and stop ---------------------------------------------------------------------
 
     async def start(self) -> ProxyServer:
-        if self._runner is not None:
+        if self._listener is not None:
             return self
         if self._log is not None:
             self._log.open()
         loop = asyncio.get_running_loop()
         self._upstream = Upstream(self.config)
         self._forwarder = Forwarder(self.config, self._upstream, self.front_door, self._done, self._refused)
-        # handler_cancellation: a platform that hangs up cancels its handler at once, which closes
-        # the endpoint's stream (otherwise nothing would notice until the next piece came).
-        server = web.Server(self._forwarder, handler_cancellation=True, access_log=None)
-        runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
-        await runner.setup()
-        handlers = runner.server
-        assert handlers is not None
+        forwarder, cap, connections = self._forwarder, self.config.body_cap, self._connections
+
+        def connection() -> FrontConnection:
+            return FrontConnection(forwarder, cap, connections, self._refused)
+
         try:
-            self._listener = await loop.create_server(handlers, self.config.host, self.config.port,
-                                                      backlog=1024)
+            self._listener = await loop.create_server(connection, self.config.host, self.config.port, backlog=1024)
         except OSError as error:
-            await runner.cleanup()
             await self._close_session()
             raise _listen_error(self.config, error) from None  # type: ignore[arg-type]
-        self._runner = runner
         self.port = self._listener.sockets[0].getsockname()[1]
         return self
 
     async def stop(self) -> None:
         """Stop listening; open round trips end (recorded as stopped by the proxy); close the log."""
-        runner, self._runner = self._runner, None
-        if runner is None:
+        listener, self._listener = self._listener, None
+        if listener is None:
             return
-        assert self._listener is not None and self._forwarder is not None
+        assert self._forwarder is not None
         self._forwarder.stopping = True
-        self._listener.close()
-        await runner.cleanup()
+        listener.close()
+        await self._end_connections()
         await self._close_session()
         if self._log is not None:
             self._log.close()
+
+    async def _end_connections(self) -> None:
+        """Open round trips get SHUTDOWN_TIMEOUT_S to end on their own; then every connection is closed
+        (which cancels what is still running: recorded as stopped by the proxy)."""
+        running = [c.task for c in self._connections if c.task is not None]
+        if running:
+            await asyncio.wait(running, timeout=SHUTDOWN_TIMEOUT_S)
+        left = [c.task for c in self._connections if c.task is not None]
+        for connection in list(self._connections):
+            connection.abort()
+        if left:
+            await asyncio.wait(left, timeout=SHUTDOWN_TIMEOUT_S)
 
     async def _close_session(self) -> None:
         if self._upstream is not None:

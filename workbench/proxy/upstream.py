@@ -58,19 +58,33 @@ class Upstream:
                 trust_env=False, skip_auto_headers=SKIP_AUTO_HEADERS, read_bufsize=READ_BUFFER,
             )
 
-    async def send(self, method: str, url: str, path: str, headers: list[tuple[str, str]],
-                   body: bytes) -> http1.Reply | SessionReply:
-        """Send one request (the path as it came) and return the reply once its head is in."""
+    def start(self, method: str, url: str, path: str, headers: list[tuple[str, str]],
+              body: bytes) -> http1.Sending | SessionSending:
+        """Send one request (the path as it came), at once where it can go at once; `.head()` waits for the reply."""
         if self.session is None:
-            return await self.pool.send(method, path, headers, body)
-        response = await self.session.request(method, URL(url, encoded=True), headers=headers, data=body or None,
-                                              allow_redirects=False, proxy=self.via, proxy_auth=self.via_auth)
-        return SessionReply(response)
+            return self.pool.start(method, path, headers, body)
+        return SessionSending(self, method, url, headers, body)
 
     async def close(self) -> None:
         self.pool.close()
         if self.session is not None:
             await self.session.close()
+
+
+class SessionSending:
+    """A request through aiohttp's session (an environment proxy): sent when `head()` is awaited."""
+
+    def __init__(self, upstream: Upstream, method: str, url: str, headers: list[tuple[str, str]],
+                 body: bytes) -> None:
+        self.upstream, self.method, self.url, self.headers, self.body = upstream, method, url, headers, body
+
+    async def head(self) -> SessionReply:
+        upstream = self.upstream
+        assert upstream.session is not None
+        response = await upstream.session.request(
+            self.method, URL(self.url, encoded=True), headers=self.headers, data=self.body or None,
+            allow_redirects=False, proxy=upstream.via, proxy_auth=upstream.via_auth)
+        return SessionReply(response)
 
 
 class SessionReply:
@@ -152,3 +166,5 @@ def _caused(error: httpx.HTTPError, cause: BaseException) -> httpx.HTTPError:
 
 # What the round trip relays: the head, then `piece()` until b"", then `close()`.
 Reply = http1.Reply | SessionReply
+# A request on its way: `await .head()` for its Reply.
+Sending = http1.Sending | SessionSending
