@@ -99,9 +99,42 @@ async def test_a_head_too_big_gets_a_431(proxied_mock) -> None:
 
 async def test_a_chunked_body_past_the_cap_is_refused_with_a_413(mock_server, proxy_to) -> None:
     body = b"x" * 5000
-    raw = (b"POST /v1/chat/completions HTTP/1.1\r\nHost: p\r\nTransfer-Encoding: chunked\r\n\r\n"
+    raw = (b"POST /v1/chat/completions HTTP/1.1\r\nHost: p\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
            + b"%x\r\n%b\r\n0\r\n\r\n" % (len(body), body))
     async with proxy_to(mock_server.base_url, body_cap=1000) as proxy:
-        got = await _exchange(proxy.base_url, raw, until_close=False, wait_s=2)
+        got = await _exchange(proxy.base_url, raw)
         assert proxy.refusals and "413" in proxy.refusals[0]
     assert got.startswith(b"HTTP/1.1 413 ") and b"over this proxy's 1000 byte cap" in got
+
+
+async def test_a_head_that_trickles_in_is_closed_like_an_idle_connection(proxied_mock, monkeypatch) -> None:
+    """Slowloris: a header line every 100 ms never completes a head; the idle clock still ends it."""
+    from workbench.proxy import front
+
+    monkeypatch.setattr(front, "KEEP_ALIVE_S", 0.3)
+    host, port = proxied_mock.base_url.split("//")[1].split("/")[0].split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(b"POST /v1/chat/completions HTTP/1.1\r\nHost: p\r\n")
+    closed = False
+    try:
+        for number in range(50):  # 5 s of trickling at most
+            writer.write(b"X-Slow-%d: a\r\n" % number)
+            await writer.drain()
+            await asyncio.sleep(0.1)
+    except ConnectionError:
+        closed = True
+    if not closed:
+        closed = await asyncio.wait_for(reader.read(), 5) == b""
+    writer.close()
+    assert closed and number < 40
+    assert proxied_mock.done == []
+
+
+async def test_a_body_that_never_arrives_whole_gets_a_408(proxied_mock, monkeypatch) -> None:
+    from workbench.proxy import front
+
+    monkeypatch.setattr(front, "BODY_S", 0.3)
+    raw = _post("/v1/chat/completions", ASK)[:-20]  # the head says 20 bytes more than come
+    got = await _exchange(proxied_mock.base_url, raw, wait_s=3)  # and the connection is closed: its body is unread
+    assert got.startswith(b"HTTP/1.1 408 ") and b"did not arrive whole within 0.3 s" in got
+    assert proxied_mock.refusals and "408" in proxied_mock.refusals[0]

@@ -14,7 +14,8 @@ What each connection does:
   none (RFC 9110 §6.6.1), framed by the endpoint's Content-Length, else chunked (HTTP/1.1), else
   by closing (HTTP/1.0); nothing else is added (no Server, no Content-Type);
 - a platform that hangs up cancels its handler at once (the endpoint's stream is then closed);
-- an idle keep-alive connection is closed after KEEP_ALIVE_S, as aiohttp's server did.
+- a connection that has not sent a whole request head for KEEP_ALIVE_S (idle, or a head trickling
+  in: slowloris) is closed, and a body that has not come whole within BODY_S is answered 408.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from email.utils import formatdate
+from http import HTTPStatus
 
 import httptools
 
@@ -37,15 +39,21 @@ KEEP_ALIVE_S = 75.0
 MAX_HEAD = 64 << 10
 # The longest a refused connection is read (and dropped) for, so its answer is not lost to a reset.
 LINGER_S = 2.0
+# The longest a request body may take to arrive once its head is in.
+BODY_S = 60.0
 # Requests parsed ahead of the one being answered before the socket is no longer read.
 PIPELINED = 4
 Header = tuple[str, str]
 
 
+class BodyTimeout(Exception):
+    """The platform sent a head and then too little of its body for too long (a 408 follows)."""
+
+
 class Incoming:
     """One request from the platform, from its head on."""
 
-    __slots__ = ("_complete", "_connection", "_continued", "body_bytes", "content_length", "keep_alive",
+    __slots__ = ("_complete", "_connection", "_continued", "_whole", "body_bytes", "content_length", "keep_alive",
                  "method", "raw_headers", "raw_path", "too_large", "version")
 
     def __init__(self, connection: FrontConnection, method: str, raw_path: str, version: tuple[int, int],
@@ -60,6 +68,7 @@ class Incoming:
         self.too_large = False  # more body came than the cap: it is read and dropped
         self._complete: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._continued = False
+        self._whole = False  # a flag, not _complete.done(): a body wait that timed out cancels that future
 
     def header(self, name: str) -> str | None:
         """The first value of header `name` (any case), as text."""
@@ -71,7 +80,8 @@ class Incoming:
 
     @property
     def complete(self) -> bool:
-        return self._complete.done()
+        """The whole request has been read (its body to the end)."""
+        return self._whole
 
     @property
     def expects_continue(self) -> bool:
@@ -79,10 +89,15 @@ class Incoming:
 
     async def body(self) -> bytes | None:
         """The whole body (after `100 Continue`, when the platform waits for it); None when over the cap."""
-        if not self.complete and self.expects_continue and not self._continued:
-            self._continued = True
-            self._connection.write(CONTINUE)
-        await self._complete
+        if not self.complete:
+            if self.expects_continue and not self._continued:
+                self._continued = True
+                self._connection.write(CONTINUE)
+            try:
+                async with asyncio.timeout(BODY_S):
+                    await self._complete
+            except TimeoutError:
+                raise BodyTimeout(f"the request body did not arrive whole within {BODY_S:g} s") from None
         return None if self.too_large else bytes(self.body_bytes)
 
     # ---- fed by the connection ------------------------------------------------------------------
@@ -97,6 +112,7 @@ class Incoming:
         self.body_bytes += data
 
     def ended(self) -> None:
+        self._whole = True
         if not self._complete.done():
             self._complete.set_result(None)
 
@@ -203,9 +219,6 @@ class FrontConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.discarding:
             return
-        if self.idle is not None:
-            self.idle.cancel()
-            self.idle = None
         was_in_head = self.in_head
         try:
             self.parser.feed_data(data)
@@ -279,6 +292,9 @@ class FrontConnection(asyncio.Protocol):
         incoming = Incoming(self, parser.get_method().decode("ascii", "replace"), self.url.decode("latin-1"),
                             (1, 0) if version == "1.0" else (1, 1), self.headers, parser.should_keep_alive())
         self.url, self.headers, self.in_head = b"", [], False
+        if self.idle is not None:  # the idle clock runs until a whole head is in: a head sent a byte a
+            self.idle.cancel()     # minute (slowloris) is closed like an idle connection
+            self.idle = None
         self.reading = incoming
         self.queue.append(incoming)
         if self.task is None:
@@ -349,9 +365,9 @@ class FrontConnection(asyncio.Protocol):
         if self.task is None or self.task.done():  # nothing is being answered: the answer can go out now
             body = wire.dumps(wire.error_envelope(f"workbench proxy: {why}.", "proxy_error",
                                                   code="bad_request")).encode()
-            reason = "Bad Request" if status == 400 else "Request Header Fields Too Large"
-            self.write(f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: "
-                       f"{len(body)}\r\nConnection: close\r\nDate: {http_date()}\r\n\r\n".encode() + body)
+            head = (f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(body)}\r\nConnection: close\r\nDate: {http_date()}\r\n\r\n")
+            self.write(head.encode() + body)
         self._linger()
 
     def _linger(self) -> None:

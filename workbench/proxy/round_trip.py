@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -28,7 +29,7 @@ from workbench.client.pool import record_request
 from workbench.exchange import Exchange
 from workbench.proxy.calls import CallTracker
 from workbench.proxy.config import ProxyConfig
-from workbench.proxy.front import Answer, Incoming
+from workbench.proxy.front import Answer, BodyTimeout, Incoming
 from workbench.proxy.front_door import REFUSAL_HINT, FrontDoor
 from workbench.proxy.headers import (
     decoded,
@@ -54,14 +55,12 @@ if TYPE_CHECKING:
 # What the endpoint's side can raise while connecting, sending or reading.
 UPSTREAM_ERRORS = (httpx.HTTPError, aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError)
 JSON = [("Content-Type", "application/json")]
-REASONS = {400: "Bad Request", 401: "Unauthorized", 413: "Payload Too Large", 417: "Expectation Failed",
-           502: "Bad Gateway", 504: "Gateway Timeout"}
 
 
 def envelope(answer: Answer, status: int, message: str, code: str) -> None:
     """The proxy's own answer, in the OpenAI error envelope (the platforms all read it)."""
     body = wire.dumps(wire.error_envelope(f"workbench proxy: {message}", "proxy_error", code=code)).encode()
-    answer.whole(status, REASONS[status], body, JSON)
+    answer.whole(status, HTTPStatus(status).phrase, body, JSON)
 
 
 class Forwarder:
@@ -100,7 +99,10 @@ class RoundTrip:
         if admission is None:
             return self._refuse(401, f"this proxy needs its own key, and none came that matches; {REFUSAL_HINT}.",
                                 "invalid_api_key")
-        body = await self._read()
+        try:
+            body = await self._read()
+        except BodyTimeout as slow:
+            return self._refuse(408, f"{slow}.", "request_timeout")
         if body is None:
             cap = self.config.body_cap
             return self._refuse(413, f"the request body is over this proxy's {cap} byte cap.", "request_too_large")
