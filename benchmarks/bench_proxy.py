@@ -3,17 +3,18 @@
     python benchmarks/bench_proxy.py [--requests 200] [--chunks 40] [--streams 200,1000]
                                      [--only latency|streams]
 
-Five processes: an upstream that streams SSE chunks each stamped with the moment it was
+Six processes: an upstream that streams SSE chunks each stamped with the moment it was
 written (`time.perf_counter_ns()`, CLOCK_MONOTONIC: the same clock in every process on the
 machine), the proxy exactly as a user runs it (`workbench proxy --to UPSTREAM --port 0 --log
 FILE`: every round trip recorded, judged, printed to a pipe this script drains and logged),
-the two comparison hops, and this script as the platform: bare asyncio Protocols on one
+the three comparison hops, and this script as the platform: bare asyncio Protocols on one
 keep-alive connection per path, stamping every chunk as its bytes arrive.
 
 Latency: requests rotate between the upstream directly, through the proxy, through the
 barest aiohttp relay (server, client, `iter_any`, write: no recording, no judging; the floor
-of an aiohttp proxy) and through a byte pipe (no HTTP parsed: the floor of any Python hop),
-so a busy spell on a shared machine hits all four. First token = request written -> the
+of an aiohttp proxy), through the barest hand-written HTTP/1.1 hop on httptools (what the
+proxy is built on, with nothing else: its floor) and through a byte pipe (no HTTP parsed: the
+floor of any Python hop), so a busy spell on a shared machine hits all five. First token = request written -> the
 first stamped chunk's bytes here; request reaches the endpoint = request written -> the
 upstream's handler starts (stamped into its chunks); per chunk = bytes here - the stamp the
 upstream wrote. The proxy's overhead is the proxied figure less the direct one, at p50 and
@@ -159,9 +160,14 @@ def serve_pipe(port_file: str, upstream_port: int) -> None:
 
 
 def serve_raw(port_file: str, upstream_port: int) -> None:
-    """Run as its own process: an HTTP/1.1 hop written by hand on httptools' parser (both sides), no recording."""
+    """Run as its own process: an HTTP/1.1 hop written by hand on httptools' parser (both sides), no recording.
+
+    The least a hand-framed proxy does (one request at a time per connection, which is all this
+    benchmark sends): the floor of `workbench proxy`'s own HTTP/1.1.
+    """
     import httptools
 
+    connecting: set[asyncio.Task[None]] = set()  # held until done: the loop keeps only weak references
     HOP = {b"connection", b"keep-alive", b"transfer-encoding", b"host", b"content-length", b"te", b"upgrade"}
     idle: list[Back] = []
     loop_holder: list[asyncio.AbstractEventLoop] = []
@@ -245,7 +251,9 @@ def serve_raw(port_file: str, upstream_port: int) -> None:
                 back.front = self
                 back.transport.write(data)
             else:
-                asyncio.ensure_future(self.connect(data))
+                task = asyncio.ensure_future(self.connect(data))
+                connecting.add(task)
+                task.add_done_callback(connecting.discard)
 
         async def connect(self, data):
             _, back = await asyncio.get_running_loop().create_connection(Back, "127.0.0.1", upstream_port)

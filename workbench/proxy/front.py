@@ -51,10 +51,15 @@ class BodyTimeout(Exception):
 
 
 class Incoming:
-    """One request from the platform, from its head on."""
+    """One request from the platform, from its head on.
 
-    __slots__ = ("_complete", "_connection", "_continued", "_whole", "body_bytes", "content_length", "keep_alive",
-                 "method", "raw_headers", "raw_path", "too_large", "version")
+    Made for every request before anything is forwarded, so it holds only what came: the length
+    is read from the headers when asked, and a future to wait on is made only when the body is
+    not whole yet when the handler asks for it.
+    """
+
+    __slots__ = ("_connection", "_continued", "_cut", "_waiter", "_whole", "body_bytes", "keep_alive", "method",
+                 "raw_headers", "raw_path", "too_large", "version")
 
     def __init__(self, connection: FrontConnection, method: str, raw_path: str, version: tuple[int, int],
                  raw_headers: list[tuple[bytes, bytes]], keep_alive: bool) -> None:
@@ -62,13 +67,17 @@ class Incoming:
         self.method, self.raw_path, self.version = method, raw_path, version
         self.raw_headers = raw_headers
         self.keep_alive = keep_alive
-        length = self.header("content-length")
-        self.content_length = int(length) if length and length.isdigit() else None
         self.body_bytes = bytearray()
         self.too_large = False  # more body came than the cap: it is read and dropped
-        self._complete: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiter: asyncio.Future[None] | None = None  # the handler waiting for the rest of the body
         self._continued = False
-        self._whole = False  # a flag, not _complete.done(): a body wait that timed out cancels that future
+        self._whole = False  # the body has been read to its end
+        self._cut = False  # the platform went away before it had
+
+    @property
+    def content_length(self) -> int | None:
+        length = self.header("content-length")
+        return int(length) if length and length.isdigit() else None
 
     def header(self, name: str) -> str | None:
         """The first value of header `name` (any case), as text."""
@@ -89,15 +98,20 @@ class Incoming:
 
     async def body(self) -> bytes | None:
         """The whole body (after `100 Continue`, when the platform waits for it); None when over the cap."""
-        if not self.complete:
+        if not self._whole:
             if self.expects_continue and not self._continued:
                 self._continued = True
                 self._connection.write(CONTINUE)
+            if self._cut:
+                raise ConnectionResetError("the platform closed the connection mid-request")
+            self._waiter = asyncio.get_running_loop().create_future()
             try:
                 async with asyncio.timeout(BODY_S):
-                    await self._complete
+                    await self._waiter
             except TimeoutError:
                 raise BodyTimeout(f"the request body did not arrive whole within {BODY_S:g} s") from None
+            finally:
+                self._waiter = None
         return None if self.too_large else bytes(self.body_bytes)
 
     # ---- fed by the connection ------------------------------------------------------------------
@@ -113,14 +127,17 @@ class Incoming:
 
     def ended(self) -> None:
         self._whole = True
-        if not self._complete.done():
-            self._complete.set_result(None)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def cut(self) -> None:
         """The platform went away before the body was whole."""
-        if not self._complete.done():
-            self._complete.set_exception(ConnectionResetError("the platform closed the connection mid-request"))
-            self._complete.exception()  # retrieved: a handler already cancelled must not be logged
+        self._cut = True
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(ConnectionResetError("the platform closed the connection mid-request"))
+            waiter.exception()  # retrieved: a handler already cancelled must not be logged
 
 
 class Answer:
@@ -197,7 +214,10 @@ class FrontConnection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpRequestParser(self)
         self.queue: collections.deque[Incoming] = collections.deque()
-        self.task: asyncio.Task[None] | None = None
+        self.task: asyncio.Task[None] | None = None  # `_serve`, for as long as the connection lasts
+        self.wakeup: asyncio.Future[None] | None = None  # what `_serve` waits on while there is no request
+        self.busy = False  # a request is being answered
+        self.closing = False  # the proxy is stopping: no request after the one being answered
         self.reading: Incoming | None = None  # the request whose head or body is being read
         self.url = b""
         self.headers: list[tuple[bytes, bytes]] = []
@@ -214,7 +234,9 @@ class FrontConnection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         self.connections.add(self)
-        self._idle_from_now()
+        # One task for the connection's life, woken for each request: making a task for every
+        # request (a Task, its name, its registration) cost the way there tens of microseconds.
+        self.task = asyncio.get_running_loop().create_task(self._serve())
 
     def data_received(self, data: bytes) -> None:
         if self.discarding:
@@ -297,8 +319,9 @@ class FrontConnection(asyncio.Protocol):
             self.idle = None
         self.reading = incoming
         self.queue.append(incoming)
-        if self.task is None:
-            self.task = asyncio.get_running_loop().create_task(self._answer_in_turn())
+        wakeup = self.wakeup
+        if wakeup is not None and not wakeup.done():
+            wakeup.set_result(None)
         if len(self.queue) > PIPELINED and self.transport is not None:
             self.paused_reading = True
             self.transport.pause_reading()
@@ -314,27 +337,49 @@ class FrontConnection(asyncio.Protocol):
 
     # ---- answering ------------------------------------------------------------------------------
 
-    async def _answer_in_turn(self) -> None:
-        while self.queue and not self.lost:
-            incoming = self.queue[0]
-            answer = Answer(self, incoming)
-            try:
-                await self.handler(incoming, answer)
-            except Exception as error:  # a bug must cost one request, not the proxy
-                self._failed(answer, error)
-            finally:
-                if self.queue and self.queue[0] is incoming:
-                    self.queue.popleft()
-            if answer.close or not answer.ended:
-                if not answer.close:
-                    self.abort()
-                break
-            if self.paused_reading and len(self.queue) <= PIPELINED and self.transport is not None:
-                self.paused_reading = False
-                self.transport.resume_reading()
-        self.task = None
-        if not self.lost and not self.queue:
-            self._idle_from_now()
+    async def _serve(self) -> None:
+        """Answer the connection's requests in turn, for as long as it lasts."""
+        loop = asyncio.get_running_loop()
+        while not self.lost and not self.closing:
+            if not self.queue:
+                self._idle_from_now()
+                self.wakeup = loop.create_future()
+                await self.wakeup
+                continue
+            if not self._answer_one(await self._answered(self.queue[0])):
+                return
+        if self.closing and not self.busy:
+            self.abort()
+
+    async def _answered(self, incoming: Incoming) -> Answer:
+        answer = Answer(self, incoming)
+        self.busy = True
+        try:
+            await self.handler(incoming, answer)
+        except Exception as error:  # a bug must cost one request, not the proxy
+            self._failed(answer, error)
+        finally:
+            self.busy = False
+            if self.queue and self.queue[0] is incoming:
+                self.queue.popleft()
+        return answer
+
+    def _answer_one(self, answer: Answer) -> bool:
+        """After an answer: False when the connection ends with it."""
+        if answer.close or not answer.ended:
+            if not answer.close:
+                self.abort()
+            return False
+        if self.paused_reading and len(self.queue) <= PIPELINED and self.transport is not None:
+            self.paused_reading = False
+            self.transport.resume_reading()
+        return True
+
+    def stop(self) -> None:
+        """The proxy is stopping: an idle connection closes now, a busy one after its answer."""
+        self.closing = True
+        if not self.busy:
+            self.abort()
 
     def answered(self, answer: Answer) -> None:
         """An answer is complete: close now if it said so (lingering when its request's body was never read)."""
@@ -362,7 +407,7 @@ class FrontConnection(asyncio.Protocol):
     def _bad_request(self, why: str, status: int = 400) -> None:
         """A request that cannot be read: answered in the OpenAI envelope, then the connection is closed."""
         self.refused(f"a request that was not forwarded: {why} -> {status}")
-        if self.task is None or self.task.done():  # nothing is being answered: the answer can go out now
+        if not self.busy:  # nothing is being answered: the answer can go out now
             body = wire.dumps(wire.error_envelope(f"workbench proxy: {why}.", "proxy_error",
                                                   code="bad_request")).encode()
             head = (f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\nContent-Type: application/json\r\n"

@@ -21,23 +21,39 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from workbench.proxy.headers import Header
 from workbench.redact import credential_scheme
 
 PROXY_KEY_HEADER = "X-Workbench-Proxy-Key"
 CREDENTIAL_HEADERS = frozenset({"authorization", "x-api-key", "api-key"})
+PROXY_KEY_LOWER = PROXY_KEY_HEADER.lower()
 REFUSAL_HINT = (f"send the proxy's key as Authorization: Bearer <key>, x-api-key: <key> or {PROXY_KEY_HEADER}: <key> "
                 "(the key in the variable the proxy's --api-key-env names)")
 
 
-@dataclass(frozen=True)
 class Admission:
-    """A request let in: the headers to forward (credential swapped as configured) and the keys to mask."""
+    """A request let in: the headers to forward (credential swapped as configured), and the keys to mask.
 
-    headers: list[Header]
-    secrets: tuple[str, ...]
+    The keys are worked out when first asked for (`secrets`): that is after the request has left,
+    so picking the credentials out of the headers costs the platform's first token nothing.
+    """
+
+    __slots__ = ("_came", "_consumed", "_door", "_secrets", "headers")
+
+    def __init__(self, headers: list[Header], door: FrontDoor, came: list[Header], consumed: str | None) -> None:
+        self.headers = headers
+        self._door, self._came, self._consumed = door, came, consumed
+        self._secrets: tuple[str, ...] | None = None
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        if self._secrets is None:
+            door, consumed = self._door, self._consumed
+            platform_keys = (_credential(name, value) for name, value in self._came
+                             if name.lower() in CREDENTIAL_HEADERS and name.lower() != consumed)
+            self._secrets = tuple(s for s in (door.key, door.upstream_key, *platform_keys) if s)
+        return self._secrets
 
 
 class FrontDoor:
@@ -62,21 +78,19 @@ class FrontDoor:
             consumed = self._carrier(headers)
             if consumed is None:
                 return None
-        platform_keys = tuple(_credential(name, value) for name, value in headers
-                              if name.lower() in CREDENTIAL_HEADERS and name.lower() != consumed)
-        kept = [(name, value) for name, value in headers
-                if name.lower() != consumed and name.lower() != PROXY_KEY_HEADER.lower()]
+        drop = {consumed, PROXY_KEY_LOWER}
         if self.upstream_credential is not None:
-            kept = [(name, value) for name, value in kept if name.lower() not in CREDENTIAL_HEADERS]
+            drop |= CREDENTIAL_HEADERS
+        kept = [(name, value) for name, value in headers if name.lower() not in drop]
+        if self.upstream_credential is not None:
             kept += list(self.upstream_credential.items())
-        secrets = tuple(s for s in (self.key, self.upstream_key, *platform_keys) if s)
-        return Admission(kept, secrets)
+        return Admission(kept, self, headers, consumed)
 
     def _carrier(self, headers: list[Header]) -> str | None:
         """The lower-case name of the header that carries the proxy's key, or None."""
         for name, value in headers:
             lower = name.lower()
-            if lower == PROXY_KEY_HEADER.lower() or lower == "x-api-key":
+            if lower == PROXY_KEY_LOWER or lower == "x-api-key":
                 candidate = value.strip()
             elif lower == "authorization" and credential_scheme(value.strip()).lower() == "bearer":
                 candidate = value.strip()[len("bearer "):].strip()

@@ -4,9 +4,10 @@ A header that describes one connection, not the message, belongs to that connect
 `Connection` and every header it names, `Keep-Alive`, `Proxy-Connection` (the non-standard
 one some clients still send), `TE`, `Trailer`, `Transfer-Encoding`, `Upgrade`, and the
 `Proxy-Authorization` / `Proxy-Authenticate` pair (a credential for a proxy is for the proxy
-it was sent to). The framing of each side is then its own: the body is forwarded whole and
-aiohttp writes the length (or chunks) for it. `Host` names the endpoint on the way out (a
-reverse proxy rewrites it; the platform's Host is the tunnel's name). `Expect: 100-continue`
+it was sent to). The framing of each side is then its own: the body is forwarded whole with
+its length written anew (http1.py), and the reply is framed for the platform by front.py.
+`Host` names the endpoint on the way out (a reverse proxy rewrites it; the platform's Host is
+the tunnel's name). `Expect: 100-continue`
 is answered here, since the proxy reads the body before it calls the endpoint. Everything
 else, including every credential the platform sends, goes on untouched, in order, with its
 case and its repeats kept.
@@ -50,8 +51,10 @@ def request_headers(headers: Iterable[Header], *, also_drop: frozenset[str] = fr
 def same_case_repeats(headers: Iterable[Header]) -> list[Header]:
     """A repeated header spelled as it was first spelled (`X-Trace`, `x-trace` -> `X-Trace` twice).
 
-    aiohttp's client keeps repeats only when they are spelled alike: a second spelling replaces
-    the first. Header names are case-insensitive, so the values and their order are what count.
+    aiohttp's client (used through an environment proxy) keeps repeats only when they are spelled
+    alike: a second spelling replaces the first. Spelled alike on every path, a request reaches the
+    endpoint the same way whichever path it takes; names are case-insensitive, so the values and
+    their order are what count.
     """
     first: dict[str, str] = {}
     return [(first.setdefault(name.lower(), name), value) for name, value in headers]
@@ -63,10 +66,10 @@ def response_headers(headers: Iterable[Header]) -> list[Header]:
 
 
 def decoded(raw: Iterable[tuple[bytes, bytes]]) -> list[Header]:
-    """Raw header bytes as text: UTF-8, which aiohttp writes them back as, so they leave as they came.
+    """Raw header bytes as text: UTF-8, which the proxy writes them back as, so they leave as they came.
 
     Bytes that are not UTF-8 (rare, and refused by most servers) are read as Latin-1 and so
-    leave as the UTF-8 of those characters: aiohttp cannot write other bytes in a header.
+    leave as the UTF-8 of those characters.
     """
     return [(_text(name), _text(value)) for name, value in raw]
 

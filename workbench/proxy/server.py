@@ -134,10 +134,12 @@ class ProxyServer:
     async def _end_connections(self) -> None:
         """Open round trips get SHUTDOWN_TIMEOUT_S to end on their own; then every connection is closed
         (which cancels what is still running: recorded as stopped by the proxy)."""
-        running = [c.task for c in self._connections if c.task is not None]
+        for connection in list(self._connections):
+            connection.stop()
+        running = [c.task for c in self._connections if c.busy and c.task is not None]
         if running:
             await asyncio.wait(running, timeout=SHUTDOWN_TIMEOUT_S)
-        left = [c.task for c in self._connections if c.task is not None]
+        left = [c.task for c in self._connections if c.task is not None and not c.task.done()]
         for connection in list(self._connections):
             connection.abort()
         if left:
