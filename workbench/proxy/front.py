@@ -24,9 +24,10 @@ import asyncio
 import collections
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from email.utils import formatdate
 from http import HTTPStatus
+from typing import Protocol
 
 import httptools
 
@@ -58,8 +59,8 @@ class Incoming:
     not whole yet when the handler asks for it.
     """
 
-    __slots__ = ("_connection", "_continued", "_cut", "_waiter", "_whole", "body_bytes", "keep_alive", "method",
-                 "raw_headers", "raw_path", "too_large", "version")
+    __slots__ = ("_connection", "_continued", "_cut", "_waiter", "_whole", "begun", "body_bytes", "keep_alive",
+                 "method", "raw_headers", "raw_path", "too_large", "version")
 
     def __init__(self, connection: FrontConnection, method: str, raw_path: str, version: tuple[int, int],
                  raw_headers: list[tuple[bytes, bytes]], keep_alive: bool) -> None:
@@ -73,6 +74,7 @@ class Incoming:
         self._continued = False
         self._whole = False  # the body has been read to its end
         self._cut = False  # the platform went away before it had
+        self.begun: Begun | None = None  # taken by the handler (and perhaps sent on) before its turn came
 
     @property
     def content_length(self) -> int | None:
@@ -199,7 +201,19 @@ class Answer:
         self.end()
 
 
-Handler = Callable[[Incoming, Answer], Awaitable[None]]
+class Begun(Protocol):
+    """A request the handler has taken: perhaps already sent on (from the parser's callback)."""
+
+    async def run(self, answer: Answer) -> None: ...
+
+    def abandon(self) -> None: ...
+
+
+class Handler(Protocol):
+    def begin(self, incoming: Incoming) -> Begun:
+        """Take a request; forward it at once if it can go (called from the parser's callback when
+        its body is whole and nothing is being answered, else from the connection's task)."""
+        ...
 
 
 class FrontConnection(asyncio.Protocol):
@@ -265,6 +279,8 @@ class FrontConnection(asyncio.Protocol):
             self.idle.cancel()
         for incoming in (*self.queue, *([self.reading] if self.reading else [])):
             incoming.cut()
+            if incoming.begun is not None:  # sent on, never answered: the endpoint is told
+                incoming.begun.abandon()
         if self.task is not None and not self.task.done():
             self.task.cancel()  # the platform hung up: the round trip closes the endpoint's stream
         self._wake_writer()
@@ -331,9 +347,14 @@ class FrontConnection(asyncio.Protocol):
             self.reading.take(body, self.body_cap)
 
     def on_message_complete(self) -> None:
-        if self.reading is not None:
-            self.reading.ended()
-            self.reading = None
+        incoming = self.reading
+        if incoming is None:
+            return
+        incoming.ended()
+        self.reading = None
+        if not self.busy and self.queue and self.queue[0] is incoming:
+            # Its turn, and whole: forwarded from here, before the task wakes (a loop turn saved).
+            incoming.begun = self.handler.begin(incoming)
 
     # ---- answering ------------------------------------------------------------------------------
 
@@ -355,7 +376,8 @@ class FrontConnection(asyncio.Protocol):
         answer = Answer(self, incoming)
         self.busy = True
         try:
-            await self.handler(incoming, answer)
+            begun, incoming.begun = incoming.begun or self.handler.begin(incoming), None
+            await begun.run(answer)
         except Exception as error:  # a bug must cost one request, not the proxy
             self._failed(answer, error)
         finally:

@@ -155,6 +155,11 @@ class Sending:
         self.pool, self.data, self.head_only = pool, data, head_only
         self.reply: Reply | None = None
 
+    def cancel(self) -> None:
+        """Never mind: a request already written has its connection closed (the endpoint sees the cancel)."""
+        if self.reply is not None:
+            self.reply.close()
+
     async def head(self) -> Reply:
         for attempt in range(2):
             reply, self.reply = self.reply, None

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import aiohttp
 import httpx
@@ -30,7 +30,7 @@ from workbench.exchange import Exchange
 from workbench.proxy.calls import CallTracker
 from workbench.proxy.config import ProxyConfig
 from workbench.proxy.front import Answer, BodyTimeout, Incoming
-from workbench.proxy.front_door import REFUSAL_HINT, FrontDoor
+from workbench.proxy.front_door import REFUSAL_HINT, Admission, FrontDoor
 from workbench.proxy.headers import (
     decoded,
     request_headers,
@@ -63,6 +63,17 @@ def envelope(answer: Answer, status: int, message: str, code: str) -> None:
     answer.whole(status, HTTPStatus(status).phrase, body, JSON)
 
 
+class Sent(NamedTuple):
+    """A request on its way to the endpoint, and what its recording needs."""
+
+    sending: Sending
+    url: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    admission: Admission
+    clock: tuple[float, float]
+
+
 class Forwarder:
     """The proxy's request handler: every request becomes a RoundTrip; each finished one goes to `done`."""
 
@@ -76,38 +87,71 @@ class Forwarder:
         self.refused = refused
         self.stopping = False
 
-    async def __call__(self, request: Incoming, answer: Answer) -> None:
-        await RoundTrip(self, request, answer).run()
+    def begin(self, request: Incoming) -> RoundTrip:
+        """A RoundTrip for `request`, already sent on when nothing stands in its way (see `RoundTrip.begin`)."""
+        trip = RoundTrip(self, request)
+        trip.begin()
+        return trip
 
 
 class RoundTrip:
     """One request through the proxy."""
 
-    def __init__(self, forwarder: Forwarder, request: Incoming, answer: Answer) -> None:
+    answer: Answer  # given by `run`
+
+    def __init__(self, forwarder: Forwarder, request: Incoming) -> None:
         self.forwarder = forwarder
         self.config = forwarder.config
         self.request = request
-        self.answer = answer
         self.recorder: Recorder | None = None
         self.words: Diagnosis | None = None
+        self.sent: Sent | None = None  # once the request has left for the endpoint
 
-    async def run(self) -> None:
+    def begin(self) -> None:
+        """Send the request on at once, from the parser's callback (before any task runs), when nothing
+        stands in its way: its whole body within the cap, the front door's key. Anything else
+        (a refusal, a body still coming, 100-continue) is left to `run`."""
+        request = self.request
+        if not request.complete or request.too_large or self._refusal() is not None:
+            return
+        admission = self.forwarder.front_door.admit(decoded(request.raw_headers))
+        if admission is not None:
+            self._send_on(admission, bytes(request.body_bytes))
+
+    async def run(self, answer: Answer) -> None:
+        """Answer the platform: the endpoint's reply relayed, or the proxy's refusal or 502/504."""
+        self.answer = answer
+        if self.sent is None and not await self._admit_and_send():
+            return
+        await self._forward()
+
+    def abandon(self) -> None:
+        """The platform left before `run`: an endpoint already called is told so (its connection closed)."""
+        if self.sent is not None:
+            self.sent.sending.cancel()
+
+    async def _admit_and_send(self) -> bool:
+        """The request checked and sent on; False when it was refused instead."""
         refusal = self._refusal()
         if refusal is not None:
-            return self._refuse(*refusal)
+            self._refuse(*refusal)
+            return False
         admission = self.forwarder.front_door.admit(decoded(self.request.raw_headers))
         if admission is None:
-            return self._refuse(401, f"this proxy needs its own key, and none came that matches; {REFUSAL_HINT}.",
-                                "invalid_api_key")
+            self._refuse(401, f"this proxy needs its own key, and none came that matches; {REFUSAL_HINT}.",
+                         "invalid_api_key")
+            return False
         try:
             body = await self._read()
         except BodyTimeout as slow:
-            return self._refuse(408, f"{slow}.", "request_timeout")
+            self._refuse(408, f"{slow}.", "request_timeout")
+            return False
         if body is None:
             cap = self.config.body_cap
-            return self._refuse(413, f"the request body is over this proxy's {cap} byte cap.", "request_too_large")
-        return await self._forward(same_case_repeats(request_headers(admission.headers)), body,
-                                   list(admission.secrets))
+            self._refuse(413, f"the request body is over this proxy's {cap} byte cap.", "request_too_large")
+            return False
+        self._send_on(admission, body)
+        return True
 
     def _refusal(self) -> tuple[int, str, str] | None:
         """Why no request like this one is forwarded: a full URL, or an expectation other than 100-continue."""
@@ -134,23 +178,29 @@ class RoundTrip:
 
     # ---- forwarding ---------------------------------------------------------------------
 
-    async def _forward(self, headers: list[tuple[str, str]], body: bytes, secrets: list[str]) -> None:
-        """Send the request on its way at once; the rest is worked out once the platform has its reply.
-
-        Nothing but the forwarded headers is made before the request is written: the recording
-        starts from the clock read just before it, and is set up while the endpoint works.
-        """
+    def _send_on(self, admission: Admission, body: bytes) -> None:
+        """Write the request to the endpoint now (where a kept connection is free): nothing but the
+        forwarded headers is made before it leaves; the recording is set up while the endpoint works,
+        its clock read just before the write."""
         request = self.request
+        headers = same_case_repeats(request_headers(admission.headers))
         url = self.config.origin + request.raw_path
         clock = Recorder.clock()
         sending = self.forwarder.upstream.start(request.method, url, request.raw_path, headers, body)
-        self.recorder = Recorder(request.method, url, body, body_cap=self.config.body_cap, secrets=secrets,
-                                 clock=clock)
+        self.sent = Sent(sending, url, headers, body, admission, clock)
+
+    async def _forward(self) -> None:
+        """The reply relayed and the round trip recorded, judged and handed on."""
+        sent = self.sent
+        assert sent is not None
+        request, secrets = self.request, list(sent.admission.secrets)
+        self.recorder = Recorder(request.method, sent.url, sent.body, body_cap=self.config.body_cap,
+                                 secrets=secrets, clock=sent.clock)
         ended = False
         try:
-            ended = await self._send(sending, url)
+            ended = await self._send(sent.sending, sent.url)
         finally:
-            self._finish(url, headers, body, secrets, ended)
+            self._finish(sent.url, sent.headers, sent.body, secrets, ended)
 
     def _words(self, url: str, secrets: list[str]) -> Diagnosis:
         """The client's words for this round trip's failures (made when first needed)."""

@@ -78,6 +78,9 @@ class SessionSending:
                  body: bytes) -> None:
         self.upstream, self.method, self.url, self.headers, self.body = upstream, method, url, headers, body
 
+    def cancel(self) -> None:
+        """Nothing to undo: this request is sent only when `head()` is awaited."""
+
     async def head(self) -> SessionReply:
         upstream = self.upstream
         assert upstream.session is not None
