@@ -428,7 +428,7 @@ class FrontConnection(asyncio.Protocol):
 
     def _bad_request(self, why: str, status: int = 400) -> None:
         """A request that cannot be read: answered in the OpenAI envelope, then the connection is closed."""
-        self.refused(f"a request that was not forwarded: {why} -> {status}")
+        self.refused(f"a request that could not be read -> {status} (not forwarded): {why}.")
         if not self.busy:  # nothing is being answered: the answer can go out now
             body = wire.dumps(wire.error_envelope(f"workbench proxy: {why}.", "proxy_error",
                                                   code="bad_request")).encode()
