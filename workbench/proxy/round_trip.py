@@ -1,16 +1,19 @@
 """RoundTrip: one request through the proxy, from the platform to the endpoint and back, recorded as it passes.
 
 The steps, in order: `admit` (the front-door key, the headers that go on), `read` (the body,
-up to the cap), `send` (the endpoint's response head, or a failure answered 502/504 in the
-OpenAI error envelope), `relay` (the head, then every piece of the body written to the platform
-the moment it arrives, then recorded; never buffered), and `finish` (the Exchange completed
-and handed on). A piece is written before it is recorded, so the recording costs the platform
-nothing it waits for.
+up to the cap), `send` (the request written to the endpoint, then its response head awaited, or
+a failure answered 502/504 in the OpenAI error envelope), `relay` (the head, then every piece of
+the body written to the platform the moment it arrives, then recorded; never buffered), and
+`finish` (the Exchange completed and handed on). A piece is written before it is recorded, so
+the recording costs the platform nothing it waits for. A request whose body came whole with its
+head is admitted and sent from the parser's callback (`begin`), before its task wakes; `run`
+does the rest, and everything for any other request.
 
 How it can end besides a clean end of body: the endpoint breaks off mid-body (the platform's
 connection is closed the same way, with no clean end, so it sees what the endpoint did); the
-platform hangs up (`front.FrontConnection` cancels this task: the endpoint's connection is closed at once, so
-the endpoint sees the cancel); the proxy stops (the same, recorded as the proxy's doing).
+platform hangs up (`front.FrontConnection` cancels this task: the endpoint's connection is
+closed at once, so the endpoint sees the cancel); the proxy stops (the same, recorded as the
+proxy's doing).
 """
 
 from __future__ import annotations
