@@ -46,7 +46,9 @@ async def test_calls_through_the_proxy_show_up_grouped_with_their_verdicts(tmp_p
         await press(pilot, "ctrl+s")
         await wait_for(pilot, lambda: screen.handle is not None, "the proxy")
         base = screen.handle.base_url
-        assert base in str(screen.query_one("#traffic-state").render())
+        state = screen.query_one("#traffic-state")
+        # The URL is shown a message after the handle is set.
+        await wait_for(pilot, lambda: base in str(state.render()), "the screen to show the proxy's URL")
         history = [{"role": "user", "content": "Hi"}]
         await post(base + "/chat/completions", {"model": "mock-model", "stream": True, "messages": history})
         app.mock.set_fault("no-done")
@@ -74,7 +76,6 @@ async def test_calls_through_the_proxy_show_up_grouped_with_their_verdicts(tmp_p
 
         await press(pilot, "ctrl+s")
         await wait_for(pilot, lambda: screen.handle is None, "the proxy to stop")
-        state = screen.query_one("#traffic-state")
         await wait_for(pilot, lambda: "stopped" in str(state.render()), "the screen to say so")  # a message later
 
 

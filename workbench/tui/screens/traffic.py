@@ -86,6 +86,7 @@ class TrafficScreen(WorkbenchScreen):
         self.entries: list[tuple[str, Proxied]] = []  # (source, round trip), in arrival order
         self._call_nodes: dict[tuple[str, int], TreeNode[Any]] = {}  # (source, call number or OTHER) -> its node
         self._unsubscribe: Callable[[], None] | None = None
+        self._relay: Relay[Proxied] | None = None  # the running proxy's: another's late hand-offs are dropped
         self._lock = threading.Lock()  # the start and stop workers, one at a time
 
     def compose_body(self) -> ComposeResult:
@@ -143,7 +144,13 @@ class TrafficScreen(WorkbenchScreen):
         config = self._config_from_fields()
         if config is not None:
             use_profile = self.query_one("#credential", Select).value == PROFILE_KEY
-            self._start(config, self.workbench.active_profile if use_profile else None)
+            # Made here, on the UI's loop (where it delivers), and subscribed before the proxy listens:
+            # a platform's first request, however quick, reaches the screen.
+            def deliver(items: "list[Proxied]") -> None:
+                self._arrived(relay, items)
+
+            relay: Relay[Proxied] = Relay(deliver, interval=HAND_OFF_S)
+            self._start(config, self.workbench.active_profile if use_profile else None, relay)
 
     def _config_from_fields(self) -> "ProxyConfig | None":
         from workbench.proxy import ProxyConfig
@@ -164,29 +171,32 @@ class TrafficScreen(WorkbenchScreen):
             return None
 
     @work(group="proxy", thread=True, exit_on_error=False)
-    def _start(self, config: "ProxyConfig", profile: Any) -> None:
+    def _start(self, config: "ProxyConfig", profile: Any, relay: "Relay[Proxied]") -> None:
         """Start the proxy (its thread listens before this returns); the profile's key is read here, off the UI."""
         from dataclasses import replace
 
         from workbench.profiles.resolve import target_of
-        from workbench.proxy import ProxyServer
+        from workbench.proxy import ProxyServer, ProxyThread
 
         with self._lock:
             if self.handle is not None:
                 return
+            unsubscribe = None
             try:
                 if profile is not None:
                     config = replace(config, upstream=target_of(profile))
-                handle = ProxyServer.start_in_thread(config)
+                server = ProxyServer(config)
+                unsubscribe = server.subscribe(relay.feed)
+                handle = ProxyThread(server)
             except WorkbenchError as error:
+                if unsubscribe is not None:
+                    unsubscribe()
                 self.post_message(WorkFailed("starting the proxy", error))
                 return
-            self.handle = handle
+            self.handle, self._unsubscribe, self._relay = handle, unsubscribe, relay
         self.post_message(self.Started(handle))
 
     def on_traffic_screen_started(self, message: Started) -> None:
-        relay: Relay[Proxied] = Relay(lambda items: self._arrived(message.handle, items), interval=HAND_OFF_S)
-        self._unsubscribe = message.handle.server.subscribe(relay.feed)
         self._show_state()
 
     @work(group="proxy", thread=True, exit_on_error=False)
@@ -196,7 +206,7 @@ class TrafficScreen(WorkbenchScreen):
 
     def _stop_now(self) -> None:
         with self._lock:
-            handle, self.handle = self.handle, None
+            handle, self.handle, self._relay = self.handle, None, None
             if self._unsubscribe is not None:
                 self._unsubscribe()
                 self._unsubscribe = None
@@ -234,9 +244,9 @@ class TrafficScreen(WorkbenchScreen):
 
     # ---- the round trips ---------------------------------------------------------------------------
 
-    def _arrived(self, handle: "ProxyThread", items: "list[Proxied]") -> None:
+    def _arrived(self, relay: "Relay[Proxied]", items: "list[Proxied]") -> None:
         """Round trips the proxy finished since the last hand-off (on the UI's loop)."""
-        if not self.is_attached or handle is not self.handle:
+        if not self.is_attached or relay is not self._relay:
             return  # a proxy since stopped: its last round trips are in Inspect already or lost with it
         for proxied in items:
             self._add(LIVE, proxied)
