@@ -281,14 +281,19 @@ async def test_fast_typing_in_a_new_profile_lands_in_each_field_and_a_blank_form
         await wait_for(pilot, lambda: "base_url" in problems(screen) and "model" in problems(screen), "every problem")
 
 
+def _alpha_and_beta(tmp_path):
+    """The app on the Profiles screen, with two profiles saved (alpha's form shown first)."""
+    save_profile(tmp_path, "alpha", "http://127.0.0.1:9/v1")
+    save_profile(tmp_path, "beta", "http://127.0.0.1:9/v1")
+    return make_app(tmp_path, first_screen="profiles", start_mock=False)
+
+
 async def test_a_refresh_never_swaps_the_form_for_another_profile(tmp_path, memory_keyring):
     """A refresh of the list (a profile made active, the folder changing on disk, key statuses
     arriving) moves its highlight itself; that move is not the user's, so it never shows another
     profile's form. It did: the highlight a refresh queued was handled after the screen had shown
     the form it wanted, and swapped it back, typing and all (a flaky failure in CI)."""
-    save_profile(tmp_path, "alpha", "http://127.0.0.1:9/v1")
-    save_profile(tmp_path, "beta", "http://127.0.0.1:9/v1")
-    app = make_app(tmp_path, first_screen="profiles", start_mock=False)
+    app = _alpha_and_beta(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.startup_ms is not None, "the first paint")
         screen = app.screen
@@ -314,9 +319,7 @@ async def test_a_refresh_never_swaps_the_form_for_another_profile(tmp_path, memo
 
 async def test_the_list_highlights_the_profile_whose_form_is_shown(tmp_path, memory_keyring):
     """The form and the list agree on which profile is being edited, with no refresh in between."""
-    save_profile(tmp_path, "alpha", "http://127.0.0.1:9/v1")
-    save_profile(tmp_path, "beta", "http://127.0.0.1:9/v1")
-    app = make_app(tmp_path, first_screen="profiles", start_mock=False)
+    app = _alpha_and_beta(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.startup_ms is not None, "the first paint")
         screen = app.screen

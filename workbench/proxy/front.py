@@ -193,6 +193,10 @@ class Answer:
         """End the connection with no clean end of body: the platform sees what the endpoint did."""
         self._connection.abort()
 
+    def error(self, status: int, message: str, code: str) -> None:
+        """The proxy's own answer (a refusal, a gateway error), in the OpenAI error envelope."""
+        self.whole(status, HTTPStatus(status).phrase, error_body(message, code), [("Content-Type", "application/json")])
+
     def whole(self, status: int, reason: str, body: bytes, headers: list[Header]) -> None:
         """A complete answer with a body (the proxy's own: refusals and gateway errors)."""
         self.start(status, reason, [*headers, ("Content-Length", str(len(body)))])
@@ -417,11 +421,8 @@ class FrontConnection(asyncio.Protocol):
         if answer.started:
             self.abort()
             return
-        body = wire.dumps(wire.error_envelope(f"workbench proxy: the proxy failed on this request "
-                                              f"({type(error).__name__}).", "proxy_error",
-                                              code="proxy_failure")).encode()
         answer.close = True
-        answer.whole(500, "Internal Server Error", body, [("Content-Type", "application/json")])
+        answer.error(500, f"the proxy failed on this request ({type(error).__name__}).", "proxy_failure")
 
     def _idle_from_now(self) -> None:
         self.idle = asyncio.get_running_loop().call_later(KEEP_ALIVE_S, self.abort)
@@ -430,8 +431,7 @@ class FrontConnection(asyncio.Protocol):
         """A request that cannot be read: answered in the OpenAI envelope, then the connection is closed."""
         self.refused(f"a request that could not be read -> {status} (not forwarded): {why}.")
         if not self.busy:  # nothing is being answered: the answer can go out now
-            body = wire.dumps(wire.error_envelope(f"workbench proxy: {why}.", "proxy_error",
-                                                  code="bad_request")).encode()
+            body = error_body(f"{why}.", "bad_request")  # no Answer: there is no request it could be read as
             head = (f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\nContent-Type: application/json\r\n"
                     f"Content-Length: {len(body)}\r\nConnection: close\r\nDate: {http_date()}\r\n\r\n")
             self.write(head.encode() + body)
@@ -451,6 +451,11 @@ class FrontConnection(asyncio.Protocol):
         if self.paused_reading:
             transport.resume_reading()
         asyncio.get_running_loop().call_later(LINGER_S, self.abort)
+
+
+def error_body(message: str, code: str) -> bytes:
+    """The OpenAI error envelope the platforms all read, saying it is the proxy's own answer."""
+    return wire.dumps(wire.error_envelope(f"workbench proxy: {message}", "proxy_error", code=code)).encode()
 
 
 _date: tuple[int, str] = (0, "")

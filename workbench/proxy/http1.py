@@ -79,12 +79,7 @@ class Reply:
 
     async def head(self) -> None:
         """Wait for the response head; a stall of the read timeout raises httpx.ReadTimeout."""
-        try:
-            async with asyncio.timeout(self.read_s):
-                await self._head
-        except TimeoutError:
-            self.close()
-            raise httpx.ReadTimeout(f"no response head within {self.read_s:g} s") from None
+        await self._within_read_timeout(self._head, "no response head within")
 
     async def piece(self) -> bytes:
         """The body that came since the last call (all of it, joined), b"" at its end."""
@@ -95,11 +90,7 @@ class Reply:
                 return b""
             self._waiter = asyncio.get_running_loop().create_future()
             try:
-                async with asyncio.timeout(self.read_s):
-                    await self._waiter
-            except TimeoutError:
-                self.close()
-                raise httpx.ReadTimeout(f"no data for {self.read_s:g} s") from None
+                await self._within_read_timeout(self._waiter, "no data for")
             finally:
                 self._waiter = None
         pieces = self._pieces
@@ -109,6 +100,15 @@ class Reply:
         if self._connection.reply is self:
             self._connection.drained()
         return data
+
+    async def _within_read_timeout(self, future: asyncio.Future[None], stalled: str) -> None:
+        """Wait for `future`; past the read timeout the connection is closed and httpx.ReadTimeout raised."""
+        try:
+            async with asyncio.timeout(self.read_s):
+                await future
+        except TimeoutError:
+            self.close()
+            raise httpx.ReadTimeout(f"{stalled} {self.read_s:g} s") from None
 
     def close(self) -> None:
         """Done with this reply: mid-body, the endpoint's connection is closed (it sees the cancel)."""
@@ -326,11 +326,9 @@ class Pool:
         """Send one request (the path as it came): at once on a kept connection when a slot is free
         (no await between the platform's request and this write), else from `Sending.head()`."""
         sending = Sending(self, self._request_bytes(method, path, headers, body), method == "HEAD")
-        if self.free > 0 and not self.waiting:
-            connection = self._kept()
-            if connection is not None:
-                self.free -= 1
-                sending.reply = self._send_on(connection, sending, reused=True)
+        if self._slot_free() and (connection := self._kept()) is not None:
+            self.free -= 1
+            sending.reply = self._send_on(connection, sending, reused=True)
         return sending
 
     async def _send_later(self, sending: Sending) -> Reply:
@@ -352,8 +350,12 @@ class Pool:
         connection.send(sending.data, reply, sending.head_only)
         return reply
 
+    def _slot_free(self) -> bool:
+        """A slot can be taken now (and nobody waits for one before this request)."""
+        return self.free > 0 and not self.waiting
+
     async def _slot(self) -> None:
-        if self.free > 0 and not self.waiting:
+        if self._slot_free():
             self.free -= 1
             return
         turn = asyncio.get_running_loop().create_future()

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from http import HTTPStatus
 from typing import TYPE_CHECKING, NamedTuple
 
 import aiohttp
@@ -57,13 +56,6 @@ if TYPE_CHECKING:
 
 # What the endpoint's side can raise while connecting, sending or reading.
 UPSTREAM_ERRORS = (httpx.HTTPError, aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError)
-JSON = [("Content-Type", "application/json")]
-
-
-def envelope(answer: Answer, status: int, message: str, code: str) -> None:
-    """The proxy's own answer, in the OpenAI error envelope (the platforms all read it)."""
-    body = wire.dumps(wire.error_envelope(f"workbench proxy: {message}", "proxy_error", code=code)).encode()
-    answer.whole(status, HTTPStatus(status).phrase, body, JSON)
 
 
 class Sent(NamedTuple):
@@ -170,7 +162,7 @@ class RoundTrip:
         request = self.request
         self.forwarder.refused(f"{request.method} {shown_url(request.raw_path[:200])} -> {status} (not forwarded): "
                                f"{message}")
-        envelope(self.answer, status, message, code)
+        self.answer.error(status, message, code)
 
     async def _read(self) -> bytes | None:
         """The request body (`100 Continue` first when the platform waits for it), or None past the cap."""
@@ -237,7 +229,7 @@ class RoundTrip:
         timed_out = isinstance(failure, (errors.ReadTimeout, errors.ConnectTimeout))
         status = 504 if timed_out else 502
         message = self.recorder.exchange.failure.message if self.recorder and self.recorder.exchange.failure else ""
-        envelope(self.answer, status, f"no usable reply from the endpoint: {message}", failure.kind)
+        self.answer.error(status, f"no usable reply from the endpoint: {message}", failure.kind)
 
     async def _relay(self, upstream: Reply, url: str) -> bool:
         recorder = self.recorder

@@ -35,8 +35,6 @@ from workbench.target import Target, Timeouts
 
 # Headers aiohttp would otherwise add to a request (the body's Content-Type among them).
 SKIP_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
-# Read buffer per connection: the most one read hands over, and what a stalled reader holds.
-READ_BUFFER = 64 << 10
 
 
 class Upstream:
@@ -55,7 +53,7 @@ class Upstream:
             timeout = aiohttp.ClientTimeout(total=None, sock_connect=config.connect_s, sock_read=config.timeout_s)
             self.session = aiohttp.ClientSession(
                 connector=connector, timeout=timeout, auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar(),
-                trust_env=False, skip_auto_headers=SKIP_AUTO_HEADERS, read_bufsize=READ_BUFFER,
+                trust_env=False, skip_auto_headers=SKIP_AUTO_HEADERS, read_bufsize=http1.READ_BUFFER,
             )
 
     def start(self, method: str, url: str, path: str, headers: list[tuple[str, str]],

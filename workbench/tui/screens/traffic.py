@@ -6,7 +6,7 @@ check's rules, and the selected one in the same detail view as Inspect (where it
 too). A saved `--log` file opens here the same way (ctrl+o), and a call becomes an agent file
 for the Simulate screen (a): the call that broke in production, replayed against the fix.
 
-The proxy serves on its own loop in a thread (ProxyServer.start_in_thread, as the embedded mock
+The proxy serves on its own loop in a thread (a ProxyThread, as the embedded mock
 does): round trips come to this screen through a Relay, batched, so a busy platform costs one
 redraw per frame. Starting and stopping wait for the proxy's thread, in thread workers.
 """

@@ -87,7 +87,9 @@ class ProfileList(OptionList):
             options.append(Option(prompt, id=f"{BROKEN_PREFIX}{where}", disabled=True))
         with self.prevent(OptionList.OptionHighlighted):
             self.set_options(options)
-        any(self._highlight(wanted) for wanted in (self._follow, keep, app.profile_name))
+        for wanted in (self._follow, keep, app.profile_name):
+            if self._highlight(wanted):
+                break
 
     @property
     def follow(self) -> str | None:
