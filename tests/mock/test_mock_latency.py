@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 
 import httpx
@@ -46,6 +47,16 @@ async def test_tokens_per_s_spaces_the_tokens(loopback_http: httpx.AsyncClient) 
     last = first_at(pieces, b'"content":"three"')
     assert last - first >= 0.15  # four gaps of 50 ms, floor taken loosely
     assert b"".join(p for _, p in pieces).endswith(b"data: [DONE]\n\n")
+
+
+async def test_no_paced_token_comes_before_its_slot(loopback_http: httpx.AsyncClient) -> None:
+    """Token k is due at ttft + k / tokens_per_s from the request's arrival, which is after it was sent."""
+    async with MockServer(MockConfig(ttft_ms=60, tokens_per_s=40)) as server:  # slots 60, 85, 110, 135, 160 ms
+        pieces = await arrivals(loopback_http, server)
+    seen = [(at, token) for at, piece in pieces for token in re.findall(rb'"delta":\{"content":"([^"]*)"', piece)]
+    assert [token for _, token in seen] == [b"You ", b"said: ", b"one ", b"two ", b"three"]
+    for index, (at, _) in enumerate(seen):
+        assert at >= 0.060 + index * 0.025, f"token {index} came at {at * 1000:.1f} ms, before its slot"
 
 
 async def test_unpaced_stream_goes_out_in_one_write(loopback_http: httpx.AsyncClient) -> None:

@@ -6,9 +6,11 @@ half-dozen coroutines between the event loop and the handler, and aiohttp's writ
 most of that work. Here the handler writes what is due at once through aiohttp (so the
 headers leave with it), then waits on one future for the whole stream, while each later
 token is one timer callback that frames its bytes as an HTTP chunk and gives them to the
-transport. Every token is counted from the request's arrival and never sent early; a pause
-(a stall, the first-word stall, a reasoning word) moves every later token by as much, and is
-counted from when the step before it was planned, so late timers do not add up.
+transport. A run of plain content tokens (`streaming.TokenRun`) is one step: each token of it
+is framed when its time comes, with no step object or generator turn of its own. Every token
+is counted from the request's arrival and never sent early; a pause (a stall, the first-word
+stall, a reasoning word) moves every later token by as much, and is counted from when the
+step before it was planned, so late timers do not add up.
 Unpaced streams (and every other reply) are written by `streaming.write_steps`.
 
 Under keep-generating (`Pacing.finish_after_hangup`) a client that hangs up is only noted:
@@ -27,13 +29,17 @@ from typing import cast
 from aiohttp import web
 from aiohttp.http_writer import StreamWriter
 
-from workbench.mock.streaming import DROP, Pacing, Step, pause_of
+from workbench.mock.streaming import DROP, Pacing, Step, TokenRun, pause_of
 
 # What `_collect` found after the steps due now.
 WAIT, DROPPED, ENDED = range(3)
-# uvloop's timers count whole milliseconds from the loop's cached clock, so one may fire a
-# little before its time: a token found early by more than this waits again.
+# A token found early by more than this waits again (a loop whose clock differs from
+# time.monotonic(); see LATER_S for why uvloop's does not).
 EARLY_S = 0.0002
+# uvloop's timers count whole milliseconds from the loop's clock, rounded: set for the due
+# time itself, one may fire up to half a millisecond before it, and then wait again (a
+# quarter of the wake-ups did). Set this much later, none fires early and none waits twice.
+LATER_S = 0.0005
 
 
 class PacedWriter:
@@ -53,11 +59,14 @@ class PacedWriter:
         "start",
         "steps",
         "timer",
+        "token_at",
+        "token_run",
         "tokens",
         "transport",
     )
 
-    def __init__(self, request: web.BaseRequest, steps: Iterator[Step], pacing: Pacing, start: float) -> None:
+    def __init__(self, request: web.BaseRequest, steps: Iterator[Step | TokenRun], pacing: Pacing,
+                 start: float) -> None:
         self.request = request
         self.transport = request.transport
         self.chunked = cast(StreamWriter, request.writer).chunked  # HTTP/1.1: chunks; 1.0: plain bytes
@@ -66,6 +75,8 @@ class PacedWriter:
         self.start = start
         self.tokens = 0  # content tokens timed so far
         self.held: bytes | None = None  # a token waiting for its time
+        self.token_run: TokenRun | None = None  # the run of tokens being written, and its next index
+        self.token_at = 0
         self.paused: Step | None = None  # a step whose pause is being waited, its bytes still to come
         self.gone = False  # the client hung up and the reply goes on unseen (keep-generating)
         self.due = start  # when the step being written was planned to go out
@@ -98,10 +109,17 @@ class PacedWriter:
             pending.append(self.held)
             self.held = None
         now = time.monotonic()
+        if self.token_run is not None and self._run_tokens(pending, now):
+            return b"".join(pending), WAIT
         pacing = self.pacing
         steps = self.steps if self.paused is None else itertools.chain((self.paused,), self.steps)
         self.paused = None
         for step in steps:
+            if isinstance(step, TokenRun):
+                self.token_run, self.token_at = step, 0
+                if self._run_tokens(pending, now):
+                    return b"".join(pending), WAIT
+                continue
             if step is DROP:
                 return b"".join(pending), DROPPED
             pause = pause_of(step, pacing)
@@ -123,9 +141,28 @@ class PacedWriter:
             pending.append(step.data)
         return b"".join(pending), ENDED
 
+    def _run_tokens(self, pending: list[bytes], now: float) -> bool:
+        """The run's tokens due by `now` onto `pending`; True when the next one waits for its time."""
+        run = self.token_run
+        assert run is not None
+        tokens, at = run.tokens, self.token_at
+        ttft_s, interval_s = self.pacing.ttft_s, self.pacing.token_interval_s
+        while at < len(tokens):
+            due = self.start + ttft_s + self.tokens * interval_s
+            self.tokens += 1
+            data = run.frame(tokens[at])
+            at += 1
+            self.due = due
+            if due > now:
+                self.held, self.token_at = data, at
+                return True
+            pending.append(data)
+        self.token_run = None
+        return False
+
     def _act(self, action: int) -> None:
         if action == WAIT:
-            self.timer = self.loop.call_later(self.due - time.monotonic(), self._fire)
+            self.timer = self.loop.call_at(self.due + LATER_S, self._fire)
         elif action == DROPPED:
             if self.transport is not None:
                 self.transport.close()
@@ -137,9 +174,8 @@ class PacedWriter:
         self.timer = None
         if self.done.done():
             return
-        early = self.due - time.monotonic()
-        if early > EARLY_S:
-            self.timer = self.loop.call_later(early, self._fire)
+        if self.due - time.monotonic() > EARLY_S:
+            self.timer = self.loop.call_at(self.due + LATER_S, self._fire)
             return
         try:
             data, action = self._collect()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import signal
 from collections.abc import Callable
 from typing import TextIO
 
+from workbench.idle_collection import IdleCollector
 from workbench.mock.config import MockConfig
 from workbench.mock.connections import raise_descriptor_limit
 from workbench.mock.event_loop import loop_factory
@@ -51,19 +51,6 @@ class ConsoleLines:
             self.out.flush()
 
 
-# The cycle collector's youngest generation is examined every 700 new objects by default:
-# under load that was 3-5 us of every request (measured: 60-110 ms of collections in 20,000
-# requests). Replies free their objects by reference counting; cycles are rare.
-YOUNG_GENERATION_THRESHOLD = 7000
-
-
-def quieter_garbage_collection() -> None:
-    """For the mock's own process only (`workbench mock`): not where it is embedded in another program."""
-    gc.collect()
-    gc.freeze()  # what start-up made (modules, aiohttp) is never examined again
-    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, *gc.get_threshold()[1:])
-
-
 def serve(config: MockConfig, on_ready: Callable[[MockServer], None], out: TextIO | None = None) -> None:
     """Serve until SIGINT/SIGTERM, a line per request on `out`; open streams close before it returns."""
     raise_descriptor_limit()  # a thousand streams need more than the 1,024 many systems start with
@@ -77,16 +64,18 @@ async def _serve(server: MockServer, on_ready: Callable[[MockServer], None], out
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     console = ConsoleLines(out) if out is not None else None
+    collector = IdleCollector(server.replies_waiting)  # no collection pauses a paced stream
     try:
         async with server:
             assert server.connections is not None
             loop.set_exception_handler(server.connections.exception_handler)  # out of descriptors: one line
             if console is not None:
                 server.subscribe(console)
-            quieter_garbage_collection()
+            collector.start()
             on_ready(server)
             await stop.wait()
     finally:
+        collector.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         if console is not None:

@@ -74,6 +74,10 @@ class MockServer:
     def running(self) -> bool:
         return self._runner is not None
 
+    def replies_waiting(self) -> bool:
+        """A reply is being paced or delayed now: a pause of the process would make it late."""
+        return bool(self._app.waiting)
+
     # ---- run-time controls ------------------------------------------------------------
 
     @property

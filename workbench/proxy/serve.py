@@ -7,7 +7,8 @@ import signal
 from collections.abc import Callable
 from typing import NamedTuple, TextIO
 
-from workbench.mock.serve import ConsoleLines, quieter_garbage_collection
+from workbench.idle_collection import IdleCollector
+from workbench.mock.serve import ConsoleLines
 from workbench.proxy.config import ProxyConfig
 from workbench.proxy.console import console_line
 from workbench.proxy.server import ProxyServer
@@ -33,16 +34,18 @@ async def _serve(server: ProxyServer, on_ready: Callable[[ProxyServer], None], o
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     console = ConsoleLines(out) if out is not None else None
+    collector = IdleCollector(server.round_trips_open)  # as the mock's own process: no pause mid-stream
     try:
         async with server:
             if console is not None:
                 write = console
                 server.subscribe(lambda proxied: write(_Line(console_line(proxied))))  # type: ignore[arg-type]
                 server.subscribe_refusals(lambda sentence: write(_Line(f"refused: {sentence}")))  # type: ignore[arg-type]
-            quieter_garbage_collection()  # as the mock's own process does: see workbench/mock/serve.py
+            collector.start()
             on_ready(server)
             await stop.wait()
     finally:
+        collector.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         if console is not None:

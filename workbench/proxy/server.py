@@ -74,6 +74,10 @@ class ProxyServer:
     def running(self) -> bool:
         return self._listener is not None
 
+    def round_trips_open(self) -> bool:
+        """A request is being answered now: a pause of the process would hold its chunks back."""
+        return any(connection.busy for connection in self._connections)
+
     # ---- who hears about round trips --------------------------------------------------------
 
     def subscribe(self, callback: Callable[[Proxied], None]) -> Callable[[], None]:
