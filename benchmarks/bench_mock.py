@@ -1,7 +1,7 @@
 """Benchmark of `workbench mock`: requests/s against the Flask sample, and first-token drift under 200 and 1,000 streams.
 
     python benchmarks/bench_mock.py [--seconds 3] [--rounds 7] [--connections 32] [--streams 200,1000]
-                                    [--only rps|streams]
+                                    [--only rps|streams] [--against DIR] [--stream-rounds N]
 
 Throughput: both servers run as subprocesses (`workbench mock` and the seed's Flask sample on
 Flask's own server, each logging a line per request as it does by default, to /dev/null) and
@@ -21,7 +21,10 @@ arrive within a few ms) or spread over 1 s with replies long enough that all str
 raises its soft limit (the mock raises its own), and says so when the hard limit is too low. Each stream's first
 *content* token time (request written -> first `"delta":{"content"` byte, stamped as the
 bytes arrive) is compared with the injected ttft: drift = observed - ttft. Last-token drift
-compares the whole stream with ttft + (tokens - 1) / tokens_per_s.
+compares the whole stream with ttft + (tokens - 1) / tokens_per_s. The mock's CPU time during
+each run (user and system, from /proc) says how near its one thread came to a full core.
+`--against DIR` runs the mock of another source tree too (`git worktree add DIR COMMIT`),
+alternated with this one `--stream-rounds` times: a change measured side by side.
 Targets (issues 2 and 18): mock >= 10x Flask requests/s; first-token drift p99 < 20 ms at 200
 and at 1,000 streams.
 """
@@ -72,8 +75,9 @@ def request_bytes(port: int, path: str, body: bytes) -> bytes:
     return head.encode() + body
 
 
-def start(argv: list[str], port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=HERE.parent)
+def start(argv: list[str], port: int, tree: Path = HERE.parent) -> subprocess.Popen[bytes]:
+    """`argv` started in `tree` (so `-m workbench` runs that tree's code), once it takes connections."""
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tree)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
@@ -183,10 +187,16 @@ class Throughput:
     client_us: float = 0.0  # this process's CPU time per request
 
 
+def cpu_times(process: subprocess.Popen[bytes]) -> tuple[float, float]:
+    """User and system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
 def cpu_seconds(process: subprocess.Popen[bytes]) -> float:
     """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(cpu_times(process))
 
 
 def throughput(process: subprocess.Popen[bytes], port: int, path: str, args: argparse.Namespace) -> Throughput:
@@ -276,6 +286,10 @@ def main() -> None:
     parser.add_argument("--only", choices=["rps", "streams"], help="run one half of the benchmark")
     parser.add_argument("--mock-loop", choices=["default", "asyncio"], default="default",
                         help="asyncio: run the mock with uvloop made unimportable (its fallback)")
+    parser.add_argument("--against", metavar="DIR",
+                        help="streams: also run the mock of another source tree (a `git worktree` of an "
+                             "earlier commit), alternated with this one")
+    parser.add_argument("--stream-rounds", type=int, default=1, help="streams: how many times to run each")
     args = parser.parse_args()
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -329,18 +343,31 @@ def compare_throughput(args: argparse.Namespace) -> None:
 
 
 
+STREAM_RUNS = (("all requests at once", SHORT_REPLY, 0.0),
+               ("requests spread over 1 s, all streams overlapping", LONG_REPLY, 1.0))
+
+
 def stream_drift(args: argparse.Namespace) -> None:
+    """Every stream count and arrival pattern, against this tree's mock (and --against's, alternated)."""
     counts = [count for count in (int(text) for text in str(args.streams).split(",")) if enough_descriptors(count)]
-    port = free_port()
-    mock = start([*mock_command(args), "--port", str(port), "--ttft-ms", f"{args.ttft_ms:g}",
-                  "--tokens-per-s", f"{args.tokens_per_s:g}"], port)
-    try:
-        for count in counts:
-            for label, words, ramp in (("all requests at once", SHORT_REPLY, 0.0),
-                                       ("requests spread over 1 s, all streams overlapping", LONG_REPLY, 1.0)):
-                report_streams(label, count, run(streams(port, count, words, ramp)), args, words)
-    finally:
-        stop(mock)
+    trees = [("this tree", HERE.parent)]
+    if args.against:
+        trees.append((f"--against {args.against}", Path(args.against).resolve()))
+    for _ in range(args.stream_rounds):
+        for name, tree in trees:  # alternated round by round: a busy spell spoils both, not one
+            port = free_port()
+            mock = start([*mock_command(args), "--port", str(port), "--ttft-ms", f"{args.ttft_ms:g}",
+                          "--tokens-per-s", f"{args.tokens_per_s:g}"], port, tree)
+            try:
+                for count in counts:
+                    for label, words, ramp in STREAM_RUNS:
+                        before = cpu_times(mock)
+                        results = run(streams(port, count, words, ramp))
+                        spent = [after - earlier for after, earlier in zip(cpu_times(mock), before, strict=True)]
+                        where = f" [{name}]" if len(trees) > 1 else ""
+                        report_streams(f"{label}{where}", count, results, args, words, spent)
+            finally:
+                stop(mock)
 
 
 def enough_descriptors(streams: int) -> bool:
@@ -365,7 +392,7 @@ def loop_kind() -> str:
 
 
 def report_streams(label: str, count: int, results: list[tuple[float, float]], args: argparse.Namespace,
-                   words: str) -> None:
+                   words: str, mock_cpu: list[float]) -> None:
     firsts = [first for first, _ in results if first == first]
     tokens = len(words.split()) + 2  # the echo adds "You said: "
     expected_total = args.ttft_ms / 1000 + (tokens - 1) / args.tokens_per_s
@@ -377,6 +404,8 @@ def report_streams(label: str, count: int, results: list[tuple[float, float]], a
     print(f"  first-token drift ms        p50 {percentile(drift, 50):6.1f}  p99 {percentile(drift, 99):6.1f}"
           f"  max {max(drift):6.1f}  (target p99 < 20)")
     print(f"  last-token drift ms         p50 {percentile(total_drift, 50):6.1f}  p99 {percentile(total_drift, 99):6.1f}")
+    print(f"  mock CPU                    user {mock_cpu[0]:.2f} s  system {mock_cpu[1]:.2f} s"
+          f"  (connections, requests and {count * tokens} chunks)")
 
 
 if __name__ == "__main__":

@@ -174,16 +174,40 @@ class PacedWriter:
         self.timer = None
         if self.done.done():
             return
-        if self.due - time.monotonic() > EARLY_S:
+        now = time.monotonic()
+        if self.due - now > EARLY_S:
             self.timer = self.loop.call_at(self.due + LATER_S, self._fire)
             return
         try:
-            data, action = self._collect()
-            self._write(data)
-            self._act(action)
+            if not self._next_of_run(now):
+                data, action = self._collect()
+                self._write(data)
+                self._act(action)
         except Exception as error:  # the client went away (or a bug): the handler gets it
             if not self.done.done():
                 self.done.set_exception(error)
+
+    def _next_of_run(self, now: float) -> bool:
+        """The usual tick, kept short: the held token out, the run's next one framed and timed.
+
+        False, having done nothing, when anything else is due: the run's end, a token already
+        late (the general path writes all that is due at once). Half the Python calls of the
+        general path, at 20,000 tokens a second (benchmarks/README.md, "A paced token").
+        """
+        run, held = self.token_run, self.held
+        if run is None or held is None or self.token_at == len(run.tokens):
+            return False
+        pacing = self.pacing
+        due = self.start + pacing.ttft_s + self.tokens * pacing.token_interval_s
+        if due <= now:
+            return False
+        self.held = run.frame(run.tokens[self.token_at])
+        self.token_at += 1
+        self.tokens += 1
+        self.due = due
+        self._write(held)
+        self.timer = self.loop.call_at(due + LATER_S, self._fire)
+        return True
 
     def _write(self, data: bytes) -> None:
         if not data or self.gone:
