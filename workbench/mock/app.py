@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -34,9 +34,10 @@ from workbench.mock.pacer import PacedWriter
 from workbench.mock.parse_errors import refusing_handler_class
 from workbench.mock.replies import ReplyScript
 from workbench.mock.request_log import RequestLog, RequestRecord
-from workbench.mock.streaming import KEEP_GENERATING_TOKEN_S, Pacing, content_type, stream_steps, write_steps
+from workbench.mock.streaming import (KEEP_GENERATING_TOKEN_S, Pacing, Step, TokenRun, content_type, stream_steps,
+                                      write_steps)
 from workbench.mock.validation import BadRequest, ChatRequest, check_chat_request, shown
-from workbench.mock.written import json_reply
+from workbench.mock.written import Written, json_reply, stream_head, writable
 
 logger = logging.getLogger("workbench.mock")
 
@@ -400,22 +401,42 @@ class MockApp:
             pacing = replace(pacing, token_interval_s=pacing.token_interval_s or KEEP_GENERATING_TOKEN_S,
                              finish_after_hangup=True)
         steps = stream_steps(answer, fault, include_usage=include_usage)
-        response = web.StreamResponse(headers={"Content-Type": content_type(fault), "Cache-Control": "no-cache"})
+        paced = pacing.ttft_s > 0 or pacing.token_interval_s > 0
+        response: web.StreamResponse | Written = Written()  # what aiohttp gets if the client left first
         with self.waiting_task():
             async with self.generating(fault):
-                await response.prepare(request)
-                pending.prepared = True
                 try:
-                    if pacing.ttft_s > 0 or pacing.token_interval_s > 0:
+                    if paced:
                         # A reply that waited for the worker starts generating when it gets it.
                         start = time.monotonic() if fault == "keep-generating" else pending.arrived
-                        whole = await PacedWriter(request, steps, pacing, start).run(response)
+                        response, whole = await self.paced(request, pending, steps, pacing, start,
+                                                           content_type(fault))
                     else:
+                        response = await self.prepared_stream(request, pending, fault)
                         whole = await write_steps(request, response, steps, pacing)
                     if not whole:
                         pending.error = "dropped mid-stream"
                 except ConnectionError:
                     pending.error = "the client closed the stream"
+        return response  # type: ignore[return-value]
+
+    async def paced(self, request: web.BaseRequest, pending: Pending, steps: Iterator[Step | TokenRun],
+                    pacing: Pacing, start: float, kind: str) -> tuple[web.StreamResponse | Written, bool]:
+        """A paced stream and whether it went out whole; its head written by the mock where it can."""
+        if writable(request):
+            pending.prepared = True
+            writer = PacedWriter(request, steps, pacing, start, head=stream_head(kind, time.time()))
+            return Written(), await writer.run(None)
+        response = await self.prepared_stream(request, pending, None, kind)
+        return response, await PacedWriter(request, steps, pacing, start).run(response)
+
+    async def prepared_stream(self, request: web.BaseRequest, pending: Pending, fault: str | None,
+                              kind: str | None = None) -> web.StreamResponse:
+        """aiohttp's streamed response, its headers sent."""
+        response = web.StreamResponse(headers={"Content-Type": kind or content_type(fault),
+                                               "Cache-Control": "no-cache"})
+        await response.prepare(request)
+        pending.prepared = True
         return response
 
     def generating(self, fault: str | None) -> asyncio.Lock | contextlib.nullcontext[None]:

@@ -50,6 +50,7 @@ class PacedWriter:
         "done",
         "due",
         "gone",
+        "head",
         "headers_sent",
         "held",
         "loop",
@@ -66,10 +67,13 @@ class PacedWriter:
     )
 
     def __init__(self, request: web.BaseRequest, steps: Iterator[Step | TokenRun], pacing: Pacing,
-                 start: float) -> None:
+                 start: float, head: bytes | None = None) -> None:
         self.request = request
         self.transport = request.transport
-        self.chunked = cast(StreamWriter, request.writer).chunked  # HTTP/1.1: chunks; 1.0: plain bytes
+        # `head`: the reply's status line and headers, written here before the first chunk
+        # (written.stream_head); None: aiohttp's response wrote them, and frames by the version.
+        self.head = head
+        self.chunked = head is not None or cast(StreamWriter, request.writer).chunked  # 1.0: plain bytes
         self.steps = steps
         self.pacing = pacing
         self.start = start
@@ -85,18 +89,27 @@ class PacedWriter:
         self.done: asyncio.Future[bool] = self.loop.create_future()
         self.headers_sent = False
 
-    async def run(self, response: web.StreamResponse) -> bool:
-        """The whole stream; False when it was cut on purpose (drop-mid-stream)."""
+    async def run(self, response: web.StreamResponse | None) -> bool:
+        """The whole stream; False when it was cut on purpose (drop-mid-stream).
+
+        `response` is aiohttp's, prepared, or None when this writer has the head to write.
+        """
         try:
             data, action = self._collect()
             if data:
-                await response.write(data)  # through aiohttp: the headers leave with it
-                self.headers_sent = True
+                if response is None:
+                    self._write(data)  # the head leaves with it
+                else:
+                    await response.write(data)  # through aiohttp: the headers leave with it
+                    self.headers_sent = True
             self._act(action)
             if not await self.done:
                 return False
             if not self.gone:
-                await response.write_eof()
+                if response is None:
+                    self._write_end()
+                else:
+                    await response.write_eof()
             return True
         finally:
             if self.timer is not None:
@@ -218,11 +231,23 @@ class PacedWriter:
                 self.gone = True
                 return
             raise ConnectionResetError("the client closed the stream")
-        if not self.headers_sent:  # nothing was due at the start (no-role fault with a ttft)
-            self.request.writer.send_headers()
-            self.headers_sent = True
         # The same framing as aiohttp's writer: the size in hex, the bytes, CRLF.
-        transport.write(b"%x\r\n%b\r\n" % (len(data), data) if self.chunked else data)
+        framed = b"%x\r\n%b\r\n" % (len(data), data) if self.chunked else data
+        if not self.headers_sent:  # the first bytes, or nothing was due at the start (no-role fault, a ttft)
+            self.headers_sent = True
+            if self.head is not None:
+                framed = self.head + framed  # one write, one segment
+            else:
+                self.request.writer.send_headers()
+        transport.write(framed)
+
+    def _write_end(self) -> None:
+        """The last chunk (and the head, if nothing came before it), when this writer has the head."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            raise ConnectionResetError("the client closed the stream")
+        transport.write(b"0\r\n\r\n" if self.headers_sent else (self.head or b"") + b"0\r\n\r\n")
+        self.headers_sent = True
 
     def _finish(self, whole: bool) -> None:
         if not self.done.done():
