@@ -402,6 +402,7 @@ class MockApp:
                              finish_after_hangup=True)
         steps = stream_steps(answer, fault, include_usage=include_usage)
         paced = pacing.ttft_s > 0 or pacing.token_interval_s > 0
+        kind = content_type(fault)
         response: web.StreamResponse | Written = Written()  # what aiohttp gets if the client left first
         with self.waiting_task():
             async with self.generating(fault):
@@ -409,10 +410,9 @@ class MockApp:
                     if paced:
                         # A reply that waited for the worker starts generating when it gets it.
                         start = time.monotonic() if fault == "keep-generating" else pending.arrived
-                        response, whole = await self.paced(request, pending, steps, pacing, start,
-                                                           content_type(fault))
+                        response, whole = await self.paced(request, pending, steps, pacing, start, kind)
                     else:
-                        response = await self.prepared_stream(request, pending, fault)
+                        response = await self.prepared_stream(request, pending, kind)
                         whole = await write_steps(request, response, steps, pacing)
                     if not whole:
                         pending.error = "dropped mid-stream"
@@ -427,14 +427,12 @@ class MockApp:
             pending.prepared = True
             writer = PacedWriter(request, steps, pacing, start, head=stream_head(kind, time.time()))
             return Written(), await writer.run(None)
-        response = await self.prepared_stream(request, pending, None, kind)
+        response = await self.prepared_stream(request, pending, kind)
         return response, await PacedWriter(request, steps, pacing, start).run(response)
 
-    async def prepared_stream(self, request: web.BaseRequest, pending: Pending, fault: str | None,
-                              kind: str | None = None) -> web.StreamResponse:
-        """aiohttp's streamed response, its headers sent."""
-        response = web.StreamResponse(headers={"Content-Type": kind or content_type(fault),
-                                               "Cache-Control": "no-cache"})
+    async def prepared_stream(self, request: web.BaseRequest, pending: Pending, kind: str) -> web.StreamResponse:
+        """aiohttp's streamed response of Content-Type `kind`, its headers sent."""
+        response = web.StreamResponse(headers={"Content-Type": kind, "Cache-Control": "no-cache"})
         await response.prepare(request)
         pending.prepared = True
         return response

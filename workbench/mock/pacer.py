@@ -3,8 +3,9 @@
 With 1,000 paced streams at 20 tokens a second the mock writes 20,000 chunks a second.
 Waking each stream's handler task for each token (a future, a timer, then the resume of the
 half-dozen coroutines between the event loop and the handler, and aiohttp's write path) was
-most of that work. Here the handler writes what is due at once through aiohttp (so the
-headers leave with it), then waits on one future for the whole stream, while each later
+most of that work. Here the handler writes what is due at once, the head with it (the
+mock's own, `written.stream_head`, on an HTTP/1.1 keep-alive connection; else through
+aiohttp's response), then waits on one future for the whole stream, while each later
 token is one timer callback that frames its bytes as an HTTP chunk and gives them to the
 transport. A run of plain content tokens (`streaming.TokenRun`) is one step: each token of it
 is framed when its time comes, with no step object or generator turn of its own. Every token
@@ -205,7 +206,7 @@ class PacedWriter:
 
         False, having done nothing, when anything else is due: the run's end, a token already
         late (the general path writes all that is due at once). Half the Python calls of the
-        general path, at 20,000 tokens a second (benchmarks/README.md, "A paced token").
+        general path, at 20,000 tokens a second (benchmarks/README.md, the mock's stream drift).
         """
         run, held = self.token_run, self.held
         if run is None or held is None or self.token_at == len(run.tokens):

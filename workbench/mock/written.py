@@ -69,10 +69,10 @@ def json_reply(request: web.BaseRequest, body: bytes, now: float) -> web.StreamR
 def stream_head(content_type: str, now: float) -> bytes:
     """The head aiohttp writes for a streamed 200 with `Content-Type` and `Cache-Control: no-cache`.
 
-    For `writable` requests only; the paced writer sends it with the first chunk, in one write
-    (aiohttp's StreamResponse, its prepare, write and write_eof, were a third of the Python a
-    paced stream's request cost: 1,000 requests landing together are all handled before any
-    of their first tokens is due, or not).
+    For `writable` requests only; the paced writer sends it with the first chunk, in one write.
+    aiohttp's StreamResponse (its prepare, write and write_eof) was a third of the Python a paced
+    request cost, and when 1,000 requests land together that cost decides how late the last
+    of their first tokens go out.
     """
     return (b"HTTP/1.1 200 OK\r\nContent-Type: %b\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n"
             b"Date: %b%b" % (content_type.encode(), http_date(now), _TAIL))
