@@ -209,7 +209,7 @@ class PacedWriter:
         general path, at 20,000 tokens a second (benchmarks/README.md, the mock's stream drift).
         """
         run, held = self.token_run, self.held
-        if run is None or held is None or self.token_at == len(run.tokens):
+        if run is None or held is None or self.token_at >= len(run.tokens):
             return False
         pacing = self.pacing
         due = self.start + pacing.ttft_s + self.tokens * pacing.token_interval_s
