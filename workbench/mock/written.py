@@ -13,22 +13,12 @@ close`, a client already gone) takes aiohttp's way.
 
 from __future__ import annotations
 
-from email.utils import formatdate
-
 from aiohttp import web
 from aiohttp.http import SERVER_SOFTWARE
 
+from workbench.http_date import http_date
+
 _TAIL = f"\r\nServer: {SERVER_SOFTWARE}\r\n\r\n".encode()
-_date: tuple[int, bytes] = (-1, b"")
-
-
-def http_date(now: float) -> bytes:
-    """`Date:`'s value, formatted once a second whatever the number of replies."""
-    global _date
-    second = int(now)
-    if _date[0] != second:
-        _date = (second, formatdate(second, usegmt=True).encode())
-    return _date[1]
 
 
 class Written:

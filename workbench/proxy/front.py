@@ -25,13 +25,13 @@ import collections
 import sys
 import time
 from collections.abc import Callable
-from email.utils import formatdate
 from http import HTTPStatus
 from typing import Protocol
 
 import httptools
 
 from workbench import wire
+from workbench.http_date import http_date
 
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 # An idle keep-alive connection is closed after this long (aiohttp's server default).
@@ -166,7 +166,7 @@ class Answer:
         lines = [f"HTTP/{incoming.version[0]}.{incoming.version[1]} {status} {reason}"]
         lines += [f"{name}: {value}" for name, value in headers]
         if not any(name.lower() == "date" for name, _ in headers):
-            lines.append(f"Date: {http_date()}")
+            lines.append(f"Date: {date_now()}")
         if not framed and not self._no_body:
             if incoming.version >= (1, 1):
                 self._chunked = True
@@ -433,7 +433,7 @@ class FrontConnection(asyncio.Protocol):
         if not self.busy:  # nothing is being answered: the answer can go out now
             body = error_body(f"{why}.", "bad_request")  # no Answer: there is no request it could be read as
             head = (f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\nContent-Type: application/json\r\n"
-                    f"Content-Length: {len(body)}\r\nConnection: close\r\nDate: {http_date()}\r\n\r\n")
+                    f"Content-Length: {len(body)}\r\nConnection: close\r\nDate: {date_now()}\r\n\r\n")
             self.write(head.encode() + body)
         self._linger()
 
@@ -458,13 +458,6 @@ def error_body(message: str, code: str) -> bytes:
     return wire.dumps(wire.error_envelope(f"workbench proxy: {message}", "proxy_error", code=code)).encode()
 
 
-_date: tuple[int, str] = (0, "")
-
-
-def http_date() -> str:
-    """Now as an HTTP date, made once a second."""
-    global _date
-    now = int(time.time())
-    if _date[0] != now:
-        _date = (now, formatdate(now, usegmt=True))
-    return _date[1]
+def date_now() -> str:
+    """Now as a Date header's value (the one maker, shared with the mock)."""
+    return http_date(time.time()).decode("ascii")
