@@ -410,7 +410,7 @@ class MockApp:
                     if paced:
                         # A reply that waited for the worker starts generating when it gets it.
                         start = time.monotonic() if fault == "keep-generating" else pending.arrived
-                        response, whole = await self.paced(request, pending, steps, pacing, start, kind)
+                        response, whole = await self.paced_stream(request, pending, steps, pacing, start, kind)
                     else:
                         response = await self.prepared_stream(request, pending, kind)
                         whole = await write_steps(request, response, steps, pacing)
@@ -420,8 +420,8 @@ class MockApp:
                     pending.error = "the client closed the stream"
         return response  # type: ignore[return-value]
 
-    async def paced(self, request: web.BaseRequest, pending: Pending, steps: Iterator[Step | TokenRun],
-                    pacing: Pacing, start: float, kind: str) -> tuple[web.StreamResponse | Written, bool]:
+    async def paced_stream(self, request: web.BaseRequest, pending: Pending, steps: Iterator[Step | TokenRun],
+                           pacing: Pacing, start: float, kind: str) -> tuple[web.StreamResponse | Written, bool]:
         """A paced stream and whether it went out whole; its head written by the mock where it can."""
         if writable(request):
             pending.prepared = True

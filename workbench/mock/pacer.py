@@ -145,28 +145,28 @@ class PacedWriter:
                 if step.data:
                     self.paused = replace(step, pause_s=0.0)
                 return b"".join(pending), WAIT
-            if step.token:
-                due = self.start + pacing.ttft_s + self.tokens * pacing.token_interval_s
-                self.tokens += 1
-                self.due = due
-                if due > now:
-                    self.held = step.data
-                    return b"".join(pending), WAIT
+            if step.token and self._time_next_token() > now:
+                self.held = step.data
+                return b"".join(pending), WAIT
             pending.append(step.data)
         return b"".join(pending), ENDED
+
+    def _time_next_token(self) -> float:
+        """The next content token's slot (counted from arrival), now its `due`; it is counted as timed."""
+        pacing = self.pacing
+        self.due = self.start + pacing.ttft_s + self.tokens * pacing.token_interval_s
+        self.tokens += 1
+        return self.due
 
     def _run_tokens(self, pending: list[bytes], now: float) -> bool:
         """The run's tokens due by `now` onto `pending`; True when the next one waits for its time."""
         run = self.token_run
         assert run is not None
         tokens, at = run.tokens, self.token_at
-        ttft_s, interval_s = self.pacing.ttft_s, self.pacing.token_interval_s
         while at < len(tokens):
-            due = self.start + ttft_s + self.tokens * interval_s
-            self.tokens += 1
+            due = self._time_next_token()
             data = run.frame(tokens[at])
             at += 1
-            self.due = due
             if due > now:
                 self.held, self.token_at = data, at
                 return True
@@ -212,6 +212,8 @@ class PacedWriter:
         if run is None or held is None or self.token_at >= len(run.tokens):
             return False
         pacing = self.pacing
+        # `_time_next_token`'s slot, written out: this is the per-token path, and a token already
+        # late is left to the general path uncounted.
         due = self.start + pacing.ttft_s + self.tokens * pacing.token_interval_s
         if due <= now:
             return False
